@@ -1,0 +1,149 @@
+/* libtollgate: the one-time token store and its rules.
+ *
+ * A store is opened from a URI and chosen by its scheme:
+ *   sqlite:///abs/path/tollgate.db   one file, shared by every process
+ *   memory://                        this process only
+ * A backend implements the TgStoreBackend table of tgstore-private.h; callers
+ * only ever see TgStore, so adding a backend touches no caller.
+ *
+ * Tokens follow the one-time rule: a (token, stream, type) is valid iff the
+ * token exists, its type matches, now < expire_date and its stream matches.
+ * A valid use deletes it atomically; a refused use leaves it untouched.
+ * Tokens are secrets: never log them (tg_token_hash() gives a loggable tag).
+ */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/* Errors of every Tollgate module; the server maps them to HTTP statuses. */
+#define TG_ERROR (tg_error_quark ())
+GQuark tg_error_quark (void);
+
+typedef enum
+{
+  TG_ERROR_INVALID,   /* bad input from a client: 400 */
+  TG_ERROR_NOT_FOUND, /* 404 */
+  TG_ERROR_EXISTS,    /* the key is taken: 400 in Ant Media's API */
+  TG_ERROR_FORBIDDEN, /* 403 */
+  TG_ERROR_STORE,     /* the store failed: 500 */
+} TgError;
+
+typedef enum
+{
+  TG_TOKEN_TYPE_PUBLISH,
+  TG_TOKEN_TYPE_PLAY,
+} TgTokenType;
+
+/* The outcome of a consume. Anything but TG_VERDICT_OK is a refusal; its
+ * name (tg_verdict_to_string) goes to logs and metrics, never to clients. */
+typedef enum
+{
+  TG_VERDICT_OK,
+  TG_VERDICT_UNKNOWN, /* unknown or already spent */
+  TG_VERDICT_EXPIRED,
+  TG_VERDICT_WRONG_TYPE,
+  TG_VERDICT_WRONG_STREAM,
+  TG_VERDICT_WRONG_ROOM,
+  TG_VERDICT_STORE_ERROR, /* the store failed; the GError says how */
+} TgVerdict;
+
+typedef struct
+{
+  char *app;
+  char *token_id;
+  char *stream_id;
+  gint64 expire_date; /* unix seconds */
+  TgTokenType type;
+  char *room_id; /* NULL unless a room token */
+} TgToken;
+
+/* Smallest number of random bits in a token id. */
+#define TG_TOKEN_ID_BITS 128
+
+/* The GstContext type through which a pipeline receives the server's store;
+ * its structure holds the store in the field "store" (TG_TYPE_STORE). */
+#define TG_STORE_CONTEXT_TYPE "tollgate.token-store"
+
+typedef struct _TgStore TgStore;
+
+#define TG_TYPE_STORE (tg_store_get_type ())
+GType tg_store_get_type (void);
+
+/* --- tokens as values --- */
+const char *tg_token_type_to_string (TgTokenType type);
+gboolean tg_token_type_from_string (const char *str, TgTokenType *type);
+const char *tg_verdict_to_string (TgVerdict verdict);
+
+/* A fresh token id: at least TG_TOKEN_ID_BITS bits from RAND_bytes, letters
+ * and digits only. NULL (with error) only if the CSPRNG fails. */
+char *tg_token_id_new (GError **error);
+
+/* A short, stable tag of a token id for logs (not reversible). */
+char *tg_token_hash (const char *token_id);
+
+TgToken *tg_token_new (const char *app, const char *token_id,
+                       const char *stream_id, gint64 expire_date,
+                       TgTokenType type, const char *room_id);
+TgToken *tg_token_copy (const TgToken *token);
+void tg_token_free (TgToken *token);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgToken, tg_token_free)
+
+/* --- the store --- */
+TgStore *tg_store_open (const char *uri, GError **error);
+TgStore *tg_store_ref (TgStore *store);
+void tg_store_unref (TgStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgStore, tg_store_unref)
+const char *tg_store_get_uri (TgStore *store);
+
+/* Mints a token with a fresh id for (app, stream_id). room_id may be NULL.
+ * The store does not judge expire_date; callers validate requests. */
+TgToken *tg_store_mint (TgStore *store, const char *app, const char *stream_id,
+                        TgTokenType type, gint64 expire_date,
+                        const char *room_id, GError **error);
+
+/* Stores a token as given (for imports and tests). */
+gboolean tg_store_insert (TgStore *store, const TgToken *token,
+                          GError **error);
+
+/* The one-time rule. With room_id == NULL: deletes the token iff valid for
+ * (stream_id, type) now; at most one of any number of concurrent callers,
+ * in any process sharing the store, gets TG_VERDICT_OK. With a room_id: a
+ * room token, checked for type, expiry and room, never deleted.
+ * Any verdict but OK leaves the token untouched. */
+TgVerdict tg_store_consume (TgStore *store, const char *app,
+                            const char *token_id, const char *stream_id,
+                            TgTokenType type, const char *room_id,
+                            GError **error);
+
+/* Deletes every token of (app, stream_id); returns how many, or -1. */
+gint64 tg_store_revoke_stream (TgStore *store, const char *app,
+                               const char *stream_id, GError **error);
+
+/* Tokens of (app, stream_id), oldest first: a GPtrArray of TgToken. */
+GPtrArray *tg_store_list_tokens (TgStore *store, const char *app,
+                                 const char *stream_id, guint offset,
+                                 guint size, GError **error);
+
+/* Deletes tokens with expire_date <= now; returns how many, or -1. */
+gint64 tg_store_purge_expired (TgStore *store, gint64 now, GError **error);
+
+/* --- records: the server's other state (broadcasts, settings) ---
+ * Opaque strings (JSON) under (kind, key), listed in insertion order. */
+gboolean tg_store_record_put (TgStore *store, const char *kind,
+                              const char *key, const char *value,
+                              gboolean only_if_absent, GError **error);
+/* NULL with TG_ERROR_NOT_FOUND when absent. */
+char *tg_store_record_get (TgStore *store, const char *kind, const char *key,
+                           GError **error);
+/* FALSE with TG_ERROR_NOT_FOUND when absent. */
+gboolean tg_store_record_delete (TgStore *store, const char *kind,
+                                 const char *key, GError **error);
+/* Values (char *) in insertion order. */
+GPtrArray *tg_store_record_list (TgStore *store, const char *kind,
+                                 guint offset, guint size, GError **error);
+gint64 tg_store_record_count (TgStore *store, const char *kind,
+                              GError **error);
+
+G_END_DECLS
