@@ -104,8 +104,7 @@ TgToken *tg_store_mint (TgStore *store, const char *app, const char *stream_id,
                         const char *room_id, GError **error);
 
 /* Stores a token as given (for imports and tests). */
-gboolean tg_store_insert (TgStore *store, const TgToken *token,
-                          GError **error);
+gboolean tg_store_insert (TgStore *store, const TgToken *token, GError **error);
 
 /* The one-time rule. With room_id == NULL: deletes the token iff valid for
  * (stream_id, type) now; at most one of any number of concurrent callers,
@@ -131,9 +130,9 @@ gint64 tg_store_purge_expired (TgStore *store, gint64 now, GError **error);
 
 /* --- records: the server's other state (broadcasts, settings) ---
  * Opaque strings (JSON) under (kind, key), listed in insertion order. */
-gboolean tg_store_record_put (TgStore *store, const char *kind,
-                              const char *key, const char *value,
-                              gboolean only_if_absent, GError **error);
+gboolean tg_store_record_put (TgStore *store, const char *kind, const char *key,
+                              const char *value, gboolean only_if_absent,
+                              GError **error);
 /* NULL with TG_ERROR_NOT_FOUND when absent. */
 char *tg_store_record_get (TgStore *store, const char *kind, const char *key,
                            GError **error);
@@ -141,9 +140,8 @@ char *tg_store_record_get (TgStore *store, const char *kind, const char *key,
 gboolean tg_store_record_delete (TgStore *store, const char *kind,
                                  const char *key, GError **error);
 /* Values (char *) in insertion order. */
-GPtrArray *tg_store_record_list (TgStore *store, const char *kind,
-                                 guint offset, guint size, GError **error);
-gint64 tg_store_record_count (TgStore *store, const char *kind,
-                              GError **error);
+GPtrArray *tg_store_record_list (TgStore *store, const char *kind, guint offset,
+                                 guint size, GError **error);
+gint64 tg_store_record_count (TgStore *store, const char *kind, GError **error);
 
 G_END_DECLS

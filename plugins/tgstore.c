@@ -1,0 +1,207 @@
+/* TgStore: a reference-counted handle on one backend, chosen by URI scheme.
+ * Every public entry point checks its arguments here, once, so that the
+ * backends only see well-formed input. */
+#include "tgstore-private.h"
+
+struct _TgStore
+{
+  gatomicrefcount refs;
+  char *uri;
+  const TgStoreBackend *backend;
+  gpointer data;
+};
+
+G_DEFINE_BOXED_TYPE (TgStore, tg_store, tg_store_ref, tg_store_unref)
+
+static const TgStoreBackend *const backends[] = {
+  &tg_store_backend_sqlite,
+  &tg_store_backend_memory,
+};
+
+TgStore *
+tg_store_open (const char *uri, GError **error)
+{
+  const char *sep = uri ? strstr (uri, "://") : NULL;
+
+  if (sep == NULL)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                   "Store URI '%s' has no scheme (sqlite:///path.db or "
+                   "memory://)",
+                   uri ? uri : "");
+      return NULL;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
+    {
+      const TgStoreBackend *backend = backends[i];
+      gpointer data;
+      TgStore *store;
+
+      if (strlen (backend->scheme) != (gsize) (sep - uri)
+          || strncmp (uri, backend->scheme, sep - uri) != 0)
+        continue;
+      data = backend->open (sep + 3, error);
+      if (data == NULL)
+        return NULL;
+      store = g_new0 (TgStore, 1);
+      g_atomic_ref_count_init (&store->refs);
+      store->uri = g_strdup (uri);
+      store->backend = backend;
+      store->data = data;
+      return store;
+    }
+  g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+               "Unknown store scheme in '%.*s' (known: sqlite, memory)",
+               (int) (sep - uri), uri);
+  return NULL;
+}
+
+TgStore *
+tg_store_ref (TgStore *store)
+{
+  g_atomic_ref_count_inc (&store->refs);
+  return store;
+}
+
+void
+tg_store_unref (TgStore *store)
+{
+  if (store == NULL || !g_atomic_ref_count_dec (&store->refs))
+    return;
+  store->backend->close (store->data);
+  g_free (store->uri);
+  g_free (store);
+}
+
+const char *
+tg_store_get_uri (TgStore *store)
+{
+  return store->uri;
+}
+
+static gboolean
+check_text (const char *what, const char *value, GError **error)
+{
+  if (value != NULL && *value != '\0' && g_utf8_validate (value, -1, NULL))
+    return TRUE;
+  g_set_error (error, TG_ERROR, TG_ERROR_INVALID, "%s is missing or invalid",
+               what);
+  return FALSE;
+}
+
+TgToken *
+tg_store_mint (TgStore *store, const char *app, const char *stream_id,
+               TgTokenType type, gint64 expire_date, const char *room_id,
+               GError **error)
+{
+  g_autofree char *id = NULL;
+  g_autoptr (TgToken) token = NULL;
+
+  if (!check_text ("app", app, error)
+      || !check_text ("streamId", stream_id, error))
+    return NULL;
+  id = tg_token_id_new (error);
+  if (id == NULL)
+    return NULL;
+  token = tg_token_new (app, id, stream_id, expire_date, type, room_id);
+  if (!store->backend->insert (store->data, token, error))
+    return NULL;
+  return g_steal_pointer (&token);
+}
+
+gboolean
+tg_store_insert (TgStore *store, const TgToken *token, GError **error)
+{
+  if (!check_text ("app", token->app, error)
+      || !check_text ("tokenId", token->token_id, error)
+      || !check_text ("streamId", token->stream_id, error))
+    return FALSE;
+  return store->backend->insert (store->data, token, error);
+}
+
+TgVerdict
+tg_store_consume (TgStore *store, const char *app, const char *token_id,
+                  const char *stream_id, TgTokenType type, const char *room_id,
+                  GError **error)
+{
+  /* A missing or malformed token can exist in no store. */
+  if (app == NULL || token_id == NULL || *token_id == '\0'
+      || (stream_id == NULL && room_id == NULL))
+    return TG_VERDICT_UNKNOWN;
+  return store->backend->consume (store->data, app, token_id, stream_id, type,
+                                  room_id, g_get_real_time () / G_USEC_PER_SEC,
+                                  error);
+}
+
+gint64
+tg_store_revoke_stream (TgStore *store, const char *app, const char *stream_id,
+                        GError **error)
+{
+  if (!check_text ("app", app, error)
+      || !check_text ("streamId", stream_id, error))
+    return -1;
+  return store->backend->revoke_stream (store->data, app, stream_id, error);
+}
+
+GPtrArray *
+tg_store_list_tokens (TgStore *store, const char *app, const char *stream_id,
+                      guint offset, guint size, GError **error)
+{
+  if (!check_text ("app", app, error)
+      || !check_text ("streamId", stream_id, error))
+    return NULL;
+  return store->backend->list_tokens (store->data, app, stream_id, offset, size,
+                                      error);
+}
+
+gint64
+tg_store_purge_expired (TgStore *store, gint64 now, GError **error)
+{
+  return store->backend->purge_expired (store->data, now, error);
+}
+
+gboolean
+tg_store_record_put (TgStore *store, const char *kind, const char *key,
+                     const char *value, gboolean only_if_absent, GError **error)
+{
+  if (!check_text ("kind", kind, error) || !check_text ("key", key, error)
+      || !check_text ("value", value, error))
+    return FALSE;
+  return store->backend->record_put (store->data, kind, key, value,
+                                     only_if_absent, error);
+}
+
+char *
+tg_store_record_get (TgStore *store, const char *kind, const char *key,
+                     GError **error)
+{
+  if (!check_text ("kind", kind, error) || !check_text ("key", key, error))
+    return NULL;
+  return store->backend->record_get (store->data, kind, key, error);
+}
+
+gboolean
+tg_store_record_delete (TgStore *store, const char *kind, const char *key,
+                        GError **error)
+{
+  if (!check_text ("kind", kind, error) || !check_text ("key", key, error))
+    return FALSE;
+  return store->backend->record_delete (store->data, kind, key, error);
+}
+
+GPtrArray *
+tg_store_record_list (TgStore *store, const char *kind, guint offset,
+                      guint size, GError **error)
+{
+  if (!check_text ("kind", kind, error))
+    return NULL;
+  return store->backend->record_list (store->data, kind, offset, size, error);
+}
+
+gint64
+tg_store_record_count (TgStore *store, const char *kind, GError **error)
+{
+  if (!check_text ("kind", kind, error))
+    return -1;
+  return store->backend->record_count (store->data, kind, error);
+}

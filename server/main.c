@@ -1,0 +1,103 @@
+/* tollgate: options, signals, the main loop. */
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+
+#include "tg-apps.h"
+#include "tg-config.h"
+#include "tg-http.h"
+#include "tg-rest.h"
+#include "tg-server.h"
+#include "tg-tls.h"
+
+/* How often expired tokens are swept from the store. */
+#define PURGE_INTERVAL_S 60
+
+static gboolean
+quit (gpointer loop)
+{
+  g_message ("Signal received; shutting down");
+  g_main_loop_quit (loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+purge (gpointer store)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 purged = tg_store_purge_expired (
+      store, g_get_real_time () / G_USEC_PER_SEC, &error);
+
+  if (purged < 0)
+    g_message ("Purging expired tokens failed: %s", error->message);
+  else if (purged > 0)
+    g_debug ("Purged %" G_GINT64_FORMAT " expired tokens", purged);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+run (TgConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *store_uri = tg_config_store_uri (config);
+  g_autoptr (TgStore) store = NULL;
+  g_autoptr (TgApps) apps = NULL;
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  g_autoptr (TgHttp) http = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  TgServer server = { 0 };
+  guint signals[2], purge_source;
+
+  if (g_mkdir_with_parents (config->data_dir, 0750) != 0)
+    {
+      g_printerr ("tollgate: cannot create %s: %s\n", config->data_dir,
+                  g_strerror (errno));
+      return 1;
+    }
+  store = tg_store_open (store_uri, &error);
+  if (store)
+    apps = tg_apps_new (store, config->apps, &error);
+  if (apps && config->https_port != 0)
+    certificate
+        = tg_tls_load_or_create (config->data_dir, config->tls_certificate,
+                                 config->tls_private_key, &error);
+  server.config = config;
+  server.store = store;
+  server.apps = apps;
+  if (error == NULL)
+    http = tg_http_new (config, certificate, tg_rest_handle, &server, &error);
+  if (http == NULL)
+    {
+      g_printerr ("tollgate: %s\n", error->message);
+      return 1;
+    }
+  g_atomic_int_set (&server.ready, TRUE);
+  g_print ("tollgate: ready http=%u https=%u\n", tg_http_get_port (http, FALSE),
+           tg_http_get_port (http, TRUE));
+  fflush (stdout);
+  g_message ("Serving %s on HTTP %u, HTTPS %u", store_uri,
+             tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE));
+
+  signals[0] = g_unix_signal_add (SIGINT, quit, loop);
+  signals[1] = g_unix_signal_add (SIGTERM, quit, loop);
+  purge_source = g_timeout_add_seconds (PURGE_INTERVAL_S, purge, store);
+  g_main_loop_run (loop);
+  g_source_remove (signals[0]);
+  g_source_remove (signals[1]);
+  g_source_remove (purge_source);
+  g_clear_pointer (&http, tg_http_free);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TgConfig) config = tg_config_from_args (&argc, &argv, &error);
+
+  if (config == NULL)
+    {
+      g_printerr ("tollgate: %s\n", error->message);
+      return 2;
+    }
+  return run (config);
+}

@@ -1,0 +1,230 @@
+#include "tg-config.h"
+
+#include "tollgate.h"
+
+#define GROUP "tollgate"
+
+TgConfig *
+tg_config_new_default (void)
+{
+  TgConfig *config = g_new0 (TgConfig, 1);
+  const char *apps[] = { "LiveApp", "WebRTCAppEE", NULL };
+
+  config->data_dir
+      = g_build_filename (g_get_user_data_dir (), "tollgate", NULL);
+  config->bind_address = g_strdup ("::");
+  config->http_port = 5080;
+  config->https_port = 5443;
+  config->rtmp_port = 1935;
+  config->srt_port = 4200;
+  config->rtsp_port = 8554;
+  config->apps = g_strdupv ((char **) apps);
+  return config;
+}
+
+void
+tg_config_free (TgConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_free (config->data_dir);
+  g_free (config->store_uri);
+  g_free (config->bind_address);
+  g_strfreev (config->apps);
+  g_free (config->tls_certificate);
+  g_free (config->tls_private_key);
+  g_free (config);
+}
+
+/* Command-line values; unset ones (NULL, -1) leave the file's. */
+typedef struct
+{
+  char *config_file;
+  char *data_dir;
+  char *store_uri;
+  char *bind_address;
+  int ports[5];
+  int http_threads;
+  gboolean random_ports;
+} Args;
+
+static const char *const port_keys[5]
+    = { "http-port", "https-port", "rtmp-port", "srt-port", "rtsp-port" };
+
+static int *
+port_slot (TgConfig *config, guint i)
+{
+  int *slots[5] = { &config->http_port, &config->https_port, &config->rtmp_port,
+                    &config->srt_port, &config->rtsp_port };
+  return slots[i];
+}
+
+static gboolean
+check_port (const char *key, int port, GError **error)
+{
+  if (port >= 0 && port <= 65535)
+    return TRUE;
+  g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+               "%s must be 0 (disabled) to 65535, not %d", key, port);
+  return FALSE;
+}
+
+static void
+replace (char **slot, char *value)
+{
+  if (value == NULL)
+    return;
+  g_free (*slot);
+  *slot = value;
+}
+
+static gboolean
+load_file (TgConfig *config, const char *path, GError **error)
+{
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
+
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, error))
+    return FALSE;
+  replace (&config->data_dir,
+           g_key_file_get_string (file, GROUP, "data-dir", NULL));
+  replace (&config->store_uri,
+           g_key_file_get_string (file, GROUP, "store", NULL));
+  replace (&config->bind_address,
+           g_key_file_get_string (file, GROUP, "bind-address", NULL));
+  replace (&config->tls_certificate,
+           g_key_file_get_string (file, GROUP, "tls-certificate", NULL));
+  replace (&config->tls_private_key,
+           g_key_file_get_string (file, GROUP, "tls-private-key", NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (port_keys); i++)
+    {
+      int port;
+
+      if (!g_key_file_has_key (file, GROUP, port_keys[i], NULL))
+        continue;
+      port = g_key_file_get_integer (file, GROUP, port_keys[i], &local);
+      if (local != NULL)
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local),
+                                      "%s: ", path);
+          return FALSE;
+        }
+      if (!check_port (port_keys[i], port, error))
+        return FALSE;
+      *port_slot (config, i) = port;
+    }
+  if (g_key_file_has_key (file, GROUP, "http-threads", NULL))
+    config->http_threads
+        = g_key_file_get_integer (file, GROUP, "http-threads", NULL);
+  if (g_key_file_has_key (file, GROUP, "apps", NULL))
+    {
+      g_auto (GStrv) apps
+          = g_key_file_get_string_list (file, GROUP, "apps", NULL, NULL);
+
+      if (apps == NULL || apps[0] == NULL)
+        {
+          g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                       "%s: apps lists no application", path);
+          return FALSE;
+        }
+      g_strfreev (config->apps);
+      config->apps = g_steal_pointer (&apps);
+    }
+  return TRUE;
+}
+
+static gboolean
+check_apps (char **apps, GError **error)
+{
+  for (guint i = 0; apps[i]; i++)
+    {
+      const char *app = apps[i];
+      gboolean ok = *app != '\0' && strcmp (app, "rest") != 0;
+
+      for (const char *c = app; *c && ok; c++)
+        ok = g_ascii_isalnum (*c) || *c == '_' || *c == '-' || *c == '.';
+      if (!ok || app[0] == '.')
+        {
+          g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                       "Application name '%s' is not valid: use letters, "
+                       "digits, '_', '-' and '.'",
+                       app);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+TgConfig *
+tg_config_from_args (int *argc, char ***argv, GError **error)
+{
+  Args args = { .ports = { -1, -1, -1, -1, -1 }, .http_threads = -1 };
+  GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &args.config_file,
+      "Key file with a [tollgate] group", "FILE" },
+    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &args.data_dir,
+      "Where the database, certificates and streams live", "DIR" },
+    { "store", 0, 0, G_OPTION_ARG_STRING, &args.store_uri,
+      "Token store URI (default sqlite:///DATA-DIR/tollgate.db)", "URI" },
+    { "bind-address", 0, 0, G_OPTION_ARG_STRING, &args.bind_address,
+      "Address to listen on (default ::, which also takes IPv4)", "ADDR" },
+    { "http-port", 0, 0, G_OPTION_ARG_INT, &args.ports[0],
+      "HTTP: REST, WebSocket, streams (default 5080; 0 disables)", "PORT" },
+    { "https-port", 0, 0, G_OPTION_ARG_INT, &args.ports[1],
+      "HTTPS (default 5443; 0 disables)", "PORT" },
+    { "rtmp-port", 0, 0, G_OPTION_ARG_INT, &args.ports[2],
+      "RTMP ingest (default 1935; 0 disables)", "PORT" },
+    { "srt-port", 0, 0, G_OPTION_ARG_INT, &args.ports[3],
+      "SRT ingest (default 4200; 0 disables)", "PORT" },
+    { "rtsp-port", 0, 0, G_OPTION_ARG_INT, &args.ports[4],
+      "RTSP playback (default 8554; 0 disables)", "PORT" },
+    { "http-threads", 0, 0, G_OPTION_ARG_INT, &args.http_threads,
+      "HTTP worker threads (default: one per processor)", "N" },
+    { "random-ports", 0, 0, G_OPTION_ARG_NONE, &args.random_ports,
+      "Enabled listeners take ports the system chooses (for tests); the "
+      "ready line on stdout names them",
+      NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context
+      = g_option_context_new ("- one-time-token media server");
+  g_autoptr (TgConfig) config = tg_config_new_default ();
+  gboolean ok;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  ok = g_option_context_parse (context, argc, argv, error)
+       && (args.config_file == NULL
+           || load_file (config, args.config_file, error));
+  if (ok)
+    {
+      replace (&config->data_dir, g_steal_pointer (&args.data_dir));
+      replace (&config->store_uri, g_steal_pointer (&args.store_uri));
+      replace (&config->bind_address, g_steal_pointer (&args.bind_address));
+      for (guint i = 0; i < G_N_ELEMENTS (port_keys) && ok; i++)
+        if (args.ports[i] != -1)
+          {
+            ok = check_port (port_keys[i], args.ports[i], error);
+            *port_slot (config, i) = args.ports[i];
+          }
+      if (args.http_threads >= 0)
+        config->http_threads = args.http_threads;
+      config->random_ports = args.random_ports;
+    }
+  ok = ok && check_apps (config->apps, error);
+  g_free (args.config_file);
+  g_free (args.data_dir);
+  g_free (args.store_uri);
+  g_free (args.bind_address);
+  return ok ? g_steal_pointer (&config) : NULL;
+}
+
+char *
+tg_config_store_uri (const TgConfig *config)
+{
+  g_autofree char *abs = NULL;
+
+  if (config->store_uri)
+    return g_strdup (config->store_uri);
+  abs = g_canonicalize_filename (config->data_dir, NULL);
+  return g_strdup_printf ("sqlite://%s/tollgate.db", abs);
+}

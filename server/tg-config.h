@@ -1,0 +1,33 @@
+/* The server's configuration: built-in defaults, then a key file
+ * (--config, group [tollgate]), then the command line. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct
+{
+  char *data_dir;
+  char *store_uri; /* NULL: sqlite:///{data_dir}/tollgate.db */
+  char *bind_address;
+  int http_port; /* 0 disables a listener */
+  int https_port;
+  int rtmp_port;
+  int srt_port;
+  int rtsp_port;
+  int http_threads; /* 0: one per processor */
+  gboolean random_ports;
+  char **apps;
+  char *tls_certificate; /* NULL: self-signed in {data_dir}/tls/ */
+  char *tls_private_key;
+} TgConfig;
+
+TgConfig *tg_config_new_default (void);
+void tg_config_free (TgConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgConfig, tg_config_free)
+
+/* Reads argv (removing what it parsed) and, if given, the --config file,
+ * whose values the command line overrides. */
+TgConfig *tg_config_from_args (int *argc, char ***argv, GError **error);
+
+/* The store URI in effect. */
+char *tg_config_store_uri (const TgConfig *config);

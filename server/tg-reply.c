@@ -1,0 +1,84 @@
+#include "tg-reply.h"
+
+#include "tollgate.h"
+
+guint
+tg_error_http_status (const GError *error)
+{
+  if (error == NULL || error->domain != TG_ERROR)
+    return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  switch ((TgError) error->code)
+    {
+    case TG_ERROR_INVALID:
+    case TG_ERROR_EXISTS:
+      return SOUP_STATUS_BAD_REQUEST;
+    case TG_ERROR_NOT_FOUND:
+      return SOUP_STATUS_NOT_FOUND;
+    case TG_ERROR_FORBIDDEN:
+      return SOUP_STATUS_FORBIDDEN;
+    case TG_ERROR_STORE:
+      return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+    }
+  return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+}
+
+void
+tg_reply_json (SoupServerMessage *msg, guint status, JsonNode *node)
+{
+  gsize length = 0;
+  char *text = json_to_string (node, FALSE);
+
+  length = strlen (text);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+                                    text, length);
+}
+
+void
+tg_reply_result_with_id (SoupServerMessage *msg, guint status, gboolean success,
+                         const char *message, const char *data_id)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) node = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "success");
+  json_builder_add_boolean_value (builder, success);
+  json_builder_set_member_name (builder, "message");
+  if (message)
+    json_builder_add_string_value (builder, message);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "dataId");
+  json_builder_add_string_value (builder, data_id ? data_id : "");
+  json_builder_set_member_name (builder, "errorId");
+  json_builder_add_int_value (builder, 0);
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  tg_reply_json (msg, status, node);
+}
+
+void
+tg_reply_result (SoupServerMessage *msg, guint status, gboolean success,
+                 const char *message)
+{
+  tg_reply_result_with_id (msg, status, success, message, NULL);
+}
+
+void
+tg_reply_error (SoupServerMessage *msg, const GError *error)
+{
+  guint status = tg_error_http_status (error);
+
+  if (status >= 500)
+    g_message ("Request failed: %s", error ? error->message : "(unknown)");
+  tg_reply_result (msg, status, FALSE,
+                   status >= 500 ? "Internal server error" : error->message);
+}
+
+void
+tg_reply_empty (SoupServerMessage *msg, guint status)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, NULL, SOUP_MEMORY_STATIC, NULL, 0);
+}

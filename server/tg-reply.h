@@ -1,0 +1,24 @@
+/* Writing responses: JSON bodies, Ant Media's Result object, and the one
+ * mapping from TG_ERROR codes to HTTP statuses. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+guint tg_error_http_status (const GError *error);
+
+void tg_reply_json (SoupServerMessage *msg, guint status, JsonNode *node);
+
+/* {"success":..,"message":..,"dataId":..,"errorId":0}; message and data_id
+ * may be NULL (written as null and "" as Ant Media does). */
+void tg_reply_result (SoupServerMessage *msg, guint status, gboolean success,
+                      const char *message);
+void tg_reply_result_with_id (SoupServerMessage *msg, guint status,
+                              gboolean success, const char *message,
+                              const char *data_id);
+
+/* A failed Result whose status and message come from error. */
+void tg_reply_error (SoupServerMessage *msg, const GError *error);
+
+/* A status with an empty body. */
+void tg_reply_empty (SoupServerMessage *msg, guint status);

@@ -1,0 +1,308 @@
+/* Broadcast records over REST (PROTOCOL.md 2.3). A broadcast is stored as
+ * its JSON object under kind "broadcast:{app}", key streamId. */
+#include "tg-fields.h"
+#include "tg-reply.h"
+#include "tg-rest.h"
+
+#define ID_IN_USE                                                              \
+  "Stream id is already being used. Please change stream id or keep it empty"
+#define GENERATED_ID_LENGTH 20
+
+/* What a create body may hold. Fields the server sets are accepted (a
+ * client may post back a broadcast it read) and ignored. */
+static const TgField broadcast_fields[]
+    = { { "streamId", TG_FIELD_STRING, FALSE },
+        { "name", TG_FIELD_STRING, FALSE },
+        { "description", TG_FIELD_STRING, FALSE },
+        { "type", TG_FIELD_STRING, FALSE },
+        { "status", TG_FIELD_STRING, FALSE },
+        { "publishType", TG_FIELD_STRING, FALSE },
+        { "date", TG_FIELD_INT, FALSE },
+        { "startTime", TG_FIELD_INT, FALSE },
+        { "updateTime", TG_FIELD_INT, FALSE },
+        { "duration", TG_FIELD_INT, FALSE },
+        { "hlsViewerCount", TG_FIELD_INT, FALSE },
+        { "dashViewerCount", TG_FIELD_INT, FALSE },
+        { "webRTCViewerCount", TG_FIELD_INT, FALSE },
+        { "rtmpViewerCount", TG_FIELD_INT, FALSE },
+        { "rtmpURL", TG_FIELD_STRING, FALSE },
+        { "zombi", TG_FIELD_BOOL, FALSE },
+        { "width", TG_FIELD_INT, FALSE },
+        { "height", TG_FIELD_INT, FALSE },
+        { "bitrate", TG_FIELD_INT, FALSE },
+        { "remoteIp", TG_FIELD_STRING, FALSE },
+        { NULL } };
+
+static char *
+kind_of (TgRequest *request)
+{
+  return g_strconcat ("broadcast:", request->app, NULL);
+}
+
+static void
+set_string_or_null (JsonObject *object, const char *name, const char *value)
+{
+  if (value)
+    json_object_set_string_member (object, name, value);
+  else
+    json_object_set_null_member (object, name);
+}
+
+static char *
+rtmp_url (TgRequest *request, const char *stream_id)
+{
+  GUri *uri = soup_server_message_get_uri (request->msg);
+  const char *host = g_uri_get_host (uri);
+
+  if (host == NULL || strpbrk (host, "/?#@ ") != NULL)
+    host = "localhost";
+  return g_strdup_printf (strchr (host, ':') ? "rtmp://[%s]/%s/%s"
+                                             : "rtmp://%s/%s/%s",
+                          host, request->app, stream_id);
+}
+
+static JsonObject *
+new_broadcast (TgRequest *request, JsonObject *given, const char *stream_id)
+{
+  JsonObject *broadcast = json_object_new ();
+  gint64 now_ms = g_get_real_time () / 1000;
+  g_autofree char *url = rtmp_url (request, stream_id);
+  const char *zero_fields[] = { "startTime",
+                                "duration",
+                                "hlsViewerCount",
+                                "dashViewerCount",
+                                "webRTCViewerCount",
+                                "rtmpViewerCount",
+                                "width",
+                                "height",
+                                "bitrate" };
+
+  json_object_set_string_member (broadcast, "streamId", stream_id);
+  set_string_or_null (broadcast, "name", tg_fields_string (given, "name"));
+  set_string_or_null (broadcast, "description",
+                      tg_fields_string (given, "description"));
+  json_object_set_string_member (broadcast, "status", "created");
+  json_object_set_string_member (broadcast, "type", "liveStream");
+  json_object_set_null_member (broadcast, "publishType");
+  json_object_set_int_member (broadcast, "date", now_ms);
+  json_object_set_int_member (broadcast, "updateTime", now_ms);
+  for (guint i = 0; i < G_N_ELEMENTS (zero_fields); i++)
+    json_object_set_int_member (broadcast, zero_fields[i], 0);
+  json_object_set_string_member (broadcast, "rtmpURL", url);
+  json_object_set_boolean_member (broadcast, "zombi", FALSE);
+  json_object_set_null_member (broadcast, "remoteIp");
+  return broadcast;
+}
+
+static void
+reply_object (TgRequest *request, JsonObject *object)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_set_object (node, object);
+  tg_reply_json (request->msg, SOUP_STATUS_OK, node);
+}
+
+void
+tg_rest_broadcast_create (TgRequest *request)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (request->msg);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) given = NULL;
+  g_autoptr (JsonObject) broadcast = NULL;
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *stream_id = NULL;
+  g_autofree char *kind = kind_of (request);
+  g_autofree char *text = NULL;
+  const char *type;
+
+  given = tg_fields_parse_object (body->data, body->length, &error);
+  if (given == NULL || !tg_fields_check (given, broadcast_fields, &error))
+    {
+      tg_reply_error (request->msg, error);
+      return;
+    }
+  type = tg_fields_string (given, "type");
+  if (type && !g_str_equal (type, "liveStream"))
+    {
+      tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE,
+                       "type: only liveStream is supported");
+      return;
+    }
+  stream_id = g_strstrip (g_strdup (tg_fields_string (given, "streamId")));
+  if (*stream_id == '\0')
+    {
+      g_autofree char *random = tg_token_id_new (&error);
+
+      if (random == NULL)
+        {
+          tg_reply_error (request->msg, error);
+          return;
+        }
+      g_free (stream_id);
+      stream_id = g_strndup (random, GENERATED_ID_LENGTH);
+    }
+  else if (!tg_stream_id_is_valid (stream_id))
+    {
+      tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE,
+                       "Stream id is not valid.");
+      return;
+    }
+  broadcast = new_broadcast (request, given, stream_id);
+  json_node_set_object (node, broadcast);
+  text = json_to_string (node, FALSE);
+  if (!tg_store_record_put (request->server->store, kind, stream_id, text, TRUE,
+                            &error))
+    {
+      if (g_error_matches (error, TG_ERROR, TG_ERROR_EXISTS))
+        tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE,
+                         ID_IN_USE);
+      else
+        tg_reply_error (request->msg, error);
+      return;
+    }
+  reply_object (request, broadcast);
+}
+
+/* A stored broadcast as JSON; NULL when missing or unreadable. */
+static JsonNode *
+load (TgRequest *request, const char *stream_id, GError **error)
+{
+  g_autofree char *kind = kind_of (request);
+  g_autofree char *text
+      = tg_store_record_get (request->server->store, kind, stream_id, error);
+
+  return text ? json_from_string (text, error) : NULL;
+}
+
+void
+tg_rest_broadcast_get (TgRequest *request)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = load (request, request->args[0], &error);
+
+  if (node == NULL)
+    {
+      if (g_error_matches (error, TG_ERROR, TG_ERROR_NOT_FOUND))
+        tg_reply_empty (request->msg, SOUP_STATUS_NOT_FOUND);
+      else
+        tg_reply_error (request->msg, error);
+      return;
+    }
+  tg_reply_json (request->msg, SOUP_STATUS_OK, node);
+}
+
+/* The stored broadcasts of the app in creation order, as a JSON array. */
+static JsonNode *
+load_page (TgRequest *request, guint offset, guint size, GError **error)
+{
+  g_autofree char *kind = kind_of (request);
+  g_autoptr (GPtrArray) texts = tg_store_record_list (
+      request->server->store, kind, offset, size, error);
+  JsonNode *node;
+  JsonArray *array;
+
+  if (texts == NULL)
+    return NULL;
+  node = json_node_new (JSON_NODE_ARRAY);
+  array = json_array_new ();
+  json_node_take_array (node, array);
+  for (guint i = 0; i < texts->len; i++)
+    {
+      JsonNode *element = json_from_string (texts->pdata[i], NULL);
+
+      if (element)
+        json_array_add_element (array, element);
+    }
+  return node;
+}
+
+void
+tg_rest_broadcast_list (TgRequest *request)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = NULL;
+  guint offset, size;
+
+  if (!tg_rest_parse_page (request, request->args[0], request->args[1], &offset,
+                           &size))
+    return;
+  node = load_page (request, offset, size, &error);
+  if (node == NULL)
+    tg_reply_error (request->msg, error);
+  else
+    tg_reply_json (request->msg, SOUP_STATUS_OK, node);
+}
+
+void
+tg_rest_broadcast_delete (TgRequest *request)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *kind = kind_of (request);
+
+  if (!tg_store_record_delete (request->server->store, kind, request->args[0],
+                               &error))
+    {
+      if (g_error_matches (error, TG_ERROR, TG_ERROR_NOT_FOUND))
+        tg_reply_result (request->msg, SOUP_STATUS_NOT_FOUND, FALSE,
+                         "Broadcast not found");
+      else
+        tg_reply_error (request->msg, error);
+      return;
+    }
+  tg_reply_result (request->msg, SOUP_STATUS_OK, TRUE,
+                   "broadcast is deleted and stopped successfully");
+}
+
+static void
+reply_number (TgRequest *request, gint64 number)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) node = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "number");
+  json_builder_add_int_value (builder, number);
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+  tg_reply_json (request->msg, SOUP_STATUS_OK, node);
+}
+
+void
+tg_rest_broadcast_count (TgRequest *request)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *kind = kind_of (request);
+  gint64 count = tg_store_record_count (request->server->store, kind, &error);
+
+  if (count < 0)
+    tg_reply_error (request->msg, error);
+  else
+    reply_number (request, count);
+}
+
+void
+tg_rest_broadcast_active_count (TgRequest *request)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) all = load_page (request, 0, G_MAXINT32, &error);
+  gint64 live = 0;
+
+  if (all == NULL)
+    {
+      tg_reply_error (request->msg, error);
+      return;
+    }
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (all)); i++)
+    {
+      JsonNode *element = json_array_get_element (json_node_get_array (all), i);
+
+      if (JSON_NODE_HOLDS_OBJECT (element)
+          && g_strcmp0 (
+                 tg_fields_string (json_node_get_object (element), "status"),
+                 "broadcasting")
+                 == 0)
+        live++;
+    }
+  reply_number (request, live);
+}

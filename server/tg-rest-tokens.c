@@ -1,0 +1,196 @@
+/* One-time tokens over REST (PROTOCOL.md 2.1, 2.2). */
+#include "tg-fields.h"
+#include "tg-reply.h"
+#include "tg-rest.h"
+
+#define DEFINE_MESSAGE                                                         \
+  "Define Stream ID, Token Type and Expire Date (unix time)"
+#define TYPE_MESSAGE                                                           \
+  "Invalid token type. Supported types are 'play' and 'publish'"
+/* An expireDate past this is milliseconds, not seconds (year 5138). */
+#define MAX_EXPIRE_SECONDS G_GINT64_CONSTANT (100000000000)
+
+static JsonNode *
+token_to_json (const TgToken *token)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "tokenId");
+  json_builder_add_string_value (builder, token->token_id);
+  json_builder_set_member_name (builder, "streamId");
+  json_builder_add_string_value (builder, token->stream_id);
+  json_builder_set_member_name (builder, "expireDate");
+  json_builder_add_int_value (builder, token->expire_date);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder,
+                                 tg_token_type_to_string (token->type));
+  json_builder_set_member_name (builder, "roomId");
+  if (token->room_id)
+    json_builder_add_string_value (builder, token->room_id);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/* expireDate as unix seconds, or FALSE with the message to send. */
+static gboolean
+parse_expire (const char *text, gint64 *expire, const char **message)
+{
+  guint64 value = 0;
+
+  if (text == NULL
+      || !g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &value, NULL))
+    {
+      *message = DEFINE_MESSAGE;
+      return FALSE;
+    }
+  if (value > (guint64) MAX_EXPIRE_SECONDS)
+    {
+      *message = "expireDate looks like milliseconds: give it in unix seconds";
+      return FALSE;
+    }
+  if ((gint64) value <= g_get_real_time () / G_USEC_PER_SEC)
+    {
+      *message = "expireDate must be in the future (unix seconds)";
+      return FALSE;
+    }
+  *expire = (gint64) value;
+  return TRUE;
+}
+
+void
+tg_rest_token_mint (TgRequest *request)
+{
+  const char *stream_id = request->args[0];
+  const char *type_text = tg_request_param (request, "type");
+  const char *expire_text = tg_request_param (request, "expireDate");
+  const char *room_id = tg_request_param (request, "roomId");
+  const char *message = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TgToken) token = NULL;
+  g_autoptr (JsonNode) node = NULL;
+  TgTokenType type;
+  gint64 expire = 0;
+
+  if (type_text == NULL || expire_text == NULL)
+    message = DEFINE_MESSAGE;
+  else if (!tg_token_type_from_string (type_text, &type))
+    message = TYPE_MESSAGE;
+  else if (!tg_stream_id_is_valid (stream_id))
+    message = "Stream id is not valid.";
+  else if (room_id && *room_id && !tg_stream_id_is_valid (room_id))
+    message = "roomId is not valid.";
+  if (message != NULL || !parse_expire (expire_text, &expire, &message))
+    {
+      tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE, message);
+      return;
+    }
+  token = tg_store_mint (request->server->store, request->app, stream_id, type,
+                         expire, room_id && *room_id ? room_id : NULL, &error);
+  if (token == NULL)
+    {
+      tg_reply_error (request->msg, error);
+      return;
+    }
+  node = token_to_json (token);
+  tg_reply_json (request->msg, SOUP_STATUS_OK, node);
+}
+
+static const TgField token_fields[]
+    = { { "tokenId", TG_FIELD_STRING, TRUE },
+        { "streamId", TG_FIELD_STRING, FALSE },
+        { "type", TG_FIELD_STRING, TRUE },
+        { "roomId", TG_FIELD_STRING, FALSE },
+        { "expireDate", TG_FIELD_INT, FALSE }, /* the client's copy; not read */
+        { NULL } };
+
+void
+tg_rest_token_validate (TgRequest *request)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (request->msg);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) object = NULL;
+  g_autofree char *tag = NULL;
+  const char *token_id, *stream_id, *room_id;
+  TgTokenType type;
+  TgVerdict verdict;
+
+  object = tg_fields_parse_object (body->data, body->length, &error);
+  if (object == NULL || !tg_fields_check (object, token_fields, &error))
+    {
+      tg_reply_error (request->msg, error);
+      return;
+    }
+  token_id = tg_fields_string (object, "tokenId");
+  stream_id = tg_fields_string (object, "streamId");
+  room_id = tg_fields_string (object, "roomId");
+  if (!tg_token_type_from_string (tg_fields_string (object, "type"), &type))
+    {
+      tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE,
+                       TYPE_MESSAGE);
+      return;
+    }
+  if (stream_id == NULL && room_id == NULL)
+    {
+      tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE,
+                       "streamId: missing");
+      return;
+    }
+  verdict = tg_store_consume (request->server->store, request->app, token_id,
+                              stream_id, type, room_id, &error);
+  if (verdict == TG_VERDICT_STORE_ERROR)
+    {
+      tg_reply_error (request->msg, error);
+      return;
+    }
+  tag = tg_token_hash (token_id);
+  g_info ("%s token %s for %s/%s: %s", tg_token_type_to_string (type), tag,
+          request->app, stream_id ? stream_id : room_id,
+          tg_verdict_to_string (verdict));
+  tg_reply_result (request->msg, SOUP_STATUS_OK, verdict == TG_VERDICT_OK,
+                   NULL);
+}
+
+void
+tg_rest_token_revoke (TgRequest *request)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 revoked = tg_store_revoke_stream (request->server->store, request->app,
+                                           request->args[0], &error);
+
+  if (revoked < 0)
+    {
+      tg_reply_error (request->msg, error);
+      return;
+    }
+  g_info ("Revoked %" G_GINT64_FORMAT " tokens of %s/%s", revoked, request->app,
+          request->args[0]);
+  tg_reply_result (request->msg, SOUP_STATUS_OK, TRUE, NULL);
+}
+
+void
+tg_rest_token_list (TgRequest *request)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) tokens = NULL;
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+  JsonArray *array = json_array_new ();
+  guint offset, size;
+
+  json_node_take_array (node, array);
+  if (!tg_rest_parse_page (request, request->args[1], request->args[2], &offset,
+                           &size))
+    return;
+  tokens = tg_store_list_tokens (request->server->store, request->app,
+                                 request->args[0], offset, size, &error);
+  if (tokens == NULL)
+    {
+      tg_reply_error (request->msg, error);
+      return;
+    }
+  for (guint i = 0; i < tokens->len; i++)
+    json_array_add_element (array, token_to_json (tokens->pdata[i]));
+  tg_reply_json (request->msg, SOUP_STATUS_OK, node);
+}

@@ -1,0 +1,51 @@
+/* The REST API: one entry point for every HTTP request, a table of routes,
+ * and the request every route handler receives. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "tg-server.h"
+
+typedef struct
+{
+  TgServer *server;
+  SoupServerMessage *msg;
+  const char *app;
+  TgSettings *settings; /* the app's, for this request */
+  char **args;          /* the path segments the route's '*'s matched */
+  GHashTable *query;    /* decoded query parameters */
+} TgRequest;
+
+typedef void (*TgRouteFunc) (TgRequest *request);
+
+/* The SoupServerCallback of every worker; user_data is the TgServer. */
+void tg_rest_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
+                     GHashTable *query, gpointer user_data);
+
+/* A query parameter, or NULL. */
+const char *tg_request_param (TgRequest *request, const char *name);
+
+/* Longest page a list route returns. */
+#define TG_REST_LIST_MAX 50
+
+/* offset and size of a list route: whole numbers, size capped at
+ * TG_REST_LIST_MAX. On FALSE the 400 reply is already set. */
+gboolean tg_rest_parse_page (TgRequest *request, const char *offset_text,
+                             const char *size_text, guint *offset, guint *size);
+
+/* Whether a stream id may be used: [A-Za-z0-9_.-], 1 to 128 characters. */
+gboolean tg_stream_id_is_valid (const char *id);
+
+/* Route handlers, one file each. */
+void tg_rest_token_mint (TgRequest *request);
+void tg_rest_token_validate (TgRequest *request);
+void tg_rest_token_revoke (TgRequest *request);
+void tg_rest_token_list (TgRequest *request);
+void tg_rest_broadcast_create (TgRequest *request);
+void tg_rest_broadcast_get (TgRequest *request);
+void tg_rest_broadcast_list (TgRequest *request);
+void tg_rest_broadcast_delete (TgRequest *request);
+void tg_rest_broadcast_count (TgRequest *request);
+void tg_rest_broadcast_active_count (TgRequest *request);
+void tg_rest_settings_get (TgRequest *request);
+void tg_rest_settings_set (TgRequest *request);

@@ -1,0 +1,15 @@
+/* What every request handler may reach. All of it is safe to use from any
+ * HTTP worker thread. */
+#pragma once
+
+#include "tg-apps.h"
+#include "tg-config.h"
+#include "tollgate.h"
+
+typedef struct
+{
+  const TgConfig *config;
+  TgStore *store;
+  TgApps *apps;
+  gint ready; /* atomic: every enabled listener is bound */
+} TgServer;
