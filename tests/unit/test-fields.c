@@ -1,0 +1,75 @@
+/* Table-driven JSON checks of request bodies. */
+#include "tg-fields.h"
+#include "tollgate.h"
+
+static const TgField token_fields[] = {
+  { "tokenId", TG_FIELD_STRING, TRUE },
+  { "streamId", TG_FIELD_STRING, FALSE },
+  { "expireDate", TG_FIELD_INT, FALSE },
+  { NULL }
+};
+
+static void
+test_check (void)
+{
+  const char *cases[][2] = {
+    { "{\"tokenId\":\"a\"}", NULL },
+    { "{\"tokenId\":\"a\",\"streamId\":null}", NULL },
+    { "{\"tokenId\":\"a\",\"expireDate\":5}", NULL },
+    { "{}", "tokenId: missing" },
+    { "{\"tokenId\":null}", "tokenId: missing" },
+    { "{\"tokenId\":1}", "tokenId: must be a string" },
+    { "{\"tokenId\":\"a\",\"expireDate\":\"5\"}",
+      "expireDate: must be a whole number" },
+    { "{\"tokenId\":\"a\",\"expireDate\":1.5}",
+      "expireDate: must be a whole number" },
+    { "{\"tokenId\":\"a\",\"x\":1}", "x: unknown field" },
+    { "{\"tokenId\":[\"a\"]}", "tokenId: must be a string" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonObject) object = tg_fields_parse_object (
+          cases[i][0], strlen (cases[i][0]), &error);
+
+      g_assert_no_error (error);
+      if (cases[i][1] == NULL)
+        {
+          g_assert_true (tg_fields_check (object, token_fields, &error));
+          g_assert_no_error (error);
+        }
+      else
+        {
+          g_assert_false (tg_fields_check (object, token_fields, &error));
+          g_assert_error (error, TG_ERROR, TG_ERROR_INVALID);
+          g_assert_cmpstr (error->message, ==, cases[i][1]);
+        }
+    }
+}
+
+static void
+test_parse (void)
+{
+  const char *bad[] = { "", "[]", "\"x\"", "{", "{\"a\":}", "nul",
+                        "\xff\xfe" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonObject) object
+          = tg_fields_parse_object (bad[i], strlen (bad[i]), &error);
+
+      g_assert_null (object);
+      g_assert_error (error, TG_ERROR, TG_ERROR_INVALID);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/fields/check", test_check);
+  g_test_add_func ("/fields/parse", test_parse);
+  return g_test_run ();
+}

@@ -1,0 +1,135 @@
+/* Several processes race to consume the same tokens in one sqlite file:
+ * every token must be consumed exactly once, whatever the interleaving. */
+#include <glib/gstdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tollgate.h"
+
+#define N_TOKENS 1000
+#define N_PROCS 6
+
+/* The child's part: wait for the start, consume every token (starting at a
+ * different place than the others), report one byte per token. */
+static void
+child (const char *uri, char **ids, int start_fd, int result_fd, int index)
+{
+  g_autoptr (TgStore) store = NULL;
+  guint8 won[N_TOKENS] = { 0 };
+  char byte;
+
+  if (read (start_fd, &byte, 1) != 0) /* EOF: the parent let go */
+    _exit (3);
+  store = tg_store_open (uri, NULL);
+  if (store == NULL)
+    _exit (4);
+  for (int k = 0; k < N_TOKENS; k++)
+    {
+      int i = (k + index * (N_TOKENS / N_PROCS)) % N_TOKENS;
+      TgVerdict verdict = tg_store_consume (store, "LiveApp", ids[i], "s",
+                                            TG_TOKEN_TYPE_PLAY, NULL, NULL);
+
+      if (verdict == TG_VERDICT_OK)
+        won[i] = 1;
+      else if (verdict != TG_VERDICT_UNKNOWN)
+        _exit (5); /* a store error or a wrong refusal */
+    }
+  if (write (result_fd, won, sizeof won) != sizeof won)
+    _exit (6);
+  _exit (0);
+}
+
+static void
+test_race (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tg-race-XXXXXX", &error);
+  g_autofree char *uri = g_strdup_printf ("sqlite://%s/race.db", dir);
+  g_autoptr (TgStore) store = tg_store_open (uri, &error);
+  g_autoptr (GPtrArray) tokens = NULL;
+  char *ids[N_TOKENS];
+  int wins[N_TOKENS] = { 0 };
+  int start[2], results[N_PROCS][2];
+  pid_t pids[N_PROCS];
+  int total = 0;
+
+  g_assert_no_error (error);
+  for (int i = 0; i < N_TOKENS; i++)
+    {
+      TgToken *token
+          = tg_store_mint (store, "LiveApp", "s", TG_TOKEN_TYPE_PLAY,
+                           g_get_real_time () / G_USEC_PER_SEC + 600, NULL,
+                           &error);
+
+      g_assert_no_error (error);
+      ids[i] = g_strdup (token->token_id);
+      tg_token_free (token);
+    }
+  g_assert_cmpint (pipe (start), ==, 0);
+  for (int p = 0; p < N_PROCS; p++)
+    {
+      g_assert_cmpint (pipe (results[p]), ==, 0);
+      pids[p] = fork ();
+      g_assert_cmpint (pids[p], >=, 0);
+      if (pids[p] == 0)
+        {
+          close (start[1]);
+          close (results[p][0]);
+          child (uri, ids, start[0], results[p][1], p);
+        }
+      close (results[p][1]);
+    }
+  close (start[0]);
+  close (start[1]); /* every child starts at once */
+  for (int p = 0; p < N_PROCS; p++)
+    {
+      guint8 won[N_TOKENS];
+      gsize got = 0;
+      int status;
+
+      while (got < sizeof won)
+        {
+          gssize n = read (results[p][0], won + got, sizeof won - got);
+
+          if (n <= 0)
+            break;
+          got += n;
+        }
+      g_assert_cmpint (waitpid (pids[p], &status, 0), ==, pids[p]);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+      g_assert_cmpuint (got, ==, sizeof won);
+      close (results[p][0]);
+      for (int i = 0; i < N_TOKENS; i++)
+        wins[i] += won[i];
+    }
+  for (int i = 0; i < N_TOKENS; i++)
+    {
+      g_assert_cmpint (wins[i], ==, 1);
+      total += wins[i];
+      g_free (ids[i]);
+    }
+  g_assert_cmpint (total, ==, N_TOKENS);
+  tokens = tg_store_list_tokens (store, "LiveApp", "s", 0, 10, &error);
+  g_assert_cmpuint (tokens->len, ==, 0);
+  g_test_message ("%d processes made %d attempts on %d tokens: %d won", N_PROCS,
+                  N_PROCS * N_TOKENS, N_TOKENS, total);
+  g_clear_pointer (&store, tg_store_unref);
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *suffixes[] = { "", "-wal", "-shm" };
+      g_autofree char *path
+          = g_strdup_printf ("%s/race.db%s", dir, suffixes[i]);
+
+      g_remove (path);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/store/race/processes", test_race);
+  return g_test_run ();
+}

@@ -1,0 +1,282 @@
+/* The one-time rule and the rest of the store API, on every backend. */
+#include <glib/gstdio.h>
+
+#include "tollgate.h"
+
+typedef struct
+{
+  char *dir;
+  TgStore *store;
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer scheme)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *uri = NULL;
+
+  f->dir = g_dir_make_tmp ("tg-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  if (g_str_equal (scheme, "sqlite"))
+    uri = g_strdup_printf ("sqlite://%s/t.db", f->dir);
+  else
+    uri = g_strdup ("memory://");
+  f->store = tg_store_open (uri, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->store);
+}
+
+static void
+teardown (Fixture *f, gconstpointer scheme)
+{
+  g_autofree char *db = g_build_filename (f->dir, "t.db", NULL);
+  g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+
+  tg_store_unref (f->store);
+  g_remove (wal);
+  g_remove (shm);
+  g_remove (db);
+  g_assert_cmpint (g_rmdir (f->dir), ==, 0);
+  g_free (f->dir);
+}
+
+static gint64
+now (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+static TgToken *
+mint (Fixture *f, const char *stream, TgTokenType type, gint64 expire)
+{
+  g_autoptr (GError) error = NULL;
+  TgToken *token = tg_store_mint (f->store, "LiveApp", stream, type, expire,
+                                  NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (token);
+  return token;
+}
+
+static guint
+count_tokens (Fixture *f, const char *stream)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) tokens
+      = tg_store_list_tokens (f->store, "LiveApp", stream, 0, 1000, &error);
+
+  g_assert_no_error (error);
+  return tokens->len;
+}
+
+static TgVerdict
+consume (Fixture *f, const char *app, const char *id, const char *stream,
+         TgTokenType type)
+{
+  g_autoptr (GError) error = NULL;
+  TgVerdict verdict
+      = tg_store_consume (f->store, app, id, stream, type, NULL, &error);
+
+  g_assert_no_error (error);
+  return verdict;
+}
+
+static void
+test_consume_once (Fixture *f, gconstpointer scheme)
+{
+  g_autoptr (TgToken) token = mint (f, "s1", TG_TOKEN_TYPE_PLAY, now () + 60);
+
+  g_assert_cmpuint (count_tokens (f, "s1"), ==, 1);
+  g_assert_cmpint (consume (f, "LiveApp", token->token_id, "s1",
+                            TG_TOKEN_TYPE_PLAY),
+                   ==, TG_VERDICT_OK);
+  g_assert_cmpuint (count_tokens (f, "s1"), ==, 0);
+  g_assert_cmpint (consume (f, "LiveApp", token->token_id, "s1",
+                            TG_TOKEN_TYPE_PLAY),
+                   ==, TG_VERDICT_UNKNOWN);
+}
+
+static void
+test_refusals_leave_token (Fixture *f, gconstpointer scheme)
+{
+  g_autoptr (TgToken) token
+      = mint (f, "s1", TG_TOKEN_TYPE_PUBLISH, now () + 60);
+  const char *id = token->token_id;
+
+  g_assert_cmpint (consume (f, "LiveApp", id, "s2", TG_TOKEN_TYPE_PUBLISH), ==,
+                   TG_VERDICT_WRONG_STREAM);
+  g_assert_cmpint (consume (f, "LiveApp", id, "s1", TG_TOKEN_TYPE_PLAY), ==,
+                   TG_VERDICT_WRONG_TYPE);
+  g_assert_cmpint (consume (f, "WebRTCAppEE", id, "s1", TG_TOKEN_TYPE_PUBLISH),
+                   ==, TG_VERDICT_UNKNOWN);
+  g_assert_cmpint (consume (f, "LiveApp", "", "s1", TG_TOKEN_TYPE_PUBLISH), ==,
+                   TG_VERDICT_UNKNOWN);
+  g_assert_cmpuint (count_tokens (f, "s1"), ==, 1);
+  g_assert_cmpint (consume (f, "LiveApp", id, "s1", TG_TOKEN_TYPE_PUBLISH), ==,
+                   TG_VERDICT_OK);
+}
+
+static void
+test_expired (Fixture *f, gconstpointer scheme)
+{
+  g_autoptr (TgToken) old = mint (f, "s1", TG_TOKEN_TYPE_PLAY, now () - 1);
+  g_autoptr (TgToken) fresh = mint (f, "s1", TG_TOKEN_TYPE_PLAY, now () + 60);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (consume (f, "LiveApp", old->token_id, "s1",
+                            TG_TOKEN_TYPE_PLAY),
+                   ==, TG_VERDICT_EXPIRED);
+  g_assert_cmpuint (count_tokens (f, "s1"), ==, 2);
+  g_assert_cmpint (tg_store_purge_expired (f->store, now (), &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_tokens (f, "s1"), ==, 1);
+  g_assert_cmpint (consume (f, "LiveApp", fresh->token_id, "s1",
+                            TG_TOKEN_TYPE_PLAY),
+                   ==, TG_VERDICT_OK);
+}
+
+static void
+test_room_token (Fixture *f, gconstpointer scheme)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TgToken) token = tg_store_mint (
+      f->store, "LiveApp", "room1", TG_TOKEN_TYPE_PLAY, now () + 60, "room1",
+      &error);
+  TgVerdict verdict;
+
+  g_assert_no_error (error);
+  for (int i = 0; i < 3; i++)
+    {
+      verdict = tg_store_consume (f->store, "LiveApp", token->token_id, NULL,
+                                  TG_TOKEN_TYPE_PLAY, "room1", &error);
+      g_assert_cmpint (verdict, ==, TG_VERDICT_OK);
+    }
+  verdict = tg_store_consume (f->store, "LiveApp", token->token_id, NULL,
+                              TG_TOKEN_TYPE_PLAY, "room2", &error);
+  g_assert_cmpint (verdict, ==, TG_VERDICT_WRONG_ROOM);
+  verdict = tg_store_consume (f->store, "LiveApp", token->token_id, NULL,
+                              TG_TOKEN_TYPE_PUBLISH, "room1", &error);
+  g_assert_cmpint (verdict, ==, TG_VERDICT_WRONG_TYPE);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_tokens (f, "room1"), ==, 1);
+}
+
+static void
+test_revoke_and_list (Fixture *f, gconstpointer scheme)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (GPtrArray) minted
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) tg_token_free);
+
+  for (int i = 0; i < 5; i++)
+    g_ptr_array_add (minted, mint (f, "s1", TG_TOKEN_TYPE_PLAY, now () + 60));
+  g_ptr_array_add (minted, mint (f, "s2", TG_TOKEN_TYPE_PLAY, now () + 60));
+  page = tg_store_list_tokens (f->store, "LiveApp", "s1", 1, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (((TgToken *) page->pdata[i])->token_id, ==,
+                     ((TgToken *) minted->pdata[i + 1])->token_id);
+  g_assert_cmpint (tg_store_revoke_stream (f->store, "LiveApp", "s1", &error),
+                   ==, 5);
+  g_assert_cmpuint (count_tokens (f, "s1"), ==, 0);
+  g_assert_cmpuint (count_tokens (f, "s2"), ==, 1);
+}
+
+static void
+test_records (Fixture *f, gconstpointer scheme)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) values = NULL;
+  g_autofree char *value = NULL;
+
+  g_assert_true (tg_store_record_put (f->store, "k", "a", "1", TRUE, &error));
+  g_assert_true (tg_store_record_put (f->store, "k", "b", "2", TRUE, &error));
+  g_assert_true (tg_store_record_put (f->store, "other", "a", "x", TRUE,
+                                     &error));
+  g_assert_false (tg_store_record_put (f->store, "k", "a", "3", TRUE, &error));
+  g_assert_error (error, TG_ERROR, TG_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_true (tg_store_record_put (f->store, "k", "a", "4", FALSE, &error));
+  value = tg_store_record_get (f->store, "k", "a", &error);
+  g_assert_cmpstr (value, ==, "4");
+  g_assert_cmpint (tg_store_record_count (f->store, "k", &error), ==, 2);
+  values = tg_store_record_list (f->store, "k", 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (values->len, ==, 2);
+  g_assert_cmpstr (values->pdata[0], ==, "4");
+  g_assert_cmpstr (values->pdata[1], ==, "2");
+  g_assert_true (tg_store_record_delete (f->store, "k", "a", &error));
+  g_assert_false (tg_store_record_delete (f->store, "k", "a", &error));
+  g_assert_error (error, TG_ERROR, TG_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (tg_store_record_get (f->store, "k", "a", &error));
+  g_assert_error (error, TG_ERROR, TG_ERROR_NOT_FOUND);
+}
+
+static void
+test_token_ids (void)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                       g_free, NULL);
+
+  for (int i = 0; i < 10000; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      char *id = tg_token_id_new (&error);
+      g_autofree char *tag = tg_token_hash (id);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (strlen (id), >=, 22); /* 22 x 5.95 bits >= 128 */
+      for (const char *c = id; *c; c++)
+        g_assert_true (g_ascii_isalnum (*c));
+      g_assert_null (strstr (id, tag + 1));
+      g_assert_true (g_hash_table_add (seen, id));
+    }
+}
+
+static void
+test_bad_uris (void)
+{
+  const char *bad[] = { "", "nothing", "sqlite://relative.db",
+                        "sqlite:///no/such/dir/x.db", "redis-ish://x" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_assert_null (tg_store_open (bad[i], &error));
+      g_assert_nonnull (error);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *schemes[] = { "memory", "sqlite" };
+
+  g_test_init (&argc, &argv, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
+    {
+#define ADD(name, func)                                                       \
+  do                                                                          \
+    {                                                                         \
+      g_autofree char *path                                                   \
+          = g_strdup_printf ("/store/%s/" name, schemes[i]);                  \
+      g_test_add (path, Fixture, schemes[i], setup, func, teardown);          \
+    }                                                                         \
+  while (0)
+      ADD ("consume-once", test_consume_once);
+      ADD ("refusals-leave-token", test_refusals_leave_token);
+      ADD ("expired", test_expired);
+      ADD ("room-token", test_room_token);
+      ADD ("revoke-and-list", test_revoke_and_list);
+      ADD ("records", test_records);
+#undef ADD
+    }
+  g_test_add_func ("/store/token-ids", test_token_ids);
+  g_test_add_func ("/store/bad-uris", test_bad_uris);
+  return g_test_run ();
+}
