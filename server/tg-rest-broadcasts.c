@@ -129,7 +129,8 @@ tg_rest_broadcast_create (TgRequest *request)
                        "type: only liveStream is supported");
       return;
     }
-  stream_id = g_strstrip (g_strdup (tg_fields_string (given, "streamId")));
+  stream_id = g_strdup (tg_fields_string (given, "streamId"));
+  stream_id = g_strstrip (stream_id ? stream_id : g_strdup (""));
   if (*stream_id == '\0')
     {
       g_autofree char *random = tg_token_id_new (&error);

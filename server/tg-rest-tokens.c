@@ -1,5 +1,6 @@
 /* One-time tokens over REST (PROTOCOL.md 2.1, 2.2). */
 #include "tg-fields.h"
+#include "tg-jwt.h"
 #include "tg-reply.h"
 #include "tg-rest.h"
 
@@ -60,40 +61,93 @@ parse_expire (const char *text, gint64 *expire, const char **message)
   return TRUE;
 }
 
+/* The parameters of a mint request, or FALSE with the 400 reply set. */
+static gboolean
+parse_mint (TgRequest *request, TgTokenType *type, gint64 *expire,
+            const char **room_id)
+{
+  const char *type_text = tg_request_param (request, "type");
+  const char *expire_text = tg_request_param (request, "expireDate");
+  const char *message = NULL;
+
+  *room_id = tg_request_param (request, "roomId");
+  if (*room_id && **room_id == '\0')
+    *room_id = NULL;
+  if (type_text == NULL || expire_text == NULL)
+    message = DEFINE_MESSAGE;
+  else if (!tg_token_type_from_string (type_text, type))
+    message = TYPE_MESSAGE;
+  else if (!tg_stream_id_is_valid (request->args[0]))
+    message = "Stream id is not valid.";
+  else if (*room_id && !tg_stream_id_is_valid (*room_id))
+    message = "roomId is not valid.";
+  if (message == NULL && parse_expire (expire_text, expire, &message))
+    return TRUE;
+  tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE, message);
+  return FALSE;
+}
+
 void
 tg_rest_token_mint (TgRequest *request)
 {
-  const char *stream_id = request->args[0];
-  const char *type_text = tg_request_param (request, "type");
-  const char *expire_text = tg_request_param (request, "expireDate");
-  const char *room_id = tg_request_param (request, "roomId");
-  const char *message = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (TgToken) token = NULL;
   g_autoptr (JsonNode) node = NULL;
+  const char *room_id;
   TgTokenType type;
   gint64 expire = 0;
 
-  if (type_text == NULL || expire_text == NULL)
-    message = DEFINE_MESSAGE;
-  else if (!tg_token_type_from_string (type_text, &type))
-    message = TYPE_MESSAGE;
-  else if (!tg_stream_id_is_valid (stream_id))
-    message = "Stream id is not valid.";
-  else if (room_id && *room_id && !tg_stream_id_is_valid (room_id))
-    message = "roomId is not valid.";
-  if (message != NULL || !parse_expire (expire_text, &expire, &message))
-    {
-      tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE, message);
-      return;
-    }
-  token = tg_store_mint (request->server->store, request->app, stream_id, type,
-                         expire, room_id && *room_id ? room_id : NULL, &error);
+  if (!parse_mint (request, &type, &expire, &room_id))
+    return;
+  token = tg_store_mint (request->server->store, request->app, request->args[0],
+                         type, expire, room_id, &error);
   if (token == NULL)
     {
       tg_reply_error (request->msg, error);
       return;
     }
+  node = token_to_json (token);
+  tg_reply_json (request->msg, SOUP_STATUS_OK, node);
+}
+
+/* A token whose id is a JWT signed with the app's jwtStreamSecretKey; it is
+ * not stored: the signature is what makes it valid. */
+void
+tg_rest_token_mint_jwt (TgRequest *request)
+{
+  const char *secret = request->settings->jwt_stream_secret_key;
+  g_autoptr (JsonBuilder) claims = json_builder_new ();
+  g_autoptr (JsonNode) claims_node = NULL;
+  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (TgToken) token = NULL;
+  g_autofree char *claims_text = NULL;
+  g_autofree char *jwt = NULL;
+  const char *room_id;
+  TgTokenType type;
+  gint64 expire = 0;
+
+  if (!parse_mint (request, &type, &expire, &room_id))
+    return;
+  if (secret == NULL || strlen (secret) < TG_JWT_MIN_SECRET)
+    {
+      tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE,
+                       "jwtStreamSecretKey must be set to at least 32 "
+                       "characters to mint JWT tokens");
+      return;
+    }
+  json_builder_begin_object (claims);
+  json_builder_set_member_name (claims, "streamId");
+  json_builder_add_string_value (claims, request->args[0]);
+  json_builder_set_member_name (claims, "type");
+  json_builder_add_string_value (claims, tg_token_type_to_string (type));
+  json_builder_set_member_name (claims, "exp");
+  json_builder_add_int_value (claims, expire);
+  json_builder_end_object (claims);
+  claims_node = json_builder_get_root (claims);
+  claims_text = json_to_string (claims_node, FALSE);
+  jwt = tg_jwt_sign (claims_text, secret);
+  token = tg_token_new (request->app, jwt, request->args[0], expire, type,
+                        room_id);
   node = token_to_json (token);
   tg_reply_json (request->msg, SOUP_STATUS_OK, node);
 }

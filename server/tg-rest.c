@@ -17,6 +17,7 @@ static const TgRoute broadcast_routes[]
         { "GET", "active-live-stream-count", tg_rest_broadcast_active_count },
         { "POST", "validate-token", tg_rest_token_validate },
         { "GET", "*/token", tg_rest_token_mint },
+        { "GET", "*/jwt-token", tg_rest_token_mint_jwt },
         { "DELETE", "*/tokens", tg_rest_token_revoke },
         { "GET", "*/tokens/list/*/*", tg_rest_token_list },
         { "GET", "*", tg_rest_broadcast_get },

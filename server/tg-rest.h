@@ -38,6 +38,7 @@ gboolean tg_stream_id_is_valid (const char *id);
 
 /* Route handlers, one file each. */
 void tg_rest_token_mint (TgRequest *request);
+void tg_rest_token_mint_jwt (TgRequest *request);
 void tg_rest_token_validate (TgRequest *request);
 void tg_rest_token_revoke (TgRequest *request);
 void tg_rest_token_list (TgRequest *request);
