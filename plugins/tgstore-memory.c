@@ -67,7 +67,8 @@ static gboolean
 memory_insert (gpointer data, const TgToken *token, GError **error)
 {
   MemoryStore *self = data;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
   Entry *entry = g_new0 (Entry, 1);
 
   entry->seq = self->next_seq++;
@@ -83,7 +84,8 @@ memory_consume (gpointer data, const char *app, const char *token_id,
                 gint64 now, GError **error)
 {
   MemoryStore *self = data;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
   g_autofree char *key = join (app, token_id);
   Entry *entry = g_hash_table_lookup (self->tokens, key);
   TgVerdict verdict;
@@ -127,7 +129,8 @@ memory_revoke_stream (gpointer data, const char *app, const char *stream_id,
                       GError **error)
 {
   MemoryStore *self = data;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
   const char *app_stream[] = { app, stream_id };
   g_autoptr (GPtrArray) found
       = collect (self->tokens, token_of_stream, app_stream);
@@ -147,7 +150,8 @@ memory_list_tokens (gpointer data, const char *app, const char *stream_id,
                     guint offset, guint size, GError **error)
 {
   MemoryStore *self = data;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
   const char *app_stream[] = { app, stream_id };
   g_autoptr (GPtrArray) found
       = collect (self->tokens, token_of_stream, app_stream);
@@ -164,7 +168,8 @@ static gint64
 memory_purge_expired (gpointer data, gint64 now, GError **error)
 {
   MemoryStore *self = data;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
   GHashTableIter iter;
   Entry *entry;
   gint64 purged = 0;
@@ -184,7 +189,8 @@ memory_record_put (gpointer data, const char *kind, const char *key,
                    const char *value, gboolean only_if_absent, GError **error)
 {
   MemoryStore *self = data;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
   char *full = join (kind, key);
   Entry *entry = g_hash_table_lookup (self->records, full);
 
@@ -213,7 +219,8 @@ memory_record_get (gpointer data, const char *kind, const char *key,
                    GError **error)
 {
   MemoryStore *self = data;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
   g_autofree char *full = join (kind, key);
   Entry *entry = g_hash_table_lookup (self->records, full);
 
@@ -231,7 +238,8 @@ memory_record_delete (gpointer data, const char *kind, const char *key,
                       GError **error)
 {
   MemoryStore *self = data;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
   g_autofree char *full = join (kind, key);
 
   if (g_hash_table_remove (self->records, full))
@@ -263,7 +271,8 @@ memory_record_list (gpointer data, const char *kind, guint offset, guint size,
                     GError **error)
 {
   MemoryStore *self = data;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
   g_autoptr (GPtrArray) found = records_of_kind (self, kind);
   GPtrArray *values = g_ptr_array_new_with_free_func (g_free);
 
@@ -276,7 +285,8 @@ static gint64
 memory_record_count (gpointer data, const char *kind, GError **error)
 {
   MemoryStore *self = data;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
   g_autoptr (GPtrArray) found = records_of_kind (self, kind);
 
   return found->len;
