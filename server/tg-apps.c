@@ -79,7 +79,8 @@ tg_apps_free (TgApps *apps)
 gboolean
 tg_apps_has (TgApps *apps, const char *app)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&apps->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&apps->lock);
 
   return g_hash_table_contains (apps->settings, app);
 }
@@ -87,7 +88,8 @@ tg_apps_has (TgApps *apps, const char *app)
 TgSettings *
 tg_apps_get_settings (TgApps *apps, const char *app)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&apps->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&apps->lock);
   TgSettings *settings = g_hash_table_lookup (apps->settings, app);
 
   return settings ? tg_settings_ref (settings) : NULL;
@@ -97,7 +99,8 @@ gboolean
 tg_apps_update_settings (TgApps *apps, const char *app, JsonObject *changes,
                          GError **error)
 {
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&apps->lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&apps->lock);
   TgSettings *current = g_hash_table_lookup (apps->settings, app);
   g_autoptr (TgSettings) next = NULL;
   g_autoptr (JsonNode) node = NULL;

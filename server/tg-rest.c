@@ -1,5 +1,6 @@
 #include "tg-rest.h"
 
+#include "tg-path.h"
 #include "tg-reply.h"
 
 typedef struct
@@ -65,24 +66,6 @@ const char *
 tg_request_param (TgRequest *request, const char *name)
 {
   return request->query ? g_hash_table_lookup (request->query, name) : NULL;
-}
-
-/* The decoded segments of a raw path, or NULL if one is badly encoded or
- * decodes to '/' or NUL. "/a/b%20c" -> { "a", "b c" }. */
-static char **
-split_path (const char *path)
-{
-  g_auto (GStrv) raw = g_strsplit (path[0] == '/' ? path + 1 : path, "/", 64);
-  guint n = g_strv_length (raw);
-  g_auto (GStrv) segments = g_new0 (char *, n + 1);
-
-  for (guint i = 0; i < n; i++)
-    {
-      segments[i] = g_uri_unescape_string (raw[i], "/");
-      if (segments[i] == NULL)
-        return NULL;
-    }
-  return g_steal_pointer (&segments);
 }
 
 /* Matches segments against a route pattern; fills args with the '*'s. */
@@ -194,22 +177,12 @@ handle_health (TgServer *server, SoupServerMessage *msg)
                  node);
 }
 
-static GHashTable *
-parse_query (SoupServerMessage *msg, GError **error)
-{
-  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
-
-  if (query == NULL)
-    return g_hash_table_new (g_str_hash, g_str_equal);
-  return g_uri_parse_params (query, -1, "&", G_URI_PARAMS_WWW_FORM, error);
-}
-
 void
 tg_rest_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
                 GHashTable *unused, gpointer user_data)
 {
   TgServer *server = user_data;
-  g_auto (GStrv) segments = split_path (path);
+  g_auto (GStrv) segments = tg_path_split (path);
   g_autoptr (GHashTable) query = NULL;
   g_autoptr (GError) error = NULL;
   guint n;
@@ -220,7 +193,8 @@ tg_rest_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
                        "Path is not validly percent-encoded");
       return;
     }
-  query = parse_query (msg, &error);
+  query = tg_query_parse (g_uri_get_query (soup_server_message_get_uri (msg)),
+                          &error);
   if (query == NULL)
     {
       tg_reply_result (msg, SOUP_STATUS_BAD_REQUEST, FALSE,
