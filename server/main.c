@@ -70,6 +70,8 @@ run (TgConfig *config)
       g_printerr ("tollgate: %s\n", error->message);
       return 1;
     }
+  signals[0] = g_unix_signal_add (SIGINT, quit, loop);
+  signals[1] = g_unix_signal_add (SIGTERM, quit, loop);
   g_atomic_int_set (&server.ready, TRUE);
   g_print ("tollgate: ready http=%u https=%u\n", tg_http_get_port (http, FALSE),
            tg_http_get_port (http, TRUE));
@@ -77,8 +79,6 @@ run (TgConfig *config)
   g_message ("Serving %s on HTTP %u, HTTPS %u", store_uri,
              tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE));
 
-  signals[0] = g_unix_signal_add (SIGINT, quit, loop);
-  signals[1] = g_unix_signal_add (SIGTERM, quit, loop);
   purge_source = g_timeout_add_seconds (PURGE_INTERVAL_S, purge, store);
   g_main_loop_run (loop);
   g_source_remove (signals[0]);

@@ -89,16 +89,63 @@ tg_fields_check (JsonObject *object, const TgField *fields, GError **error)
   return TRUE;
 }
 
+/* json-glib 1.6 recurses without limit, stops at the end of the first value
+ * and decodes \u0000 into a string that C then cuts short. So before it sees
+ * a body: one object, nested at most TG_FIELDS_MAX_DEPTH deep, nothing after
+ * it but white space, and no NUL escapes. */
+static const char *
+scan (const char *data, gsize length)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE, started = FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '\\' && i + 1 < length)
+            {
+              if (data[i + 1] == 'u' && i + 5 < length
+                  && memcmp (data + i + 2, "0000", 4) == 0)
+                return "Request body must not contain NUL characters";
+              i++;
+            }
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+        continue;
+      if (started && depth == 0)
+        return "Request body must hold one JSON object and nothing after it";
+      if (!started && c != '{')
+        return "Request body must be a JSON object";
+      started = TRUE;
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '{' || c == '[')
+        {
+          if (++depth > TG_FIELDS_MAX_DEPTH)
+            return "Request body is nested too deeply";
+        }
+      else if ((c == '}' || c == ']') && depth > 0)
+        depth--;
+    }
+  return started ? NULL : "Request body must be a JSON object";
+}
+
 JsonObject *
 tg_fields_parse_object (const char *data, gsize length, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  const char *problem = data ? scan (data, length) : "Request body is empty";
   JsonNode *root;
 
-  if (data == NULL || length == 0)
+  if (problem != NULL)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
-                   "Request body must be a JSON object");
+      g_set_error_literal (error, TG_ERROR, TG_ERROR_INVALID, problem);
       return NULL;
     }
   if (!g_utf8_validate_len (data, length, NULL)

@@ -25,7 +25,10 @@ typedef struct
 gboolean tg_fields_check (JsonObject *object, const TgField *fields,
                           GError **error);
 
-/* Parses a request body that must be one JSON object. */
+/* Deepest nesting of arrays and objects a request body may have. */
+#define TG_FIELDS_MAX_DEPTH 32
+
+/* Parses a request body that must be one JSON object and nothing else. */
 JsonObject *tg_fields_parse_object (const char *data, gsize length,
                                     GError **error);
 

@@ -97,22 +97,35 @@ request_finished (SoupServer *server, SoupServerMessage *msg, gpointer data)
 
 /* --- request size --- */
 
+/* Answers 413 at once; what arrives of the body is discarded, not kept. */
 static void
-got_headers (SoupServerMessage *msg, gpointer data)
+refuse_body (SoupServerMessage *msg)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  goffset length = soup_message_headers_get_content_length (headers);
-
-  if (soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CHUNKED
-      && length <= TG_HTTP_MAX_BODY)
-    return;
-  /* Answer now; what arrives of the body is discarded, not kept. */
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg),
                                     FALSE);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Connection", "close");
   tg_reply_result (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, FALSE,
                    "Request body is too large");
+}
+
+static void
+got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer data)
+{
+  if (soup_server_message_get_status (msg) == 0
+      && soup_server_message_get_request_body (msg)->length > TG_HTTP_MAX_BODY)
+    refuse_body (msg);
+}
+
+static void
+got_headers (SoupServerMessage *msg, gpointer data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
+    g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk), NULL);
+  else if (soup_message_headers_get_content_length (headers) > TG_HTTP_MAX_BODY)
+    refuse_body (msg);
 }
 
 static void

@@ -2,12 +2,10 @@
 #include "tg-fields.h"
 #include "tollgate.h"
 
-static const TgField token_fields[] = {
-  { "tokenId", TG_FIELD_STRING, TRUE },
-  { "streamId", TG_FIELD_STRING, FALSE },
-  { "expireDate", TG_FIELD_INT, FALSE },
-  { NULL }
-};
+static const TgField token_fields[] = { { "tokenId", TG_FIELD_STRING, TRUE },
+                                        { "streamId", TG_FIELD_STRING, FALSE },
+                                        { "expireDate", TG_FIELD_INT, FALSE },
+                                        { NULL } };
 
 static void
 test_check (void)
@@ -30,8 +28,8 @@ test_check (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (JsonObject) object = tg_fields_parse_object (
-          cases[i][0], strlen (cases[i][0]), &error);
+      g_autoptr (JsonObject) object
+          = tg_fields_parse_object (cases[i][0], strlen (cases[i][0]), &error);
 
       g_assert_no_error (error);
       if (cases[i][1] == NULL)
@@ -51,7 +49,17 @@ test_check (void)
 static void
 test_parse (void)
 {
-  const char *bad[] = { "", "[]", "\"x\"", "{", "{\"a\":}", "nul",
+  const char *bad[] = { "",
+                        "[]",
+                        "\"x\"",
+                        "{",
+                        "{\"a\":}",
+                        "nul",
+                        "{} {}",
+                        "{}[]",
+                        "{\"a\":\"\\u0000\"}",
+                        "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]"
+                        "]]]]]]]]]]]]]]]]]]]]]}",
                         "\xff\xfe" };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)

@@ -56,10 +56,9 @@ test_race (void)
   g_assert_no_error (error);
   for (int i = 0; i < N_TOKENS; i++)
     {
-      TgToken *token
-          = tg_store_mint (store, "LiveApp", "s", TG_TOKEN_TYPE_PLAY,
-                           g_get_real_time () / G_USEC_PER_SEC + 600, NULL,
-                           &error);
+      TgToken *token = tg_store_mint (store, "LiveApp", "s", TG_TOKEN_TYPE_PLAY,
+                                      g_get_real_time () / G_USEC_PER_SEC + 600,
+                                      NULL, &error);
 
       g_assert_no_error (error);
       ids[i] = g_strdup (token->token_id);

@@ -51,8 +51,8 @@ static TgToken *
 mint (Fixture *f, const char *stream, TgTokenType type, gint64 expire)
 {
   g_autoptr (GError) error = NULL;
-  TgToken *token = tg_store_mint (f->store, "LiveApp", stream, type, expire,
-                                  NULL, &error);
+  TgToken *token
+      = tg_store_mint (f->store, "LiveApp", stream, type, expire, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (token);
@@ -88,13 +88,13 @@ test_consume_once (Fixture *f, gconstpointer scheme)
   g_autoptr (TgToken) token = mint (f, "s1", TG_TOKEN_TYPE_PLAY, now () + 60);
 
   g_assert_cmpuint (count_tokens (f, "s1"), ==, 1);
-  g_assert_cmpint (consume (f, "LiveApp", token->token_id, "s1",
-                            TG_TOKEN_TYPE_PLAY),
-                   ==, TG_VERDICT_OK);
+  g_assert_cmpint (
+      consume (f, "LiveApp", token->token_id, "s1", TG_TOKEN_TYPE_PLAY), ==,
+      TG_VERDICT_OK);
   g_assert_cmpuint (count_tokens (f, "s1"), ==, 0);
-  g_assert_cmpint (consume (f, "LiveApp", token->token_id, "s1",
-                            TG_TOKEN_TYPE_PLAY),
-                   ==, TG_VERDICT_UNKNOWN);
+  g_assert_cmpint (
+      consume (f, "LiveApp", token->token_id, "s1", TG_TOKEN_TYPE_PLAY), ==,
+      TG_VERDICT_UNKNOWN);
 }
 
 static void
@@ -124,25 +124,25 @@ test_expired (Fixture *f, gconstpointer scheme)
   g_autoptr (TgToken) fresh = mint (f, "s1", TG_TOKEN_TYPE_PLAY, now () + 60);
   g_autoptr (GError) error = NULL;
 
-  g_assert_cmpint (consume (f, "LiveApp", old->token_id, "s1",
-                            TG_TOKEN_TYPE_PLAY),
-                   ==, TG_VERDICT_EXPIRED);
+  g_assert_cmpint (
+      consume (f, "LiveApp", old->token_id, "s1", TG_TOKEN_TYPE_PLAY), ==,
+      TG_VERDICT_EXPIRED);
   g_assert_cmpuint (count_tokens (f, "s1"), ==, 2);
   g_assert_cmpint (tg_store_purge_expired (f->store, now (), &error), ==, 1);
   g_assert_no_error (error);
   g_assert_cmpuint (count_tokens (f, "s1"), ==, 1);
-  g_assert_cmpint (consume (f, "LiveApp", fresh->token_id, "s1",
-                            TG_TOKEN_TYPE_PLAY),
-                   ==, TG_VERDICT_OK);
+  g_assert_cmpint (
+      consume (f, "LiveApp", fresh->token_id, "s1", TG_TOKEN_TYPE_PLAY), ==,
+      TG_VERDICT_OK);
 }
 
 static void
 test_room_token (Fixture *f, gconstpointer scheme)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (TgToken) token = tg_store_mint (
-      f->store, "LiveApp", "room1", TG_TOKEN_TYPE_PLAY, now () + 60, "room1",
-      &error);
+  g_autoptr (TgToken) token
+      = tg_store_mint (f->store, "LiveApp", "room1", TG_TOKEN_TYPE_PLAY,
+                       now () + 60, "room1", &error);
   TgVerdict verdict;
 
   g_assert_no_error (error);
@@ -194,8 +194,8 @@ test_records (Fixture *f, gconstpointer scheme)
 
   g_assert_true (tg_store_record_put (f->store, "k", "a", "1", TRUE, &error));
   g_assert_true (tg_store_record_put (f->store, "k", "b", "2", TRUE, &error));
-  g_assert_true (tg_store_record_put (f->store, "other", "a", "x", TRUE,
-                                     &error));
+  g_assert_true (
+      tg_store_record_put (f->store, "other", "a", "x", TRUE, &error));
   g_assert_false (tg_store_record_put (f->store, "k", "a", "3", TRUE, &error));
   g_assert_error (error, TG_ERROR, TG_ERROR_EXISTS);
   g_clear_error (&error);
@@ -219,8 +219,8 @@ test_records (Fixture *f, gconstpointer scheme)
 static void
 test_token_ids (void)
 {
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal,
-                                                       g_free, NULL);
+  g_autoptr (GHashTable) seen
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (int i = 0; i < 10000; i++)
     {
@@ -260,13 +260,12 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
     {
-#define ADD(name, func)                                                       \
-  do                                                                          \
-    {                                                                         \
-      g_autofree char *path                                                   \
-          = g_strdup_printf ("/store/%s/" name, schemes[i]);                  \
-      g_test_add (path, Fixture, schemes[i], setup, func, teardown);          \
-    }                                                                         \
+#define ADD(name, func)                                                        \
+  do                                                                           \
+    {                                                                          \
+      g_autofree char *path = g_strdup_printf ("/store/%s/" name, schemes[i]); \
+      g_test_add (path, Fixture, schemes[i], setup, func, teardown);           \
+    }                                                                          \
   while (0)
       ADD ("consume-once", test_consume_once);
       ADD ("refusals-leave-token", test_refusals_leave_token);
