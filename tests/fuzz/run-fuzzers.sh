@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every fuzzer built in BUILD_DIR for SECONDS each, on a copy of its seed
+# corpus, one after the other. Prints one line per fuzzer; exits non-zero if
+# any finds a crash, leak, timeout or failed assertion (the input is kept in
+# BUILD_DIR/fuzz-artifacts/).
+#   tests/fuzz/run-fuzzers.sh build-fuzz 60
+set -uo pipefail
+
+if [ $# -ne 2 ] || ! [[ $2 =~ ^[0-9]+$ ]]; then
+  echo "usage: $0 BUILD_DIR SECONDS" >&2
+  exit 2
+fi
+build=$1
+seconds=$2
+here=$(cd "$(dirname "$0")" && pwd)
+artifacts=$(cd "$build" && pwd)/fuzz-artifacts
+
+fuzzers=()
+for f in "$build"/tests/fuzz/fuzz-*; do
+  [ -f "$f" ] && [ -x "$f" ] && fuzzers+=("$f")
+done
+if [ ${#fuzzers[@]} -eq 0 ]; then
+  echo "no fuzzers in $build/tests/fuzz (needs a clang build and" \
+    "libclang-rt-14-dev)" >&2
+  exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$artifacts"
+
+# As the tests run: a GLib warning is a bug; GSlice off so leaks show.
+export G_DEBUG=fatal-warnings G_SLICE=always-malloc
+
+status=0
+for fuzzer in "${fuzzers[@]}"; do
+  name=$(basename "$fuzzer")
+  corpus=$tmp/$name
+  mkdir -p "$corpus"
+  cp "$here/corpus/$name"/* "$corpus"/ 2>/dev/null
+  rc=0
+  "$fuzzer" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+    -print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
+    "$corpus" >"$tmp/$name.log" 2>&1 || rc=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/$name.log")
+  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$tmp/$name.log")
+  if [ $rc -eq 0 ]; then
+    echo "$name: ok, ${runs:-?} runs, ${speed:-?} exec/s," \
+      "corpus $(ls "$corpus" | wc -l) inputs"
+  else
+    status=1
+    echo "$name: FAILED (exit $rc) after ${runs:-?} runs; log:"
+    tail -n 60 "$tmp/$name.log" | sed 's/^/    /'
+    cp "$tmp/$name.log" "$artifacts/$name.log"
+    echo "    artifacts and full log in $artifacts"
+  fi
+done
+exit $status
