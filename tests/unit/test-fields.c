@@ -49,17 +49,10 @@ test_check (void)
 static void
 test_parse (void)
 {
-  const char *bad[] = { "",
-                        "[]",
-                        "\"x\"",
-                        "{",
-                        "{\"a\":}",
-                        "nul",
-                        "{} {}",
-                        "{}[]",
-                        "{\"a\":\"\\u0000\"}",
-                        "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]"
-                        "]]]]]]]]]]]]]]]]]]]]]}",
+  const char *bad[] = { "",        "[]",       "\"x\"",
+                        "{",       "{\"a\":}", "nul",
+                        "{} {}",   "{}[]",     "{\"a\":\"\\u0000\"}",
+
                         "\xff\xfe" };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -73,11 +66,33 @@ test_parse (void)
     }
 }
 
+static void
+test_depth (void)
+{
+  for (guint depth = TG_FIELDS_MAX_DEPTH - 1; depth <= TG_FIELDS_MAX_DEPTH + 1;
+       depth++)
+    {
+      g_autofree char *open = g_strnfill (depth, '[');
+      g_autofree char *close = g_strnfill (depth, ']');
+      g_autofree char *body = g_strdup_printf ("{\"a\":%s%s}", open, close);
+      g_autoptr (GError) error = NULL;
+      G_GNUC_UNUSED g_autoptr (JsonObject) object
+          = tg_fields_parse_object (body, strlen (body), &error);
+
+      /* The object itself is one level. */
+      if (depth + 1 <= TG_FIELDS_MAX_DEPTH)
+        g_assert_no_error (error);
+      else
+        g_assert_error (error, TG_ERROR, TG_ERROR_INVALID);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/fields/check", test_check);
   g_test_add_func ("/fields/parse", test_parse);
+  g_test_add_func ("/fields/depth", test_depth);
   return g_test_run ();
 }
