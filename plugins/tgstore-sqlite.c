@@ -10,14 +10,17 @@
 
 #define BUSY_TIMEOUT_US (5 * G_USEC_PER_SEC)
 
+/* Tokens are keyed by (app, token_id) in a table without rowid, so a mint
+ * or a consume touches one b-tree and the stream index; expiry is swept by
+ * a rare full scan. Small pages keep each commit's WAL writes small. */
 static const char schema[]
-    = "CREATE TABLE IF NOT EXISTS tokens ("
-      "  seq INTEGER PRIMARY KEY,"
+    = "PRAGMA page_size = 1024;"
+      "CREATE TABLE IF NOT EXISTS tokens ("
       "  app TEXT NOT NULL, token_id TEXT NOT NULL, stream_id TEXT NOT NULL,"
       "  expire_date INTEGER NOT NULL, type TEXT NOT NULL, room_id TEXT,"
-      "  UNIQUE (app, token_id));"
+      "  seq INTEGER NOT NULL," /* minting time, for listing order */
+      "  PRIMARY KEY (app, token_id)) WITHOUT ROWID;"
       "CREATE INDEX IF NOT EXISTS tokens_stream ON tokens (app, stream_id);"
-      "CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expire_date);"
       "CREATE TABLE IF NOT EXISTS records ("
       "  seq INTEGER PRIMARY KEY,"
       "  kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
@@ -42,10 +45,10 @@ typedef enum
 
 static const char *const sql_text[N_SQL] = {
   [SQL_INSERT] = "INSERT INTO tokens (app, token_id, stream_id, expire_date,"
-                 " type, room_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 " type, room_id, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
   [SQL_CONSUME] = "DELETE FROM tokens WHERE app = ?1 AND token_id = ?2"
                   " AND stream_id = ?3 AND type = ?4 AND expire_date > ?5"
-                  " RETURNING seq",
+                  " RETURNING expire_date",
   [SQL_LOOKUP] = "SELECT app, token_id, stream_id, expire_date, type, room_id"
                  " FROM tokens WHERE app = ?1 AND token_id = ?2",
   [SQL_REVOKE] = "DELETE FROM tokens WHERE app = ?1 AND stream_id = ?2",
@@ -246,6 +249,24 @@ row_to_token (sqlite3_stmt *stmt)
                        (const char *) sqlite3_column_text (stmt, 5));
 }
 
+/* Minting time in microseconds, strictly increasing within this process, so
+ * that tokens list in the order they were minted. */
+static gint64
+next_seq (void)
+{
+  static gint64 last;
+  gint64 seen, next;
+
+  do
+    {
+      seen = __atomic_load_n (&last, __ATOMIC_RELAXED);
+      next = MAX (g_get_real_time (), seen + 1);
+    }
+  while (!__atomic_compare_exchange_n (&last, &seen, next, FALSE,
+                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+  return next;
+}
+
 static gboolean
 sqlite_insert (gpointer data, const TgToken *token, GError **error)
 {
@@ -256,9 +277,10 @@ sqlite_insert (gpointer data, const TgToken *token, GError **error)
   if (conn == NULL)
     return FALSE;
   changed = run (conn,
-                 bind (conn, SQL_INSERT, "tttitt", token->app, token->token_id,
+                 bind (conn, SQL_INSERT, "tttitti", token->app, token->token_id,
                        token->stream_id, token->expire_date,
-                       tg_token_type_to_string (token->type), token->room_id),
+                       tg_token_type_to_string (token->type), token->room_id,
+                       next_seq ()),
                  error);
   give_back (self, conn);
   return changed >= 0;
