@@ -78,7 +78,16 @@ typedef struct
 {
   char *path;
   GAsyncQueue *idle; /* Conn *: connections no thread is using */
+  /* Checkpoints run on a thread of their own, not in the commit that
+   * happens to cross the threshold: a checkpoint syncs the disk. */
+  GThread *checkpointer;
+  GMutex lock;
+  GCond wake;
+  gboolean checkpoint_wanted, stopping;
 } SqliteStore;
+
+/* WAL pages after which a checkpoint is asked for (sqlite's default). */
+#define CHECKPOINT_PAGES 1000
 
 /* sqlite's own busy timeout sleeps a whole millisecond and more between
  * tries; under contention that costs more than the statements. Retry sooner,
@@ -114,15 +123,33 @@ conn_free (Conn *conn)
   g_free (conn);
 }
 
-static Conn *
-conn_open (const char *path, GError **error)
+static int
+wal_grew (void *data, sqlite3 *db, const char *name, int pages)
 {
+  SqliteStore *self = data;
+
+  if (pages >= CHECKPOINT_PAGES)
+    {
+      g_mutex_lock (&self->lock);
+      self->checkpoint_wanted = TRUE;
+      g_cond_signal (&self->wake);
+      g_mutex_unlock (&self->lock);
+    }
+  return SQLITE_OK;
+}
+
+static Conn *
+conn_open (SqliteStore *self, GError **error)
+{
+  const char *path = self->path;
   Conn *conn = g_new0 (Conn, 1);
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 
   if (sqlite3_open_v2 (path, &conn->db, flags, NULL) != SQLITE_OK)
     goto failed;
   sqlite3_busy_handler (conn->db, busy_handler, &conn->busy_deadline);
+  /* Replaces sqlite's automatic checkpoints with the checkpointer's. */
+  sqlite3_wal_hook (conn->db, wal_grew, self);
   if (sqlite3_exec (conn->db,
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
                     NULL, NULL, NULL)
@@ -143,6 +170,55 @@ failed:
 }
 
 static gpointer
+checkpoint_loop (gpointer data)
+{
+  SqliteStore *self = data;
+  Conn *conn = conn_open (self, NULL);
+
+  g_mutex_lock (&self->lock);
+  while (!self->stopping)
+    {
+      gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+      while (!self->checkpoint_wanted && !self->stopping
+             && g_cond_wait_until (&self->wake, &self->lock, until))
+        ;
+      self->checkpoint_wanted = FALSE;
+      g_mutex_unlock (&self->lock);
+      /* Passive: never waits for readers or writers; what it cannot copy
+       * now, the next round does. */
+      if (conn)
+        sqlite3_wal_checkpoint_v2 (conn->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                   NULL, NULL);
+      g_mutex_lock (&self->lock);
+    }
+  g_mutex_unlock (&self->lock);
+  if (conn)
+    conn_free (conn);
+  return NULL;
+}
+
+static void
+sqlite_close (gpointer data)
+{
+  SqliteStore *self = data;
+
+  if (self->checkpointer)
+    {
+      g_mutex_lock (&self->lock);
+      self->stopping = TRUE;
+      g_cond_signal (&self->wake);
+      g_mutex_unlock (&self->lock);
+      g_thread_join (self->checkpointer);
+    }
+  g_async_queue_unref (self->idle);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->wake);
+  g_free (self->path);
+  g_free (self);
+}
+
+static gpointer
 sqlite_open (const char *rest, GError **error)
 {
   SqliteStore *self;
@@ -154,24 +230,20 @@ sqlite_open (const char *rest, GError **error)
                    "sqlite store needs an absolute path: sqlite:///abs/x.db");
       return NULL;
     }
-  first = conn_open (rest, error);
-  if (first == NULL)
-    return NULL;
   self = g_new0 (SqliteStore, 1);
   self->path = g_strdup (rest);
   self->idle = g_async_queue_new_full ((GDestroyNotify) conn_free);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->wake);
+  first = conn_open (self, error);
+  if (first == NULL)
+    {
+      sqlite_close (self);
+      return NULL;
+    }
   g_async_queue_push (self->idle, first);
+  self->checkpointer = g_thread_new ("tg-checkpoint", checkpoint_loop, self);
   return self;
-}
-
-static void
-sqlite_close (gpointer data)
-{
-  SqliteStore *self = data;
-
-  g_async_queue_unref (self->idle);
-  g_free (self->path);
-  g_free (self);
 }
 
 /* A connection for this call: an idle one, or a new one when every pooled
@@ -181,7 +253,7 @@ borrow (SqliteStore *self, GError **error)
 {
   Conn *conn = g_async_queue_try_pop (self->idle);
 
-  return conn ? conn : conn_open (self->path, error);
+  return conn ? conn : conn_open (self, error);
 }
 
 static void
