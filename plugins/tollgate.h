@@ -90,7 +90,10 @@ TgToken *tg_token_copy (const TgToken *token);
 void tg_token_free (TgToken *token);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgToken, tg_token_free)
 
-/* --- the store --- */
+/* --- the store ---
+ * A store may be used from any thread. An open store may run threads of its
+ * own (the sqlite backend checkpoints on one): do not fork() with one open;
+ * open it again in the child. */
 TgStore *tg_store_open (const char *uri, GError **error);
 TgStore *tg_store_ref (TgStore *store);
 void tg_store_unref (TgStore *store);

@@ -74,6 +74,13 @@ tg_fields_check (JsonObject *object, const TgField *fields, GError **error)
                        field->name, type_name (field->type));
           return FALSE;
         }
+      if (field->type == TG_FIELD_STRING && JSON_NODE_HOLDS_VALUE (node)
+          && !g_utf8_validate (json_node_get_string (node), -1, NULL))
+        {
+          g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                       "%s: must be valid UTF-8 text", field->name);
+          return FALSE;
+        }
     }
   for (; fields->name; fields++)
     {
@@ -89,31 +96,78 @@ tg_fields_check (JsonObject *object, const TgField *fields, GError **error)
   return TRUE;
 }
 
-/* json-glib 1.6 recurses without limit, stops at the end of the first value
- * and decodes \u0000 into a string that C then cuts short. So before it sees
- * a body: one object, nested at most TG_FIELDS_MAX_DEPTH deep, nothing after
- * it but white space, and no NUL escapes. */
+/* json-glib 1.6 accepts more than JSON (single quotes, comments, octal
+ * escapes, hex numbers), recurses without limit, stops at the end of the
+ * first value and decodes \u0000 into a string that C then cuts short. So
+ * before it sees a body, this checks that the body is strict JSON as far as
+ * the parser's leniencies go: one object, nested at most TG_FIELDS_MAX_DEPTH
+ * deep, nothing after it but white space, only JSON's escapes and no NUL. */
+static const char *
+scan_escape (const char *data, gsize length, gsize *i)
+{
+  char next = *i + 1 < length ? data[*i + 1] : '\0';
+  guint code;
+
+  if (next == 'u')
+    {
+      if (*i + 5 >= length)
+        return "Request body is not valid JSON";
+      code = 0;
+      for (int k = 2; k < 6; k++)
+        {
+          if (!g_ascii_isxdigit (data[*i + k]))
+            return "Request body is not valid JSON";
+          code = code * 16 + g_ascii_xdigit_value (data[*i + k]);
+        }
+      if (memcmp (data + *i + 2, "0000", 4) == 0)
+        return "Request body must not contain NUL characters";
+      *i += 5;
+      if (code >= 0xDC00 && code <= 0xDFFF)
+        return "Request body has a lone UTF-16 surrogate";
+      if (code >= 0xD800 && code <= 0xDBFF)
+        {
+          /* A high surrogate must pair with a low one, or json-glib 1.6
+           * leaks (fixed in 1.10). */
+          guint low = 0;
+
+          if (*i + 6 < length && data[*i + 1] == '\\' && data[*i + 2] == 'u')
+            for (int k = 3; k < 7; k++)
+              low = g_ascii_isxdigit (data[*i + k])
+                        ? low * 16 + g_ascii_xdigit_value (data[*i + k])
+                        : G_MAXUINT16 + 1u;
+          if (low < 0xDC00 || low > 0xDFFF)
+            return "Request body has a lone UTF-16 surrogate";
+          *i += 6; /* the low half, checked */
+        }
+      return NULL;
+    }
+  if (next == '\0' || strchr ("\"\\/bfnrt", next) == NULL)
+    return "Request body is not valid JSON";
+  *i += 1;
+  return NULL;
+}
+
 static const char *
 scan (const char *data, gsize length)
 {
+  /* What may stand outside strings: structure, numbers, true/false/null. */
+  static const char outside[] = "{}[],:0123456789+-.eEtrufalsn \t\n\r";
   guint depth = 0;
   gboolean in_string = FALSE, started = FALSE;
 
   for (gsize i = 0; i < length; i++)
     {
       char c = data[i];
+      const char *problem;
 
       if (in_string)
         {
-          if (c == '\\' && i + 1 < length)
-            {
-              if (data[i + 1] == 'u' && i + 5 < length
-                  && memcmp (data + i + 2, "0000", 4) == 0)
-                return "Request body must not contain NUL characters";
-              i++;
-            }
+          if (c == '\\' && (problem = scan_escape (data, length, &i)))
+            return problem;
           else if (c == '"')
             in_string = FALSE;
+          else if (c == '\0')
+            return "Request body must not contain NUL characters";
           continue;
         }
       if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
@@ -125,6 +179,8 @@ scan (const char *data, gsize length)
       started = TRUE;
       if (c == '"')
         in_string = TRUE;
+      else if (c == '\0' || strchr (outside, c) == NULL)
+        return "Request body is not valid JSON";
       else if (c == '{' || c == '[')
         {
           if (++depth > TG_FIELDS_MAX_DEPTH)

@@ -1,5 +1,7 @@
 #include "tg-settings.h"
 
+#include "tg-fields.h"
+
 #include "tollgate.h"
 
 #include <math.h>
@@ -61,6 +63,25 @@ settings_clear (TgSettings *settings)
   g_clear_pointer (&settings->allowed, g_ptr_array_unref);
 }
 
+/* "a.b.c.d", "a.b.c.d/n" or an IPv6 form; GLib's own parser does not check
+ * the prefix length (it warns, then takes 0: everyone), so this does. */
+static GInetAddressMask *
+parse_cidr (const char *text)
+{
+  g_auto (GStrv) parts = g_strsplit (text, "/", 3);
+  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (parts[0]);
+  guint64 bits, length;
+
+  if (address == NULL || (parts[1] && parts[2]))
+    return NULL;
+  bits = g_inet_address_get_native_size (address) * 8;
+  length = bits;
+  if (parts[1]
+      && !g_ascii_string_to_unsigned (parts[1], 10, 0, bits, &length, NULL))
+    return NULL;
+  return g_inet_address_mask_new (address, length, NULL);
+}
+
 static GPtrArray *
 parse_cidrs (const char *text, GError **error)
 {
@@ -74,7 +95,7 @@ parse_cidrs (const char *text, GError **error)
 
       if (*part == '\0')
         continue;
-      mask = g_inet_address_mask_new_from_string (part, NULL);
+      mask = parse_cidr (part);
       if (mask == NULL)
         {
           g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
@@ -166,48 +187,58 @@ number_text (JsonNode *node, gboolean whole)
   return g_steal_pointer (&text);
 }
 
-static gboolean
-positive_int_member (JsonObject *rung, const char *name, gboolean required,
-                     GError **error)
-{
-  JsonNode *node = json_object_get_member (rung, name);
+static const TgField rung_fields[] = { { "height", TG_FIELD_INT, TRUE },
+                                       { "videoBitrate", TG_FIELD_INT, TRUE },
+                                       { "audioBitrate", TG_FIELD_INT, FALSE },
+                                       { NULL } };
 
-  if (node == NULL)
-    return required ? bad (error, "encoderSettings", "a rung lacks a field")
-                    : TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_INT64
-      || json_node_get_int (node) <= 0 || json_node_get_int (node) > 100000000)
-    {
-      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
-                   "encoderSettings: %s must be a positive whole number", name);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-check_encoders (JsonNode *node, GError **error)
+/* The ladder as given, each rung checked and rebuilt from its known fields
+ * only; NULL with an error naming the problem. */
+static JsonNode *
+parse_encoders (JsonNode *node, GError **error)
 {
+  g_autoptr (JsonArray) ladder = json_array_new ();
+  JsonNode *result;
   JsonArray *array;
 
   if (!JSON_NODE_HOLDS_ARRAY (node))
-    return bad (error, "encoderSettings", "must be an array");
+    return bad (error, "encoderSettings", "must be an array"), NULL;
   array = json_node_get_array (node);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonNode *element = json_array_get_element (array, i);
-      JsonObject *rung;
+      g_autoptr (GError) local = NULL;
+      JsonObject *rung, *copy;
 
       if (!JSON_NODE_HOLDS_OBJECT (element))
-        return bad (error, "encoderSettings", "each rung must be an object");
+        return bad (error, "encoderSettings", "each rung must be an object"),
+               NULL;
       rung = json_node_get_object (element);
-      if (!positive_int_member (rung, "height", TRUE, error)
-          || !positive_int_member (rung, "videoBitrate", TRUE, error)
-          || !positive_int_member (rung, "audioBitrate", FALSE, error))
-        return FALSE;
+      if (!tg_fields_check (rung, rung_fields, &local))
+        return bad (error, "encoderSettings", local->message), NULL;
+      copy = json_object_new ();
+      for (const TgField *f = rung_fields; f->name; f++)
+        {
+          gint64 value = tg_fields_int (rung, f->name, -1);
+
+          if (value == -1 && !f->required)
+            continue;
+          if (value <= 0 || value > 100000000)
+            {
+              json_object_unref (copy);
+              g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                           "encoderSettings: %s must be a positive whole "
+                           "number",
+                           f->name);
+              return NULL;
+            }
+          json_object_set_int_member (copy, f->name, value);
+        }
+      json_array_add_object_element (ladder, copy);
     }
-  return TRUE;
+  result = json_node_new (JSON_NODE_ARRAY);
+  json_node_set_array (result, ladder);
+  return result;
 }
 
 static gboolean
@@ -257,11 +288,15 @@ apply_field (TgSettings *settings, const Field *field, JsonNode *node,
       *MEMBER (settings, field, char *) = text;
       return TRUE;
     case FIELD_ENCODERS:
-      if (!check_encoders (node, error))
-        return FALSE;
-      json_node_unref (settings->encoder_settings);
-      settings->encoder_settings = json_node_copy (node);
-      return TRUE;
+      {
+        JsonNode *ladder = parse_encoders (node, error);
+
+        if (ladder == NULL)
+          return FALSE;
+        json_node_unref (settings->encoder_settings);
+        settings->encoder_settings = ladder;
+        return TRUE;
+      }
     }
   return FALSE;
 }

@@ -3,6 +3,8 @@
  * query what follows it; each parser also sees the whole input. */
 #include "tg-path.h"
 
+#include "fuzz-common.h"
+
 #include <stdint.h>
 #include <string.h>
 

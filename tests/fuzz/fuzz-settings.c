@@ -4,7 +4,7 @@
 #include "tg-fields.h"
 #include "tg-settings.h"
 
-#include "fuzz-json.h"
+#include "fuzz-common.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -49,8 +49,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autofree char *text = NULL;
   g_autofree char *text_again = NULL;
 
-  if (!fuzz_json_one_value ((const char *) data, size))
-    return 0;
   object = tg_fields_parse_object ((const char *) data, size, &error);
   if (object == NULL)
     return 0;

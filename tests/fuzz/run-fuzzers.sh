@@ -4,6 +4,8 @@
 # any finds a crash, leak, timeout or failed assertion (the input is kept in
 # BUILD_DIR/fuzz-artifacts/).
 #   tests/fuzz/run-fuzzers.sh build-fuzz 60
+# FUZZ_ARGS adds libFuzzer options (FUZZ_ARGS=-detect_leaks=0); G_DEBUG=
+# lets a run go on past GLib warnings.
 set -uo pipefail
 
 if [ $# -ne 2 ] || ! [[ $2 =~ ^[0-9]+$ ]]; then
@@ -29,8 +31,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$artifacts"
 
-# As the tests run: a GLib warning is a bug; GSlice off so leaks show.
-export G_DEBUG=fatal-warnings G_SLICE=always-malloc
+# As the tests run: a GLib warning is a bug (G_DEBUG= to carry on past
+# one). GSlice off, so leaks show.
+export G_DEBUG="${G_DEBUG-fatal-warnings}" G_SLICE=always-malloc
 
 status=0
 for fuzzer in "${fuzzers[@]}"; do
@@ -41,7 +44,7 @@ for fuzzer in "${fuzzers[@]}"; do
   rc=0
   "$fuzzer" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
     -print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
-    "$corpus" >"$tmp/$name.log" 2>&1 || rc=$?
+    ${FUZZ_ARGS:-} "$corpus" >"$tmp/$name.log" 2>&1 || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/$name.log")
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$tmp/$name.log")
   if [ $rc -eq 0 ]; then
@@ -49,8 +52,8 @@ for fuzzer in "${fuzzers[@]}"; do
       "corpus $(ls "$corpus" | wc -l) inputs"
   else
     status=1
-    echo "$name: FAILED (exit $rc) after ${runs:-?} runs; log:"
-    tail -n 60 "$tmp/$name.log" | sed 's/^/    /'
+    echo "$name: FAILED (exit $rc) after ${runs:-?} runs; log, progress lines left out:"
+    grep -v -E '^#[0-9]+[[:space:]]' "$tmp/$name.log" | tail -n 80 | sed 's/^/    /'
     cp "$tmp/$name.log" "$artifacts/$name.log"
     echo "    artifacts and full log in $artifacts"
   fi

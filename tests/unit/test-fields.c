@@ -67,6 +67,24 @@ test_parse (void)
 }
 
 static void
+test_strict_json_accepted (void)
+{
+  const char *good[] = { "{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
+                         "{\"a\":\"\\ud83d\\ude00 \\u00e9\"}",
+                         "{\"a\":[true,false,null,-1.5e3]}", " {} " };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonObject) object
+          = tg_fields_parse_object (good[i], strlen (good[i]), &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (object);
+    }
+}
+
+static void
 test_depth (void)
 {
   for (guint depth = TG_FIELDS_MAX_DEPTH - 1; depth <= TG_FIELDS_MAX_DEPTH + 1;
@@ -94,5 +112,6 @@ main (int argc, char **argv)
   g_test_add_func ("/fields/check", test_check);
   g_test_add_func ("/fields/parse", test_parse);
   g_test_add_func ("/fields/depth", test_depth);
+  g_test_add_func ("/fields/strict-json-accepted", test_strict_json_accepted);
   return g_test_run ();
 }

@@ -42,6 +42,14 @@ test_bad_values (void)
     { "{\"encoderSettings\":[{\"videoBitrate\":1}]}", "encoderSettings" },
     { "{\"encoderSettings\":{}}", "encoderSettings" },
     { "{\"remoteAllowedCIDR\":\"10.0.0.0/99\"}", "remoteAllowedCIDR" },
+    { "{\"remoteAllowedCIDR\":\"0.0.0.0/129\"}", "remoteAllowedCIDR" },
+    { "{\"remoteAllowedCIDR\":\"10.0.0.0/33\"}", "remoteAllowedCIDR" },
+    { "{\"remoteAllowedCIDR\":\"10.0.0.0/-1\"}", "remoteAllowedCIDR" },
+    { "{\"remoteAllowedCIDR\":\"10.0.0.0/+8\"}", "remoteAllowedCIDR" },
+    { "{\"remoteAllowedCIDR\":\"10.0.0.0/8/8\"}", "remoteAllowedCIDR" },
+    { "{\"remoteAllowedCIDR\":\"::1/129\"}", "remoteAllowedCIDR" },
+    { "{\"encoderSettings\":[{\"height\":1,\"videoBitrate\":1,\"x\":1}]}",
+      "encoderSettings" },
     { "{\"publishTokenControlEnabled\":true,"
       "\"publishJwtControlEnabled\":true}",
       "publishJwtControlEnabled" },
@@ -95,8 +103,8 @@ static void
 test_allowed_addresses (void)
 {
   g_autoptr (TgSettings) base = tg_settings_new_default ();
-  g_autoptr (JsonObject) wider
-      = object_of ("{\"remoteAllowedCIDR\":\"127.0.0.1, 10.1.0.0/16\"}");
+  g_autoptr (JsonObject) wider = object_of (
+      "{\"remoteAllowedCIDR\":\"127.0.0.1, 10.1.0.0/16, ::1/128\"}");
   g_autoptr (JsonObject) open = object_of ("{\"ipFilterEnabled\":false}");
   g_autoptr (TgSettings) next = tg_settings_apply (base, wider, NULL);
   g_autoptr (TgSettings) all = tg_settings_apply (base, open, NULL);
