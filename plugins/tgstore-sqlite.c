@@ -86,8 +86,9 @@ typedef struct
   gboolean checkpoint_wanted, stopping;
 } SqliteStore;
 
-/* WAL pages after which a checkpoint is asked for (sqlite's default). */
-#define CHECKPOINT_PAGES 1000
+/* WAL pages (of 1 KiB) after which a checkpoint is asked for: the more
+ * commits one checkpoint covers, the more page writes it folds together. */
+#define CHECKPOINT_PAGES 16384
 
 /* sqlite's own busy timeout sleeps a whole millisecond and more between
  * tries; under contention that costs more than the statements. Retry sooner,
@@ -178,7 +179,7 @@ checkpoint_loop (gpointer data)
   g_mutex_lock (&self->lock);
   while (!self->stopping)
     {
-      gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
+      gint64 until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
 
       while (!self->checkpoint_wanted && !self->stopping
              && g_cond_wait_until (&self->wake, &self->lock, until))
