@@ -1,0 +1,396 @@
+#include "tg-stream.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <gst/app/gstappsrc.h>
+
+/* Most FLV bytes queued in front of a stalled pipeline before new ones are
+ * dropped (a flood costs memory up to this, no more). */
+#define MAX_QUEUED_BYTES (16 * 1024 * 1024)
+
+struct _TgStream
+{
+  char *name; /* app/stream, for logs */
+  GstElement *pipeline;
+  GstElement *src;
+  GstElement *hls;    /* hlssink2, or NULL */
+  GstElement *mp4mux; /* or NULL */
+  char *mp4_part;     /* the recording while it is written */
+  char *mp4_final;    /* its name once complete */
+  TgStreamEnded ended;
+  gpointer user_data;
+  guint bus_watch;
+  gboolean done;
+};
+
+static GstElement *
+make (const char *factory, GError **error)
+{
+  GstElement *element = gst_element_factory_make (factory, NULL);
+
+  if (element == NULL)
+    g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+                 "GStreamer element %s is missing (install its plugin)",
+                 factory);
+  return element;
+}
+
+/* A free recording name: {id}.mp4, then {id}_1.mp4, {id}_2.mp4... */
+static char *
+recording_name (const char *dir, const char *stream_id)
+{
+  for (guint n = 0;; n++)
+    {
+      g_autofree char *base = n ? g_strdup_printf ("%s_%u.mp4", stream_id, n)
+                                : g_strdup_printf ("%s.mp4", stream_id);
+      char *path = g_build_filename (dir, base, NULL);
+      g_autofree char *part = g_strconcat (path, ".part", NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS)
+          && !g_file_test (part, G_FILE_TEST_EXISTS))
+        return path;
+      g_free (path);
+    }
+}
+
+/* A new output of a tee: a request pad, the given elements (NULL-terminated,
+ * maybe none), then a request pad of sink made from template. */
+static void
+feed (TgStream *stream, GstElement *tee, GstElement *sink, const char *template,
+      ...)
+{
+  GstPad *from = gst_element_request_pad_simple (tee, "src_%u");
+  GstPad *to = gst_element_request_pad_simple (sink, template);
+  va_list args;
+
+  va_start (args, template);
+  for (GstElement *e = va_arg (args, GstElement *); e;
+       e = va_arg (args, GstElement *))
+    {
+      GstPad *in = gst_element_get_static_pad (e, "sink");
+
+      gst_bin_add (GST_BIN (stream->pipeline), e);
+      gst_pad_link (from, in);
+      gst_object_unref (in);
+      gst_object_unref (from);
+      from = gst_element_get_static_pad (e, "src");
+      gst_element_sync_state_with_parent (e);
+    }
+  va_end (args);
+  gst_pad_link (from, to);
+  gst_object_unref (from);
+  gst_object_unref (to);
+}
+
+/* flvdemux found a stream: parse it, tee it, feed every output. Runs on the
+ * streaming thread, before the pad's first buffer. */
+static void
+demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
+{
+  TgStream *stream = data;
+  const char *name = GST_PAD_NAME (pad);
+  gboolean video = g_str_equal (name, "video");
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  GstElement *queue, *tee;
+  GstPad *in;
+
+  if (s == NULL
+      || !(video ? gst_structure_has_name (s, "video/x-h264")
+                 : gst_structure_has_name (s, "audio/mpeg")))
+    {
+      GST_ELEMENT_ERROR (demux, STREAM, CODEC_NOT_FOUND,
+                         ("Unsupported %s codec %s: publish H.264 and AAC",
+                          name, s ? gst_structure_get_name (s) : "(none)"),
+                         (NULL));
+      return;
+    }
+  /* The queue gives each stream its own thread: the outputs wait for audio
+   * and video to line up, which the one demuxer thread cannot do alone. */
+  queue = gst_element_factory_make ("queue", NULL);
+  tee = gst_element_factory_make ("tee", NULL);
+  gst_bin_add_many (GST_BIN (stream->pipeline), queue, tee, NULL);
+  in = gst_element_get_static_pad (queue, "sink");
+  gst_pad_link (pad, in);
+  gst_object_unref (in);
+  gst_element_link (queue, tee);
+  /* MPEG-TS wants H.264 as byte-stream, MP4 as avc: a parser for each. */
+  if (stream->hls && video)
+    feed (stream, tee, stream->hls, "video",
+          gst_element_factory_make ("h264parse", NULL), NULL);
+  else if (stream->hls)
+    feed (stream, tee, stream->hls, "audio",
+          gst_element_factory_make ("aacparse", NULL), NULL);
+  if (stream->mp4mux)
+    feed (stream, tee, stream->mp4mux, video ? "video_%u" : "audio_%u",
+          gst_element_factory_make ("queue", NULL),
+          gst_element_factory_make (video ? "h264parse" : "aacparse", NULL),
+          NULL);
+  gst_element_sync_state_with_parent (tee);
+  gst_element_sync_state_with_parent (queue);
+}
+
+/* The recording is complete: give it its final name. */
+static void
+finalise_recording (TgStream *stream)
+{
+  if (stream->mp4_part == NULL
+      || !g_file_test (stream->mp4_part, G_FILE_TEST_EXISTS))
+    return;
+  if (g_rename (stream->mp4_part, stream->mp4_final) != 0)
+    g_message ("%s: could not rename the recording: %s", stream->name,
+               g_strerror (errno));
+}
+
+static void
+end (TgStream *stream, const GError *error)
+{
+  if (stream->done)
+    return;
+  stream->done = TRUE;
+  gst_element_set_state (stream->pipeline, GST_STATE_NULL);
+  if (error == NULL)
+    finalise_recording (stream);
+  stream->ended (stream, error, stream->user_data);
+}
+
+static gboolean
+bus_message (GstBus *bus, GstMessage *message, gpointer data)
+{
+  TgStream *stream = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *debug = NULL;
+
+  switch (GST_MESSAGE_TYPE (message))
+    {
+    case GST_MESSAGE_EOS:
+      g_info ("%s: ended", stream->name);
+      end (stream, NULL);
+      break;
+    case GST_MESSAGE_ERROR:
+      gst_message_parse_error (message, &error, &debug);
+      g_message ("%s: %s (%s)", stream->name, error->message,
+                 debug ? debug : "");
+      end (stream, error);
+      break;
+    default:
+      break;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static GstElement *
+make_hls (const TgStreamSpec *spec, GError **error)
+{
+  GstElement *hls = make ("hlssink2", error);
+  g_autofree char *segments = NULL;
+  g_autofree char *playlist = NULL;
+  g_autofree char *pattern = NULL;
+
+  if (hls == NULL)
+    return NULL;
+  pattern = g_strdup_printf ("%s%%09d.ts", spec->stream_id);
+  segments = g_build_filename (spec->dir, pattern, NULL);
+  playlist = g_strdup_printf ("%s/%s.m3u8", spec->dir, spec->stream_id);
+  g_object_set (hls, "location", segments, "playlist-location", playlist,
+                "target-duration", (guint) MAX (1, spec->hls_time + 0.5),
+                "playlist-length", spec->hls_list_size,
+                /* old segments go once they have left the playlist */
+                "max-files", spec->hls_list_size + 2,
+                /* nothing upstream can make key frames on demand */
+                "send-keyframe-requests", FALSE, NULL);
+  return hls;
+}
+
+static gboolean
+add_mp4 (TgStream *stream, const TgStreamSpec *spec, GError **error)
+{
+  GstElement *mux = make ("mp4mux", error);
+  GstElement *sink = mux ? make ("filesink", error) : NULL;
+
+  if (sink == NULL)
+    {
+      if (mux)
+        gst_object_unref (mux);
+      return FALSE;
+    }
+  stream->mp4_final = recording_name (spec->dir, spec->stream_id);
+  stream->mp4_part = g_strconcat (stream->mp4_final, ".part", NULL);
+  /* Fragments while it is written, so a recording cut short by a crash
+   * still plays; a normal, seekable MP4 once finished. */
+  gst_util_set_object_arg (G_OBJECT (mux), "fragment-mode",
+                           "first-moov-then-finalise");
+  g_object_set (mux, "fragment-duration", 1000, NULL);
+  g_object_set (sink, "location", stream->mp4_part, NULL);
+  gst_bin_add_many (GST_BIN (stream->pipeline), mux, sink, NULL);
+  gst_element_link (mux, sink);
+  stream->mp4mux = mux;
+  return TRUE;
+}
+
+/* The pipeline's own error, if one is on the bus (a refused token). */
+static GError *
+pop_error (GstElement *pipeline)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  g_autoptr (GstMessage) message
+      = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  GError *error = NULL;
+
+  if (message)
+    gst_message_parse_error (message, &error, NULL);
+  return error;
+}
+
+static gboolean
+build (TgStream *stream, const TgStreamSpec *spec, GError **error)
+{
+  g_autoptr (GstCaps) caps = gst_caps_new_empty_simple ("video/x-flv");
+  GstElement *gate = NULL, *demux;
+
+  stream->src = make ("appsrc", error);
+  demux = stream->src ? make ("flvdemux", error) : NULL;
+  if (demux == NULL)
+    return FALSE;
+  g_object_set (stream->src, "caps", caps, "format", GST_FORMAT_BYTES,
+                "max-bytes", (guint64) MAX_QUEUED_BYTES, "leaky-type", 1, NULL);
+  gst_bin_add_many (GST_BIN (stream->pipeline), stream->src, demux, NULL);
+  if (spec->token)
+    {
+      gate = make ("tokencheck", error);
+      if (gate == NULL)
+        return FALSE;
+      g_object_set (gate, "app", spec->app, "stream-id", spec->stream_id,
+                    "type", 0 /* publish */, "token", spec->token, NULL);
+      gst_bin_add (GST_BIN (stream->pipeline), gate);
+    }
+  if (!(gate ? gst_element_link_many (stream->src, gate, demux, NULL)
+             : gst_element_link (stream->src, demux)))
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_STORE, "%s: could not link",
+                   stream->name);
+      return FALSE;
+    }
+  g_signal_connect (demux, "pad-added", G_CALLBACK (demux_pad_added), stream);
+  return TRUE;
+}
+
+/* The outputs come after the token: sinks open their files on the way to
+ * READY, and a refused publisher must leave none. */
+static gboolean
+add_outputs (TgStream *stream, const TgStreamSpec *spec, GError **error)
+{
+  if (spec->hls)
+    {
+      stream->hls = make_hls (spec, error);
+      if (stream->hls == NULL)
+        return FALSE;
+      gst_bin_add (GST_BIN (stream->pipeline), stream->hls);
+    }
+  if (spec->mp4 && !add_mp4 (stream, spec, error))
+    return FALSE;
+  if (gst_element_set_state (stream->pipeline, GST_STATE_READY)
+      != GST_STATE_CHANGE_FAILURE)
+    return TRUE;
+  *error = pop_error (stream->pipeline);
+  if (*error == NULL)
+    g_set_error (error, TG_ERROR, TG_ERROR_STORE, "outputs did not start");
+  return FALSE;
+}
+
+TgStream *
+tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
+               gpointer user_data, GError **error)
+{
+  TgStream *stream = g_new0 (TgStream, 1);
+  g_autoptr (GstContext) context = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GError) refusal = NULL;
+
+  stream->name = g_strdup_printf ("%s/%s", spec->app, spec->stream_id);
+  stream->ended = ended;
+  stream->user_data = user_data;
+  stream->pipeline = gst_pipeline_new (stream->name);
+  if (g_mkdir_with_parents (spec->dir, 0755) != 0)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_STORE, "Cannot create %s: %s",
+                   spec->dir, g_strerror (errno));
+      tg_stream_free (stream);
+      return NULL;
+    }
+  if (!build (stream, spec, error))
+    {
+      tg_stream_free (stream);
+      return NULL;
+    }
+  /* tokencheck spends the token with the server's store, not its own. */
+  context = gst_context_new (TG_STORE_CONTEXT_TYPE, TRUE);
+  gst_structure_set (gst_context_writable_structure (context), "store",
+                     TG_TYPE_STORE, spec->store, NULL);
+  gst_element_set_context (stream->pipeline, context);
+  if (gst_element_set_state (stream->pipeline, GST_STATE_READY)
+      == GST_STATE_CHANGE_FAILURE)
+    {
+      refusal = pop_error (stream->pipeline);
+      g_set_error (error, TG_ERROR, TG_ERROR_FORBIDDEN, "%s",
+                   refusal ? refusal->message : "the pipeline did not start");
+      tg_stream_free (stream);
+      return NULL;
+    }
+  if (!add_outputs (stream, spec, error))
+    {
+      g_prefix_error (error, "%s: ", stream->name);
+      tg_stream_free (stream);
+      return NULL;
+    }
+  bus = gst_element_get_bus (stream->pipeline);
+  stream->bus_watch = gst_bus_add_watch (bus, bus_message, stream);
+  return stream;
+}
+
+gboolean
+tg_stream_start (TgStream *stream, GError **error)
+{
+  if (gst_element_set_state (stream->pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+                   "%s: the pipeline did not start", stream->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+tg_stream_push (TgStream *stream, GBytes *flv)
+{
+  gst_app_src_push_buffer (GST_APP_SRC (stream->src),
+                           gst_buffer_new_wrapped_bytes (flv));
+}
+
+void
+tg_stream_finish (TgStream *stream)
+{
+  gst_app_src_end_of_stream (GST_APP_SRC (stream->src));
+}
+
+void
+tg_stream_free (TgStream *stream)
+{
+  if (stream == NULL)
+    return;
+  if (stream->bus_watch)
+    g_source_remove (stream->bus_watch);
+  gst_element_set_state (stream->pipeline, GST_STATE_NULL);
+  gst_object_unref (stream->pipeline);
+  g_free (stream->mp4_part);
+  g_free (stream->mp4_final);
+  g_free (stream->name);
+  g_free (stream);
+}
+
+const char *
+tg_stream_get_recording (TgStream *stream)
+{
+  return stream->mp4mux && stream->done ? stream->mp4_final : NULL;
+}

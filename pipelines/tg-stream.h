@@ -1,0 +1,49 @@
+/* One published stream: ingest -> tokencheck(publish) -> demux and parse ->
+ * tee -> outputs (HLS, MP4). The caller feeds FLV (an FLV header, then FLV
+ * tags, as RTMP delivers them) and hears back on its main context. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "tollgate.h"
+
+typedef struct
+{
+  const char *app;
+  const char *stream_id;
+  const char *token; /* the publish token; NULL: no token required */
+  TgStore *store;    /* where tokencheck spends it */
+  const char *dir;   /* the app's streams folder */
+  gboolean hls;
+  double hls_time;     /* seconds per segment */
+  guint hls_list_size; /* segments in the playlist */
+  gboolean mp4;
+} TgStreamSpec;
+
+typedef struct _TgStream TgStream;
+
+/* Called once on the main context when the stream has ended: the publisher
+ * stopped (error NULL) or the pipeline failed. Files are final by then. */
+typedef void (*TgStreamEnded) (TgStream *stream, const GError *error,
+                               gpointer user_data);
+
+/* Builds the pipeline and takes it to READY, which is where the publish
+ * token is spent. On a refused token: NULL and a TG_ERROR_FORBIDDEN error
+ * whose message says why (for logs; clients are only told "no"). */
+TgStream *tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
+                         gpointer user_data, GError **error);
+
+/* Starts the flow; data pushed before is queued. */
+gboolean tg_stream_start (TgStream *stream, GError **error);
+
+/* Feeds FLV bytes (thread-safe). */
+void tg_stream_push (TgStream *stream, GBytes *flv);
+
+/* The publisher is gone: drain, finalise the files, then call ended. */
+void tg_stream_finish (TgStream *stream);
+
+/* Frees a stream that has ended, or was never started. */
+void tg_stream_free (TgStream *stream);
+
+/* The recording's final path, once ended (NULL without MP4). */
+const char *tg_stream_get_recording (TgStream *stream);
