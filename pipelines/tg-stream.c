@@ -21,7 +21,19 @@ struct _TgStream
   gpointer user_data;
   guint bus_watch;
   gboolean done;
+  /* MP4 takes no new streams once it has started: each stream's branch
+   * waits, blocked, until every stream the FLV header announced is there. */
+  GMutex lock;
+  gint expected;      /* streams announced by the FLV header; -1 before it */
+  GPtrArray *waiting; /* Waiting */
 };
+
+typedef struct
+{
+  GstPad *pad; /* the blocked end of a branch to MP4 */
+  gulong probe;
+  const char *template;
+} Waiting;
 
 static GstElement *
 make (const char *factory, GError **error)
@@ -51,6 +63,65 @@ recording_name (const char *dir, const char *stream_id)
         return path;
       g_free (path);
     }
+}
+
+static GstPadProbeReturn
+hold (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_OK;
+}
+
+/* Links every waiting branch to MP4 once all announced streams are there.
+ * Called with the lock held. */
+static void
+link_mp4_if_complete (TgStream *stream)
+{
+  if (stream->expected < 0 || stream->waiting->len < (guint) stream->expected)
+    return;
+  for (guint i = 0; i < stream->waiting->len; i++)
+    {
+      Waiting *w = stream->waiting->pdata[i];
+      GstPad *to = gst_element_request_pad_simple (stream->mp4mux, w->template);
+
+      gst_pad_link (w->pad, to);
+      gst_object_unref (to);
+      gst_pad_remove_probe (w->pad, w->probe);
+    }
+  g_ptr_array_set_size (stream->waiting, 0);
+}
+
+/* A branch of tee through queue and parser to MP4, held until MP4 can take
+ * every stream at once. */
+static void
+wait_for_mp4 (TgStream *stream, GstElement *tee, const char *template,
+              GstElement *queue, GstElement *parser)
+{
+  GstPad *from = gst_element_request_pad_simple (tee, "src_%u");
+  GstPad *in = gst_element_get_static_pad (queue, "sink");
+  Waiting *w = g_new0 (Waiting, 1);
+
+  gst_bin_add_many (GST_BIN (stream->pipeline), queue, parser, NULL);
+  gst_pad_link (from, in);
+  gst_element_link (queue, parser);
+  gst_object_unref (from);
+  gst_object_unref (in);
+  w->pad = gst_element_get_static_pad (parser, "src");
+  w->template = template;
+  w->probe = gst_pad_add_probe (w->pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
+                                hold, NULL, NULL);
+  gst_element_sync_state_with_parent (parser);
+  gst_element_sync_state_with_parent (queue);
+  g_mutex_lock (&stream->lock);
+  g_ptr_array_add (stream->waiting, w);
+  link_mp4_if_complete (stream);
+  g_mutex_unlock (&stream->lock);
+}
+
+static void
+waiting_free (Waiting *w)
+{
+  gst_object_unref (w->pad);
+  g_free (w);
 }
 
 /* A new output of a tee: a request pad, the given elements (NULL-terminated,
@@ -122,10 +193,10 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
     feed (stream, tee, stream->hls, "audio",
           gst_element_factory_make ("aacparse", NULL), NULL);
   if (stream->mp4mux)
-    feed (stream, tee, stream->mp4mux, video ? "video_%u" : "audio_%u",
-          gst_element_factory_make ("queue", NULL),
-          gst_element_factory_make (video ? "h264parse" : "aacparse", NULL),
-          NULL);
+    wait_for_mp4 (
+        stream, tee, video ? "video_%u" : "audio_%u",
+        gst_element_factory_make ("queue", NULL),
+        gst_element_factory_make (video ? "h264parse" : "aacparse", NULL));
   gst_element_sync_state_with_parent (tee);
   gst_element_sync_state_with_parent (queue);
 }
@@ -311,6 +382,10 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
   stream->ended = ended;
   stream->user_data = user_data;
   stream->pipeline = gst_pipeline_new (stream->name);
+  g_mutex_init (&stream->lock);
+  stream->expected = -1;
+  stream->waiting
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) waiting_free);
   if (g_mkdir_with_parents (spec->dir, 0755) != 0)
     {
       g_set_error (error, TG_ERROR, TG_ERROR_STORE, "Cannot create %s: %s",
@@ -364,6 +439,17 @@ tg_stream_start (TgStream *stream, GError **error)
 void
 tg_stream_push (TgStream *stream, GBytes *flv)
 {
+  gsize size = 0;
+  const guint8 *data = g_bytes_get_data (flv, &size);
+
+  if (stream->expected < 0 && size >= 5 && memcmp (data, "FLV", 3) == 0)
+    {
+      /* Flags: 0x04 audio, 0x01 video. */
+      g_mutex_lock (&stream->lock);
+      stream->expected = !!(data[4] & 0x04) + !!(data[4] & 0x01);
+      link_mp4_if_complete (stream);
+      g_mutex_unlock (&stream->lock);
+    }
   gst_app_src_push_buffer (GST_APP_SRC (stream->src),
                            gst_buffer_new_wrapped_bytes (flv));
 }
@@ -383,6 +469,8 @@ tg_stream_free (TgStream *stream)
     g_source_remove (stream->bus_watch);
   gst_element_set_state (stream->pipeline, GST_STATE_NULL);
   gst_object_unref (stream->pipeline);
+  g_ptr_array_unref (stream->waiting);
+  g_mutex_clear (&stream->lock);
   g_free (stream->mp4_part);
   g_free (stream->mp4_final);
   g_free (stream->name);

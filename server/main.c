@@ -1,11 +1,15 @@
 /* tollgate: options, signals, the main loop. */
 #include <glib-unix.h>
 #include <glib/gstdio.h>
+#include <gst/gst.h>
 
 #include "tg-apps.h"
 #include "tg-config.h"
 #include "tg-http.h"
+#include "tg-http-streams.h"
 #include "tg-rest.h"
+#include "tg-rtmp-listener.h"
+#include "tg-secret.h"
 #include "tg-server.h"
 #include "tg-tls.h"
 
@@ -34,15 +38,45 @@ purge (gpointer store)
   return G_SOURCE_CONTINUE;
 }
 
+/* The tokencheck element, from the system's plugin path or, for a server
+ * run from its build tree, the plugin built beside it. */
+static gboolean
+load_plugin (GError **error)
+{
+  const char *dirs[] = { TG_BUILD_PLUGIN_DIR, TG_INSTALL_PLUGIN_DIR };
+  g_autoptr (GstPluginFeature) feature = NULL;
+
+  feature = gst_registry_lookup_feature (gst_registry_get (), "tokencheck");
+  for (guint i = 0; feature == NULL && i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *path
+          = g_build_filename (dirs[i], "libgsttollgate.so", NULL);
+      g_autoptr (GstPlugin) plugin = NULL;
+
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        plugin = gst_plugin_load_file (path, NULL);
+      if (plugin)
+        feature
+            = gst_registry_lookup_feature (gst_registry_get (), "tokencheck");
+    }
+  if (feature == NULL)
+    g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+                 "The GStreamer plugin 'tollgate' (tokencheck) is not "
+                 "installed");
+  return feature != NULL;
+}
+
 static int
 run (TgConfig *config)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *store_uri = tg_config_store_uri (config);
   g_autoptr (TgStore) store = NULL;
+  g_autoptr (GBytes) secret = NULL;
   g_autoptr (TgApps) apps = NULL;
   g_autoptr (GTlsCertificate) certificate = NULL;
   g_autoptr (TgHttp) http = NULL;
+  g_autoptr (TgRtmpListener) rtmp = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   TgServer server = { 0 };
   guint signals[2], purge_source;
@@ -53,8 +87,11 @@ run (TgConfig *config)
                   g_strerror (errno));
       return 1;
     }
-  store = tg_store_open (store_uri, &error);
+  if (load_plugin (&error))
+    store = tg_store_open (store_uri, &error);
   if (store)
+    secret = tg_secret_load_or_create (config->data_dir, &error);
+  if (secret)
     apps = tg_apps_new (store, config->apps, &error);
   if (apps && config->https_port != 0)
     certificate
@@ -63,9 +100,14 @@ run (TgConfig *config)
   server.config = config;
   server.store = store;
   server.apps = apps;
+  server.secret = secret;
+  if (error == NULL)
+    tg_http_streams_prepare (&server, &error);
   if (error == NULL)
     http = tg_http_new (config, certificate, tg_rest_handle, &server, &error);
-  if (http == NULL)
+  if (http != NULL && config->rtmp_port != 0)
+    rtmp = tg_rtmp_listener_new (&server, &error);
+  if (http == NULL || error != NULL)
     {
       g_printerr ("tollgate: %s\n", error->message);
       return 1;
@@ -73,8 +115,9 @@ run (TgConfig *config)
   signals[0] = g_unix_signal_add (SIGINT, quit, loop);
   signals[1] = g_unix_signal_add (SIGTERM, quit, loop);
   g_atomic_int_set (&server.ready, TRUE);
-  g_print ("tollgate: ready http=%u https=%u\n", tg_http_get_port (http, FALSE),
-           tg_http_get_port (http, TRUE));
+  g_print ("tollgate: ready http=%u https=%u rtmp=%u\n",
+           tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE),
+           rtmp ? tg_rtmp_listener_get_port (rtmp) : 0);
   fflush (stdout);
   g_message ("Serving %s on HTTP %u, HTTPS %u", store_uri,
              tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE));
@@ -84,6 +127,7 @@ run (TgConfig *config)
   g_source_remove (signals[0]);
   g_source_remove (signals[1]);
   g_source_remove (purge_source);
+  g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&http, tg_http_free);
   return 0;
 }
@@ -99,5 +143,6 @@ main (int argc, char **argv)
       g_printerr ("tollgate: %s\n", error->message);
       return 2;
     }
+  gst_init (NULL, NULL);
   return run (config);
 }

@@ -1,5 +1,6 @@
 /* Broadcast records over REST (PROTOCOL.md 2.3). A broadcast is stored as
  * its JSON object under kind "broadcast:{app}", key streamId. */
+#include "tg-broadcast.h"
 #include "tg-fields.h"
 #include "tg-reply.h"
 #include "tg-rest.h"
@@ -36,62 +37,7 @@ static const TgField broadcast_fields[]
 static char *
 kind_of (TgRequest *request)
 {
-  return g_strconcat ("broadcast:", request->app, NULL);
-}
-
-static void
-set_string_or_null (JsonObject *object, const char *name, const char *value)
-{
-  if (value)
-    json_object_set_string_member (object, name, value);
-  else
-    json_object_set_null_member (object, name);
-}
-
-static char *
-rtmp_url (TgRequest *request, const char *stream_id)
-{
-  GUri *uri = soup_server_message_get_uri (request->msg);
-  const char *host = g_uri_get_host (uri);
-
-  if (host == NULL || strpbrk (host, "/?#@ ") != NULL)
-    host = "localhost";
-  return g_strdup_printf (strchr (host, ':') ? "rtmp://[%s]/%s/%s"
-                                             : "rtmp://%s/%s/%s",
-                          host, request->app, stream_id);
-}
-
-static JsonObject *
-new_broadcast (TgRequest *request, JsonObject *given, const char *stream_id)
-{
-  JsonObject *broadcast = json_object_new ();
-  gint64 now_ms = g_get_real_time () / 1000;
-  g_autofree char *url = rtmp_url (request, stream_id);
-  const char *zero_fields[] = { "startTime",
-                                "duration",
-                                "hlsViewerCount",
-                                "dashViewerCount",
-                                "webRTCViewerCount",
-                                "rtmpViewerCount",
-                                "width",
-                                "height",
-                                "bitrate" };
-
-  json_object_set_string_member (broadcast, "streamId", stream_id);
-  set_string_or_null (broadcast, "name", tg_fields_string (given, "name"));
-  set_string_or_null (broadcast, "description",
-                      tg_fields_string (given, "description"));
-  json_object_set_string_member (broadcast, "status", "created");
-  json_object_set_string_member (broadcast, "type", "liveStream");
-  json_object_set_null_member (broadcast, "publishType");
-  json_object_set_int_member (broadcast, "date", now_ms);
-  json_object_set_int_member (broadcast, "updateTime", now_ms);
-  for (guint i = 0; i < G_N_ELEMENTS (zero_fields); i++)
-    json_object_set_int_member (broadcast, zero_fields[i], 0);
-  json_object_set_string_member (broadcast, "rtmpURL", url);
-  json_object_set_boolean_member (broadcast, "zombi", FALSE);
-  json_object_set_null_member (broadcast, "remoteIp");
-  return broadcast;
+  return tg_broadcast_kind (request->app);
 }
 
 static void
@@ -149,7 +95,10 @@ tg_rest_broadcast_create (TgRequest *request)
                        "Stream id is not valid.");
       return;
     }
-  broadcast = new_broadcast (request, given, stream_id);
+  broadcast = tg_broadcast_new (
+      request->app, stream_id, tg_fields_string (given, "name"),
+      tg_fields_string (given, "description"),
+      g_uri_get_host (soup_server_message_get_uri (request->msg)));
   json_node_set_object (node, broadcast);
   text = json_to_string (node, FALSE);
   if (!tg_store_record_put (request->server->store, kind, stream_id, text, TRUE,

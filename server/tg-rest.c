@@ -1,5 +1,6 @@
 #include "tg-rest.h"
 
+#include "tg-http-streams.h"
 #include "tg-path.h"
 #include "tg-reply.h"
 
@@ -217,6 +218,8 @@ tg_rest_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
   else if (n >= 1 && !tg_apps_has (server->apps, segments[0]))
     tg_reply_result (msg, SOUP_STATUS_NOT_FOUND, FALSE,
                      "Application not found");
+  else if (n >= 2 && g_str_equal (segments[1], "streams"))
+    tg_http_streams_handle (server, msg, segments[0], segments + 2, query);
   else
     tg_reply_result (msg, SOUP_STATUS_NOT_FOUND, FALSE, "No such resource");
 }

@@ -11,5 +11,7 @@ typedef struct
   const TgConfig *config;
   TgStore *store;
   TgApps *apps;
+  /* TG_SECRET_SIZE bytes (tg-secret.h): signs playback-session keys */
+  GBytes *secret;
   gint ready; /* atomic: every enabled listener is bound */
 } TgServer;

@@ -23,7 +23,8 @@ import time
 import unittest
 import urllib.parse
 
-READY_RE = re.compile(rb"^tollgate: ready http=(\d+) https=(\d+)\s*$")
+READY_RE = re.compile(rb"^tollgate: ready http=(\d+) https=(\d+)"
+                      rb"(?: rtmp=(\d+))?\s*$")
 # GLib's format: "(tollgate:123): tollgate-WARNING **: ..." / "** CRITICAL **".
 BAD_STDERR_RE = re.compile(
     r"-(CRITICAL|WARNING) \*\*|\bCRITICAL\b|\bWARNING\b|AddressSanitizer|"
@@ -125,6 +126,7 @@ class TollgateServer:
         self.proc = None
         self.http_port = None
         self.https_port = None
+        self.rtmp_port = None
         self.ready_line = None
         self._starts = 0
         self._stderr_path = None
@@ -197,6 +199,7 @@ class TollgateServer:
                 self.ready_line = line
                 self.http_port = int(m.group(1))
                 self.https_port = int(m.group(2))
+                self.rtmp_port = int(m.group(3) or 0)
                 return self
 
     def wait_exit(self, timeout=STOP_TIMEOUT):

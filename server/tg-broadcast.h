@@ -1,0 +1,34 @@
+/* Broadcast records (PROTOCOL.md 2.3, 2.5): their JSON form, kept in the
+ * store under kind "broadcast:{app}", key streamId, and their life cycle as
+ * publishers come and go. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "tollgate.h"
+
+char *tg_broadcast_kind (const char *app);
+
+/* A new record, status "created". host names the server in rtmpURL. */
+JsonObject *tg_broadcast_new (const char *app, const char *stream_id,
+                              const char *name, const char *description,
+                              const char *host);
+
+/* NULL with TG_ERROR_NOT_FOUND when there is none. */
+JsonObject *tg_broadcast_load (TgStore *store, const char *app,
+                               const char *stream_id, GError **error);
+gboolean tg_broadcast_save (TgStore *store, const char *app,
+                            JsonObject *broadcast, gboolean only_if_absent,
+                            GError **error);
+
+/* A publisher went live: the record (made now as a zombi if there was none)
+ * becomes "broadcasting". */
+gboolean tg_broadcast_went_live (TgStore *store, const char *app,
+                                 const char *stream_id,
+                                 const char *publish_type,
+                                 const char *remote_ip, GError **error);
+
+/* The publisher left: a zombi record goes, a known one is "finished" with
+ * its viewer counts reset. */
+gboolean tg_broadcast_ended (TgStore *store, const char *app,
+                             const char *stream_id, GError **error);

@@ -1,0 +1,14 @@
+/* The RTMP listener: accepts publishers on one TCP port, speaks RTMP through
+ * TgRtmpSession, and turns each accepted publish into a TgStream. Runs on
+ * the main context. */
+#pragma once
+
+#include "tg-server.h"
+
+typedef struct _TgRtmpListener TgRtmpListener;
+
+TgRtmpListener *tg_rtmp_listener_new (TgServer *server, GError **error);
+void tg_rtmp_listener_free (TgRtmpListener *listener);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgRtmpListener, tg_rtmp_listener_free)
+
+guint16 tg_rtmp_listener_get_port (TgRtmpListener *listener);

@@ -1,0 +1,280 @@
+"""RTMP publishing with real publishers (ffmpeg, GStreamer's rtmp2sink):
+tokens, undefined streams, HLS and MP4 output, broadcast life cycle, and bad
+input that costs one connection only (PROTOCOL.md 2.5, 3)."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from tollgate_fixture import APP, TollgateTestCase, unique_id
+
+REFUSAL = "You are not allowed to publish the stream."
+
+
+def wait_for(condition, timeout=20.0, step=0.05):
+    """Polls a condition until it holds or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    return condition()
+
+
+class RtmpTestCase(TollgateTestCase):
+    SERVER_KW = {"extra_args": ["--rtmp-port", "1"]}
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_settings({"publishTokenControlEnabled": False,
+                                  "acceptOnlyStreamsInDataStore": False,
+                                  "mp4MuxingEnabled": False,
+                                  "hlsMuxingEnabled": True})
+
+    def url(self, stream, token=None):
+        url = "rtmp://127.0.0.1:%d/%s/%s" % (self.server.rtmp_port, APP,
+                                              stream)
+        return url + ("?token=%s" % token if token else "")
+
+    def ffmpeg(self, url, seconds=3, audio=True, wait=True):
+        argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f",
+                "lavfi", "-i", "testsrc=size=320x240:rate=25"]
+        if audio:
+            argv += ["-f", "lavfi", "-i", "sine=frequency=440"]
+        argv += ["-t", str(seconds), "-c:v", "libx264", "-g", "25",
+                 "-preset", "ultrafast"]
+        if audio:
+            argv += ["-c:a", "aac"]
+        argv += ["-f", "flv", url]
+        if not wait:
+            return subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+        return subprocess.run(argv, capture_output=True, text=True,
+                              timeout=60)
+
+    def streams_dir(self):
+        return os.path.join(self.server.data_dir, "streams", APP)
+
+    def files_of(self, stream):
+        d = self.streams_dir()
+        if not os.path.isdir(d):
+            return []
+        return sorted(f for f in os.listdir(d) if f.startswith(stream))
+
+    def playlist(self, stream):
+        path = os.path.join(self.streams_dir(), stream + ".m3u8")
+        if not os.path.exists(path):
+            return ""
+        with open(path) as f:
+            return f.read()
+
+    def ended(self, stream):
+        return "#EXT-X-ENDLIST" in self.playlist(stream)
+
+    def probe_duration(self, path):
+        out = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                              "format=duration", "-of", "csv=p=0", path],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return float(out.stdout.strip())
+
+    def decoded_frames(self, path):
+        out = subprocess.run(["ffprobe", "-v", "error", "-count_frames",
+                              "-select_streams", "v:0", "-show_entries",
+                              "stream=nb_read_frames", "-of", "csv=p=0",
+                              path], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return int(out.stdout.split()[0])
+
+    def tokens_of(self, stream):
+        r = self.server.get("/%s/rest/v2/broadcasts/%s/tokens/list/0/50"
+                            % (APP, stream))
+        self.assertEqual(r.status, 200)
+        return [t["tokenId"] for t in r.json()]
+
+    def assertRefused(self, result, stream):
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(REFUSAL, result.stderr)
+        self.assertEqual(self.files_of(stream), [])
+
+
+class PublishTest(RtmpTestCase):
+
+    def test_open_publish_makes_hls_and_zombi_goes(self):
+        s = unique_id()
+        r = self.ffmpeg(self.url(s))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(wait_for(lambda: self.ended(s)), self.files_of(s))
+        self.assertIn("%s000000000.ts" % s, self.playlist(s))
+        listed = sum(float(line.split(":")[1].rstrip(","))
+                     for line in self.playlist(s).splitlines()
+                     if line.startswith("#EXTINF:"))
+        self.assertAlmostEqual(listed, 3, delta=1)
+        self.assertGreaterEqual(self.decoded_frames(
+            os.path.join(self.streams_dir(), s + ".m3u8")), 60)
+        # An undefined stream's zombi record goes with its publisher.
+        self.assertTrue(wait_for(lambda: self.server.get(
+            "/%s/rest/v2/broadcasts/%s" % (APP, s)).status == 404))
+
+    def test_video_only_and_mp4_recording(self):
+        self.server.set_settings({"mp4MuxingEnabled": True})
+        s = unique_id()
+        r = self.ffmpeg(self.url(s), audio=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        mp4 = os.path.join(self.streams_dir(), s + ".mp4")
+        self.assertTrue(wait_for(lambda: os.path.exists(mp4)),
+                        self.files_of(s))
+        self.assertAlmostEqual(self.probe_duration(mp4), 3, delta=0.5)
+        self.assertFalse(os.path.exists(mp4 + ".part"))
+
+    def test_rtmp2sink_publishes(self):
+        gst = shutil.which("gst-launch-1.0")
+        s = unique_id()
+        env = dict(os.environ)
+        env.pop("G_DEBUG", None)
+        r = subprocess.run(
+            [gst, "-q", "videotestsrc", "num-buffers=75", "is-live=true", "!",
+             "video/x-raw,width=320,height=240", "!", "x264enc",
+             "tune=zerolatency", "key-int-max=25", "!", "h264parse", "!",
+             "flvmux", "streamable=true", "name=m", "!", "rtmp2sink",
+             "location=" + self.url(s), "audiotestsrc", "num-buffers=150",
+             "is-live=true", "!", "avenc_aac", "!", "aacparse", "!", "m."],
+            capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(wait_for(lambda: self.ended(s)), self.files_of(s))
+
+    def test_two_streams_at_once(self):
+        a, b = unique_id(), unique_id()
+        pa = self.ffmpeg(self.url(a), wait=False)
+        pb = self.ffmpeg(self.url(b), wait=False)
+        self.assertEqual(pa.wait(timeout=60), 0, pa.stderr.read())
+        self.assertEqual(pb.wait(timeout=60), 0, pb.stderr.read())
+        pa.stderr.close()
+        pb.stderr.close()
+        self.assertTrue(wait_for(lambda: self.ended(a) and self.ended(b)))
+
+    def test_stream_id_in_use(self):
+        s = unique_id()
+        first = self.ffmpeg(self.url(s), seconds=8, wait=False)
+        try:
+            self.assertTrue(wait_for(lambda: self.server.get(
+                "/%s/rest/v2/broadcasts/%s" % (APP, s)).status == 200))
+            second = self.ffmpeg(self.url(s), seconds=1)
+            self.assertNotEqual(second.returncode, 0)
+            self.assertIn(REFUSAL, second.stderr)
+        finally:
+            first.kill()
+            first.wait()
+            first.stderr.close()
+
+    def test_killed_publisher_leaves_playable_files(self):
+        self.server.set_settings({"mp4MuxingEnabled": True})
+        s = unique_id()
+        p = self.ffmpeg(self.url(s), seconds=30, wait=False)
+        try:
+            self.assertTrue(wait_for(lambda: "%s000000001.ts" % s
+                                     in self.playlist(s), timeout=30))
+        finally:
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+            p.stderr.close()
+        mp4 = os.path.join(self.streams_dir(), s + ".mp4")
+        self.assertTrue(wait_for(lambda: os.path.exists(mp4)),
+                        self.files_of(s))
+        self.assertGreater(self.probe_duration(mp4), 1.5)
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+
+
+class TokenTest(RtmpTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_settings({"publishTokenControlEnabled": True})
+
+    def test_no_token_bad_token_refused(self):
+        s = unique_id()
+        self.assertRefused(self.ffmpeg(self.url(s), seconds=1), s)
+        self.assertRefused(self.ffmpeg(self.url(s, "nosuchtoken"),
+                                       seconds=1), s)
+
+    def test_token_spent_once(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        r = self.ffmpeg(self.url(s, token))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        self.assertEqual(self.tokens_of(s), [])
+        again = self.ffmpeg(self.url(s, token), seconds=1)
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn(REFUSAL, again.stderr)
+
+    def test_play_token_cannot_publish_and_is_kept(self):
+        s = unique_id()
+        token = self.mint_ok(s, "play")["tokenId"]
+        self.assertRefused(self.ffmpeg(self.url(s, token), seconds=1), s)
+        self.assertEqual(self.tokens_of(s), [token])
+
+    def test_path_form_token(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        r = self.ffmpeg(self.url(s) + "/" + token)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        self.assertEqual(self.tokens_of(s), [])
+
+    def test_undefined_stream_refused_before_token(self):
+        self.server.set_settings({"acceptOnlyStreamsInDataStore": True})
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        self.assertRefused(self.ffmpeg(self.url(s, token), seconds=1), s)
+        self.assertEqual(self.tokens_of(s), [token])  # not spent
+        r = self.server.post("/%s/rest/v2/broadcasts/create" % APP,
+                             {"streamId": s})
+        self.assertEqual(r.status, 200)
+        r = self.ffmpeg(self.url(s, token))
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        def finished():
+            b = self.server.get("/%s/rest/v2/broadcasts/%s" % (APP, s))
+            return b.status == 200 and b.json()["status"] == "finished"
+        self.assertTrue(wait_for(finished))
+        b = self.server.get("/%s/rest/v2/broadcasts/%s" % (APP, s)).json()
+        self.assertEqual(b["publishType"], "RTMP")
+        self.assertFalse(b["zombi"])
+
+
+class BadInputTest(RtmpTestCase):
+
+    def raw(self, payload):
+        with socket.create_connection(("127.0.0.1", self.server.rtmp_port),
+                                      timeout=10) as sock:
+            sock.sendall(payload)
+            sock.shutdown(socket.SHUT_WR)
+            data = b""
+            while True:  # the server closes: read until EOF
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return data
+                data += chunk
+
+    def test_garbage_costs_one_connection(self):
+        s = unique_id()
+        live = self.ffmpeg(self.url(s), seconds=4, wait=False)
+        try:
+            self.raw(os.urandom(5000))
+            self.raw(b"\x03" + os.urandom(1536) + b"\xff" * 3000)
+            self.raw(b"")
+        finally:
+            self.assertEqual(live.wait(timeout=60), 0, live.stderr.read())
+            live.stderr.close()
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        self.assertHealthy()
+
+
+if __name__ == "__main__":
+    unittest.main()
