@@ -21,8 +21,10 @@ struct _TgStream
   gpointer user_data;
   guint bus_watch;
   gboolean done;
-  /* MP4 takes no new streams once it has started: each stream's branch
-   * waits, blocked, until every stream the FLV header announced is there. */
+  /* Muxers take no new streams once data flows (mp4mux refuses them,
+   * hlssink2 can deadlock): each branch to an output waits, blocked, until
+   * every stream the FLV header announced is there, then all link at once.
+   * Streams per output: waiting->len / outputs. */
   GMutex lock;
   gint expected;      /* streams announced by the FLV header; -1 before it */
   GPtrArray *waiting; /* Waiting */
@@ -30,8 +32,9 @@ struct _TgStream
 
 typedef struct
 {
-  GstPad *pad; /* the blocked end of a branch to MP4 */
+  GstPad *pad; /* the blocked end of a branch */
   gulong probe;
+  GstElement *sink; /* the output it will feed */
   const char *template;
 } Waiting;
 
@@ -71,30 +74,44 @@ hold (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Links every waiting branch to MP4 once all announced streams are there.
- * Called with the lock held. */
-static void
-link_mp4_if_complete (TgStream *stream)
+static guint
+outputs (TgStream *stream)
 {
-  if (stream->expected < 0 || stream->waiting->len < (guint) stream->expected)
+  return !!stream->hls + !!stream->mp4mux;
+}
+
+/* Links every waiting branch once all announced streams are there. Called
+ * with the lock held. */
+static void
+link_if_complete (TgStream *stream)
+{
+  if (stream->expected < 0
+      || stream->waiting->len < (guint) stream->expected * outputs (stream))
     return;
+  /* Every pad first, then the data: a muxer asked for a pad while data
+   * already flows into another of its pads can deadlock (splitmuxsink). */
   for (guint i = 0; i < stream->waiting->len; i++)
     {
       Waiting *w = stream->waiting->pdata[i];
-      GstPad *to = gst_element_request_pad_simple (stream->mp4mux, w->template);
+      GstPad *to = gst_element_request_pad_simple (w->sink, w->template);
 
       gst_pad_link (w->pad, to);
       gst_object_unref (to);
+    }
+  for (guint i = 0; i < stream->waiting->len; i++)
+    {
+      Waiting *w = stream->waiting->pdata[i];
+
       gst_pad_remove_probe (w->pad, w->probe);
     }
   g_ptr_array_set_size (stream->waiting, 0);
 }
 
-/* A branch of tee through queue and parser to MP4, held until MP4 can take
- * every stream at once. */
+/* A branch of tee through queue and parser to an output, held until the
+ * output can take every stream at once. */
 static void
-wait_for_mp4 (TgStream *stream, GstElement *tee, const char *template,
-              GstElement *queue, GstElement *parser)
+branch (TgStream *stream, GstElement *tee, GstElement *sink,
+        const char *template, GstElement *queue, GstElement *parser)
 {
   GstPad *from = gst_element_request_pad_simple (tee, "src_%u");
   GstPad *in = gst_element_get_static_pad (queue, "sink");
@@ -106,6 +123,7 @@ wait_for_mp4 (TgStream *stream, GstElement *tee, const char *template,
   gst_object_unref (from);
   gst_object_unref (in);
   w->pad = gst_element_get_static_pad (parser, "src");
+  w->sink = sink;
   w->template = template;
   w->probe = gst_pad_add_probe (w->pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
                                 hold, NULL, NULL);
@@ -113,7 +131,7 @@ wait_for_mp4 (TgStream *stream, GstElement *tee, const char *template,
   gst_element_sync_state_with_parent (queue);
   g_mutex_lock (&stream->lock);
   g_ptr_array_add (stream->waiting, w);
-  link_mp4_if_complete (stream);
+  link_if_complete (stream);
   g_mutex_unlock (&stream->lock);
 }
 
@@ -122,35 +140,6 @@ waiting_free (Waiting *w)
 {
   gst_object_unref (w->pad);
   g_free (w);
-}
-
-/* A new output of a tee: a request pad, the given elements (NULL-terminated,
- * maybe none), then a request pad of sink made from template. */
-static void
-feed (TgStream *stream, GstElement *tee, GstElement *sink, const char *template,
-      ...)
-{
-  GstPad *from = gst_element_request_pad_simple (tee, "src_%u");
-  GstPad *to = gst_element_request_pad_simple (sink, template);
-  va_list args;
-
-  va_start (args, template);
-  for (GstElement *e = va_arg (args, GstElement *); e;
-       e = va_arg (args, GstElement *))
-    {
-      GstPad *in = gst_element_get_static_pad (e, "sink");
-
-      gst_bin_add (GST_BIN (stream->pipeline), e);
-      gst_pad_link (from, in);
-      gst_object_unref (in);
-      gst_object_unref (from);
-      from = gst_element_get_static_pad (e, "src");
-      gst_element_sync_state_with_parent (e);
-    }
-  va_end (args);
-  gst_pad_link (from, to);
-  gst_object_unref (from);
-  gst_object_unref (to);
 }
 
 /* flvdemux found a stream: parse it, tee it, feed every output. Runs on the
@@ -180,23 +169,24 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
    * and video to line up, which the one demuxer thread cannot do alone. */
   queue = gst_element_factory_make ("queue", NULL);
   tee = gst_element_factory_make ("tee", NULL);
+  /* Outputs come and go; data flows on with none. */
+  g_object_set (tee, "allow-not-linked", TRUE, NULL);
   gst_bin_add_many (GST_BIN (stream->pipeline), queue, tee, NULL);
   in = gst_element_get_static_pad (queue, "sink");
   gst_pad_link (pad, in);
   gst_object_unref (in);
   gst_element_link (queue, tee);
-  /* MPEG-TS wants H.264 as byte-stream, MP4 as avc: a parser for each. */
-  if (stream->hls && video)
-    feed (stream, tee, stream->hls, "video",
-          gst_element_factory_make ("h264parse", NULL), NULL);
-  else if (stream->hls)
-    feed (stream, tee, stream->hls, "audio",
-          gst_element_factory_make ("aacparse", NULL), NULL);
+  /* MPEG-TS wants H.264 as byte-stream, MP4 as avc: a parser for each. A
+   * queue in each branch, as tee wants: one slow output must not hold the
+   * other. */
+  if (stream->hls)
+    branch (stream, tee, stream->hls, video ? "video" : "audio",
+            gst_element_factory_make ("queue", NULL),
+            gst_element_factory_make (video ? "h264parse" : "aacparse", NULL));
   if (stream->mp4mux)
-    wait_for_mp4 (
-        stream, tee, video ? "video_%u" : "audio_%u",
-        gst_element_factory_make ("queue", NULL),
-        gst_element_factory_make (video ? "h264parse" : "aacparse", NULL));
+    branch (stream, tee, stream->mp4mux, video ? "video_%u" : "audio_%u",
+            gst_element_factory_make ("queue", NULL),
+            gst_element_factory_make (video ? "h264parse" : "aacparse", NULL));
   gst_element_sync_state_with_parent (tee);
   gst_element_sync_state_with_parent (queue);
 }
@@ -447,7 +437,7 @@ tg_stream_push (TgStream *stream, GBytes *flv)
       /* Flags: 0x04 audio, 0x01 video. */
       g_mutex_lock (&stream->lock);
       stream->expected = !!(data[4] & 0x04) + !!(data[4] & 0x01);
-      link_mp4_if_complete (stream);
+      link_if_complete (stream);
       g_mutex_unlock (&stream->lock);
     }
   gst_app_src_push_buffer (GST_APP_SRC (stream->src),
