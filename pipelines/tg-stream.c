@@ -8,6 +8,9 @@
  * dropped (a flood costs memory up to this, no more). */
 #define MAX_QUEUED_BYTES (16 * 1024 * 1024)
 
+/* Recording length whose index room is reserved up front. */
+#define RESERVED_HOURS 3
+
 struct _TgStream
 {
   char *name; /* app/stream, for logs */
@@ -277,11 +280,12 @@ add_mp4 (TgStream *stream, const TgStreamSpec *spec, GError **error)
     }
   stream->mp4_final = recording_name (spec->dir, spec->stream_id);
   stream->mp4_part = g_strconcat (stream->mp4_final, ".part", NULL);
-  /* Fragments while it is written, so a recording cut short by a crash
-   * still plays; a normal, seekable MP4 once finished. */
-  gst_util_set_object_arg (G_OBJECT (mux), "fragment-mode",
-                           "first-moov-then-finalise");
-  g_object_set (mux, "fragment-duration", 1000, NULL);
+  /* Room for the index is reserved at the start and the index rewritten
+   * there every second, so a recording cut short by a crash still plays
+   * (up to the reserved length; past it the index is written at the end). */
+  g_object_set (mux, "reserved-max-duration",
+                (guint64) RESERVED_HOURS * 3600 * GST_SECOND,
+                "reserved-moov-update-period", (guint64) GST_SECOND, NULL);
   g_object_set (sink, "location", stream->mp4_part, NULL);
   gst_bin_add_many (GST_BIN (stream->pipeline), mux, sink, NULL);
   gst_element_link (mux, sink);

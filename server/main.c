@@ -137,6 +137,7 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TgConfig) config = tg_config_from_args (&argc, &argv, &error);
+  int status;
 
   if (config == NULL)
     {
@@ -144,5 +145,8 @@ main (int argc, char **argv)
       return 2;
     }
   gst_init (NULL, NULL);
-  return run (config);
+  status = run (config);
+  g_clear_pointer (&config, tg_config_free);
+  gst_deinit ();
+  return status;
 }

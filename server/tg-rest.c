@@ -203,6 +203,13 @@ tg_rest_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
       return;
     }
   n = g_strv_length (segments);
+  if (n < 2 || !g_str_equal (segments[1], "streams"))
+    {
+      /* Only files answer Range. libsoup 3.2.3 would apply it to any
+       * response body and, past the end, hit a critical. */
+      soup_message_headers_remove (
+          soup_server_message_get_request_headers (msg), "Range");
+    }
   if (n == 1 && g_str_equal (segments[0], "healthz"))
     handle_health (server, msg);
   else if (n == 5 && g_str_equal (segments[0], "rest")
