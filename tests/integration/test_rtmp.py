@@ -214,6 +214,10 @@ class TokenTest(RtmpTestCase):
         again = self.ffmpeg(self.url(s, token), seconds=1)
         self.assertNotEqual(again.returncode, 0)
         self.assertIn(REFUSAL, again.stderr)
+        # Reconnecting with a new token works.
+        fresh = self.mint_ok(s, "publish")["tokenId"]
+        r = self.ffmpeg(self.url(s, fresh), seconds=2)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_play_token_cannot_publish_and_is_kept(self):
         s = unique_id()
@@ -248,6 +252,27 @@ class TokenTest(RtmpTestCase):
         b = self.server.get("/%s/rest/v2/broadcasts/%s" % (APP, s)).json()
         self.assertEqual(b["publishType"], "RTMP")
         self.assertFalse(b["zombi"])
+
+
+class PlaybackTest(RtmpTestCase):
+
+    def test_publish_then_play_hls_with_one_token_each(self):
+        self.server.set_settings({"publishTokenControlEnabled": True,
+                                  "playTokenControlEnabled": True})
+        s = unique_id()
+        publish = self.mint_ok(s, "publish")["tokenId"]
+        r = self.ffmpeg(self.url(s, publish))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        play = self.mint_ok(s, "play")["tokenId"]
+        url = "http://127.0.0.1:%d/%s/streams/%s.m3u8?token=%s" % (
+            self.server.http_port, APP, s, play)
+        # ffprobe keeps no cookies: the session rides in the playlist URIs.
+        self.assertGreaterEqual(self.decoded_frames(url), 60)
+        again = subprocess.run(["ffprobe", "-v", "error", url],
+                               capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("403", again.stderr)
 
 
 class BadInputTest(RtmpTestCase):
