@@ -1,6 +1,7 @@
 /* One-time tokens over REST (PROTOCOL.md 2.1, 2.2). */
 #include "tg-fields.h"
 #include "tg-jwt.h"
+#include "tg-playback.h"
 #include "tg-reply.h"
 #include "tg-rest.h"
 
@@ -214,13 +215,17 @@ tg_rest_token_revoke (TgRequest *request)
   gint64 revoked = tg_store_revoke_stream (request->server->store, request->app,
                                            request->args[0], &error);
 
-  if (revoked < 0)
+  /* Revoking a stream's tokens ends its playback sessions too. */
+  if (revoked < 0
+      || !tg_playback_revoke (request->server, request->app, request->args[0],
+                              &error))
     {
       tg_reply_error (request->msg, error);
       return;
     }
-  g_info ("Revoked %" G_GINT64_FORMAT " tokens of %s/%s", revoked, request->app,
-          request->args[0]);
+  g_info ("Revoked %" G_GINT64_FORMAT " tokens and the playback sessions of "
+          "%s/%s",
+          revoked, request->app, request->args[0]);
   tg_reply_result (request->msg, SOUP_STATUS_OK, TRUE, NULL);
 }
 

@@ -7,6 +7,9 @@
 #include "tg-stream.h"
 
 #define READ_SIZE (64 * 1024)
+/* A connection that sends nothing for this long is closed: a stalled
+ * publisher, or a client that never finishes its handshake. */
+#define IDLE_TIMEOUT_S 30
 
 struct _TgRtmpListener
 {
@@ -15,6 +18,7 @@ struct _TgRtmpListener
   guint16 port;
   GHashTable *live; /* "app/stream" -> Live */
   GList *conns;     /* Conn */
+  guint sweep;      /* closes idle connections */
 };
 
 /* A stream being published. It outlives its connection: after the
@@ -41,6 +45,7 @@ typedef struct
   gboolean closing; /* close once pending bytes are written */
   Live *live;       /* the stream this connection publishes, if any */
   gboolean sent_header;
+  gint64 last_read; /* monotonic time of the last bytes received */
   /* Messages before the first audio or video frame: codec configuration.
    * Held back so that the FLV header can say which streams there are. */
   GPtrArray *early; /* GBytes, FLV tags */
@@ -330,6 +335,7 @@ got_bytes (GObject *source, GAsyncResult *result, gpointer data)
       conn_close (conn);
       return;
     }
+  conn->last_read = g_get_monotonic_time ();
   if (!tg_rtmp_session_feed (conn->session, conn->buffer, n, &error))
     {
       g_info ("RTMP %s: closing: %s", conn->peer, error->message);
@@ -392,6 +398,34 @@ peer_of (GSocketConnection *socket)
 }
 
 static gboolean
+sweep_idle (gpointer data)
+{
+  TgRtmpListener *listener = data;
+  gint64 limit = g_get_monotonic_time () - IDLE_TIMEOUT_S * G_USEC_PER_SEC;
+  GList *idle = NULL;
+
+  for (GList *l = listener->conns; l; l = l->next)
+    {
+      Conn *conn = l->data;
+
+      if (!conn->closing && conn->last_read < limit)
+        idle = g_list_prepend (idle, conn);
+    }
+  for (GList *l = idle; l; l = l->next)
+    {
+      Conn *conn = l->data;
+
+      g_info ("RTMP %s: closing: nothing received for %d s", conn->peer,
+              IDLE_TIMEOUT_S);
+      /* A stalled peer may not read either: drop what is unsent. */
+      g_cancellable_cancel (conn->cancel);
+      conn_close (conn);
+    }
+  g_list_free (idle);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
 incoming (GSocketService *service, GSocketConnection *socket, GObject *source,
           gpointer data)
 {
@@ -403,6 +437,7 @@ incoming (GSocketService *service, GSocketConnection *socket, GObject *source,
   conn->cancel = g_cancellable_new ();
   conn->peer = peer_of (socket);
   conn->buffer = g_malloc (READ_SIZE);
+  conn->last_read = g_get_monotonic_time ();
   conn->pending = g_byte_array_new ();
   conn->early = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   conn->session = tg_rtmp_session_new (&callbacks, conn);
@@ -449,6 +484,7 @@ tg_rtmp_listener_new (TgServer *server, GError **error)
   g_signal_connect (listener->service, "incoming", G_CALLBACK (incoming),
                     listener);
   g_socket_service_start (listener->service);
+  listener->sweep = g_timeout_add_seconds (5, sweep_idle, listener);
   return listener;
 }
 
@@ -457,6 +493,8 @@ tg_rtmp_listener_free (TgRtmpListener *listener)
 {
   if (listener == NULL)
     return;
+  if (listener->sweep)
+    g_source_remove (listener->sweep);
   g_socket_service_stop (listener->service);
   g_socket_listener_close (G_SOCKET_LISTENER (listener->service));
   while (listener->conns)

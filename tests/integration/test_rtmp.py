@@ -289,6 +289,18 @@ class BadInputTest(RtmpTestCase):
                     return data
                 data += chunk
 
+    def test_silent_client_is_closed(self):
+        # A client that stops half-way through the handshake is closed
+        # after the idle timeout (30 s), not kept for ever.
+        with socket.create_connection(("127.0.0.1", self.server.rtmp_port),
+                                      timeout=60) as sock:
+            sock.sendall(b"\x03" + b"\x00" * 100)
+            started = time.monotonic()
+            while sock.recv(65536):  # until EOF; a timeout raises
+                pass
+            self.assertGreater(time.monotonic() - started, 20)
+        self.assertHealthy()
+
     def test_garbage_costs_one_connection(self):
         s = unique_id()
         live = self.ffmpeg(self.url(s), seconds=4, wait=False)
