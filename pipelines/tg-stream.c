@@ -444,8 +444,10 @@ tg_stream_push (TgStream *stream, GBytes *flv)
       link_if_complete (stream);
       g_mutex_unlock (&stream->lock);
     }
+  /* The buffer takes its own reference; this one was given to us. */
   gst_app_src_push_buffer (GST_APP_SRC (stream->src),
                            gst_buffer_new_wrapped_bytes (flv));
+  g_bytes_unref (flv);
 }
 
 void

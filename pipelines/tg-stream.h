@@ -36,7 +36,7 @@ TgStream *tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
 /* Starts the flow; data pushed before is queued. */
 gboolean tg_stream_start (TgStream *stream, GError **error);
 
-/* Feeds FLV bytes (thread-safe). */
+/* Feeds FLV bytes (thread-safe); takes the reference given. */
 void tg_stream_push (TgStream *stream, GBytes *flv);
 
 /* The publisher is gone: drain, finalise the files, then call ended. */
