@@ -107,6 +107,7 @@ run (TgConfig *config)
     http = tg_http_new (config, certificate, tg_rest_handle, &server, &error);
   if (http != NULL && config->rtmp_port != 0)
     rtmp = tg_rtmp_listener_new (&server, &error);
+  server.rtmp = rtmp;
   if (http == NULL || error != NULL)
     {
       g_printerr ("tollgate: %s\n", error->message);
@@ -127,6 +128,7 @@ run (TgConfig *config)
   g_source_remove (signals[0]);
   g_source_remove (signals[1]);
   g_source_remove (purge_source);
+  server.rtmp = NULL;
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&http, tg_http_free);
   return 0;

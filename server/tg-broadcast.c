@@ -119,13 +119,20 @@ gboolean
 tg_broadcast_ended (TgStore *store, const char *app, const char *stream_id,
                     GError **error)
 {
+  g_autoptr (GError) local = NULL;
   g_autoptr (JsonObject) broadcast
-      = tg_broadcast_load (store, app, stream_id, error);
+      = tg_broadcast_load (store, app, stream_id, &local);
   gint64 now_ms = g_get_real_time () / 1000;
   g_autofree char *kind = tg_broadcast_kind (app);
 
   if (broadcast == NULL)
-    return FALSE;
+    {
+      /* Deleted while live (DELETE stops it): nothing left to update. */
+      if (g_error_matches (local, TG_ERROR, TG_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   if (json_object_get_boolean_member_with_default (broadcast, "zombi", FALSE))
     return tg_store_record_delete (store, kind, stream_id, error);
   json_object_set_string_member (broadcast, "status", "finished");

@@ -4,6 +4,7 @@
 #include "tg-fields.h"
 #include "tg-reply.h"
 #include "tg-rest.h"
+#include "tg-rtmp-listener.h"
 
 #define ID_IN_USE                                                              \
   "Stream id is already being used. Please change stream id or keep it empty"
@@ -200,6 +201,7 @@ tg_rest_broadcast_delete (TgRequest *request)
         tg_reply_error (request->msg, error);
       return;
     }
+  tg_rtmp_stop_stream (request->server, request->app, request->args[0]);
   tg_reply_result (request->msg, SOUP_STATUS_OK, TRUE,
                    "broadcast is deleted and stopped successfully");
 }

@@ -504,6 +504,56 @@ tg_rtmp_listener_free (TgRtmpListener *listener)
   g_free (listener);
 }
 
+typedef struct
+{
+  TgServer *server;
+  char *key;
+} StopRequest;
+
+static void
+stop_request_free (StopRequest *request)
+{
+  g_free (request->key);
+  g_free (request);
+}
+
+static gboolean
+stop_stream (gpointer data)
+{
+  StopRequest *request = data;
+  TgRtmpListener *listener = request->server->rtmp;
+  Live *live
+      = listener ? g_hash_table_lookup (listener->live, request->key) : NULL;
+  GList *publishers = NULL;
+
+  if (live == NULL)
+    return G_SOURCE_REMOVE;
+  g_info ("%s: stopped by request", request->key);
+  for (GList *l = listener->conns; l; l = l->next)
+    if (((Conn *) l->data)->live == live)
+      publishers = g_list_prepend (publishers, l->data);
+  for (GList *l = publishers; l; l = l->next)
+    {
+      Conn *conn = l->data;
+
+      g_cancellable_cancel (conn->cancel);
+      conn_close (conn); /* finishes the stream */
+    }
+  g_list_free (publishers);
+  return G_SOURCE_REMOVE;
+}
+
+void
+tg_rtmp_stop_stream (TgServer *server, const char *app, const char *stream_id)
+{
+  StopRequest *request = g_new0 (StopRequest, 1);
+
+  request->server = server;
+  request->key = g_strdup_printf ("%s/%s", app, stream_id);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, stop_stream, request,
+                              (GDestroyNotify) stop_request_free);
+}
+
 guint16
 tg_rtmp_listener_get_port (TgRtmpListener *listener)
 {

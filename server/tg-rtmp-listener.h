@@ -12,3 +12,9 @@ void tg_rtmp_listener_free (TgRtmpListener *listener);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgRtmpListener, tg_rtmp_listener_free)
 
 guint16 tg_rtmp_listener_get_port (TgRtmpListener *listener);
+
+/* Stops the stream app/stream_id if it is published here: its publisher is
+ * disconnected and the stream finalised. Callable from any thread: the work
+ * is done on the main context. */
+void tg_rtmp_stop_stream (TgServer *server, const char *app,
+                          const char *stream_id);

@@ -14,4 +14,6 @@ typedef struct
   /* TG_SECRET_SIZE bytes (tg-secret.h): signs playback-session keys */
   GBytes *secret;
   gint ready; /* atomic: every enabled listener is bound */
+  /* The RTMP listener, or NULL; used on the main context only. */
+  struct _TgRtmpListener *rtmp;
 } TgServer;

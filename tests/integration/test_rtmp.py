@@ -174,6 +174,27 @@ class PublishTest(RtmpTestCase):
             first.wait()
             first.stderr.close()
 
+    def test_delete_stops_a_live_broadcast(self):
+        s = unique_id()
+        p = self.ffmpeg(self.url(s), seconds=60, wait=False)
+        path = "/%s/rest/v2/broadcasts/%s" % (APP, s)
+        try:
+            self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                     in self.playlist(s), timeout=30))
+            self.assertEqual(self.server.get(path).status, 200)
+            r = self.server.delete(path)
+            self.assertResult(r, 200, success=True,
+                              message="broadcast is deleted and stopped "
+                                      "successfully")
+            # The publisher is cut off long before its 60 s are up.
+            self.assertNotEqual(p.wait(timeout=20), 0)
+        finally:
+            p.kill()
+            p.wait()
+            p.stderr.close()
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        self.assertEqual(self.server.get(path).status, 404)
+
     def test_killed_publisher_leaves_playable_files(self):
         self.server.set_settings({"mp4MuxingEnabled": True})
         s = unique_id()
