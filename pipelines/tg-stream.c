@@ -114,15 +114,24 @@ link_if_complete (TgStream *stream)
  * output can take every stream at once. */
 static void
 branch (TgStream *stream, GstElement *tee, GstElement *sink,
-        const char *template, GstElement *queue, GstElement *parser)
+        const char *template, GstElement *parser)
 {
+  /* With two outputs, each gets its own thread, so a slow one does not
+   * hold the other; with one, the stream's queue before the tee serves. */
+  GstElement *queue
+      = outputs (stream) > 1 ? gst_element_factory_make ("queue", NULL) : NULL;
+  GstElement *first = queue ? queue : parser;
   GstPad *from = gst_element_request_pad_simple (tee, "src_%u");
-  GstPad *in = gst_element_get_static_pad (queue, "sink");
+  GstPad *in = gst_element_get_static_pad (first, "sink");
   Waiting *w = g_new0 (Waiting, 1);
 
-  gst_bin_add_many (GST_BIN (stream->pipeline), queue, parser, NULL);
+  gst_bin_add (GST_BIN (stream->pipeline), parser);
+  if (queue)
+    {
+      gst_bin_add (GST_BIN (stream->pipeline), queue);
+      gst_element_link (queue, parser);
+    }
   gst_pad_link (from, in);
-  gst_element_link (queue, parser);
   gst_object_unref (from);
   gst_object_unref (in);
   w->pad = gst_element_get_static_pad (parser, "src");
@@ -131,7 +140,8 @@ branch (TgStream *stream, GstElement *tee, GstElement *sink,
   w->probe = gst_pad_add_probe (w->pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
                                 hold, NULL, NULL);
   gst_element_sync_state_with_parent (parser);
-  gst_element_sync_state_with_parent (queue);
+  if (queue)
+    gst_element_sync_state_with_parent (queue);
   g_mutex_lock (&stream->lock);
   g_ptr_array_add (stream->waiting, w);
   link_if_complete (stream);
@@ -179,16 +189,12 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
   gst_pad_link (pad, in);
   gst_object_unref (in);
   gst_element_link (queue, tee);
-  /* MPEG-TS wants H.264 as byte-stream, MP4 as avc: a parser for each. A
-   * queue in each branch, as tee wants: one slow output must not hold the
-   * other. */
+  /* MPEG-TS wants H.264 as byte-stream, MP4 as avc: a parser for each. */
   if (stream->hls)
     branch (stream, tee, stream->hls, video ? "video" : "audio",
-            gst_element_factory_make ("queue", NULL),
             gst_element_factory_make (video ? "h264parse" : "aacparse", NULL));
   if (stream->mp4mux)
     branch (stream, tee, stream->mp4mux, video ? "video_%u" : "audio_%u",
-            gst_element_factory_make ("queue", NULL),
             gst_element_factory_make (video ? "h264parse" : "aacparse", NULL));
   gst_element_sync_state_with_parent (tee);
   gst_element_sync_state_with_parent (queue);
