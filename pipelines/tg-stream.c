@@ -16,7 +16,10 @@ struct _TgStream
   char *name; /* app/stream, for logs */
   GstElement *pipeline;
   GstElement *src;
-  GstElement *hls;    /* hlssink2, or NULL */
+  GstElement *hls; /* hlssink2, or NULL */
+  char *dir;       /* the app's streams folder */
+  char *stream_id;
+  gboolean hls_delete;
   GstElement *mp4mux; /* or NULL */
   char *mp4_part;     /* the recording while it is written */
   char *mp4_final;    /* its name once complete */
@@ -212,6 +215,29 @@ finalise_recording (TgStream *stream)
                g_strerror (errno));
 }
 
+/* The stream's playlist and segments: {id}.m3u8, {id}%09d.ts. */
+static void
+delete_hls (TgStream *stream)
+{
+  g_autoptr (GDir) dir = g_dir_open (stream->dir, 0, NULL);
+  gsize id_length = strlen (stream->stream_id);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      const char *rest = name + id_length;
+      g_autofree char *path = NULL;
+
+      if (strncmp (name, stream->stream_id, id_length) != 0
+          || !(g_str_equal (rest, ".m3u8")
+               || (strspn (rest, "0123456789") == 9
+                   && g_str_equal (rest + 9, ".ts"))))
+        continue;
+      path = g_build_filename (stream->dir, name, NULL);
+      g_remove (path);
+    }
+}
+
 static void
 end (TgStream *stream, const GError *error)
 {
@@ -221,6 +247,8 @@ end (TgStream *stream, const GError *error)
   gst_element_set_state (stream->pipeline, GST_STATE_NULL);
   if (error == NULL)
     finalise_recording (stream);
+  if (stream->hls && stream->hls_delete)
+    delete_hls (stream);
   stream->ended (stream, error, stream->user_data);
 }
 
@@ -379,6 +407,9 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
   g_autoptr (GError) refusal = NULL;
 
   stream->name = g_strdup_printf ("%s/%s", spec->app, spec->stream_id);
+  stream->dir = g_strdup (spec->dir);
+  stream->stream_id = g_strdup (spec->stream_id);
+  stream->hls_delete = spec->hls_delete;
   stream->ended = ended;
   stream->user_data = user_data;
   stream->pipeline = gst_pipeline_new (stream->name);
@@ -475,6 +506,8 @@ tg_stream_free (TgStream *stream)
   g_mutex_clear (&stream->lock);
   g_free (stream->mp4_part);
   g_free (stream->mp4_final);
+  g_free (stream->dir);
+  g_free (stream->stream_id);
   g_free (stream->name);
   g_free (stream);
 }

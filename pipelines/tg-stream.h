@@ -17,6 +17,7 @@ typedef struct
   gboolean hls;
   double hls_time;     /* seconds per segment */
   guint hls_list_size; /* segments in the playlist */
+  gboolean hls_delete; /* remove the playlist and segments at the end */
   gboolean mp4;
 } TgStreamSpec;
 

@@ -219,6 +219,7 @@ on_publish (gpointer data, const char *app, const char *stream_id,
         .store = listener->server->store,
         .dir = dir,
         .hls = settings->hls_muxing,
+        .hls_delete = settings->delete_hls_on_end,
         .hls_time = g_ascii_strtod (settings->hls_time, NULL),
         .hls_list_size
         = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10),

@@ -37,6 +37,7 @@ static const Field fields[] = {
   F ("playJwtControlEnabled", FIELD_BOOL, play_jwt_control),
   F ("jwtStreamSecretKey", FIELD_TEXT, jwt_stream_secret_key),
   F ("hlsMuxingEnabled", FIELD_BOOL, hls_muxing),
+  F ("deleteHLSFilesOnEnded", FIELD_BOOL, delete_hls_on_end),
   F ("dashMuxingEnabled", FIELD_BOOL, dash_muxing),
   F ("mp4MuxingEnabled", FIELD_BOOL, mp4_muxing),
   F ("hlsTime", FIELD_SECONDS, hls_time),

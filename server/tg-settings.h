@@ -16,6 +16,7 @@ typedef struct
   gboolean play_jwt_control;
   char *jwt_stream_secret_key;
   gboolean hls_muxing;
+  gboolean delete_hls_on_end;
   gboolean dash_muxing;
   gboolean mp4_muxing;
   char *hls_time;

@@ -173,6 +173,29 @@ test_hls_and_mp4 (Fixture *f, gconstpointer data)
 }
 
 static void
+test_hls_deleted_at_end (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) flv = make_flv (f->dir, "libx264");
+  g_autoptr (GError) error = NULL;
+  TgStreamSpec spec = spec_for (f, NULL);
+  TgStream *stream;
+  g_autofree char *playlist = file (f, "s1.m3u8");
+  g_autofree char *first = file (f, "s1000000000.ts");
+  g_autofree char *mp4 = file (f, "s1.mp4");
+
+  spec.hls_delete = TRUE;
+  stream = tg_stream_new (&spec, ended, f, &error);
+  g_assert_no_error (error);
+  g_assert_true (tg_stream_start (stream, &error));
+  publish (f, stream, flv);
+  g_assert_no_error (f->ended_error);
+  tg_stream_free (stream);
+  g_assert_false (g_file_test (playlist, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (first, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (mp4, G_FILE_TEST_EXISTS)); /* kept */
+}
+
+static void
 test_second_recording_name (Fixture *f, gconstpointer data)
 {
   g_autoptr (GBytes) flv = make_flv (f->dir, "libx264");
@@ -237,6 +260,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/stream/hls-and-mp4", Fixture, NULL, setup, test_hls_and_mp4,
               teardown);
+  g_test_add ("/stream/hls-deleted-at-end", Fixture, NULL, setup,
+              test_hls_deleted_at_end, teardown);
   g_test_add ("/stream/second-recording-name", Fixture, NULL, setup,
               test_second_recording_name, teardown);
   g_test_add ("/stream/refused-token-leaves-nothing", Fixture, NULL, setup,
