@@ -265,14 +265,12 @@ give_back (SqliteStore *self, Conn *conn)
 
 /* Binds parameters in order: "t" text (NULL binds NULL), "i" gint64. */
 static sqlite3_stmt *
-bind (Conn *conn, Sql sql, const char *types, ...)
+bind_valist (Conn *conn, Sql sql, const char *types, va_list args)
 {
   sqlite3_stmt *stmt = conn->stmt[sql];
-  va_list args;
 
   sqlite3_reset (stmt);
   sqlite3_clear_bindings (stmt);
-  va_start (args, types);
   for (int i = 0; types[i]; i++)
     {
       if (types[i] == 't')
@@ -287,6 +285,17 @@ bind (Conn *conn, Sql sql, const char *types, ...)
       else
         sqlite3_bind_int64 (stmt, i + 1, va_arg (args, gint64));
     }
+  return stmt;
+}
+
+static sqlite3_stmt *
+bind (Conn *conn, Sql sql, const char *types, ...)
+{
+  sqlite3_stmt *stmt;
+  va_list args;
+
+  va_start (args, types);
+  stmt = bind_valist (conn, sql, types, args);
   va_end (args);
   return stmt;
 }
@@ -306,6 +315,24 @@ run (Conn *conn, sqlite3_stmt *stmt, GError **error)
       return -1;
     }
   return sqlite3_changes (conn->db);
+}
+
+/* One statement that changes rows, on a borrowed connection: bind (as
+ * bind ()), run, give back. Rows changed, or -1. */
+static gint64
+execute (SqliteStore *self, Sql sql, GError **error, const char *types, ...)
+{
+  Conn *conn = borrow (self, error);
+  gint64 changed;
+  va_list args;
+
+  if (conn == NULL)
+    return -1;
+  va_start (args, types);
+  changed = run (conn, bind_valist (conn, sql, types, args), error);
+  va_end (args);
+  give_back (self, conn);
+  return changed;
 }
 
 static TgToken *
@@ -343,20 +370,11 @@ next_seq (void)
 static gboolean
 sqlite_insert (gpointer data, const TgToken *token, GError **error)
 {
-  SqliteStore *self = data;
-  Conn *conn = borrow (self, error);
-  gint64 changed;
-
-  if (conn == NULL)
-    return FALSE;
-  changed = run (conn,
-                 bind (conn, SQL_INSERT, "tttitti", token->app, token->token_id,
-                       token->stream_id, token->expire_date,
-                       tg_token_type_to_string (token->type), token->room_id,
-                       next_seq ()),
-                 error);
-  give_back (self, conn);
-  return changed >= 0;
+  return execute (data, SQL_INSERT, error, "tttitti", token->app,
+                  token->token_id, token->stream_id, token->expire_date,
+                  tg_token_type_to_string (token->type), token->room_id,
+                  next_seq ())
+         >= 0;
 }
 
 /* Why a token that was not consumed was refused; read only. */
@@ -423,15 +441,7 @@ static gint64
 sqlite_revoke_stream (gpointer data, const char *app, const char *stream_id,
                       GError **error)
 {
-  SqliteStore *self = data;
-  Conn *conn = borrow (self, error);
-  gint64 changed;
-
-  if (conn == NULL)
-    return -1;
-  changed = run (conn, bind (conn, SQL_REVOKE, "tt", app, stream_id), error);
-  give_back (self, conn);
-  return changed;
+  return execute (data, SQL_REVOKE, error, "tt", app, stream_id);
 }
 
 static GPtrArray *
@@ -464,32 +474,16 @@ sqlite_list_tokens (gpointer data, const char *app, const char *stream_id,
 static gint64
 sqlite_purge_expired (gpointer data, gint64 now, GError **error)
 {
-  SqliteStore *self = data;
-  Conn *conn = borrow (self, error);
-  gint64 changed;
-
-  if (conn == NULL)
-    return -1;
-  changed = run (conn, bind (conn, SQL_PURGE, "i", now), error);
-  give_back (self, conn);
-  return changed;
+  return execute (data, SQL_PURGE, error, "i", now);
 }
 
 static gboolean
 sqlite_record_put (gpointer data, const char *kind, const char *key,
                    const char *value, gboolean only_if_absent, GError **error)
 {
-  SqliteStore *self = data;
-  Conn *conn = borrow (self, error);
-  gint64 changed;
+  gint64 changed = execute (data, only_if_absent ? SQL_PUT_NEW : SQL_PUT, error,
+                            "ttt", kind, key, value);
 
-  if (conn == NULL)
-    return FALSE;
-  changed = run (conn,
-                 bind (conn, only_if_absent ? SQL_PUT_NEW : SQL_PUT, "ttt",
-                       kind, key, value),
-                 error);
-  give_back (self, conn);
   if (changed == 0)
     g_set_error (error, TG_ERROR, TG_ERROR_EXISTS, "%s %s exists", kind, key);
   return changed > 0;
@@ -542,14 +536,8 @@ static gboolean
 sqlite_record_delete (gpointer data, const char *kind, const char *key,
                       GError **error)
 {
-  SqliteStore *self = data;
-  Conn *conn = borrow (self, error);
-  gint64 changed;
+  gint64 changed = execute (data, SQL_DELETE, error, "tt", kind, key);
 
-  if (conn == NULL)
-    return FALSE;
-  changed = run (conn, bind (conn, SQL_DELETE, "tt", kind, key), error);
-  give_back (self, conn);
   if (changed == 0)
     g_set_error (error, TG_ERROR, TG_ERROR_NOT_FOUND, "%s %s not found", kind,
                  key);
