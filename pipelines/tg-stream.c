@@ -2,47 +2,64 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <gst/app/gstappsrc.h>
 
-/* Most FLV bytes queued in front of a stalled pipeline before new ones are
- * dropped (a flood costs memory up to this, no more). */
-#define MAX_QUEUED_BYTES (16 * 1024 * 1024)
+/* How much of one track a muxer holds while it waits for the other (audio
+ * and video arrive interleaved, not in lockstep). */
+#define MUX_WINDOW (3 * GST_SECOND)
+
+/* Longest wait for a stream to drain once its publisher is gone. */
+#define DRAIN_TIMEOUT_S 10
+
+/* A push that has not returned for this long means a muxer waits for a
+ * track that stopped coming: the stream is stopped. */
+#define STUCK_S 10
 
 /* Recording length whose index room is reserved up front. */
 #define RESERVED_HOURS 3
 
+enum
+{
+  VIDEO,
+  AUDIO,
+  TRACKS
+};
+
+enum
+{
+  OUT_HLS,
+  OUT_MP4,
+  OUTPUTS
+};
+
+/* The publisher's thread pushes the FLV and does the demuxing and parsing;
+ * each muxer has a thread of its own (GstAggregator's). No queues: the
+ * muxers' windows absorb the interleaving of audio and video, and a muxer
+ * that is full holds the publisher back (TCP does the rest). */
 struct _TgStream
 {
   char *name; /* app/stream, for logs */
   GstElement *pipeline;
-  GstElement *src;
-  GstElement *hls; /* hlssink2, or NULL */
-  char *dir;       /* the app's streams folder */
+  GstPad *src; /* ours, not an element's: pushed from the caller's thread */
+  gboolean started, finished; /* the caller's thread only */
+  GstElement *mux[OUTPUTS];   /* mpegtsmux before hlssink, mp4mux; or NULL */
+  char *dir;                  /* the app's streams folder */
   char *stream_id;
   gboolean hls_delete;
-  GstElement *mp4mux; /* or NULL */
-  char *mp4_part;     /* the recording while it is written */
-  char *mp4_final;    /* its name once complete */
+  char *mp4_part;  /* the recording while it is written */
+  char *mp4_final; /* its name once complete */
   TgStreamEnded ended;
   gpointer user_data;
   guint bus_watch;
+  gint pushing_since;  /* atomic: monotonic seconds, 0 when not pushing */
+  GMutex lock;         /* for the three below */
+  guint drain_timeout; /* on the main context */
+  guint watchdog;      /* on the main context: finds stuck pushes */
   gboolean done;
-  /* Muxers take no new streams once data flows (mp4mux refuses them,
-   * hlssink2 can deadlock): each branch to an output waits, blocked, until
-   * every stream the FLV header announced is there, then all link at once.
-   * Streams per output: waiting->len / outputs. */
-  GMutex lock;
-  gint expected;      /* streams announced by the FLV header; -1 before it */
-  GPtrArray *waiting; /* Waiting */
+  gboolean announced; /* the FLV header was seen */
+  /* Muxer pads for the tracks the FLV header announced, requested before
+   * any data flows: a muxer then waits for every track before it starts. */
+  GstPad *pads[TRACKS][OUTPUTS];
 };
-
-typedef struct
-{
-  GstPad *pad; /* the blocked end of a branch */
-  gulong probe;
-  GstElement *sink; /* the output it will feed */
-  const char *template;
-} Waiting;
 
 static GstElement *
 make (const char *factory, GError **error)
@@ -74,133 +91,129 @@ recording_name (const char *dir, const char *stream_id)
     }
 }
 
-static GstPadProbeReturn
-hold (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  return GST_PAD_PROBE_OK;
-}
-
-static guint
-outputs (TgStream *stream)
-{
-  return !!stream->hls + !!stream->mp4mux;
-}
-
-/* Links every waiting branch once all announced streams are there. Called
- * with the lock held. */
+/* Requests the muxer pads of the announced tracks. */
 static void
-link_if_complete (TgStream *stream)
+reserve_pads (TgStream *stream, gboolean audio, gboolean video)
 {
-  if (stream->expected < 0
-      || stream->waiting->len < (guint) stream->expected * outputs (stream))
-    return;
-  /* Every pad first, then the data: a muxer asked for a pad while data
-   * already flows into another of its pads can deadlock (splitmuxsink). */
-  for (guint i = 0; i < stream->waiting->len; i++)
-    {
-      Waiting *w = stream->waiting->pdata[i];
-      GstPad *to = gst_element_request_pad_simple (w->sink, w->template);
+  static const char *templates[TRACKS][OUTPUTS] = {
+    [VIDEO] = { "sink_%d", "video_%u" },
+    [AUDIO] = { "sink_%d", "audio_%u" },
+  };
+  gboolean wanted[TRACKS] = { [VIDEO] = video, [AUDIO] = audio };
 
-      gst_pad_link (w->pad, to);
-      gst_object_unref (to);
-    }
-  for (guint i = 0; i < stream->waiting->len; i++)
-    {
-      Waiting *w = stream->waiting->pdata[i];
-
-      gst_pad_remove_probe (w->pad, w->probe);
-    }
-  g_ptr_array_set_size (stream->waiting, 0);
+  for (guint t = 0; t < TRACKS; t++)
+    for (guint o = 0; o < OUTPUTS; o++)
+      if (wanted[t] && stream->mux[o])
+        stream->pads[t][o]
+            = gst_element_request_pad_simple (stream->mux[o], templates[t][o]);
 }
 
-/* A branch of tee through queue and parser to an output, held until the
- * output can take every stream at once. */
-static void
-branch (TgStream *stream, GstElement *tee, GstElement *sink,
-        const char *template, GstElement *parser)
+/* What a track needs between the demuxer and a muxer: MPEG-TS takes H.264
+ * as byte-stream with the parameter sets before every key frame, MP4 as
+ * avc with the sizes in its caps; MPEG-TS takes the demuxer's AAC as it
+ * is. */
+static GstElement *
+parser_for (guint track, guint output)
 {
-  /* With two outputs, each gets its own thread, so a slow one does not
-   * hold the other; with one, the stream's queue before the tee serves. */
-  GstElement *queue
-      = outputs (stream) > 1 ? gst_element_factory_make ("queue", NULL) : NULL;
-  GstElement *first = queue ? queue : parser;
-  GstPad *from = gst_element_request_pad_simple (tee, "src_%u");
-  GstPad *in = gst_element_get_static_pad (first, "sink");
-  Waiting *w = g_new0 (Waiting, 1);
+  GstElement *parser;
 
+  if (track == VIDEO)
+    {
+      parser = gst_element_factory_make ("h264parse", NULL);
+      if (output == OUT_HLS)
+        g_object_set (parser, "config-interval", -1, NULL);
+      return parser;
+    }
+  return output == OUT_MP4 ? gst_element_factory_make ("aacparse", NULL) : NULL;
+}
+
+/* Adds what sits in front of a muxer pad; returns the pad to link to. */
+static GstPad *
+chain_to (TgStream *stream, guint track, guint output)
+{
+  GstElement *parser = parser_for (track, output);
+  GstPad *src;
+
+  if (parser == NULL)
+    return gst_object_ref (stream->pads[track][output]);
   gst_bin_add (GST_BIN (stream->pipeline), parser);
-  if (queue)
-    {
-      gst_bin_add (GST_BIN (stream->pipeline), queue);
-      gst_element_link (queue, parser);
-    }
-  gst_pad_link (from, in);
-  gst_object_unref (from);
-  gst_object_unref (in);
-  w->pad = gst_element_get_static_pad (parser, "src");
-  w->sink = sink;
-  w->template = template;
-  w->probe = gst_pad_add_probe (w->pad, GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM,
-                                hold, NULL, NULL);
+  src = gst_element_get_static_pad (parser, "src");
+  gst_pad_link (src, stream->pads[track][output]);
+  gst_object_unref (src);
   gst_element_sync_state_with_parent (parser);
-  if (queue)
-    gst_element_sync_state_with_parent (queue);
-  g_mutex_lock (&stream->lock);
-  g_ptr_array_add (stream->waiting, w);
-  link_if_complete (stream);
-  g_mutex_unlock (&stream->lock);
+  return gst_element_get_static_pad (parser, "sink");
 }
 
-static void
-waiting_free (Waiting *w)
+static GstPadProbeReturn
+drop (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  gst_object_unref (w->pad);
-  g_free (w);
+  return GST_PAD_PROBE_DROP;
 }
 
-/* flvdemux found a stream: parse it, tee it, feed every output. Runs on the
- * streaming thread, before the pad's first buffer. */
+/* flvdemux found a stream: feed it to every output. Runs on the streaming
+ * thread, before the pad's first buffer. */
 static void
 demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
 {
   TgStream *stream = data;
   const char *name = GST_PAD_NAME (pad);
-  gboolean video = g_str_equal (name, "video");
+  guint track = g_str_equal (name, "video") ? VIDEO : AUDIO;
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
-  GstElement *queue, *tee;
-  GstPad *in;
+  guint n = !!stream->pads[track][OUT_HLS] + !!stream->pads[track][OUT_MP4];
+  GstElement *tee = NULL;
 
   if (s == NULL
-      || !(video ? gst_structure_has_name (s, "video/x-h264")
-                 : gst_structure_has_name (s, "audio/mpeg")))
+      || !gst_structure_has_name (s, track == VIDEO ? "video/x-h264"
+                                                    : "audio/mpeg"))
     {
       GST_ELEMENT_ERROR (demux, STREAM, CODEC_NOT_FOUND,
                          ("Unsupported %s codec %s: publish H.264 and AAC",
                           name, s ? gst_structure_get_name (s) : "(none)"),
                          (NULL));
+      /* The muxers must not wait for it while the stream is torn down. */
+      for (guint o = 0; o < OUTPUTS; o++)
+        if (stream->pads[track][o])
+          {
+            gst_element_release_request_pad (stream->mux[o],
+                                             stream->pads[track][o]);
+            g_clear_object (&stream->pads[track][o]);
+          }
       return;
     }
-  /* The queue gives each stream its own thread: the outputs wait for audio
-   * and video to line up, which the one demuxer thread cannot do alone. */
-  queue = gst_element_factory_make ("queue", NULL);
-  tee = gst_element_factory_make ("tee", NULL);
-  /* Outputs come and go; data flows on with none. */
-  g_object_set (tee, "allow-not-linked", TRUE, NULL);
-  gst_bin_add_many (GST_BIN (stream->pipeline), queue, tee, NULL);
-  in = gst_element_get_static_pad (queue, "sink");
-  gst_pad_link (pad, in);
-  gst_object_unref (in);
-  gst_element_link (queue, tee);
-  /* MPEG-TS wants H.264 as byte-stream, MP4 as avc: a parser for each. */
-  if (stream->hls)
-    branch (stream, tee, stream->hls, video ? "video" : "audio",
-            gst_element_factory_make (video ? "h264parse" : "aacparse", NULL));
-  if (stream->mp4mux)
-    branch (stream, tee, stream->mp4mux, video ? "video_%u" : "audio_%u",
-            gst_element_factory_make (video ? "h264parse" : "aacparse", NULL));
-  gst_element_sync_state_with_parent (tee);
-  gst_element_sync_state_with_parent (queue);
+  if (n == 0)
+    {
+      /* A track the publisher did not announce before its first frame, or
+       * no outputs at all: the muxers have started without it. */
+      g_info ("%s: %s track not recorded", stream->name, name);
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop, NULL, NULL);
+      return;
+    }
+  if (n > 1)
+    {
+      tee = gst_element_factory_make ("tee", NULL);
+      gst_bin_add (GST_BIN (stream->pipeline), tee);
+    }
+  for (guint o = 0; o < OUTPUTS; o++)
+    {
+      GstPad *from, *to;
+
+      if (stream->pads[track][o] == NULL)
+        continue;
+      from = tee ? gst_element_request_pad_simple (tee, "src_%u")
+                 : gst_object_ref (pad);
+      to = chain_to (stream, track, o);
+      gst_pad_link (from, to);
+      gst_object_unref (from);
+      gst_object_unref (to);
+    }
+  if (tee)
+    {
+      g_autoptr (GstPad) in = gst_element_get_static_pad (tee, "sink");
+
+      gst_pad_link (pad, in);
+      gst_element_sync_state_with_parent (tee);
+    }
 }
 
 /* The recording is complete: give it its final name. */
@@ -241,13 +254,23 @@ delete_hls (TgStream *stream)
 static void
 end (TgStream *stream, const GError *error)
 {
+  g_mutex_lock (&stream->lock);
   if (stream->done)
-    return;
+    {
+      g_mutex_unlock (&stream->lock);
+      return;
+    }
   stream->done = TRUE;
+  if (stream->drain_timeout)
+    g_source_remove (stream->drain_timeout);
+  if (stream->watchdog)
+    g_source_remove (stream->watchdog);
+  stream->drain_timeout = stream->watchdog = 0;
+  g_mutex_unlock (&stream->lock);
   gst_element_set_state (stream->pipeline, GST_STATE_NULL);
   if (error == NULL)
     finalise_recording (stream);
-  if (stream->hls && stream->hls_delete)
+  if (stream->mux[OUT_HLS] && stream->hls_delete)
     delete_hls (stream);
   stream->ended (stream, error, stream->user_data);
 }
@@ -277,27 +300,37 @@ bus_message (GstBus *bus, GstMessage *message, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static GstElement *
-make_hls (const TgStreamSpec *spec, GError **error)
+/* mpegtsmux ! hlssink: hlssink asks upstream for a key unit every
+ * target-duration; h264parse answers at the next key frame, and the muxer
+ * passes that on, which starts a new segment. */
+static gboolean
+add_hls (TgStream *stream, const TgStreamSpec *spec, GError **error)
 {
-  GstElement *hls = make ("hlssink2", error);
+  GstElement *mux = make ("mpegtsmux", error);
+  GstElement *sink = mux ? make ("hlssink", error) : NULL;
   g_autofree char *segments = NULL;
   g_autofree char *playlist = NULL;
   g_autofree char *pattern = NULL;
 
-  if (hls == NULL)
-    return NULL;
+  if (sink == NULL)
+    {
+      if (mux)
+        gst_object_unref (mux);
+      return FALSE;
+    }
   pattern = g_strdup_printf ("%s%%09d.ts", spec->stream_id);
   segments = g_build_filename (spec->dir, pattern, NULL);
   playlist = g_strdup_printf ("%s/%s.m3u8", spec->dir, spec->stream_id);
-  g_object_set (hls, "location", segments, "playlist-location", playlist,
+  g_object_set (mux, "latency", (guint64) MUX_WINDOW, NULL);
+  g_object_set (sink, "location", segments, "playlist-location", playlist,
                 "target-duration", (guint) MAX (1, spec->hls_time + 0.5),
                 "playlist-length", spec->hls_list_size,
                 /* old segments go once they have left the playlist */
-                "max-files", spec->hls_list_size + 2,
-                /* nothing upstream can make key frames on demand */
-                "send-keyframe-requests", FALSE, NULL);
-  return hls;
+                "max-files", spec->hls_list_size + 2, NULL);
+  gst_bin_add_many (GST_BIN (stream->pipeline), mux, sink, NULL);
+  gst_element_link (mux, sink);
+  stream->mux[OUT_HLS] = mux;
+  return TRUE;
 }
 
 static gboolean
@@ -319,11 +352,12 @@ add_mp4 (TgStream *stream, const TgStreamSpec *spec, GError **error)
    * (up to the reserved length; past it the index is written at the end). */
   g_object_set (mux, "reserved-max-duration",
                 (guint64) RESERVED_HOURS * 3600 * GST_SECOND,
-                "reserved-moov-update-period", (guint64) GST_SECOND, NULL);
+                "reserved-moov-update-period", (guint64) GST_SECOND, "latency",
+                (guint64) MUX_WINDOW, NULL);
   g_object_set (sink, "location", stream->mp4_part, NULL);
   gst_bin_add_many (GST_BIN (stream->pipeline), mux, sink, NULL);
   gst_element_link (mux, sink);
-  stream->mp4mux = mux;
+  stream->mux[OUT_MP4] = mux;
   return TRUE;
 }
 
@@ -341,19 +375,27 @@ pop_error (GstElement *pipeline)
   return error;
 }
 
+/* Queries reaching the publisher's end. The muxers ask for the latency
+ * before every buffer until they get an answer: none, nothing to wait for
+ * (the publisher sets the pace, not a clock). */
+static gboolean
+src_query (GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return gst_pad_query_default (pad, parent, query);
+  gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
+  return TRUE;
+}
+
 static gboolean
 build (TgStream *stream, const TgStreamSpec *spec, GError **error)
 {
-  g_autoptr (GstCaps) caps = gst_caps_new_empty_simple ("video/x-flv");
-  GstElement *gate = NULL, *demux;
+  GstElement *gate = NULL, *demux = make ("flvdemux", error);
+  g_autoptr (GstPad) in = NULL;
 
-  stream->src = make ("appsrc", error);
-  demux = stream->src ? make ("flvdemux", error) : NULL;
   if (demux == NULL)
     return FALSE;
-  g_object_set (stream->src, "caps", caps, "format", GST_FORMAT_BYTES,
-                "max-bytes", (guint64) MAX_QUEUED_BYTES, "leaky-type", 1, NULL);
-  gst_bin_add_many (GST_BIN (stream->pipeline), stream->src, demux, NULL);
+  gst_bin_add (GST_BIN (stream->pipeline), demux);
   if (spec->token)
     {
       gate = make ("tokencheck", error);
@@ -362,9 +404,13 @@ build (TgStream *stream, const TgStreamSpec *spec, GError **error)
       g_object_set (gate, "app", spec->app, "stream-id", spec->stream_id,
                     "type", 0 /* publish */, "token", spec->token, NULL);
       gst_bin_add (GST_BIN (stream->pipeline), gate);
+      gst_element_link (gate, demux);
     }
-  if (!(gate ? gst_element_link_many (stream->src, gate, demux, NULL)
-             : gst_element_link (stream->src, demux)))
+  stream->src = gst_pad_new ("src", GST_PAD_SRC);
+  gst_pad_set_query_function (stream->src, src_query);
+  gst_pad_set_active (stream->src, TRUE);
+  in = gst_element_get_static_pad (gate ? gate : demux, "sink");
+  if (gst_pad_link (stream->src, in) != GST_PAD_LINK_OK)
     {
       g_set_error (error, TG_ERROR, TG_ERROR_STORE, "%s: could not link",
                    stream->name);
@@ -379,13 +425,8 @@ build (TgStream *stream, const TgStreamSpec *spec, GError **error)
 static gboolean
 add_outputs (TgStream *stream, const TgStreamSpec *spec, GError **error)
 {
-  if (spec->hls)
-    {
-      stream->hls = make_hls (spec, error);
-      if (stream->hls == NULL)
-        return FALSE;
-      gst_bin_add (GST_BIN (stream->pipeline), stream->hls);
-    }
+  if (spec->hls && !add_hls (stream, spec, error))
+    return FALSE;
   if (spec->mp4 && !add_mp4 (stream, spec, error))
     return FALSE;
   if (gst_element_set_state (stream->pipeline, GST_STATE_READY)
@@ -414,9 +455,6 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
   stream->user_data = user_data;
   stream->pipeline = gst_pipeline_new (stream->name);
   g_mutex_init (&stream->lock);
-  stream->expected = -1;
-  stream->waiting
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) waiting_free);
   if (g_mkdir_with_parents (spec->dir, 0755) != 0)
     {
       g_set_error (error, TG_ERROR, TG_ERROR_STORE, "Cannot create %s: %s",
@@ -454,9 +492,38 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
   return stream;
 }
 
+static gint
+now_s (void)
+{
+  return (gint) (g_get_monotonic_time () / G_USEC_PER_SEC) + 1;
+}
+
+static gboolean
+watch (gpointer data)
+{
+  TgStream *stream = data;
+  gint since = g_atomic_int_get (&stream->pushing_since);
+  g_autoptr (GError) error = NULL;
+
+  if (since == 0 || now_s () - since < STUCK_S)
+    return G_SOURCE_CONTINUE;
+  error = g_error_new (TG_ERROR, TG_ERROR_STORE,
+                       "stuck for %d s: a track stopped coming", STUCK_S);
+  g_mutex_lock (&stream->lock);
+  stream->watchdog = 0;
+  g_mutex_unlock (&stream->lock);
+  g_message ("%s: %s: stopped", stream->name, error->message);
+  end (stream, error);
+  return G_SOURCE_REMOVE;
+}
+
 gboolean
 tg_stream_start (TgStream *stream, GError **error)
 {
+  g_mutex_lock (&stream->lock);
+  if (!stream->done && !stream->watchdog)
+    stream->watchdog = g_timeout_add_seconds (STUCK_S / 2, watch, stream);
+  g_mutex_unlock (&stream->lock);
   if (gst_element_set_state (stream->pipeline, GST_STATE_PLAYING)
       == GST_STATE_CHANGE_FAILURE)
     {
@@ -467,30 +534,79 @@ tg_stream_start (TgStream *stream, GError **error)
   return TRUE;
 }
 
-void
+/* What flvdemux needs before the first bytes. */
+static void
+send_start (TgStream *stream)
+{
+  g_autoptr (GstCaps) caps = gst_caps_new_empty_simple ("video/x-flv");
+  GstSegment segment;
+
+  gst_segment_init (&segment, GST_FORMAT_BYTES);
+  gst_pad_push_event (stream->src, gst_event_new_stream_start (stream->name));
+  gst_pad_push_event (stream->src, gst_event_new_caps (caps));
+  gst_pad_push_event (stream->src, gst_event_new_segment (&segment));
+  stream->started = TRUE;
+}
+
+gboolean
 tg_stream_push (TgStream *stream, GBytes *flv)
 {
   gsize size = 0;
   const guint8 *data = g_bytes_get_data (flv, &size);
+  GstBuffer *buffer;
+  GstFlowReturn flow;
 
-  if (stream->expected < 0 && size >= 5 && memcmp (data, "FLV", 3) == 0)
+  if (stream->finished)
+    {
+      g_bytes_unref (flv);
+      return FALSE;
+    }
+  if (!stream->started)
+    send_start (stream);
+  if (!stream->announced && size >= 5 && memcmp (data, "FLV", 3) == 0)
     {
       /* Flags: 0x04 audio, 0x01 video. */
-      g_mutex_lock (&stream->lock);
-      stream->expected = !!(data[4] & 0x04) + !!(data[4] & 0x01);
-      link_if_complete (stream);
-      g_mutex_unlock (&stream->lock);
+      reserve_pads (stream, data[4] & 0x04, data[4] & 0x01);
+      stream->announced = TRUE;
     }
-  /* The buffer takes its own reference; this one was given to us. */
-  gst_app_src_push_buffer (GST_APP_SRC (stream->src),
-                           gst_buffer_new_wrapped_bytes (flv));
+  /* The buffer takes a reference of its own: drop the one given to us. */
+  buffer = gst_buffer_new_wrapped_bytes (flv);
   g_bytes_unref (flv);
+  g_atomic_int_set (&stream->pushing_since, now_s ());
+  flow = gst_pad_push (stream->src, buffer);
+  g_atomic_int_set (&stream->pushing_since, 0);
+  return flow == GST_FLOW_OK;
+}
+
+static gboolean
+drain_timed_out (gpointer data)
+{
+  TgStream *stream = data;
+  g_autoptr (GError) error = g_error_new (
+      TG_ERROR, TG_ERROR_STORE, "did not drain within %d s", DRAIN_TIMEOUT_S);
+
+  g_mutex_lock (&stream->lock);
+  stream->drain_timeout = 0;
+  g_mutex_unlock (&stream->lock);
+  g_message ("%s: %s: stopped", stream->name, error->message);
+  end (stream, error);
+  return G_SOURCE_REMOVE;
 }
 
 void
 tg_stream_finish (TgStream *stream)
 {
-  gst_app_src_end_of_stream (GST_APP_SRC (stream->src));
+  if (stream->finished)
+    return;
+  stream->finished = TRUE;
+  g_mutex_lock (&stream->lock);
+  if (!stream->done)
+    stream->drain_timeout
+        = g_timeout_add_seconds (DRAIN_TIMEOUT_S, drain_timed_out, stream);
+  g_mutex_unlock (&stream->lock);
+  if (!stream->started)
+    send_start (stream);
+  gst_pad_push_event (stream->src, gst_event_new_eos ());
 }
 
 void
@@ -500,10 +616,22 @@ tg_stream_free (TgStream *stream)
     return;
   if (stream->bus_watch)
     g_source_remove (stream->bus_watch);
+  if (stream->drain_timeout)
+    g_source_remove (stream->drain_timeout);
+  if (stream->watchdog)
+    g_source_remove (stream->watchdog);
   gst_element_set_state (stream->pipeline, GST_STATE_NULL);
   gst_object_unref (stream->pipeline);
-  g_ptr_array_unref (stream->waiting);
+  if (stream->src)
+    {
+      gst_pad_set_active (stream->src, FALSE);
+      gst_object_unref (stream->src);
+    }
   g_mutex_clear (&stream->lock);
+  for (guint t = 0; t < TRACKS; t++)
+    for (guint o = 0; o < OUTPUTS; o++)
+      if (stream->pads[t][o])
+        gst_object_unref (stream->pads[t][o]);
   g_free (stream->mp4_part);
   g_free (stream->mp4_final);
   g_free (stream->dir);
@@ -515,5 +643,5 @@ tg_stream_free (TgStream *stream)
 const char *
 tg_stream_get_recording (TgStream *stream)
 {
-  return stream->mp4mux && stream->done ? stream->mp4_final : NULL;
+  return stream->mux[OUT_MP4] && stream->done ? stream->mp4_final : NULL;
 }

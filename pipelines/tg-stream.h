@@ -1,6 +1,7 @@
 /* One published stream: ingest -> tokencheck(publish) -> demux and parse ->
- * tee -> outputs (HLS, MP4). The caller feeds FLV (an FLV header, then FLV
- * tags, as RTMP delivers them) and hears back on its main context. */
+ * outputs (HLS: mpegtsmux ! hlssink; MP4: mp4mux ! filesink). The caller
+ * feeds FLV (an FLV header, then FLV tags, as RTMP delivers them) and hears
+ * back on its main context. */
 #pragma once
 
 #include <gst/gst.h>
@@ -34,13 +35,18 @@ typedef void (*TgStreamEnded) (TgStream *stream, const GError *error,
 TgStream *tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
                          gpointer user_data, GError **error);
 
-/* Starts the flow; data pushed before is queued. */
+/* Starts the flow. */
 gboolean tg_stream_start (TgStream *stream, GError **error);
 
-/* Feeds FLV bytes (thread-safe); takes the reference given. */
-void tg_stream_push (TgStream *stream, GBytes *flv);
+/* Feeds FLV bytes, taking the reference given, through demuxing and parsing
+ * on the caller's thread; blocks while a muxer is full. Push and finish from
+ * one thread. FALSE when the stream no longer takes data (it has failed, or
+ * was stopped): the publisher should be cut off. */
+gboolean tg_stream_push (TgStream *stream, GBytes *flv);
 
-/* The publisher is gone: drain, finalise the files, then call ended. */
+/* The publisher is gone: drain, finalise the files, then call ended (on the
+ * main context). A stream that has not drained within a few seconds is
+ * stopped where it is, and ends with an error. */
 void tg_stream_finish (TgStream *stream);
 
 /* Frees a stream that has ended, or was never started. */

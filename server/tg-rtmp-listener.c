@@ -1,67 +1,94 @@
 #include "tg-rtmp-listener.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+
 #include "tg-broadcast.h"
 #include "tg-flv.h"
 #include "tg-rest.h"
 #include "tg-rtmp-session.h"
 #include "tg-stream.h"
 
-#define READ_SIZE (64 * 1024)
+#define READ_SIZE (128 * 1024)
 /* A connection that sends nothing for this long is closed: a stalled
- * publisher, or a client that never finishes its handshake. */
+ * publisher, or a client that never finishes its handshake. Also the
+ * longest a write may wait for a peer that does not read. */
 #define IDLE_TIMEOUT_S 30
+/* How long a refused or closed connection is read (and ignored) after our
+ * last bytes, so that the peer gets them before the socket goes. */
+#define LINGER_S 2
+/* Once media flows, a read waits for READ_SIZE bytes or BATCH_MS, whichever
+ * comes first: the stream's thread, and its muxers, wake a few times a
+ * second for many frames rather than once for each (waking costs more than
+ * the muxing). HLS players are seconds behind anyway. */
+#define BATCH_MS 300
+/* Most configuration messages held before the first frame. */
+#define MAX_EARLY 32
 
+/* Each connection has a thread of its own that reads with blocking calls,
+ * runs the session, and pushes the stream's media down its pipeline: the
+ * demuxing and parsing of a stream happen on its publisher's thread, and a
+ * publisher that sends faster than its stream is written is held back by
+ * TCP. The main context accepts connections and hears from pipelines. */
 struct _TgRtmpListener
 {
   TgServer *server;
   GSocketService *service;
   guint16 port;
-  GHashTable *live; /* "app/stream" -> Live */
+  GMutex lock;      /* guards what follows */
+  GHashTable *live; /* "app/stream" -> Live (a reference) */
   GList *conns;     /* Conn */
-  guint sweep;      /* closes idle connections */
+  guint threads;    /* connection threads not yet joined */
+  guint freeing;    /* ended streams whose release is still to run */
 };
 
 /* A stream being published. It outlives its connection: after the
- * publisher goes, the pipeline drains and the files are finalised. */
+ * publisher goes, the pipeline drains and the files are finalised. Held by
+ * the listener's table while live and by its connection while it pushes. */
 typedef struct
 {
+  gint refs;
   TgRtmpListener *listener;
   char *key; /* app/stream */
   char *app;
   char *stream_id;
-  TgStream *stream;
+  TgStream *stream; /* NULL while the publish is being checked */
 } Live;
 
 typedef struct
 {
   TgRtmpListener *listener;
   GSocketConnection *socket;
-  GCancellable *cancel;
+  int fd;
+  GThread *thread;
   TgRtmpSession *session;
   char *peer;
-  guint8 *buffer;
-  GByteArray *pending; /* bytes to send, not yet handed to a write */
-  gboolean writing;
-  gboolean closing; /* close once pending bytes are written */
-  Live *live;       /* the stream this connection publishes, if any */
+  /* Written by the connection's thread only (live under the lock): */
+  gboolean closing;  /* stop reading after this batch */
+  gboolean batching; /* reads wait for a batch (BATCH_MS) */
+  Live *live;        /* the stream this connection publishes (a reference) */
   gboolean sent_header;
-  gint64 last_read; /* monotonic time of the last bytes received */
   /* Messages before the first audio or video frame: codec configuration.
    * Held back so that the FLV header can say which streams there are. */
   GPtrArray *early; /* GBytes, FLV tags */
   gboolean has_audio, has_video;
 } Conn;
 
-/* Most configuration messages held before the first frame. */
-#define MAX_EARLY 32
-
-static void conn_close (Conn *conn);
-
 /* --- streams --- */
 
-static void
-live_free (Live *live)
+static Live *
+live_ref (Live *live)
 {
+  g_atomic_int_inc (&live->refs);
+  return live;
+}
+
+static void
+live_unref (Live *live)
+{
+  if (!g_atomic_int_dec_and_test (&live->refs))
+    return;
   tg_stream_free (live->stream);
   g_free (live->key);
   g_free (live->app);
@@ -69,13 +96,29 @@ live_free (Live *live)
   g_free (live);
 }
 
-static gboolean
-live_free_idle (gpointer live)
+/* Cuts a connection off from another thread: its blocked read returns.
+ * Called with the lock held, while the connection is listed (its thread
+ * closes the socket only after leaving the list). */
+static void
+interrupt (Conn *conn)
 {
-  live_free (live);
+  shutdown (conn->fd, SHUT_RDWR);
+}
+
+static gboolean
+release_ended (gpointer data)
+{
+  Live *live = data;
+  TgRtmpListener *listener = live->listener;
+
+  g_mutex_lock (&listener->lock);
+  listener->freeing--;
+  g_mutex_unlock (&listener->lock);
+  live_unref (live);
   return G_SOURCE_REMOVE;
 }
 
+/* On the main context, from the stream's pipeline. */
 static void
 stream_ended (TgStream *stream, const GError *error, gpointer data)
 {
@@ -89,91 +132,51 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
                            &store_error))
     g_message ("%s: broadcast not updated: %s", live->key,
                store_error->message);
+  g_mutex_lock (&listener->lock);
   g_hash_table_steal (listener->live, live->key);
+  /* A failed pipeline ends its publisher. */
   for (GList *l = listener->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-
-      if (conn->live == live)
-        {
-          conn->live = NULL;
-          conn_close (conn); /* a failed pipeline ends its publisher */
-        }
-    }
+    if (((Conn *) l->data)->live == live)
+      interrupt (l->data);
+  listener->freeing++;
+  g_mutex_unlock (&listener->lock);
   /* Not from inside the pipeline's own bus callback. */
-  g_idle_add (live_free_idle, live);
+  g_idle_add (release_ended, live);
 }
 
-/* --- writing --- */
-
-static void flush (Conn *conn);
-
-static void
-written (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Conn *conn = data;
-  g_autoptr (GError) error = NULL;
-
-  conn->writing = FALSE;
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL,
-                                         &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_debug ("RTMP %s: write failed: %s", conn->peer, error->message);
-      g_byte_array_set_size (conn->pending, 0);
-    }
-  flush (conn);
-}
-
-static void conn_free (Conn *conn);
-
-/* Starts writing what is pending; finishes a close once all is written. */
-static void
-flush (Conn *conn)
-{
-  GOutputStream *out;
-  GBytes *bytes;
-
-  if (conn->writing)
-    return;
-  if (conn->pending->len == 0)
-    {
-      if (conn->closing)
-        conn_free (conn);
-      return;
-    }
-  out = g_io_stream_get_output_stream (G_IO_STREAM (conn->socket));
-  bytes = g_byte_array_free_to_bytes (conn->pending);
-  conn->pending = g_byte_array_new ();
-  conn->writing = TRUE;
-  g_output_stream_write_all_async (out, g_bytes_get_data (bytes, NULL),
-                                   g_bytes_get_size (bytes), G_PRIORITY_DEFAULT,
-                                   conn->cancel, written, conn);
-  /* The data lives until the write is done: tie it to the connection. */
-  g_object_set_data_full (G_OBJECT (conn->socket), "tg-writing", bytes,
-                          (GDestroyNotify) g_bytes_unref);
-}
-
-/* --- the session's callbacks --- */
+/* --- the session's callbacks, on the connection's thread --- */
 
 static void
 on_send (gpointer data, const guint8 *bytes, gsize size)
 {
   Conn *conn = data;
 
-  g_byte_array_append (conn->pending, bytes, size);
-  flush (conn);
+  while (size > 0 && !conn->closing)
+    {
+      gssize n = send (conn->fd, bytes, size, MSG_NOSIGNAL);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          g_debug ("RTMP %s: write failed: %s", conn->peer, g_strerror (errno));
+          conn->closing = TRUE;
+          return;
+        }
+      bytes += n;
+      size -= n;
+    }
 }
 
 /* Why a publish is refused, or NULL; checks in PROTOCOL.md's order: the
  * undefined-stream rule before the token, so a refused request spends
- * nothing. */
+ * nothing. On NULL, key is reserved in the table with a stream-less Live. */
 static const char *
 publish_problem (Conn *conn, TgSettings *settings, const char *app,
-                 const char *stream_id, const char *token)
+                 const char *stream_id, const char *token, Live *live)
 {
   TgRtmpListener *listener = conn->listener;
-  g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);
+  gboolean in_use;
 
   if (settings == NULL)
     return "unknown application";
@@ -187,11 +190,51 @@ publish_problem (Conn *conn, TgSettings *settings, const char *app,
       if (known == NULL)
         return "not_allowed_unregistered_streams";
     }
-  if (g_hash_table_contains (listener->live, key))
+  g_mutex_lock (&listener->lock);
+  in_use = g_hash_table_contains (listener->live, live->key);
+  if (!in_use)
+    g_hash_table_insert (listener->live, live->key, live_ref (live));
+  g_mutex_unlock (&listener->lock);
+  if (in_use)
     return "streamIdInUse";
   if (settings->publish_token_control && (token == NULL || *token == '\0'))
     return "no token";
   return NULL;
+}
+
+static TgStream *
+start_stream (Conn *conn, TgSettings *settings, Live *live, const char *token,
+              GError **error)
+{
+  const TgConfig *config = conn->listener->server->config;
+  g_autofree char *dir
+      = g_build_filename (config->data_dir, "streams", live->app, NULL);
+  TgStreamSpec spec = {
+    .app = live->app,
+    .stream_id = live->stream_id,
+    .token = settings->publish_token_control ? token : NULL,
+    .store = conn->listener->server->store,
+    .dir = dir,
+    .hls = settings->hls_muxing,
+    .hls_delete = settings->delete_hls_on_end,
+    .hls_time = g_ascii_strtod (settings->hls_time, NULL),
+    .hls_list_size
+    = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10),
+    .mp4 = settings->mp4_muxing,
+  };
+
+  return tg_stream_new (&spec, stream_ended, live, error);
+}
+
+static void
+batch_reads (Conn *conn)
+{
+  struct timeval tv = { .tv_usec = BATCH_MS * 1000 };
+  int low = READ_SIZE;
+
+  setsockopt (conn->fd, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low);
+  setsockopt (conn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  conn->batching = TRUE;
 }
 
 static void
@@ -202,58 +245,49 @@ on_publish (gpointer data, const char *app, const char *stream_id,
   TgRtmpListener *listener = conn->listener;
   g_autoptr (TgSettings) settings
       = tg_apps_get_settings (listener->server->apps, app);
-  const char *problem = publish_problem (conn, settings, app, stream_id, token);
-  g_autofree char *dir = NULL;
   g_autoptr (GError) error = NULL;
-  TgStreamSpec spec = { 0 };
-  Live *live;
+  Live *live = g_new0 (Live, 1);
+  const char *problem;
+  gboolean reserved;
 
+  live->refs = 1;
+  live->listener = listener;
+  live->app = g_strdup (app ? app : "?");
+  live->stream_id = g_strdup (stream_id ? stream_id : "?");
+  live->key = g_strdup_printf ("%s/%s", live->app, live->stream_id);
+  problem = publish_problem (conn, settings, app, stream_id, token, live);
+  reserved = problem == NULL || g_str_equal (problem, "no token");
   if (problem == NULL)
     {
-      dir = g_build_filename (listener->server->config->data_dir, "streams",
-                              app, NULL);
-      spec = (TgStreamSpec){
-        .app = app,
-        .stream_id = stream_id,
-        .token = settings->publish_token_control ? token : NULL,
-        .store = listener->server->store,
-        .dir = dir,
-        .hls = settings->hls_muxing,
-        .hls_delete = settings->delete_hls_on_end,
-        .hls_time = g_ascii_strtod (settings->hls_time, NULL),
-        .hls_list_size
-        = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10),
-        .mp4 = settings->mp4_muxing
-      };
-      live = g_new0 (Live, 1);
-      live->stream = tg_stream_new (&spec, stream_ended, live, &error);
+      live->stream = start_stream (conn, settings, live, token, &error);
       if (live->stream == NULL)
-        {
-          problem = error->message;
-          g_free (live);
-        }
+        problem = error->message;
     }
   if (problem != NULL)
     {
-      g_info ("RTMP %s: publish of %s/%s refused: %s", conn->peer,
-              app ? app : "?", stream_id ? stream_id : "?", problem);
+      g_info ("RTMP %s: publish of %s refused: %s", conn->peer, live->key,
+              problem);
+      if (reserved)
+        {
+          g_mutex_lock (&listener->lock);
+          g_hash_table_remove (listener->live, live->key);
+          g_mutex_unlock (&listener->lock);
+        }
+      live_unref (live);
       tg_rtmp_session_refuse (conn->session);
       conn->closing = TRUE;
-      flush (conn);
       return;
     }
-  live->listener = listener;
-  live->app = g_strdup (app);
-  live->stream_id = g_strdup (stream_id);
-  live->key = g_strdup_printf ("%s/%s", app, stream_id);
-  g_hash_table_insert (listener->live, live->key, live);
+  g_mutex_lock (&listener->lock);
   conn->live = live;
+  g_mutex_unlock (&listener->lock);
   if (!tg_stream_start (live->stream, &error)
       || !tg_broadcast_went_live (listener->server->store, app, stream_id,
                                   "RTMP", conn->peer, &error))
     g_message ("RTMP %s: %s", conn->peer, error->message);
   g_info ("RTMP %s: publishing %s", conn->peer, live->key);
   tg_rtmp_session_accept (conn->session);
+  batch_reads (conn);
 }
 
 /* Whether an RTMP audio or video message is a frame, not configuration (an
@@ -268,33 +302,49 @@ is_frame (guint8 type, const guint8 *bytes, gsize size)
   return type == 8 || type == 9;
 }
 
+/* Pushes the header and the held messages once the first frame is here. */
+static gboolean
+push_early (Conn *conn)
+{
+  gboolean ok = tg_stream_push (
+      conn->live->stream, tg_flv_header (conn->has_audio, conn->has_video));
+
+  for (guint i = 0; ok && i < conn->early->len; i++)
+    ok = tg_stream_push (conn->live->stream,
+                         g_bytes_ref (conn->early->pdata[i]));
+  g_ptr_array_set_size (conn->early, 0);
+  conn->sent_header = TRUE;
+  return ok;
+}
+
 static void
 on_media (gpointer data, guint8 type, guint32 timestamp, const guint8 *bytes,
           gsize size)
 {
   Conn *conn = data;
-
   GBytes *tag;
+  gboolean ok;
 
   if (conn->live == NULL)
     return;
   tag = tg_flv_tag (type, timestamp, bytes, size);
   if (conn->sent_header)
+    ok = tg_stream_push (conn->live->stream, tag);
+  else
     {
-      tg_stream_push (conn->live->stream, tag);
-      return;
+      conn->has_audio |= type == 8;
+      conn->has_video |= type == 9;
+      g_ptr_array_add (conn->early, tag);
+      if (!is_frame (type, bytes, size) && conn->early->len < MAX_EARLY)
+        return;
+      ok = push_early (conn);
     }
-  conn->has_audio |= type == 8;
-  conn->has_video |= type == 9;
-  g_ptr_array_add (conn->early, tag);
-  if (!is_frame (type, bytes, size) && conn->early->len < MAX_EARLY)
-    return;
-  tg_stream_push (conn->live->stream,
-                  tg_flv_header (conn->has_audio, conn->has_video));
-  for (guint i = 0; i < conn->early->len; i++)
-    tg_stream_push (conn->live->stream, g_bytes_ref (conn->early->pdata[i]));
-  g_ptr_array_set_size (conn->early, 0);
-  conn->sent_header = TRUE;
+  if (!ok)
+    {
+      g_info ("RTMP %s: closing: %s takes no more data", conn->peer,
+              conn->live->key);
+      conn->closing = TRUE;
+    }
 }
 
 /* The publisher stopped, or went away: drain its stream. */
@@ -302,10 +352,15 @@ static void
 on_unpublish (gpointer data)
 {
   Conn *conn = data;
+  Live *live = conn->live;
 
-  if (conn->live)
-    tg_stream_finish (conn->live->stream);
+  if (live == NULL)
+    return;
+  g_mutex_lock (&conn->listener->lock);
   conn->live = NULL;
+  g_mutex_unlock (&conn->listener->lock);
+  tg_stream_finish (live->stream);
+  live_unref (live);
 }
 
 static const TgRtmpCallbacks callbacks = {
@@ -315,75 +370,96 @@ static const TgRtmpCallbacks callbacks = {
   .unpublish = on_unpublish,
 };
 
-/* --- reading --- */
-
-static void read_more (Conn *conn);
-
-static void
-got_bytes (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Conn *conn = data;
-  g_autoptr (GError) error = NULL;
-  gssize n
-      = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return; /* conn_close cancelled: it owns the rest */
-  if (n <= 0)
-    {
-      g_debug ("RTMP %s: %s", conn->peer,
-               n == 0 ? "closed by peer" : error->message);
-      conn_close (conn);
-      return;
-    }
-  conn->last_read = g_get_monotonic_time ();
-  if (!tg_rtmp_session_feed (conn->session, conn->buffer, n, &error))
-    {
-      g_info ("RTMP %s: closing: %s", conn->peer, error->message);
-      conn_close (conn);
-      return;
-    }
-  if (!conn->closing)
-    read_more (conn);
-}
-
-static void
-read_more (Conn *conn)
-{
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (conn->socket));
-
-  g_input_stream_read_async (in, conn->buffer, READ_SIZE, G_PRIORITY_DEFAULT,
-                             conn->cancel, got_bytes, conn);
-}
-
 /* --- connections --- */
 
 static void
 conn_free (Conn *conn)
 {
-  TgRtmpListener *listener = conn->listener;
-
-  listener->conns = g_list_remove (listener->conns, conn);
-  on_unpublish (conn);
-  g_cancellable_cancel (conn->cancel);
-  g_io_stream_close (G_IO_STREAM (conn->socket), NULL, NULL);
   tg_rtmp_session_free (conn->session);
+  g_io_stream_close (G_IO_STREAM (conn->socket), NULL, NULL);
   g_object_unref (conn->socket);
-  g_object_unref (conn->cancel);
-  g_byte_array_unref (conn->pending);
   g_ptr_array_unref (conn->early);
-  g_free (conn->buffer);
   g_free (conn->peer);
   g_free (conn);
 }
 
-/* Ends a connection: its stream drains, pending bytes are still sent. */
+/* Lets the peer read our last bytes: no more writes, then whatever it still
+ * sends is read and dropped until it closes, or for LINGER_S at most. */
 static void
-conn_close (Conn *conn)
+linger (Conn *conn, guint8 *buffer)
 {
+  struct timeval tv = { .tv_sec = LINGER_S };
+  gint64 deadline = g_get_monotonic_time () + LINGER_S * G_USEC_PER_SEC;
+  int low = 1;
+
+  shutdown (conn->fd, SHUT_WR);
+  setsockopt (conn->fd, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low);
+  setsockopt (conn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while (g_get_monotonic_time () < deadline
+         && recv (conn->fd, buffer, READ_SIZE, 0) > 0)
+    ;
+}
+
+static gboolean
+join_thread (gpointer data)
+{
+  Conn *conn = data;
+  TgRtmpListener *listener = conn->listener;
+
+  g_thread_join (conn->thread);
+  conn_free (conn);
+  g_mutex_lock (&listener->lock);
+  listener->threads--;
+  g_mutex_unlock (&listener->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* The connection's thread: read, feed the session, until either side ends
+ * it; then drain its stream and go. */
+static gpointer
+conn_run (gpointer data)
+{
+  Conn *conn = data;
+  TgRtmpListener *listener = conn->listener;
+  g_autofree guint8 *buffer = g_malloc (READ_SIZE);
+  g_autoptr (GError) error = NULL;
+  gint64 last_data = g_get_monotonic_time ();
+
+  while (!conn->closing)
+    {
+      gssize n = recv (conn->fd, buffer, READ_SIZE, 0);
+      gboolean timed_out = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+      gint64 now = g_get_monotonic_time ();
+
+      if ((n < 0 && errno == EINTR)
+          || (timed_out && conn->batching
+              && now - last_data < IDLE_TIMEOUT_S * G_USEC_PER_SEC))
+        continue;
+      last_data = now;
+      if (n <= 0)
+        {
+          if (timed_out)
+            g_info ("RTMP %s: closing: nothing received for %d s", conn->peer,
+                    IDLE_TIMEOUT_S);
+          else
+            g_debug ("RTMP %s: %s", conn->peer,
+                     n == 0 ? "closed" : g_strerror (errno));
+          break;
+        }
+      if (!tg_rtmp_session_feed (conn->session, buffer, n, &error))
+        {
+          g_info ("RTMP %s: closing: %s", conn->peer, error->message);
+          break;
+        }
+    }
   on_unpublish (conn);
-  conn->closing = TRUE;
-  flush (conn);
+  linger (conn, buffer);
+  g_mutex_lock (&listener->lock);
+  listener->conns = g_list_remove (listener->conns, conn);
+  g_mutex_unlock (&listener->lock);
+  /* Joined and freed on the main context, which then counts it gone. */
+  g_idle_add (join_thread, conn);
+  return NULL;
 }
 
 static char *
@@ -398,32 +474,15 @@ peer_of (GSocketConnection *socket)
       g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
 }
 
-static gboolean
-sweep_idle (gpointer data)
+/* Blocking reads and writes, each waiting IDLE_TIMEOUT_S at most. */
+static void
+make_blocking (int fd)
 {
-  TgRtmpListener *listener = data;
-  gint64 limit = g_get_monotonic_time () - IDLE_TIMEOUT_S * G_USEC_PER_SEC;
-  GList *idle = NULL;
+  struct timeval tv = { .tv_sec = IDLE_TIMEOUT_S };
 
-  for (GList *l = listener->conns; l; l = l->next)
-    {
-      Conn *conn = l->data;
-
-      if (!conn->closing && conn->last_read < limit)
-        idle = g_list_prepend (idle, conn);
-    }
-  for (GList *l = idle; l; l = l->next)
-    {
-      Conn *conn = l->data;
-
-      g_info ("RTMP %s: closing: nothing received for %d s", conn->peer,
-              IDLE_TIMEOUT_S);
-      /* A stalled peer may not read either: drop what is unsent. */
-      g_cancellable_cancel (conn->cancel);
-      conn_close (conn);
-    }
-  g_list_free (idle);
-  return G_SOURCE_CONTINUE;
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
 static gboolean
@@ -432,19 +491,29 @@ incoming (GSocketService *service, GSocketConnection *socket, GObject *source,
 {
   TgRtmpListener *listener = data;
   Conn *conn = g_new0 (Conn, 1);
+  g_autoptr (GError) error = NULL;
 
   conn->listener = listener;
   conn->socket = g_object_ref (socket);
-  conn->cancel = g_cancellable_new ();
+  conn->fd = g_socket_get_fd (g_socket_connection_get_socket (socket));
   conn->peer = peer_of (socket);
-  conn->buffer = g_malloc (READ_SIZE);
-  conn->last_read = g_get_monotonic_time ();
-  conn->pending = g_byte_array_new ();
   conn->early = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   conn->session = tg_rtmp_session_new (&callbacks, conn);
-  listener->conns = g_list_prepend (listener->conns, conn);
+  make_blocking (conn->fd);
   g_debug ("RTMP %s: connected", conn->peer);
-  read_more (conn);
+  g_mutex_lock (&listener->lock);
+  listener->conns = g_list_prepend (listener->conns, conn);
+  conn->thread = g_thread_try_new ("rtmp", conn_run, conn, &error);
+  if (conn->thread == NULL)
+    listener->conns = g_list_remove (listener->conns, conn);
+  else
+    listener->threads++;
+  g_mutex_unlock (&listener->lock);
+  if (conn->thread == NULL)
+    {
+      g_message ("RTMP %s: refused: %s", conn->peer, error->message);
+      conn_free (conn);
+    }
   return TRUE;
 }
 
@@ -469,8 +538,9 @@ tg_rtmp_listener_new (TgServer *server, GError **error)
       any, config->random_ports ? 0 : (guint16) config->rtmp_port);
   listener = g_new0 (TgRtmpListener, 1);
   listener->server = server;
+  g_mutex_init (&listener->lock);
   listener->live = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                          (GDestroyNotify) live_free);
+                                          (GDestroyNotify) live_unref);
   listener->service = g_socket_service_new ();
   if (!g_socket_listener_add_address (
           G_SOCKET_LISTENER (listener->service), address, G_SOCKET_TYPE_STREAM,
@@ -485,8 +555,20 @@ tg_rtmp_listener_new (TgServer *server, GError **error)
   g_signal_connect (listener->service, "incoming", G_CALLBACK (incoming),
                     listener);
   g_socket_service_start (listener->service);
-  listener->sweep = g_timeout_add_seconds (5, sweep_idle, listener);
   return listener;
+}
+
+/* Whether connection threads or streams are still to finish. */
+static gboolean
+busy (TgRtmpListener *listener)
+{
+  gboolean busy;
+
+  g_mutex_lock (&listener->lock);
+  busy = listener->threads > 0 || listener->freeing > 0
+         || g_hash_table_size (listener->live) > 0;
+  g_mutex_unlock (&listener->lock);
+  return busy;
 }
 
 void
@@ -494,14 +576,20 @@ tg_rtmp_listener_free (TgRtmpListener *listener)
 {
   if (listener == NULL)
     return;
-  if (listener->sweep)
-    g_source_remove (listener->sweep);
   g_socket_service_stop (listener->service);
   g_socket_listener_close (G_SOCKET_LISTENER (listener->service));
-  while (listener->conns)
-    conn_free (listener->conns->data);
+  /* Publishers are cut off and their streams drain (each within its drain
+   * timeout), so that a server that stops leaves complete recordings and
+   * finished broadcasts. */
+  g_mutex_lock (&listener->lock);
+  for (GList *l = listener->conns; l; l = l->next)
+    interrupt (l->data);
+  g_mutex_unlock (&listener->lock);
+  while (busy (listener))
+    g_main_context_iteration (NULL, TRUE);
   g_hash_table_unref (listener->live);
   g_object_unref (listener->service);
+  g_mutex_clear (&listener->lock);
   g_free (listener);
 }
 
@@ -523,24 +611,20 @@ stop_stream (gpointer data)
 {
   StopRequest *request = data;
   TgRtmpListener *listener = request->server->rtmp;
-  Live *live
-      = listener ? g_hash_table_lookup (listener->live, request->key) : NULL;
-  GList *publishers = NULL;
+  Live *live;
 
-  if (live == NULL)
+  if (listener == NULL)
     return G_SOURCE_REMOVE;
-  g_info ("%s: stopped by request", request->key);
-  for (GList *l = listener->conns; l; l = l->next)
-    if (((Conn *) l->data)->live == live)
-      publishers = g_list_prepend (publishers, l->data);
-  for (GList *l = publishers; l; l = l->next)
+  g_mutex_lock (&listener->lock);
+  live = g_hash_table_lookup (listener->live, request->key);
+  if (live)
     {
-      Conn *conn = l->data;
-
-      g_cancellable_cancel (conn->cancel);
-      conn_close (conn); /* finishes the stream */
+      g_info ("%s: stopped by request", request->key);
+      for (GList *l = listener->conns; l; l = l->next)
+        if (((Conn *) l->data)->live == live)
+          interrupt (l->data); /* its thread finishes the stream */
     }
-  g_list_free (publishers);
+  g_mutex_unlock (&listener->lock);
   return G_SOURCE_REMOVE;
 }
 

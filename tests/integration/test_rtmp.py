@@ -212,6 +212,27 @@ class PublishTest(RtmpTestCase):
         self.assertGreater(self.probe_duration(mp4), 1.5)
         self.assertTrue(wait_for(lambda: self.ended(s)))
 
+    def test_server_stop_finalises_live_recordings(self):
+        self.server.set_settings({"mp4MuxingEnabled": True})
+        s = unique_id()
+        p = self.ffmpeg(self.url(s), seconds=60, wait=False)
+        try:
+            self.assertTrue(wait_for(lambda: "%s000000001.ts" % s
+                                     in self.playlist(s), timeout=30))
+            self.server.stop()  # asserts a clean exit
+            self.assertNotEqual(p.wait(timeout=20), 0)
+        finally:
+            p.kill()
+            p.wait()
+            p.stderr.close()
+            if self.server.proc is None:
+                self.server.start()
+        mp4 = os.path.join(self.streams_dir(), s + ".mp4")
+        self.assertEqual(self.files_of(s).count(s + ".mp4.part"), 0)
+        self.assertTrue(os.path.exists(mp4), self.files_of(s))
+        self.assertGreater(self.probe_duration(mp4), 1.5)
+        self.assertTrue(self.ended(s))
+
 
 class TokenTest(RtmpTestCase):
 

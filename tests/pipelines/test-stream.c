@@ -16,20 +16,40 @@ typedef struct
   gboolean ended;
 } Fixture;
 
+/* SECONDS of test pattern, and of a tone unless audio_codec is NULL. */
 static GBytes *
-make_flv (const char *dir, const char *video_codec)
+make_flv_with (const char *dir, const char *video_codec,
+               const char *audio_codec)
 {
   g_autofree char *path = g_build_filename (dir, "in.flv", NULL);
   g_autofree char *duration = g_strdup_printf ("%d", SECONDS);
   g_autoptr (GError) error = NULL;
   g_autofree char *flv = NULL;
   const char *argv[]
-      = { FFMPEG, "-loglevel", "error", "-y",
-          "-f",   "lavfi",     "-i",    "testsrc=size=320x240:rate=25",
-          "-f",   "lavfi",     "-i",    "sine=frequency=440",
-          "-t",   duration,    "-c:v",  video_codec,
-          "-g",   "25",        "-c:a",  "aac",
-          "-f",   "flv",       path,    NULL };
+      = { FFMPEG,
+          "-loglevel",
+          "error",
+          "-y",
+          "-f",
+          "lavfi",
+          "-i",
+          "testsrc=size=320x240:rate=25",
+          "-f",
+          "lavfi",
+          "-i",
+          "sine=frequency=440",
+          "-t",
+          duration,
+          "-c:v",
+          video_codec,
+          "-g",
+          "25",
+          audio_codec ? "-c:a" : "-an",
+          audio_codec ? audio_codec : "-sn", /* (no subtitles: a no-op) */
+          "-f",
+          "flv",
+          path,
+          NULL };
   gsize length = 0;
   int status = 0;
 
@@ -41,6 +61,12 @@ make_flv (const char *dir, const char *video_codec)
   g_assert_no_error (error);
   g_remove (path);
   return g_bytes_new_take (g_steal_pointer (&flv), length);
+}
+
+static GBytes *
+make_flv (const char *dir, const char *video_codec)
+{
+  return make_flv_with (dir, video_codec, "aac");
 }
 
 static void
@@ -99,17 +125,36 @@ spec_for (Fixture *f, const char *token)
   return spec;
 }
 
-/* Feeds the FLV in pieces the size RTMP would deliver, then finishes. */
+typedef struct
+{
+  TgStream *stream;
+  GBytes *flv;
+} Publisher;
+
+/* Feeds the FLV in pieces the size RTMP would deliver, then finishes: on a
+ * thread of its own, as a publisher's connection does. */
+static gpointer
+feed (gpointer data)
+{
+  Publisher *p = data;
+  gsize size = g_bytes_get_size (p->flv);
+
+  for (gsize at = 0; at < size; at += 4096)
+    if (!tg_stream_push (p->stream, g_bytes_new_from_bytes (
+                                        p->flv, at, MIN (4096, size - at))))
+      break;
+  tg_stream_finish (p->stream);
+  return NULL;
+}
+
 static void
 publish (Fixture *f, TgStream *stream, GBytes *flv)
 {
-  gsize size = g_bytes_get_size (flv);
+  Publisher p = { stream, flv };
+  GThread *thread = g_thread_new ("publisher", feed, &p);
 
-  for (gsize at = 0; at < size; at += 4096)
-    tg_stream_push (stream,
-                    g_bytes_new_from_bytes (flv, at, MIN (4096, size - at)));
-  tg_stream_finish (stream);
   g_main_loop_run (f->loop);
+  g_thread_join (thread);
   g_assert_true (f->ended);
 }
 
@@ -237,6 +282,31 @@ test_refused_token_leaves_nothing (Fixture *f, gconstpointer data)
   g_assert_cmpuint (left->len, ==, 1);
 }
 
+/* The header announces audio that never comes: the muxers wait for it, hold
+ * the publisher back once their window is full, and the stream is stopped
+ * rather than left hanging. */
+static void
+test_missing_track_stops_the_stream (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) video = make_flv_with (f->dir, "libx264", NULL);
+  gsize size = g_bytes_get_size (video);
+  guint8 *bytes = g_memdup2 (g_bytes_get_data (video, NULL), size);
+  g_autoptr (GBytes) flv = NULL;
+  g_autoptr (GError) error = NULL;
+  TgStreamSpec spec = spec_for (f, NULL);
+  TgStream *stream = tg_stream_new (&spec, ended, f, &error);
+
+  g_assert_cmpuint (bytes[4], ==, 0x01); /* video only */
+  bytes[4] = 0x05;                       /* audio and video */
+  flv = g_bytes_new_take (bytes, size);
+  g_assert_no_error (error);
+  g_assert_true (tg_stream_start (stream, &error));
+  publish (f, stream, flv);
+  g_assert_nonnull (f->ended_error);
+  g_assert_nonnull (strstr (f->ended_error->message, "a track stopped"));
+  tg_stream_free (stream);
+}
+
 static void
 test_unsupported_codec (Fixture *f, gconstpointer data)
 {
@@ -268,5 +338,7 @@ main (int argc, char **argv)
               test_refused_token_leaves_nothing, teardown);
   g_test_add ("/stream/unsupported-codec", Fixture, NULL, setup,
               test_unsupported_codec, teardown);
+  g_test_add ("/stream/missing-track-stops-the-stream", Fixture, NULL, setup,
+              test_missing_track_stops_the_stream, teardown);
   return g_test_run ();
 }
