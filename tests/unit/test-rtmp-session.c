@@ -1,129 +1,14 @@
 /* The server side of RTMP publishing: real ffmpeg and rtmp2sink sessions
  * replayed (shared/testdata/rtmp), our replies against nginx-rtmp's,
- * refusal, and bad input. */
-#include "tg-amf0.h"
+ * refusal, answering later, data messages, other commands,
+ * acknowledgements and FLV framing. Bad input is in
+ * test-rtmp-session-bad.c. */
+#include "rtmp-session-test.h"
 #include "tg-flv.h"
-#include "tg-rtmp-chunk.h"
-#include "tg-rtmp-session.h"
-#include "tollgate.h"
 
 #include <string.h>
 
-#define HANDSHAKE_SIZE 1536
 #define REFUSED "You are not allowed to publish the stream."
-
-typedef enum
-{
-  ANSWER_NONE,
-  ANSWER_ACCEPT,
-  ANSWER_REFUSE,
-} Answer;
-
-typedef struct
-{
-  guint8 type;
-  guint32 timestamp;
-  GBytes *data;
-} Media;
-
-typedef struct
-{
-  TgRtmpSession *session;
-  Answer answer; /* given inside the publish callback */
-  GByteArray *sent;
-  char *app, *stream_id, *token;
-  GPtrArray *media; /* Media */
-  GString *events;  /* P(ublish), M(edia), U(npublish) */
-} Peer;
-
-static void
-media_free (gpointer data)
-{
-  Media *media = data;
-
-  g_bytes_unref (media->data);
-  g_free (media);
-}
-
-static void
-on_send (gpointer user_data, const guint8 *data, gsize size)
-{
-  Peer *peer = user_data;
-
-  g_byte_array_append (peer->sent, data, size);
-}
-
-static void
-on_publish (gpointer user_data, const char *app, const char *stream_id,
-            const char *token)
-{
-  Peer *peer = user_data;
-
-  g_string_append_c (peer->events, 'P');
-  g_free (peer->app);
-  g_free (peer->stream_id);
-  g_free (peer->token);
-  peer->app = g_strdup (app);
-  peer->stream_id = g_strdup (stream_id);
-  peer->token = g_strdup (token);
-  if (peer->answer == ANSWER_ACCEPT)
-    tg_rtmp_session_accept (peer->session);
-  else if (peer->answer == ANSWER_REFUSE)
-    tg_rtmp_session_refuse (peer->session);
-}
-
-static void
-on_media (gpointer user_data, guint8 type, guint32 timestamp,
-          const guint8 *data, gsize size)
-{
-  Peer *peer = user_data;
-  Media *media = g_new0 (Media, 1);
-
-  media->type = type;
-  media->timestamp = timestamp;
-  media->data = g_bytes_new (data, size);
-  g_ptr_array_add (peer->media, media);
-  if (!g_str_has_suffix (peer->events->str, "M"))
-    g_string_append_c (peer->events, 'M');
-}
-
-static void
-on_unpublish (gpointer user_data)
-{
-  Peer *peer = user_data;
-
-  g_string_append_c (peer->events, 'U');
-}
-
-static const TgRtmpCallbacks callbacks
-    = { on_send, on_publish, on_media, on_unpublish };
-
-static Peer *
-peer_new (Answer answer)
-{
-  Peer *peer = g_new0 (Peer, 1);
-
-  peer->session = tg_rtmp_session_new (&callbacks, peer);
-  peer->answer = answer;
-  peer->sent = g_byte_array_new ();
-  peer->media = g_ptr_array_new_with_free_func (media_free);
-  peer->events = g_string_new ("");
-  return peer;
-}
-
-static void
-peer_free (Peer *peer)
-{
-  tg_rtmp_session_free (peer->session);
-  g_byte_array_unref (peer->sent);
-  g_ptr_array_unref (peer->media);
-  g_string_free (peer->events, TRUE);
-  g_free (peer->app);
-  g_free (peer->stream_id);
-  g_free (peer->token);
-  g_free (peer);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Peer, peer_free)
 
 /* The first media message of a type, or NULL. */
 static Media *
@@ -270,75 +155,6 @@ test_replay (void)
   "5 5000000;6 5000000 2;1 4096;20 _result status "                            \
   "NetConnection.Connect.Success Connection succeeded.;"
 
-/* One entry per message: "type value [byte];" for control messages; for
- * commands "20 name" and, of the values after the transaction id, numbers,
- * strings, and the level, code and description of objects. */
-static gboolean
-summarize_message (const TgRtmpMessage *message, gpointer user_data,
-                   GError **error)
-{
-  const char *keys[] = { "level", "code", "description" };
-  g_autoptr (GPtrArray) values = NULL;
-  GString *out = user_data;
-  const guint8 *p = message->data;
-
-  g_string_append_printf (out, "%u", message->type);
-  if (message->type != TG_RTMP_COMMAND_AMF0)
-    {
-      g_assert_cmpuint (message->size, >=, 4);
-      g_string_append_printf (
-          out, " %u", (guint32) p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]);
-      if (message->size > 4)
-        g_string_append_printf (out, " %u", p[4]);
-      g_string_append_c (out, ';');
-      return TRUE;
-    }
-  values = tg_amf0_decode_all (message->data, message->size, error);
-  g_assert_nonnull (values);
-  for (guint i = 0; i < values->len; i++)
-    {
-      const TgAmf0Value *value = values->pdata[i];
-
-      if (i == 1)
-        continue;
-      if (value->type == TG_AMF0_NUMBER)
-        g_string_append_printf (out, " %g", value->number);
-      else if (tg_amf0_value_get_string (value))
-        g_string_append_printf (out, " %s", value->string);
-      for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
-        if (tg_amf0_object_get_string (value, keys[k]))
-          g_string_append_printf (out, " %s",
-                                  tg_amf0_object_get_string (value, keys[k]));
-    }
-  g_string_append_c (out, ';');
-  return TRUE;
-}
-
-/* The messages after the handshake in what a server sent, leaving out the
- * commands called skip. */
-static char *
-summarize (const guint8 *data, gsize size, const char *skip)
-{
-  GString *out = g_string_new (NULL);
-  g_autoptr (TgRtmpChunkReader) reader
-      = tg_rtmp_chunk_reader_new (summarize_message, out);
-  g_autoptr (GError) error = NULL;
-  g_auto (GStrv) entries = NULL;
-  g_autofree char *skipped = g_strdup_printf ("20 %s ", skip ? skip : "");
-
-  g_assert_cmpuint (size, >=, 1 + 2 * HANDSHAKE_SIZE);
-  g_assert_true (
-      tg_rtmp_chunk_reader_feed (reader, data + 1 + 2 * HANDSHAKE_SIZE,
-                                 size - 1 - 2 * HANDSHAKE_SIZE, &error));
-  g_assert_no_error (error);
-  entries = g_strsplit (out->str, ";", -1);
-  g_string_truncate (out, 0);
-  for (guint i = 0; entries[i] && *entries[i]; i++)
-    if (skip == NULL || !g_str_has_prefix (entries[i], skipped))
-      g_string_append_printf (out, "%s;", entries[i]);
-  return g_string_free (out, FALSE);
-}
-
 static void
 test_replies_like_nginx (void)
 {
@@ -406,69 +222,6 @@ test_refused (void)
 /* --- a made-up client --- */
 
 static void
-client_handshake (GByteArray *out)
-{
-  guint8 c0 = 3;
-
-  g_byte_array_append (out, &c0, 1);
-  for (guint i = 0; i < 2 * HANDSHAKE_SIZE; i++)
-    {
-      guint8 byte = i * 13;
-
-      g_byte_array_append (out, &byte, 1);
-    }
-}
-
-static void
-client_message (GByteArray *out, guint32 csid, guint8 type, guint32 stream_id,
-                const guint8 *data, gsize size)
-{
-  TgRtmpMessage message = { csid, type, 40, stream_id, data, size };
-
-  tg_rtmp_chunk_write (out, TG_RTMP_DEFAULT_CHUNK_SIZE, &message);
-}
-
-/* A command: name, transaction 0, object (taken; NULL: null), then arg
- * when not NULL. */
-static void
-client_command (GByteArray *out, guint32 stream_id, const char *name,
-                TgAmf0Value *object, const char *arg)
-{
-  g_autoptr (GByteArray) payload = g_byte_array_new ();
-
-  tg_amf0_write_string (payload, name);
-  tg_amf0_write_number (payload, 0);
-  if (object)
-    {
-      tg_amf0_encode (payload, object);
-      tg_amf0_value_free (object);
-    }
-  else
-    tg_amf0_write_null (payload);
-  if (arg)
-    tg_amf0_write_string (payload, arg);
-  client_message (out, 3, TG_RTMP_COMMAND_AMF0, stream_id, payload->data,
-                  payload->len);
-}
-
-static void
-client_connect (GByteArray *out)
-{
-  TgAmf0Value *object = tg_amf0_object_new ();
-
-  tg_amf0_object_set (object, "app", tg_amf0_string_new ("LiveApp"));
-  tg_amf0_object_set (object, "tcUrl", tg_amf0_string_new ("rtmp://h/LiveApp"));
-  client_command (out, 0, "connect", object, NULL);
-}
-
-static void
-client_publish (GByteArray *out, const char *name)
-{
-  client_command (out, 0, "createStream", NULL, NULL);
-  client_command (out, 1, "publish", NULL, name);
-}
-
-static void
 client_video (GByteArray *out, guint8 first_byte)
 {
   guint8 video[300] = { first_byte, 0x01 };
@@ -485,17 +238,6 @@ feed_ok (Peer *peer, GByteArray *in)
       tg_rtmp_session_feed (peer->session, in->data, in->len, &error));
   g_assert_no_error (error);
   g_byte_array_set_size (in, 0);
-}
-
-/* What we sent since the last call; *seen: the summary seen so far. */
-static char *
-new_replies (Peer *peer, gsize *seen)
-{
-  g_autofree char *all = summarize (peer->sent->data, peer->sent->len, NULL);
-  char *fresh = g_strdup (all + *seen);
-
-  *seen = strlen (all);
-  return fresh;
 }
 
 static void
@@ -673,181 +415,6 @@ test_acknowledgements (void)
   g_assert_cmpuint (count, ==, 3);
 }
 
-/* --- bad input --- */
-
-typedef enum
-{
-  BAD_BYTES,      /* just the bytes after the handshake */
-  BAD_BOMB,       /* connect with objects nested 1000 deep */
-  BAD_TRUNCATED,  /* connect cut short, then more commands */
-  BAD_NO_CONNECT, /* createStream and publish first */
-  BAD_CONNECT_2,  /* connect twice */
-  BAD_PUBLISH_2,  /* publish twice */
-  BAD_NAME,       /* publish "?token=T": no stream id */
-  BAD_NAMELESS,   /* a command that starts with a number */
-  BAD_DATA,       /* a broken onMetaData after the publish */
-} BadKind;
-
-static void
-build_bad (GByteArray *in, BadKind kind)
-{
-  g_autoptr (GByteArray) payload = g_byte_array_new ();
-  static const guint8 property[] = { TG_AMF0_OBJECT, 0x00, 0x01, 'a' };
-
-  if (kind == BAD_BOMB || kind == BAD_NAMELESS)
-    {
-      tg_amf0_write_string (payload, "connect");
-      if (kind == BAD_NAMELESS)
-        g_byte_array_set_size (payload, 0);
-      tg_amf0_write_number (payload, 1);
-      for (guint i = 0; kind == BAD_BOMB && i < 1000; i++)
-        g_byte_array_append (payload, property, sizeof property);
-      client_message (in, 3, TG_RTMP_COMMAND_AMF0, 0, payload->data,
-                      payload->len);
-      return;
-    }
-  if (kind == BAD_TRUNCATED)
-    {
-      client_connect (payload);
-      g_byte_array_append (in, payload->data, 40);
-    }
-  if (kind != BAD_NO_CONNECT && kind != BAD_TRUNCATED)
-    client_connect (in);
-  if (kind == BAD_CONNECT_2)
-    client_connect (in);
-  client_publish (in, kind == BAD_NAME ? "?token=T" : "s1");
-  if (kind == BAD_PUBLISH_2 || kind == BAD_TRUNCATED)
-    client_publish (in, "s1");
-  if (kind == BAD_DATA)
-    client_message (in, 4, TG_RTMP_DATA_AMF0, 1,
-                    (const guint8 *) "\x02\x00\x10onMeta", 9);
-}
-
-static void
-test_bad_input (void)
-{
-#define BYTES(b) b, sizeof (b) - 1
-  static const struct
-  {
-    BadKind kind;
-    const char *bytes; /* of BAD_BYTES */
-    gsize size;
-    const char *error; /* NULL: any */
-  } cases[] = {
-    { BAD_BYTES, BYTES ("\x02\0\0\0\0\0\x04\x01\0\0\0\0\0\0\0\0"),
-      "chunk size 0 " },
-    { BAD_BYTES, BYTES ("\x02\0\0\0\0\0\x04\x01\0\0\0\0\x80\0\0\0"),
-      "chunk size 2147483648" },
-    /* 100 MB does not fit 24 bits: the largest length that does. */
-    { BAD_BYTES, BYTES ("\x04\0\0\0\xff\xff\xff\x09\x01\0\0\0"),
-      "message of 16777215 bytes" },
-    { BAD_BYTES, BYTES ("\xc7\x00"), "type 3 on unknown chunk stream 7" },
-    { BAD_BYTES, BYTES ("\x42\0\0\0\0\0\x04\x05"), "type 1 on unknown" },
-    /* Chunk size 1, then a 2-byte message at an extended timestamp whose
-     * second chunk's extended field is off by one. */
-    { BAD_BYTES,
-      BYTES ("\x02\0\0\0\0\0\x04\x01\0\0\0\0\0\0\0\x01"
-             "\x06\xff\xff\xff\0\0\x02\x09\x01\0\0\0\x01\0\0\0\x17"
-             "\xc6\x01\0\0\x01\x00"),
-      "extended timestamp 16777217" },
-    { BAD_BYTES, BYTES ("\x02\0\0\0\0\0\x01\x05\0\0\0\0\0"),
-      "window acknowledgement size of 1 bytes" },
-    { BAD_BOMB, NULL, 0, "nested deeper than 16" },
-    { BAD_TRUNCATED, NULL, 0, NULL },
-    { BAD_NO_CONNECT, NULL, 0, "createStream before connect" },
-    { BAD_CONNECT_2, NULL, 0, "connect on a connected session" },
-    { BAD_PUBLISH_2, NULL, 0, "already publishing" },
-    { BAD_NAME, NULL, 0, "bad publish name: no stream id" },
-    { BAD_NAMELESS, NULL, 0, "command without a name" },
-    { BAD_DATA, NULL, 0, "data message" },
-  };
-#undef BYTES
-
-  for (guint i = 0; i < G_N_ELEMENTS (cases) * 2 + 2; i++)
-    {
-      g_autoptr (Peer) peer = peer_new (ANSWER_ACCEPT);
-      g_autoptr (GByteArray) in = g_byte_array_new ();
-      g_autoptr (GError) error = NULL;
-      gboolean whole = i % 2;
-      const char *want = "unsupported version 6";
-      gsize pos = 0;
-
-      /* The last two: a bad version in C0. */
-      if (i / 2 < G_N_ELEMENTS (cases))
-        {
-          client_handshake (in);
-          if (cases[i / 2].kind == BAD_BYTES)
-            g_byte_array_append (in, (const guint8 *) cases[i / 2].bytes,
-                                 cases[i / 2].size);
-          else
-            build_bad (in, cases[i / 2].kind);
-          want = cases[i / 2].error;
-        }
-      else
-        g_byte_array_append (in, (const guint8 *) "\x06", 1);
-      while (pos < in->len
-             && tg_rtmp_session_feed (peer->session, in->data + pos,
-                                      whole ? in->len : 1, &error))
-        pos += whole ? in->len : 1;
-      g_test_message ("case %u: %s", i / 2, error ? error->message : "none");
-      g_assert_error (error, TG_ERROR, TG_ERROR_INVALID);
-      if (want && !strstr (error->message, want))
-        g_error ("case %u: \"%s\" is not about \"%s\"", i / 2, error->message,
-                 want);
-      g_clear_error (&error);
-      /* Dead for good. */
-      g_assert_false (
-          tg_rtmp_session_feed (peer->session, in->data, 1, &error));
-      g_assert_cmpstr (error->message, ==, "RTMP: the session failed earlier");
-      g_assert_null (strchr (peer->events->str, 'M'));
-      if (want && strstr (want, "bad publish name"))
-        {
-          gsize seen = 0;
-          g_autofree char *replies = new_replies (peer, &seen);
-
-          g_assert_nonnull (
-              strstr (replies, "onStatus error NetStream.Publish.BadName"));
-        }
-    }
-}
-
-/* Random bytes, from the start or after a handshake: never a crash or a
- * callback, and nearly always an error within 64 KB (a random header may
- * announce a long message that the bytes do not finish). */
-static void
-test_random_input (void)
-{
-  g_autoptr (GRand) rand = g_rand_new_with_seed (3);
-  guint failures = 0;
-
-  for (guint round = 0; round < 200; round++)
-    {
-      g_autoptr (Peer) peer = peer_new (ANSWER_ACCEPT);
-      g_autoptr (GByteArray) in = g_byte_array_new ();
-      g_autoptr (GError) error = NULL;
-      gboolean ok;
-
-      if (round % 2)
-        client_handshake (in);
-      else
-        g_byte_array_append (in, (const guint8 *) "\xf3", 1);
-      while (in->len < 65536)
-        {
-          guint8 byte = g_rand_int_range (rand, 0, 256);
-
-          g_byte_array_append (in, &byte, 1);
-        }
-      ok = tg_rtmp_session_feed (peer->session, in->data, in->len, &error);
-      g_assert_true (ok == (error == NULL));
-      g_assert_cmpstr (peer->events->str, ==, "");
-      if (!ok)
-        failures++;
-      else
-        g_assert_true (round % 2);
-    }
-  g_assert_cmpuint (failures, >=, 180);
-}
-
 /* FLV framing for flvdemux: header, and a tag with the high 8 bits of the
  * timestamp in its own byte. */
 static void
@@ -878,8 +445,6 @@ add_input_tests (void)
   g_test_add_func ("/rtmp-session/data-messages", test_data_messages);
   g_test_add_func ("/rtmp-session/other-commands", test_other_commands);
   g_test_add_func ("/rtmp-session/acknowledgements", test_acknowledgements);
-  g_test_add_func ("/rtmp-session/bad-input", test_bad_input);
-  g_test_add_func ("/rtmp-session/random-input", test_random_input);
 }
 
 int
