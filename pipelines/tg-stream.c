@@ -607,6 +607,10 @@ tg_stream_finish (TgStream *stream)
   if (!stream->started)
     send_start (stream);
   gst_pad_push_event (stream->src, gst_event_new_eos ());
+  /* With no outputs there is no sink to say it is done: nothing to drain. */
+  if (!stream->mux[OUT_HLS] && !stream->mux[OUT_MP4])
+    gst_element_post_message (
+        stream->pipeline, gst_message_new_eos (GST_OBJECT (stream->pipeline)));
 }
 
 void

@@ -1,6 +1,7 @@
-/* The RTMP listener: accepts publishers on one TCP port, speaks RTMP through
- * TgRtmpSession, and turns each accepted publish into a TgStream. Runs on
- * the main context. */
+/* The RTMP listener: accepts publishers on one TCP port (on the main
+ * context), gives each connection a thread that speaks RTMP through
+ * TgRtmpSession, and turns each accepted publish into a TgStream fed from
+ * that thread. */
 #pragma once
 
 #include "tg-server.h"
@@ -8,6 +9,8 @@
 typedef struct _TgRtmpListener TgRtmpListener;
 
 TgRtmpListener *tg_rtmp_listener_new (TgServer *server, GError **error);
+/* Cuts every publisher off and waits, running the main context, until their
+ * streams have drained and their files are final; then frees. */
 void tg_rtmp_listener_free (TgRtmpListener *listener);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgRtmpListener, tg_rtmp_listener_free)
 

@@ -282,6 +282,30 @@ test_refused_token_leaves_nothing (Fixture *f, gconstpointer data)
   g_assert_cmpuint (left->len, ==, 1);
 }
 
+/* With HLS and MP4 off a stream still ends cleanly when its publisher
+ * goes (not by the drain timeout), and writes nothing. */
+static void
+test_no_outputs (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) flv = make_flv (f->dir, "libx264");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) dir = NULL;
+  TgStreamSpec spec = spec_for (f, NULL);
+  TgStream *stream;
+
+  spec.hls = spec.mp4 = FALSE;
+  stream = tg_stream_new (&spec, ended, f, &error);
+  g_assert_no_error (error);
+  g_assert_true (tg_stream_start (stream, &error));
+  publish (f, stream, flv);
+  g_assert_no_error (f->ended_error);
+  g_assert_null (tg_stream_get_recording (stream));
+  tg_stream_free (stream);
+  dir = g_dir_open (f->dir, 0, &error);
+  g_assert_no_error (error);
+  g_assert_null (g_dir_read_name (dir));
+}
+
 /* The header announces audio that never comes: the muxers wait for it, hold
  * the publisher back once their window is full, and the stream is stopped
  * rather than left hanging. */
@@ -338,6 +362,8 @@ main (int argc, char **argv)
               test_refused_token_leaves_nothing, teardown);
   g_test_add ("/stream/unsupported-codec", Fixture, NULL, setup,
               test_unsupported_codec, teardown);
+  g_test_add ("/stream/no-outputs", Fixture, NULL, setup, test_no_outputs,
+              teardown);
   g_test_add ("/stream/missing-track-stops-the-stream", Fixture, NULL, setup,
               test_missing_track_stops_the_stream, teardown);
   return g_test_run ();
