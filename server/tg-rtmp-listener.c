@@ -23,6 +23,9 @@
  * second for many frames rather than once for each (waking costs more than
  * the muxing). HLS players are seconds behind anyway. */
 #define BATCH_MS 300
+/* Most connections at once (each has a thread): past this, new ones are
+ * closed at once. */
+#define MAX_CONNECTIONS 1000
 /* Most configuration messages held before the first frame. */
 #define MAX_EARLY 32
 
@@ -490,9 +493,21 @@ incoming (GSocketService *service, GSocketConnection *socket, GObject *source,
           gpointer data)
 {
   TgRtmpListener *listener = data;
-  Conn *conn = g_new0 (Conn, 1);
+  Conn *conn;
   g_autoptr (GError) error = NULL;
+  guint open;
 
+  g_mutex_lock (&listener->lock);
+  open = listener->threads;
+  g_mutex_unlock (&listener->lock);
+  if (open >= MAX_CONNECTIONS)
+    {
+      g_autofree char *peer = peer_of (socket);
+
+      g_message ("RTMP %s: refused: %u connections already", peer, open);
+      return TRUE; /* the socket closes when it is released */
+    }
+  conn = g_new0 (Conn, 1);
   conn->listener = listener;
   conn->socket = g_object_ref (socket);
   conn->fd = g_socket_get_fd (g_socket_connection_get_socket (socket));
