@@ -55,6 +55,7 @@ struct _TgStream
   guint drain_timeout; /* on the main context */
   guint watchdog;      /* on the main context: finds stuck pushes */
   gboolean done;
+  TgStreamInput input;
   gboolean announced; /* the FLV header was seen */
   /* Muxer pads for the tracks the FLV header announced, requested before
    * any data flows: a muxer then waits for every track before it starts. */
@@ -91,29 +92,27 @@ recording_name (const char *dir, const char *stream_id)
     }
 }
 
-/* Requests the muxer pads of the announced tracks. */
+/* Requests the muxer pads of a track, before its data flows. */
 static void
-reserve_pads (TgStream *stream, gboolean audio, gboolean video)
+reserve_pads (TgStream *stream, guint track)
 {
   static const char *templates[TRACKS][OUTPUTS] = {
     [VIDEO] = { "sink_%d", "video_%u" },
     [AUDIO] = { "sink_%d", "audio_%u" },
   };
-  gboolean wanted[TRACKS] = { [VIDEO] = video, [AUDIO] = audio };
 
-  for (guint t = 0; t < TRACKS; t++)
-    for (guint o = 0; o < OUTPUTS; o++)
-      if (wanted[t] && stream->mux[o])
-        stream->pads[t][o]
-            = gst_element_request_pad_simple (stream->mux[o], templates[t][o]);
+  for (guint o = 0; o < OUTPUTS; o++)
+    if (stream->mux[o] && stream->pads[track][o] == NULL)
+      stream->pads[track][o] = gst_element_request_pad_simple (
+          stream->mux[o], templates[track][o]);
 }
 
 /* What a track needs between the demuxer and a muxer: MPEG-TS takes H.264
  * as byte-stream with the parameter sets before every key frame, MP4 as
- * avc with the sizes in its caps; MPEG-TS takes the demuxer's AAC as it
- * is. */
+ * avc with the sizes in its caps; MPEG-TS takes flvdemux's AAC as it is,
+ * tsdemux's once framed. */
 static GstElement *
-parser_for (guint track, guint output)
+parser_for (TgStreamInput input, guint track, guint output)
 {
   GstElement *parser;
 
@@ -124,14 +123,16 @@ parser_for (guint track, guint output)
         g_object_set (parser, "config-interval", -1, NULL);
       return parser;
     }
-  return output == OUT_MP4 ? gst_element_factory_make ("aacparse", NULL) : NULL;
+  return output == OUT_MP4 || input == TG_STREAM_MPEGTS
+             ? gst_element_factory_make ("aacparse", NULL)
+             : NULL;
 }
 
 /* Adds what sits in front of a muxer pad; returns the pad to link to. */
 static GstPad *
 chain_to (TgStream *stream, guint track, guint output)
 {
-  GstElement *parser = parser_for (track, output);
+  GstElement *parser = parser_for (stream->input, track, output);
   GstPad *src;
 
   if (parser == NULL)
@@ -157,11 +158,25 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
 {
   TgStream *stream = data;
   const char *name = GST_PAD_NAME (pad);
-  guint track = g_str_equal (name, "video") ? VIDEO : AUDIO;
+  guint track = g_str_has_prefix (name, "video") ? VIDEO : AUDIO;
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
-  guint n = !!stream->pads[track][OUT_HLS] + !!stream->pads[track][OUT_MP4];
   GstElement *tee = NULL;
+  guint n;
+
+  if (stream->input == TG_STREAM_MPEGTS)
+    {
+      /* tsdemux adds a program's streams together, before any data. Other
+       * streams than audio and video (data, subtitles) are left out. */
+      if (!g_str_has_prefix (name, "video")
+          && !g_str_has_prefix (name, "audio"))
+        {
+          gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop, NULL, NULL);
+          return;
+        }
+      reserve_pads (stream, track);
+    }
+  n = !!stream->pads[track][OUT_HLS] + !!stream->pads[track][OUT_MP4];
 
   if (s == NULL
       || !gst_structure_has_name (s, track == VIDEO ? "video/x-h264"
@@ -390,7 +405,10 @@ src_query (GstPad *pad, GstObject *parent, GstQuery *query)
 static gboolean
 build (TgStream *stream, const TgStreamSpec *spec, GError **error)
 {
-  GstElement *gate = NULL, *demux = make ("flvdemux", error);
+  GstElement *gate
+      = NULL,
+      *demux
+      = make (spec->input == TG_STREAM_MPEGTS ? "tsdemux" : "flvdemux", error);
   g_autoptr (GstPad) in = NULL;
 
   if (demux == NULL)
@@ -444,10 +462,10 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
 {
   TgStream *stream = g_new0 (TgStream, 1);
   g_autoptr (GstContext) context = NULL;
-  g_autoptr (GstBus) bus = NULL;
   g_autoptr (GError) refusal = NULL;
 
   stream->name = g_strdup_printf ("%s/%s", spec->app, spec->stream_id);
+  stream->input = spec->input;
   stream->dir = g_strdup (spec->dir);
   stream->stream_id = g_strdup (spec->stream_id);
   stream->hls_delete = spec->hls_delete;
@@ -487,8 +505,6 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
       tg_stream_free (stream);
       return NULL;
     }
-  bus = gst_element_get_bus (stream->pipeline);
-  stream->bus_watch = gst_bus_add_watch (bus, bus_message, stream);
   return stream;
 }
 
@@ -520,6 +536,9 @@ watch (gpointer data)
 gboolean
 tg_stream_start (TgStream *stream, GError **error)
 {
+  g_autoptr (GstBus) bus = gst_element_get_bus (stream->pipeline);
+
+  stream->bus_watch = gst_bus_add_watch (bus, bus_message, stream);
   g_mutex_lock (&stream->lock);
   if (!stream->done && !stream->watchdog)
     stream->watchdog = g_timeout_add_seconds (STUCK_S / 2, watch, stream);
@@ -538,7 +557,12 @@ tg_stream_start (TgStream *stream, GError **error)
 static void
 send_start (TgStream *stream)
 {
-  g_autoptr (GstCaps) caps = gst_caps_new_empty_simple ("video/x-flv");
+  g_autoptr (GstCaps) caps
+      = stream->input == TG_STREAM_MPEGTS
+            ? gst_caps_new_simple ("video/mpegts", "systemstream",
+                                   G_TYPE_BOOLEAN, TRUE, "packetsize",
+                                   G_TYPE_INT, 188, NULL)
+            : gst_caps_new_empty_simple ("video/x-flv");
   GstSegment segment;
 
   gst_segment_init (&segment, GST_FORMAT_BYTES);
@@ -566,7 +590,10 @@ tg_stream_push (TgStream *stream, GBytes *flv)
   if (!stream->announced && size >= 5 && memcmp (data, "FLV", 3) == 0)
     {
       /* Flags: 0x04 audio, 0x01 video. */
-      reserve_pads (stream, data[4] & 0x04, data[4] & 0x01);
+      if (data[4] & 0x01)
+        reserve_pads (stream, VIDEO);
+      if (data[4] & 0x04)
+        reserve_pads (stream, AUDIO);
       stream->announced = TRUE;
     }
   /* The buffer takes a reference of its own: drop the one given to us. */

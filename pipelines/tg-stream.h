@@ -8,8 +8,15 @@
 
 #include "tollgate.h"
 
+typedef enum
+{
+  TG_STREAM_FLV,    /* an FLV header, then FLV tags (RTMP) */
+  TG_STREAM_MPEGTS, /* MPEG-TS packets (SRT) */
+} TgStreamInput;
+
 typedef struct
 {
+  TgStreamInput input;
   const char *app;
   const char *stream_id;
   const char *token; /* the publish token; NULL: no token required */
@@ -30,12 +37,13 @@ typedef void (*TgStreamEnded) (TgStream *stream, const GError *error,
                                gpointer user_data);
 
 /* Builds the pipeline and takes it to READY, which is where the publish
- * token is spent. On a refused token: NULL and a TG_ERROR_FORBIDDEN error
- * whose message says why (for logs; clients are only told "no"). */
+ * token is spent; touches no main context (callable from any thread). On a
+ * refused token: NULL and a TG_ERROR_FORBIDDEN error whose message says why
+ * (for logs; clients are only told "no"). */
 TgStream *tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
                          gpointer user_data, GError **error);
 
-/* Starts the flow. */
+/* Starts the flow, and from then on reports to the main context. */
 gboolean tg_stream_start (TgStream *stream, GError **error);
 
 /* Feeds FLV bytes, taking the reference given, through demuxing and parsing

@@ -7,9 +7,11 @@
 #include "tg-config.h"
 #include "tg-http.h"
 #include "tg-http-streams.h"
+#include "tg-live.h"
 #include "tg-rest.h"
 #include "tg-rtmp-listener.h"
 #include "tg-secret.h"
+#include "tg-srt-listener.h"
 #include "tg-server.h"
 #include "tg-tls.h"
 
@@ -69,6 +71,8 @@ load_plugin (GError **error)
 static int
 run (TgConfig *config)
 {
+  /* Freed last: the listeners use it until they are freed. */
+  g_autoptr (TgLive) live = tg_live_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *store_uri = tg_config_store_uri (config);
   g_autoptr (TgStore) store = NULL;
@@ -77,6 +81,7 @@ run (TgConfig *config)
   g_autoptr (GTlsCertificate) certificate = NULL;
   g_autoptr (TgHttp) http = NULL;
   g_autoptr (TgRtmpListener) rtmp = NULL;
+  g_autoptr (TgSrtListener) srt = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   TgServer server = { 0 };
   guint signals[2], purge_source;
@@ -98,6 +103,7 @@ run (TgConfig *config)
         = tg_tls_load_or_create (config->data_dir, config->tls_certificate,
                                  config->tls_private_key, &error);
   server.config = config;
+  server.live = live;
   server.store = store;
   server.apps = apps;
   server.secret = secret;
@@ -108,6 +114,8 @@ run (TgConfig *config)
   if (http != NULL && config->rtmp_port != 0)
     rtmp = tg_rtmp_listener_new (&server, &error);
   server.rtmp = rtmp;
+  if (http != NULL && error == NULL && config->srt_port != 0)
+    srt = tg_srt_listener_new (&server, &error);
   if (http == NULL || error != NULL)
     {
       g_printerr ("tollgate: %s\n", error->message);
@@ -116,9 +124,10 @@ run (TgConfig *config)
   signals[0] = g_unix_signal_add (SIGINT, quit, loop);
   signals[1] = g_unix_signal_add (SIGTERM, quit, loop);
   g_atomic_int_set (&server.ready, TRUE);
-  g_print ("tollgate: ready http=%u https=%u rtmp=%u\n",
+  g_print ("tollgate: ready http=%u https=%u rtmp=%u srt=%u\n",
            tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE),
-           rtmp ? tg_rtmp_listener_get_port (rtmp) : 0);
+           rtmp ? tg_rtmp_listener_get_port (rtmp) : 0,
+           srt ? tg_srt_listener_get_port (srt) : 0);
   fflush (stdout);
   g_message ("Serving %s on HTTP %u, HTTPS %u", store_uri,
              tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE));
@@ -130,6 +139,7 @@ run (TgConfig *config)
   g_source_remove (purge_source);
   server.rtmp = NULL;
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
+  g_clear_pointer (&srt, tg_srt_listener_free);
   g_clear_pointer (&http, tg_http_free);
   return 0;
 }

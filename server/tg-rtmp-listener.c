@@ -6,6 +6,7 @@
 
 #include "tg-broadcast.h"
 #include "tg-flv.h"
+#include "tg-live.h"
 #include "tg-rest.h"
 #include "tg-rtmp-session.h"
 #include "tg-stream.h"
@@ -137,6 +138,7 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
                store_error->message);
   g_mutex_lock (&listener->lock);
   g_hash_table_steal (listener->live, live->key);
+  tg_live_release (listener->server->live, live->app, live->stream_id);
   /* A failed pipeline ends its publisher. */
   for (GList *l = listener->conns; l; l = l->next)
     if (((Conn *) l->data)->live == live)
@@ -194,7 +196,7 @@ publish_problem (Conn *conn, TgSettings *settings, const char *app,
         return "not_allowed_unregistered_streams";
     }
   g_mutex_lock (&listener->lock);
-  in_use = g_hash_table_contains (listener->live, live->key);
+  in_use = !tg_live_claim (listener->server->live, live->app, live->stream_id);
   if (!in_use)
     g_hash_table_insert (listener->live, live->key, live_ref (live));
   g_mutex_unlock (&listener->lock);
@@ -274,6 +276,7 @@ on_publish (gpointer data, const char *app, const char *stream_id,
         {
           g_mutex_lock (&listener->lock);
           g_hash_table_remove (listener->live, live->key);
+          tg_live_release (listener->server->live, live->app, live->stream_id);
           g_mutex_unlock (&listener->lock);
         }
       live_unref (live);

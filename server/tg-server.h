@@ -14,6 +14,8 @@ typedef struct
   /* TG_SECRET_SIZE bytes (tg-secret.h): signs playback-session keys */
   GBytes *secret;
   gint ready; /* atomic: every enabled listener is bound */
+  /* Streams being published, whatever the protocol (tg-live.h). */
+  struct _TgLive *live;
   /* The RTMP listener, or NULL; used on the main context only. */
   struct _TgRtmpListener *rtmp;
 } TgServer;

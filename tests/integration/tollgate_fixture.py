@@ -24,7 +24,7 @@ import unittest
 import urllib.parse
 
 READY_RE = re.compile(rb"^tollgate: ready http=(\d+) https=(\d+)"
-                      rb"(?: rtmp=(\d+))?\s*$")
+                      rb"(?: rtmp=(\d+))?(?: srt=(\d+))?\s*$")
 # GLib's format: "(tollgate:123): tollgate-WARNING **: ..." / "** CRITICAL **".
 BAD_STDERR_RE = re.compile(
     r"-(CRITICAL|WARNING) \*\*|\bCRITICAL\b|\bWARNING\b|AddressSanitizer|"
@@ -200,6 +200,7 @@ class TollgateServer:
                 self.http_port = int(m.group(1))
                 self.https_port = int(m.group(2))
                 self.rtmp_port = int(m.group(3) or 0)
+                self.srt_port = int(m.group(4) or 0)
                 return self
 
     def wait_exit(self, timeout=STOP_TIMEOUT):

@@ -1,0 +1,49 @@
+#include "tg-live.h"
+
+struct _TgLive
+{
+  GMutex lock;
+  GHashTable *keys; /* "app/stream" */
+};
+
+TgLive *
+tg_live_new (void)
+{
+  TgLive *live = g_new0 (TgLive, 1);
+
+  g_mutex_init (&live->lock);
+  live->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return live;
+}
+
+void
+tg_live_free (TgLive *live)
+{
+  if (live == NULL)
+    return;
+  g_hash_table_unref (live->keys);
+  g_mutex_clear (&live->lock);
+  g_free (live);
+}
+
+gboolean
+tg_live_claim (TgLive *live, const char *app, const char *stream_id)
+{
+  char *key = g_strdup_printf ("%s/%s", app, stream_id);
+  gboolean claimed;
+
+  g_mutex_lock (&live->lock);
+  claimed = g_hash_table_add (live->keys, key);
+  g_mutex_unlock (&live->lock);
+  return claimed;
+}
+
+void
+tg_live_release (TgLive *live, const char *app, const char *stream_id)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);
+
+  g_mutex_lock (&live->lock);
+  g_hash_table_remove (live->keys, key);
+  g_mutex_unlock (&live->lock);
+}

@@ -1,0 +1,473 @@
+#include "tg-srt-listener.h"
+
+#include <srt/access_control.h>
+#include <srt/srt.h>
+#include <syslog.h>
+
+#include "tg-broadcast.h"
+#include "tg-live.h"
+#include "tg-rest.h"
+#include "tg-srt-streamid.h"
+#include "tg-stream.h"
+
+/* Received data is pushed in batches of this much, or after BATCH_MS: a
+ * stream wakes a few times a second, not per packet (as RTMP, see there). */
+#define BATCH_BYTES (64 * 1024)
+#define BATCH_MS 300
+/* A publisher that sends nothing for this long is cut off. */
+#define IDLE_TIMEOUT_S 30
+/* Largest SRT payload. */
+#define PACKET_MAX 1500
+
+struct _TgSrtListener
+{
+  TgServer *server;
+  SRTSOCKET socket;
+  guint16 port;
+  GThread *acceptor;
+  GMutex lock;       /* guards what follows */
+  GHashTable *ready; /* SRTSOCKET -> Publish: decided, not yet accepted */
+  GList *publishers; /* Publish, while their thread receives */
+  guint threads;     /* receiving threads not yet joined */
+  guint unfinished;  /* streams started and not yet ended */
+};
+
+/* One accepted publish. Held by its receiving thread, and by its stream
+ * until that has ended. */
+typedef struct
+{
+  gint refs;
+  TgSrtListener *listener;
+  SRTSOCKET socket;
+  char *app;
+  char *stream_id;
+  char *key; /* app/stream, for logs */
+  char *peer;
+  TgStream *stream;
+  GThread *thread;
+} Publish;
+
+static Publish *
+publish_ref (Publish *publish)
+{
+  g_atomic_int_inc (&publish->refs);
+  return publish;
+}
+
+static void
+publish_unref (Publish *publish)
+{
+  if (!g_atomic_int_dec_and_test (&publish->refs))
+    return;
+  tg_stream_free (publish->stream);
+  g_free (publish->app);
+  g_free (publish->stream_id);
+  g_free (publish->key);
+  g_free (publish->peer);
+  g_free (publish);
+}
+
+/* --- the streams, on the main context --- */
+
+static gboolean
+release_ended (gpointer data)
+{
+  Publish *publish = data;
+  TgSrtListener *listener = publish->listener;
+
+  g_mutex_lock (&listener->lock);
+  listener->unfinished--;
+  g_mutex_unlock (&listener->lock);
+  publish_unref (publish);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stream_ended (TgStream *stream, const GError *error, gpointer data)
+{
+  Publish *publish = data;
+  TgSrtListener *listener = publish->listener;
+  g_autoptr (GError) store_error = NULL;
+
+  g_info ("%s: publish ended%s%s", publish->key, error ? ": " : "",
+          error ? error->message : "");
+  if (!tg_broadcast_ended (listener->server->store, publish->app,
+                           publish->stream_id, &store_error))
+    g_message ("%s: broadcast not updated: %s", publish->key,
+               store_error->message);
+  tg_live_release (listener->server->live, publish->app, publish->stream_id);
+  /* A failed pipeline ends its publisher; closing the socket wakes the
+   * receiving thread (which is listed until it is done with the socket). */
+  g_mutex_lock (&listener->lock);
+  if (g_list_find (listener->publishers, publish))
+    srt_close (publish->socket);
+  g_mutex_unlock (&listener->lock);
+  /* Not from inside the pipeline's own bus callback. */
+  g_idle_add (release_ended, publish);
+}
+
+/* --- the handshake, on libsrt's thread --- */
+
+/* Decides on a caller: FALSE with *reason set to refuse it. Builds the
+ * stream (spending the token) for an accepted one. Touches no main
+ * context. */
+static Publish *
+decide (TgSrtListener *listener, const char *streamid, int *reason,
+        const char **problem, GError **error)
+{
+  TgServer *server = listener->server;
+  g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
+  g_autoptr (TgSettings) settings = NULL;
+  g_autofree char *dir = NULL;
+  TgStreamSpec spec = { .input = TG_STREAM_MPEGTS };
+  Publish *publish;
+
+  *reason = SRT_REJX_BAD_REQUEST;
+  if (!tg_srt_streamid_parse (streamid, &app, &stream_id, &token, error))
+    return NULL;
+  settings = tg_apps_get_settings (server->apps, app);
+  *reason = SRT_REJX_NOTFOUND;
+  *problem = "unknown application";
+  if (settings == NULL)
+    return NULL;
+  *reason = SRT_REJX_BAD_REQUEST;
+  *problem = "invalid stream id";
+  if (!tg_stream_id_is_valid (stream_id))
+    return NULL;
+  if (settings->accept_only_streams_in_data_store)
+    {
+      g_autoptr (JsonObject) known
+          = tg_broadcast_load (server->store, app, stream_id, NULL);
+
+      *reason = SRT_REJX_FORBIDDEN;
+      *problem = "not_allowed_unregistered_streams";
+      if (known == NULL)
+        return NULL;
+    }
+  *reason = SRT_REJX_CONFLICT;
+  *problem = "streamIdInUse";
+  if (!tg_live_claim (server->live, app, stream_id))
+    return NULL;
+  *reason = SRT_REJX_UNAUTHORIZED;
+  *problem = "no token";
+  if (settings->publish_token_control && token == NULL)
+    {
+      tg_live_release (server->live, app, stream_id);
+      return NULL;
+    }
+  publish = g_new0 (Publish, 1);
+  publish->refs = 1;
+  publish->listener = listener;
+  publish->socket = SRT_INVALID_SOCK;
+  publish->app = g_strdup (app);
+  publish->stream_id = g_strdup (stream_id);
+  publish->key = g_strdup_printf ("%s/%s", app, stream_id);
+  dir = g_build_filename (server->config->data_dir, "streams", app, NULL);
+  spec.app = app;
+  spec.stream_id = stream_id;
+  spec.token = settings->publish_token_control ? token : NULL;
+  spec.store = server->store;
+  spec.dir = dir;
+  spec.hls = settings->hls_muxing;
+  spec.hls_delete = settings->delete_hls_on_end;
+  spec.hls_time = g_ascii_strtod (settings->hls_time, NULL);
+  spec.hls_list_size
+      = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10);
+  spec.mp4 = settings->mp4_muxing;
+  publish->stream = tg_stream_new (&spec, stream_ended, publish, error);
+  if (publish->stream == NULL)
+    {
+      *problem = NULL; /* the error says why */
+      tg_live_release (server->live, app, stream_id);
+      publish_unref (publish);
+      return NULL;
+    }
+  return publish;
+}
+
+static char *
+peer_of (const struct sockaddr *address)
+{
+  gsize size = address->sa_family == AF_INET6 ? sizeof (struct sockaddr_in6)
+                                              : sizeof (struct sockaddr_in);
+  g_autoptr (GSocketAddress) peer
+      = g_socket_address_new_from_native ((gpointer) address, size);
+
+  if (!G_IS_INET_SOCKET_ADDRESS (peer))
+    return g_strdup ("?");
+  return g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (peer)));
+}
+
+static int
+on_listen (void *data, SRTSOCKET caller, int hs_version,
+           const struct sockaddr *address, const char *streamid)
+{
+  TgSrtListener *listener = data;
+  g_autofree char *peer = peer_of (address);
+  g_autoptr (GError) error = NULL;
+  const char *problem = NULL;
+  int reason = SRT_REJX_BAD_REQUEST;
+  Publish *publish = decide (listener, streamid, &reason, &problem, &error);
+
+  if (publish == NULL)
+    {
+      g_info ("SRT %s: publish refused: %s", peer,
+              error ? error->message : problem);
+      srt_setrejectreason (caller, reason);
+      return -1;
+    }
+  publish->peer = g_steal_pointer (&peer);
+  g_mutex_lock (&listener->lock);
+  g_hash_table_insert (listener->ready, GINT_TO_POINTER (caller), publish);
+  g_mutex_unlock (&listener->lock);
+  return 0;
+}
+
+/* --- receiving, on the publisher's thread --- */
+
+static gboolean
+join_thread (gpointer data)
+{
+  Publish *publish = data;
+  TgSrtListener *listener = publish->listener;
+
+  g_thread_join (publish->thread);
+  g_mutex_lock (&listener->lock);
+  listener->threads--;
+  g_mutex_unlock (&listener->lock);
+  publish_unref (publish);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+receive (gpointer data)
+{
+  Publish *publish = data;
+  TgSrtListener *listener = publish->listener;
+  g_autofree char *batch = g_malloc (BATCH_BYTES + PACKET_MAX);
+  gsize fill = 0;
+  gint64 first = 0, last_data = g_get_monotonic_time ();
+  int timeout = BATCH_MS;
+
+  srt_setsockflag (publish->socket, SRTO_RCVTIMEO, &timeout, sizeof timeout);
+  for (;;)
+    {
+      int n = srt_recvmsg (publish->socket, batch + fill, PACKET_MAX);
+      gint64 now = g_get_monotonic_time ();
+      int code = n < 0 ? srt_getlasterror (NULL) : SRT_SUCCESS;
+      gboolean timed_out = code == SRT_ETIMEOUT || code == SRT_EASYNCRCV;
+
+      if (n > 0)
+        {
+          if (fill == 0)
+            first = now;
+          fill += n;
+          last_data = now;
+        }
+      if (fill > 0
+          && (n <= 0 || fill >= BATCH_BYTES
+              || now - first >= BATCH_MS * G_TIME_SPAN_MILLISECOND))
+        {
+          if (!tg_stream_push (publish->stream, g_bytes_new (batch, fill)))
+            {
+              g_info ("SRT %s: closing: %s takes no more data", publish->peer,
+                      publish->key);
+              break;
+            }
+          fill = 0;
+        }
+      if (n > 0
+          || (timed_out
+              && now - last_data < IDLE_TIMEOUT_S * G_TIME_SPAN_SECOND))
+        continue;
+      if (timed_out)
+        g_info ("SRT %s: closing: nothing received for %d s", publish->peer,
+                IDLE_TIMEOUT_S);
+      else
+        g_debug ("SRT %s: %s", publish->peer, srt_getlasterror_str ());
+      break;
+    }
+  tg_stream_finish (publish->stream);
+  g_mutex_lock (&listener->lock);
+  listener->publishers = g_list_remove (listener->publishers, publish);
+  g_mutex_unlock (&listener->lock);
+  srt_close (publish->socket);
+  /* Joined on the main context, which then counts it gone. */
+  g_idle_add (join_thread, publish);
+  return NULL;
+}
+
+/* --- accepting, on the acceptor's thread --- */
+
+static void
+start (TgSrtListener *listener, Publish *publish, SRTSOCKET socket)
+{
+  g_autoptr (GError) error = NULL;
+
+  publish->socket = socket;
+  if (!tg_stream_start (publish->stream, &error)
+      || !tg_broadcast_went_live (listener->server->store, publish->app,
+                                  publish->stream_id, "SRT", publish->peer,
+                                  &error))
+    g_message ("SRT %s: %s", publish->peer, error->message);
+  g_info ("SRT %s: publishing %s", publish->peer, publish->key);
+  g_mutex_lock (&listener->lock);
+  listener->unfinished++;
+  publish_ref (publish); /* the stream's, until it has ended */
+  listener->publishers = g_list_prepend (listener->publishers, publish);
+  publish->thread = g_thread_new ("srt", receive, publish);
+  listener->threads++;
+  g_mutex_unlock (&listener->lock);
+}
+
+static gpointer
+accept_callers (gpointer data)
+{
+  TgSrtListener *listener = data;
+
+  for (;;)
+    {
+      struct sockaddr_storage address;
+      int size = sizeof address;
+      SRTSOCKET socket
+          = srt_accept (listener->socket, (struct sockaddr *) &address, &size);
+      Publish *publish = NULL;
+
+      if (socket == SRT_INVALID_SOCK)
+        break; /* the listener was closed */
+      g_mutex_lock (&listener->lock);
+      g_hash_table_steal_extended (listener->ready, GINT_TO_POINTER (socket),
+                                   NULL, (gpointer *) &publish);
+      g_mutex_unlock (&listener->lock);
+      if (publish == NULL)
+        srt_close (socket);
+      else
+        start (listener, publish, socket);
+    }
+  return NULL;
+}
+
+/* --- the listener --- */
+
+/* libsrt's own log lines (a rejected caller, a lost peer) go to the debug
+ * log; what the server decides is logged by the server. */
+static void
+srt_log (void *data, int level, const char *file, int line, const char *area,
+         const char *message)
+{
+  g_debug ("libsrt: %s", message);
+}
+
+/* A publish decided on but never accepted: its claim goes, its stream too
+ * (no file was written: the stream never started). */
+static void
+drop_ready (gpointer data)
+{
+  Publish *publish = data;
+  TgServer *server = publish->listener->server;
+
+  tg_live_release (server->live, publish->app, publish->stream_id);
+  publish_unref (publish);
+}
+
+static gboolean
+bind_socket (TgSrtListener *listener, GError **error)
+{
+  const TgConfig *config = listener->server->config;
+  g_autoptr (GInetAddress) any
+      = g_inet_address_new_from_string (config->bind_address);
+  g_autoptr (GSocketAddress) address = NULL;
+  struct sockaddr_storage native;
+  int size = sizeof native, no = 0, yes = 1;
+
+  if (any == NULL)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                   "bind-address '%s' is not an IP address",
+                   config->bind_address);
+      return FALSE;
+    }
+  address = g_inet_socket_address_new (
+      any, config->random_ports ? 0 : (guint16) config->srt_port);
+  g_socket_address_to_native (address, &native, sizeof native, NULL);
+  size = (int) g_socket_address_get_native_size (address);
+  listener->socket = srt_create_socket ();
+  if (g_inet_address_get_family (any) == G_SOCKET_FAMILY_IPV6)
+    srt_setsockflag (listener->socket, SRTO_IPV6ONLY, &no, sizeof no);
+  srt_setsockflag (listener->socket, SRTO_REUSEADDR, &yes, sizeof yes);
+  if (srt_bind (listener->socket, (struct sockaddr *) &native, size)
+          == SRT_ERROR
+      || srt_listen_callback (listener->socket, on_listen, listener)
+             == SRT_ERROR
+      || srt_listen (listener->socket, 64) == SRT_ERROR)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_STORE, "SRT port %d: %s",
+                   config->srt_port, srt_getlasterror_str ());
+      return FALSE;
+    }
+  size = sizeof native;
+  srt_getsockname (listener->socket, (struct sockaddr *) &native, &size);
+  listener->port = g_ntohs (((struct sockaddr_in *) &native)->sin_port);
+  return TRUE;
+}
+
+TgSrtListener *
+tg_srt_listener_new (TgServer *server, GError **error)
+{
+  TgSrtListener *listener = g_new0 (TgSrtListener, 1);
+
+  listener->server = server;
+  listener->socket = SRT_INVALID_SOCK;
+  g_mutex_init (&listener->lock);
+  listener->ready = g_hash_table_new_full (NULL, NULL, NULL, drop_ready);
+  srt_startup ();
+  srt_setloglevel (LOG_WARNING);
+  srt_setloghandler (NULL, srt_log);
+  if (!bind_socket (listener, error))
+    {
+      tg_srt_listener_free (listener);
+      return NULL;
+    }
+  listener->acceptor = g_thread_new ("srt-accept", accept_callers, listener);
+  return listener;
+}
+
+static gboolean
+busy (TgSrtListener *listener)
+{
+  gboolean busy;
+
+  g_mutex_lock (&listener->lock);
+  busy = listener->threads > 0 || listener->unfinished > 0;
+  g_mutex_unlock (&listener->lock);
+  return busy;
+}
+
+void
+tg_srt_listener_free (TgSrtListener *listener)
+{
+  if (listener == NULL)
+    return;
+  if (listener->socket != SRT_INVALID_SOCK)
+    srt_close (listener->socket);
+  if (listener->acceptor)
+    g_thread_join (listener->acceptor);
+  /* Publishers are cut off and their streams drain, as for RTMP. */
+  g_mutex_lock (&listener->lock);
+  for (GList *l = listener->publishers; l; l = l->next)
+    srt_close (((Publish *) l->data)->socket);
+  g_mutex_unlock (&listener->lock);
+  while (busy (listener))
+    g_main_context_iteration (NULL, TRUE);
+  g_hash_table_unref (listener->ready);
+  g_mutex_clear (&listener->lock);
+  srt_cleanup ();
+  g_free (listener);
+}
+
+guint16
+tg_srt_listener_get_port (TgSrtListener *listener)
+{
+  return listener->port;
+}

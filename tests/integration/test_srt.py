@@ -1,0 +1,202 @@
+"""SRT publishing with real publishers (ffmpeg, srt-live-transmit) on one
+port: tokens checked in the handshake, both streamid forms, refusals that
+the caller hears at once and that leave no file, several publishers at
+once, a publisher that vanishes (PROTOCOL.md 3)."""
+
+import os
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from test_rtmp import RtmpTestCase, wait_for
+from tollgate_fixture import APP, unique_id
+
+
+class SrtTestCase(RtmpTestCase):
+    SERVER_KW = {"extra_args": ["--rtmp-port", "1", "--srt-port", "1"]}
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_settings({"publishTokenControlEnabled": True})
+
+    def srt_url(self, streamid):
+        return "srt://127.0.0.1:%d?streamid=%s" % (self.server.srt_port,
+                                                   streamid)
+
+    def srt_ffmpeg(self, streamid, seconds=3, wait=True):
+        argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
+                "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+                "-f", "lavfi", "-i", "sine=frequency=440",
+                "-t", str(seconds), "-c:v", "libx264", "-g", "25",
+                "-preset", "ultrafast", "-c:a", "aac", "-f", "mpegts",
+                self.srt_url(streamid)]
+        if not wait:
+            return subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+        return subprocess.run(argv, capture_output=True, text=True,
+                              timeout=60)
+
+    def assertSrtRefused(self, result, stream):
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("Connection to srt://", result.stderr)
+        self.assertEqual(self.files_of(stream), [])
+
+    def assertPublished(self, result, stream):
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(wait_for(lambda: self.ended(stream)),
+                        self.files_of(stream))
+        self.assertIn("%s000000000.ts" % stream, self.playlist(stream))
+
+
+class SrtPublishTest(SrtTestCase):
+
+    def test_token_in_plain_streamid_is_spent_once(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        r = self.srt_ffmpeg("%s/%s,token=%s" % (APP, s, token))
+        self.assertPublished(r, s)
+        self.assertEqual(self.tokens_of(s), [])
+        self.assertGreaterEqual(self.decoded_frames(
+            os.path.join(self.streams_dir(), s + ".m3u8")), 60)
+        # The undefined stream's zombi record went with it.
+        self.assertTrue(wait_for(lambda: self.server.get(
+            "/%s/rest/v2/broadcasts/%s" % (APP, s)).status == 404))
+        again = self.srt_ffmpeg("%s/%s,token=%s" % (APP, s, token), 1)
+        self.assertNotEqual(again.returncode, 0)
+
+    def test_access_control_streamid(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        r = self.srt_ffmpeg("#!::r=%s/%s,m=publish,t=%s" % (APP, s, token))
+        self.assertPublished(r, s)
+        self.assertEqual(self.tokens_of(s), [])
+
+    def test_refused_in_the_handshake(self):
+        s = unique_id()
+        play = self.mint_ok(s, "play")["tokenId"]
+        publish = self.mint_ok(s, "publish")["tokenId"]
+        cases = {
+            "no token": "%s/%s" % (APP, s),
+            "bad token": "%s/%s,token=nope" % (APP, s),
+            "play token": "%s/%s,token=%s" % (APP, s, play),
+            "unknown app": "NoSuchApp/%s,token=%s" % (s, publish),
+            "m=request": "#!::r=%s/%s,m=request,t=%s" % (APP, s, publish),
+            "bad streamid": "%s,token=%s" % (s, publish),
+        }
+        for name, streamid in cases.items():
+            with self.subTest(name):
+                r = self.srt_ffmpeg(streamid, seconds=1)
+                self.assertSrtRefused(r, s)
+        # Refusals for other reasons spent nothing; the play token is kept.
+        self.assertEqual(sorted(self.tokens_of(s)), sorted([play, publish]))
+
+    def test_undefined_stream_refused_before_its_token(self):
+        self.server.set_settings({"acceptOnlyStreamsInDataStore": True})
+        try:
+            s = unique_id()
+            token = self.mint_ok(s, "publish")["tokenId"]
+            r = self.srt_ffmpeg("%s/%s,token=%s" % (APP, s, token), 1)
+            self.assertSrtRefused(r, s)
+            self.assertEqual(self.tokens_of(s), [token])
+        finally:
+            self.server.set_settings({"acceptOnlyStreamsInDataStore": False})
+
+    def test_three_publishers_on_one_port(self):
+        streams = [unique_id() for _ in range(3)]
+        procs = [self.srt_ffmpeg("%s/%s,token=%s" % (
+            APP, s, self.mint_ok(s, "publish")["tokenId"]), wait=False)
+            for s in streams]
+        for s, p in zip(streams, procs):
+            _, err = p.communicate(timeout=60)
+            p.stderr.close()
+            self.assertEqual(p.returncode, 0, err)
+            self.assertTrue(wait_for(lambda: self.ended(s)))
+            self.assertIn("%s000000001.ts" % s, self.playlist(s))
+
+    def test_srt_live_transmit_publishes(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        with tempfile.NamedTemporaryFile(suffix=".ts") as ts:
+            subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
+                            "-f", "lavfi", "-i",
+                            "testsrc=size=320x240:rate=25", "-f", "lavfi",
+                            "-i", "sine=frequency=440", "-t", "4",
+                            "-c:v", "libx264", "-g", "25", "-c:a", "aac",
+                            "-f", "mpegts", ts.name], check=True, timeout=60)
+            # ffmpeg paces the file into srt-live-transmit's stdin, as a
+            # live source would.
+            feed = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel",
+                                     "error", "-re", "-i", ts.name, "-c",
+                                     "copy", "-f", "mpegts", "-"],
+                                    stdout=subprocess.PIPE)
+            relay = subprocess.Popen(
+                ["srt-live-transmit", "-a:no", "-chunk:1316", "file://con",
+                 self.srt_url("%s/%s,token=%s" % (APP, s, token))],
+                stdin=feed.stdout, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE)
+            feed.stdout.close()
+            try:
+                self.assertEqual(feed.wait(timeout=60), 0)
+                self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                         in self.playlist(s)))
+            finally:
+                # It does not stop at the end of its input: interrupted, it
+                # closes its connection.
+                relay.send_signal(signal.SIGINT)
+                relay.wait(timeout=30)
+                relay.stderr.close()
+        self.assertTrue(wait_for(lambda: self.ended(s)), self.files_of(s))
+        self.assertEqual(self.tokens_of(s), [])
+
+    def test_killed_publisher_ends_its_stream_only(self):
+        self.server.set_settings({"mp4MuxingEnabled": True})
+        try:
+            s, other = unique_id(), unique_id()
+            p = self.srt_ffmpeg("%s/%s,token=%s" % (
+                APP, s, self.mint_ok(s, "publish")["tokenId"]), 30,
+                wait=False)
+            q = self.srt_ffmpeg("%s/%s,token=%s" % (
+                APP, other, self.mint_ok(other, "publish")["tokenId"]), 6,
+                wait=False)
+            try:
+                self.assertTrue(wait_for(lambda: "%s000000001.ts" % s
+                                         in self.playlist(s), timeout=30))
+            finally:
+                p.send_signal(signal.SIGKILL)
+                p.wait()
+                p.stderr.close()
+            # The server notices the silence, finalises the stream.
+            mp4 = os.path.join(self.streams_dir(), s + ".mp4")
+            self.assertTrue(wait_for(lambda: os.path.exists(mp4),
+                                     timeout=45), self.files_of(s))
+            self.assertGreater(self.probe_duration(mp4), 1.5)
+            self.assertTrue(self.ended(s))
+            # The other publisher went on to its end.
+            _, err = q.communicate(timeout=60)
+            q.stderr.close()
+            self.assertEqual(q.returncode, 0, err)
+            self.assertTrue(wait_for(lambda: self.ended(other)))
+        finally:
+            self.server.set_settings({"mp4MuxingEnabled": False})
+
+    def test_stream_live_over_rtmp_is_in_use_for_srt(self):
+        self.server.set_settings({"publishTokenControlEnabled": False})
+        try:
+            s = unique_id()
+            rtmp = self.ffmpeg(self.url(s), seconds=30, wait=False)
+            try:
+                self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                         in self.playlist(s), timeout=30))
+                r = self.srt_ffmpeg("%s/%s" % (APP, s), seconds=1)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn("Connection to srt://", r.stderr)
+            finally:
+                rtmp.kill()
+                rtmp.wait()
+                rtmp.stderr.close()
+        finally:
+            self.server.set_settings({"publishTokenControlEnabled": True})
+
+
+if __name__ == "__main__":
+    unittest.main()
