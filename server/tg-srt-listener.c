@@ -6,6 +6,7 @@
 
 #include "tg-broadcast.h"
 #include "tg-live.h"
+#include "tg-refusals.h"
 #include "tg-rest.h"
 #include "tg-srt-streamid.h"
 #include "tg-stream.h"
@@ -16,6 +17,10 @@
 #define BATCH_MS 300
 /* A publisher that sends nothing for this long is cut off. */
 #define IDLE_TIMEOUT_S 30
+/* Past this many refusals in REFUSAL_WINDOW_S from one address, its
+ * callers are refused at once for the rest of the window. */
+#define REFUSAL_LIMIT 10
+#define REFUSAL_WINDOW_S 10
 /* Largest SRT payload. */
 #define PACKET_MAX 1500
 
@@ -25,6 +30,7 @@ struct _TgSrtListener
   SRTSOCKET socket;
   guint16 port;
   GThread *acceptor;
+  TgRefusals *refusals;
   GMutex lock;       /* guards what follows */
   GHashTable *ready; /* SRTSOCKET -> Publish: decided, not yet accepted */
   GList *publishers; /* Publish, while their thread receives */
@@ -208,12 +214,21 @@ on_listen (void *data, SRTSOCKET caller, int hs_version,
   g_autoptr (GError) error = NULL;
   const char *problem = NULL;
   int reason = SRT_REJX_BAD_REQUEST;
-  Publish *publish = decide (listener, streamid, &reason, &problem, &error);
+  gint64 now = g_get_monotonic_time ();
+  Publish *publish = NULL;
 
+  if (tg_refusals_blocked (listener->refusals, peer, now))
+    {
+      g_debug ("SRT %s: refused: too many refusals", peer);
+      srt_setrejectreason (caller, SRT_REJX_OVERLOAD);
+      return -1;
+    }
+  publish = decide (listener, streamid, &reason, &problem, &error);
   if (publish == NULL)
     {
       g_info ("SRT %s: publish refused: %s", peer,
               error ? error->message : problem);
+      tg_refusals_note (listener->refusals, peer, now);
       srt_setrejectreason (caller, reason);
       return -1;
     }
@@ -421,6 +436,8 @@ tg_srt_listener_new (TgServer *server, GError **error)
   listener->socket = SRT_INVALID_SOCK;
   g_mutex_init (&listener->lock);
   listener->ready = g_hash_table_new_full (NULL, NULL, NULL, drop_ready);
+  listener->refusals
+      = tg_refusals_new (REFUSAL_LIMIT, REFUSAL_WINDOW_S * G_USEC_PER_SEC);
   srt_startup ();
   srt_setloglevel (LOG_WARNING);
   srt_setloghandler (NULL, srt_log);
@@ -461,6 +478,7 @@ tg_srt_listener_free (TgSrtListener *listener)
   while (busy (listener))
     g_main_context_iteration (NULL, TRUE);
   g_hash_table_unref (listener->ready);
+  tg_refusals_free (listener->refusals);
   g_mutex_clear (&listener->lock);
   srt_cleanup ();
   g_free (listener);
