@@ -7,6 +7,7 @@
 #include "tg-broadcast.h"
 #include "tg-flv.h"
 #include "tg-live.h"
+#include "tg-publish.h"
 #include "tg-rest.h"
 #include "tg-rtmp-session.h"
 #include "tg-stream.h"
@@ -128,17 +129,10 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
 {
   Live *live = data;
   TgRtmpListener *listener = live->listener;
-  g_autoptr (GError) store_error = NULL;
 
-  g_info ("%s: publish ended%s%s", live->key, error ? ": " : "",
-          error ? error->message : "");
-  if (!tg_broadcast_ended (listener->server->store, live->app, live->stream_id,
-                           &store_error))
-    g_message ("%s: broadcast not updated: %s", live->key,
-               store_error->message);
+  tg_publish_ended (listener->server, live->app, live->stream_id, error);
   g_mutex_lock (&listener->lock);
   g_hash_table_steal (listener->live, live->key);
-  tg_live_release (listener->server->live, live->app, live->stream_id);
   /* A failed pipeline ends its publisher. */
   for (GList *l = listener->conns; l; l = l->next)
     if (((Conn *) l->data)->live == live)
@@ -207,30 +201,6 @@ publish_problem (Conn *conn, TgSettings *settings, const char *app,
   return NULL;
 }
 
-static TgStream *
-start_stream (Conn *conn, TgSettings *settings, Live *live, const char *token,
-              GError **error)
-{
-  const TgConfig *config = conn->listener->server->config;
-  g_autofree char *dir
-      = g_build_filename (config->data_dir, "streams", live->app, NULL);
-  TgStreamSpec spec = {
-    .app = live->app,
-    .stream_id = live->stream_id,
-    .token = settings->publish_token_control ? token : NULL,
-    .store = conn->listener->server->store,
-    .dir = dir,
-    .hls = settings->hls_muxing,
-    .hls_delete = settings->delete_hls_on_end,
-    .hls_time = g_ascii_strtod (settings->hls_time, NULL),
-    .hls_list_size
-    = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10),
-    .mp4 = settings->mp4_muxing,
-  };
-
-  return tg_stream_new (&spec, stream_ended, live, error);
-}
-
 static void
 batch_reads (Conn *conn)
 {
@@ -264,7 +234,9 @@ on_publish (gpointer data, const char *app, const char *stream_id,
   reserved = problem == NULL || g_str_equal (problem, "no token");
   if (problem == NULL)
     {
-      live->stream = start_stream (conn, settings, live, token, &error);
+      live->stream = tg_publish_stream_new (
+          listener->server, settings, TG_STREAM_FLV, live->app, live->stream_id,
+          token, stream_ended, live, &error);
       if (live->stream == NULL)
         problem = error->message;
     }

@@ -6,6 +6,7 @@
 
 #include "tg-broadcast.h"
 #include "tg-live.h"
+#include "tg-publish.h"
 #include "tg-refusals.h"
 #include "tg-rest.h"
 #include "tg-srt-streamid.h"
@@ -93,15 +94,8 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
 {
   Publish *publish = data;
   TgSrtListener *listener = publish->listener;
-  g_autoptr (GError) store_error = NULL;
 
-  g_info ("%s: publish ended%s%s", publish->key, error ? ": " : "",
-          error ? error->message : "");
-  if (!tg_broadcast_ended (listener->server->store, publish->app,
-                           publish->stream_id, &store_error))
-    g_message ("%s: broadcast not updated: %s", publish->key,
-               store_error->message);
-  tg_live_release (listener->server->live, publish->app, publish->stream_id);
+  tg_publish_ended (listener->server, publish->app, publish->stream_id, error);
   /* A failed pipeline ends its publisher; closing the socket wakes the
    * receiving thread (which is listed until it is done with the socket). */
   g_mutex_lock (&listener->lock);
@@ -124,8 +118,6 @@ decide (TgSrtListener *listener, const char *streamid, int *reason,
   TgServer *server = listener->server;
   g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
   g_autoptr (TgSettings) settings = NULL;
-  g_autofree char *dir = NULL;
-  TgStreamSpec spec = { .input = TG_STREAM_MPEGTS };
   Publish *publish;
 
   *reason = SRT_REJX_BAD_REQUEST;
@@ -168,19 +160,9 @@ decide (TgSrtListener *listener, const char *streamid, int *reason,
   publish->app = g_strdup (app);
   publish->stream_id = g_strdup (stream_id);
   publish->key = g_strdup_printf ("%s/%s", app, stream_id);
-  dir = g_build_filename (server->config->data_dir, "streams", app, NULL);
-  spec.app = app;
-  spec.stream_id = stream_id;
-  spec.token = settings->publish_token_control ? token : NULL;
-  spec.store = server->store;
-  spec.dir = dir;
-  spec.hls = settings->hls_muxing;
-  spec.hls_delete = settings->delete_hls_on_end;
-  spec.hls_time = g_ascii_strtod (settings->hls_time, NULL);
-  spec.hls_list_size
-      = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10);
-  spec.mp4 = settings->mp4_muxing;
-  publish->stream = tg_stream_new (&spec, stream_ended, publish, error);
+  publish->stream
+      = tg_publish_stream_new (server, settings, TG_STREAM_MPEGTS, app,
+                               stream_id, token, stream_ended, publish, error);
   if (publish->stream == NULL)
     {
       *problem = NULL; /* the error says why */
