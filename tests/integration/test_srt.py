@@ -4,7 +4,9 @@ the caller hears at once and that leave no file, several publishers at
 once, a publisher that vanishes (PROTOCOL.md 3)."""
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -178,6 +180,23 @@ class SrtPublishTest(SrtTestCase):
             self.assertTrue(wait_for(lambda: self.ended(other)))
         finally:
             self.server.set_settings({"mp4MuxingEnabled": False})
+
+    def test_garbage_datagrams_cost_nothing(self):
+        # Random UDP datagrams, and truncated SRT-looking ones, at the port:
+        # the server stays up and the next caller publishes as usual.
+        rng = random.Random(7)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for i in range(2000):
+                size = rng.choice((1, 4, 16, 64, 1316, 1500))
+                data = bytes(rng.getrandbits(8) for _ in range(size))
+                if i % 2:
+                    data = b"\x80\x00\x00\x00" + data  # a control packet
+                sock.sendto(data, ("127.0.0.1", self.server.srt_port))
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        r = self.srt_ffmpeg("%s/%s,token=%s" % (APP, s, token), seconds=2)
+        self.assertPublished(r, s)
+        self.assertHealthy()
 
     def test_stream_live_over_rtmp_is_in_use_for_srt(self):
         self.server.set_settings({"publishTokenControlEnabled": False})
