@@ -98,6 +98,22 @@ memory_consume (gpointer data, const char *app, const char *token_id,
   return verdict;
 }
 
+static TgVerdict
+memory_check (gpointer data, const char *app, const char *token_id,
+              const char *stream_id, TgTokenType type, gint64 now,
+              GError **error)
+{
+  MemoryStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  g_autofree char *key = join (app, token_id);
+  Entry *entry = g_hash_table_lookup (self->tokens, key);
+
+  if (entry == NULL)
+    return TG_VERDICT_UNKNOWN;
+  return tg_token_judge (entry->token, stream_id, type, NULL, now);
+}
+
 /* Entries of a table that match, in insertion order. */
 static GPtrArray *
 collect (GHashTable *table, gboolean (*match) (Entry *, gpointer),
@@ -298,6 +314,7 @@ const TgStoreBackend tg_store_backend_memory = {
   .close = memory_close,
   .insert = memory_insert,
   .consume = memory_consume,
+  .check = memory_check,
   .revoke_stream = memory_revoke_stream,
   .list_tokens = memory_list_tokens,
   .purge_expired = memory_purge_expired,

@@ -17,6 +17,9 @@ struct _TgStoreBackend
   TgVerdict (*consume) (gpointer data, const char *app, const char *token_id,
                         const char *stream_id, TgTokenType type,
                         const char *room_id, gint64 now, GError **error);
+  TgVerdict (*check) (gpointer data, const char *app, const char *token_id,
+                      const char *stream_id, TgTokenType type, gint64 now,
+                      GError **error);
   gint64 (*revoke_stream) (gpointer data, const char *app,
                            const char *stream_id, GError **error);
   GPtrArray *(*list_tokens) (gpointer data, const char *app,

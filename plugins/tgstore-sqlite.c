@@ -437,6 +437,22 @@ sqlite_consume (gpointer data, const char *app, const char *token_id,
   return verdict;
 }
 
+static TgVerdict
+sqlite_check (gpointer data, const char *app, const char *token_id,
+              const char *stream_id, TgTokenType type, gint64 now,
+              GError **error)
+{
+  SqliteStore *self = data;
+  Conn *conn = borrow (self, error);
+  TgVerdict verdict;
+
+  if (conn == NULL)
+    return TG_VERDICT_STORE_ERROR;
+  verdict = judge (conn, app, token_id, stream_id, type, NULL, now, error);
+  give_back (self, conn);
+  return verdict;
+}
+
 static gint64
 sqlite_revoke_stream (gpointer data, const char *app, const char *stream_id,
                       GError **error)
@@ -578,6 +594,7 @@ const TgStoreBackend tg_store_backend_sqlite = {
   .close = sqlite_close,
   .insert = sqlite_insert,
   .consume = sqlite_consume,
+  .check = sqlite_check,
   .revoke_stream = sqlite_revoke_stream,
   .list_tokens = sqlite_list_tokens,
   .purge_expired = sqlite_purge_expired,

@@ -133,6 +133,17 @@ tg_store_consume (TgStore *store, const char *app, const char *token_id,
                                   error);
 }
 
+TgVerdict
+tg_store_check (TgStore *store, const char *app, const char *token_id,
+                const char *stream_id, TgTokenType type, GError **error)
+{
+  if (app == NULL || token_id == NULL || *token_id == '\0'
+      || stream_id == NULL)
+    return TG_VERDICT_UNKNOWN;
+  return store->backend->check (store->data, app, token_id, stream_id, type,
+                                g_get_real_time () / G_USEC_PER_SEC, error);
+}
+
 gint64
 tg_store_revoke_stream (TgStore *store, const char *app, const char *stream_id,
                         GError **error)

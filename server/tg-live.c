@@ -38,6 +38,18 @@ tg_live_claim (TgLive *live, const char *app, const char *stream_id)
   return claimed;
 }
 
+gboolean
+tg_live_is_claimed (TgLive *live, const char *app, const char *stream_id)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);
+  gboolean claimed;
+
+  g_mutex_lock (&live->lock);
+  claimed = g_hash_table_contains (live->keys, key);
+  g_mutex_unlock (&live->lock);
+  return claimed;
+}
+
 void
 tg_live_release (TgLive *live, const char *app, const char *stream_id)
 {

@@ -16,6 +16,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgLive, tg_live_free)
 
 /* FALSE when app/stream_id is already claimed. */
 gboolean tg_live_claim (TgLive *live, const char *app, const char *stream_id);
+/* Whether app/stream_id is claimed now (a hint: claim to be sure). */
+gboolean tg_live_is_claimed (TgLive *live, const char *app,
+                             const char *stream_id);
 void tg_live_release (TgLive *live, const char *app, const char *stream_id);
 
 G_END_DECLS

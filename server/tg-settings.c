@@ -10,6 +10,7 @@ typedef enum
 {
   FIELD_BOOL,
   FIELD_TEXT,
+  FIELD_PASSPHRASE, /* "" or an SRT passphrase: 10 to 79 characters */
   FIELD_SECONDS,  /* a string holding a positive number */
   FIELD_COUNT,    /* a string holding a whole number >= 0 */
   FIELD_CIDRS,    /* comma-separated CIDRs */
@@ -44,6 +45,7 @@ static const Field fields[] = {
   F ("hlsListSize", FIELD_COUNT, hls_list_size),
   F ("encoderSettings", FIELD_ENCODERS, encoder_settings),
   F ("webRTCEnabled", FIELD_BOOL, webrtc_enabled),
+  F ("srtPassphrase", FIELD_PASSPHRASE, srt_passphrase),
   F ("remoteAllowedCIDR", FIELD_CIDRS, remote_allowed_cidr),
   F ("ipFilterEnabled", FIELD_BOOL, ip_filter_enabled),
 };
@@ -60,6 +62,7 @@ settings_clear (TgSettings *settings)
   g_free (settings->hls_time);
   g_free (settings->hls_list_size);
   g_free (settings->remote_allowed_cidr);
+  g_free (settings->srt_passphrase);
   g_clear_pointer (&settings->encoder_settings, json_node_unref);
   g_clear_pointer (&settings->allowed, g_ptr_array_unref);
 }
@@ -121,6 +124,7 @@ tg_settings_new_default (void)
   settings->encoder_settings = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (settings->encoder_settings, json_array_new ());
   settings->webrtc_enabled = TRUE;
+  settings->srt_passphrase = g_strdup ("");
   settings->remote_allowed_cidr = g_strdup ("127.0.0.1");
   settings->ip_filter_enabled = TRUE;
   settings->allowed = parse_cidrs (settings->remote_allowed_cidr, NULL);
@@ -149,6 +153,7 @@ settings_copy (const TgSettings *base)
   copy->hls_time = g_strdup (base->hls_time);
   copy->hls_list_size = g_strdup (base->hls_list_size);
   copy->remote_allowed_cidr = g_strdup (base->remote_allowed_cidr);
+  copy->srt_passphrase = g_strdup (base->srt_passphrase);
   copy->encoder_settings = json_node_copy (base->encoder_settings);
   copy->allowed = g_ptr_array_ref (base->allowed);
   return copy;
@@ -258,9 +263,15 @@ apply_field (TgSettings *settings, const Field *field, JsonNode *node,
       *MEMBER (settings, field, gboolean) = json_node_get_boolean (node);
       return TRUE;
     case FIELD_TEXT:
+    case FIELD_PASSPHRASE:
     case FIELD_CIDRS:
       if (type != G_TYPE_STRING)
         return bad (error, field->name, "must be a string");
+      text = (char *) json_node_get_string (node);
+      if (field->kind == FIELD_PASSPHRASE && *text != '\0'
+          && (strlen (text) < 10 || strlen (text) > 79))
+        return bad (error, field->name,
+                    "must be empty (no encryption) or 10 to 79 characters");
       if (field->kind == FIELD_CIDRS)
         {
           GPtrArray *masks = parse_cidrs (json_node_get_string (node), error);

@@ -23,6 +23,7 @@ typedef struct
   char *hls_list_size;
   JsonNode *encoder_settings; /* a validated array */
   gboolean webrtc_enabled;
+  char *srt_passphrase; /* "" or 10 to 79 characters: SRT callers encrypt */
   char *remote_allowed_cidr;
   gboolean ip_filter_enabled;
   GPtrArray *allowed; /* GInetAddressMask, parsed remote_allowed_cidr */

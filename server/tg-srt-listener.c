@@ -22,6 +22,8 @@
  * callers are refused at once for the rest of the window. */
 #define REFUSAL_LIMIT 10
 #define REFUSAL_WINDOW_S 10
+/* A caller decided on but not accepted within this is forgotten. */
+#define READY_TIMEOUT_S 10
 /* Largest SRT payload. */
 #define PACKET_MAX 1500
 
@@ -50,7 +52,10 @@ typedef struct
   char *stream_id;
   char *key; /* app/stream, for logs */
   char *peer;
-  TgStream *stream;
+  TgSettings *settings; /* the app's, when decided */
+  char *token;          /* NULL once spent; never logged */
+  gint64 decided;       /* monotonic time of the decision */
+  TgStream *stream;     /* from start */
   GThread *thread;
 } Publish;
 
@@ -67,6 +72,8 @@ publish_unref (Publish *publish)
   if (!g_atomic_int_dec_and_test (&publish->refs))
     return;
   tg_stream_free (publish->stream);
+  tg_settings_unref (publish->settings);
+  g_free (publish->token);
   g_free (publish->app);
   g_free (publish->stream_id);
   g_free (publish->key);
@@ -108,12 +115,13 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
 
 /* --- the handshake, on libsrt's thread --- */
 
-/* Decides on a caller: FALSE with *reason set to refuse it. Builds the
- * stream (spending the token) for an accepted one. Touches no main
- * context. */
+/* Decides on a caller: NULL with *reason set to refuse it. Checks the
+ * token without spending it: the caller may yet fail the handshake (a
+ * wrong passphrase), so the token is spent, and the stream id claimed, only
+ * once the caller is accepted (start). Touches no main context. */
 static Publish *
-decide (TgSrtListener *listener, const char *streamid, int *reason,
-        const char **problem, GError **error)
+decide (TgSrtListener *listener, SRTSOCKET caller, const char *streamid,
+        int *reason, const char **problem, GError **error)
 {
   TgServer *server = listener->server;
   g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
@@ -144,33 +152,62 @@ decide (TgSrtListener *listener, const char *streamid, int *reason,
     }
   *reason = SRT_REJX_CONFLICT;
   *problem = "streamIdInUse";
-  if (!tg_live_claim (server->live, app, stream_id))
+  if (tg_live_is_claimed (server->live, app, stream_id))
     return NULL;
   *reason = SRT_REJX_UNAUTHORIZED;
   *problem = "no token";
-  if (settings->publish_token_control && token == NULL)
+  if (settings->publish_token_control)
     {
-      tg_live_release (server->live, app, stream_id);
+      TgVerdict verdict = TG_VERDICT_UNKNOWN;
+
+      if (token)
+        verdict = tg_store_check (server->store, app, token, stream_id,
+                                  TG_TOKEN_TYPE_PUBLISH, error);
+      if (verdict != TG_VERDICT_OK && token)
+        *problem = tg_verdict_to_string (verdict);
+      if (verdict != TG_VERDICT_OK)
+        return NULL;
+    }
+  /* Set now, the caller's key material is checked against it after this
+   * callback: a mismatch is refused by libsrt (SRT_REJ_BADSECRET). */
+  if (*settings->srt_passphrase != '\0'
+      && srt_setsockflag (caller, SRTO_PASSPHRASE, settings->srt_passphrase,
+                          (int) strlen (settings->srt_passphrase))
+             == SRT_ERROR)
+    {
+      *reason = SRT_REJX_ISE;
+      *problem = srt_getlasterror_str ();
       return NULL;
     }
   publish = g_new0 (Publish, 1);
   publish->refs = 1;
   publish->listener = listener;
   publish->socket = SRT_INVALID_SOCK;
-  publish->app = g_strdup (app);
-  publish->stream_id = g_strdup (stream_id);
-  publish->key = g_strdup_printf ("%s/%s", app, stream_id);
-  publish->stream
-      = tg_publish_stream_new (server, settings, TG_STREAM_MPEGTS, app,
-                               stream_id, token, stream_ended, publish, error);
-  if (publish->stream == NULL)
-    {
-      *problem = NULL; /* the error says why */
-      tg_live_release (server->live, app, stream_id);
-      publish_unref (publish);
-      return NULL;
-    }
+  publish->settings = g_steal_pointer (&settings);
+  publish->app = g_steal_pointer (&app);
+  publish->stream_id = g_steal_pointer (&stream_id);
+  publish->token = g_steal_pointer (&token);
+  publish->key = g_strdup_printf ("%s/%s", publish->app, publish->stream_id);
+  publish->decided = g_get_monotonic_time ();
   return publish;
+}
+
+/* Callers decided on but never accepted (their handshake failed after the
+ * decision) are forgotten after READY_TIMEOUT_S. Called locked. */
+static void
+forget_stale (TgSrtListener *listener, gint64 now)
+{
+  GHashTableIter iter;
+  Publish *publish;
+
+  g_hash_table_iter_init (&iter, listener->ready);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &publish))
+    if (now - publish->decided > READY_TIMEOUT_S * G_TIME_SPAN_SECOND)
+      {
+        g_info ("SRT %s: %s: handshake never completed", publish->peer,
+                publish->key);
+        g_hash_table_iter_remove (&iter);
+      }
 }
 
 static char *
@@ -205,7 +242,7 @@ on_listen (void *data, SRTSOCKET caller, int hs_version,
       srt_setrejectreason (caller, SRT_REJX_OVERLOAD);
       return -1;
     }
-  publish = decide (listener, streamid, &reason, &problem, &error);
+  publish = decide (listener, caller, streamid, &reason, &problem, &error);
   if (publish == NULL)
     {
       g_info ("SRT %s: publish refused: %s", peer,
@@ -216,6 +253,7 @@ on_listen (void *data, SRTSOCKET caller, int hs_version,
     }
   publish->peer = g_steal_pointer (&peer);
   g_mutex_lock (&listener->lock);
+  forget_stale (listener, now);
   g_hash_table_insert (listener->ready, GINT_TO_POINTER (caller), publish);
   g_mutex_unlock (&listener->lock);
   return 0;
@@ -297,11 +335,44 @@ receive (gpointer data)
 
 /* --- accepting, on the acceptor's thread --- */
 
+/* Claims the stream id and builds the stream, spending the token: FALSE
+ * (logged) when the caller must be closed after all, because another
+ * caller won the stream id or the token since the decision. */
+static gboolean
+build (TgSrtListener *listener, Publish *publish)
+{
+  TgServer *server = listener->server;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *token = g_steal_pointer (&publish->token);
+
+  if (!tg_live_claim (server->live, publish->app, publish->stream_id))
+    {
+      g_info ("SRT %s: publish refused: streamIdInUse", publish->peer);
+      return FALSE;
+    }
+  publish->stream = tg_publish_stream_new (
+      server, publish->settings, TG_STREAM_MPEGTS, publish->app,
+      publish->stream_id, token, stream_ended, publish, &error);
+  if (publish->stream == NULL)
+    {
+      g_info ("SRT %s: publish refused: %s", publish->peer, error->message);
+      tg_live_release (server->live, publish->app, publish->stream_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 start (TgSrtListener *listener, Publish *publish, SRTSOCKET socket)
 {
   g_autoptr (GError) error = NULL;
 
+  if (!build (listener, publish))
+    {
+      srt_close (socket);
+      publish_unref (publish);
+      return;
+    }
   publish->socket = socket;
   if (!tg_stream_start (publish->stream, &error)
       || !tg_broadcast_went_live (listener->server->store, publish->app,
@@ -356,18 +427,6 @@ srt_log (void *data, int level, const char *file, int line, const char *area,
   g_debug ("libsrt: %s", message);
 }
 
-/* A publish decided on but never accepted: its claim goes, its stream too
- * (no file was written: the stream never started). */
-static void
-drop_ready (gpointer data)
-{
-  Publish *publish = data;
-  TgServer *server = publish->listener->server;
-
-  tg_live_release (server->live, publish->app, publish->stream_id);
-  publish_unref (publish);
-}
-
 static gboolean
 bind_socket (TgSrtListener *listener, GError **error)
 {
@@ -417,7 +476,8 @@ tg_srt_listener_new (TgServer *server, GError **error)
   listener->server = server;
   listener->socket = SRT_INVALID_SOCK;
   g_mutex_init (&listener->lock);
-  listener->ready = g_hash_table_new_full (NULL, NULL, NULL, drop_ready);
+  listener->ready = g_hash_table_new_full (NULL, NULL, NULL,
+                                             (GDestroyNotify) publish_unref);
   listener->refusals
       = tg_refusals_new (REFUSAL_LIMIT, REFUSAL_WINDOW_S * G_USEC_PER_SEC);
   srt_startup ();

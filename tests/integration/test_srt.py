@@ -22,21 +22,53 @@ class SrtTestCase(RtmpTestCase):
         super().setUp()
         self.server.set_settings({"publishTokenControlEnabled": True})
 
-    def srt_url(self, streamid):
-        return "srt://127.0.0.1:%d?streamid=%s" % (self.server.srt_port,
-                                                   streamid)
+    def srt_url(self, streamid, options=""):
+        return "srt://127.0.0.1:%d?streamid=%s%s" % (self.server.srt_port,
+                                                     streamid, options)
 
-    def srt_ffmpeg(self, streamid, seconds=3, wait=True):
+    def srt_ffmpeg(self, streamid, seconds=3, wait=True, options=""):
         argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
                 "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
                 "-f", "lavfi", "-i", "sine=frequency=440",
                 "-t", str(seconds), "-c:v", "libx264", "-g", "25",
                 "-preset", "ultrafast", "-c:a", "aac", "-f", "mpegts",
-                self.srt_url(streamid)]
+                self.srt_url(streamid, options)]
         if not wait:
             return subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
         return subprocess.run(argv, capture_output=True, text=True,
                               timeout=60)
+
+    def relay(self, streamid, stream, options=""):
+        """Publishes 4 s of a recorded TS through srt-live-transmit, fed at
+        its real rate as a live source would; returns once the stream's
+        first segment is written."""
+        with tempfile.NamedTemporaryFile(suffix=".ts") as ts:
+            subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
+                            "-f", "lavfi", "-i",
+                            "testsrc=size=320x240:rate=25", "-f", "lavfi",
+                            "-i", "sine=frequency=440", "-t", "4",
+                            "-c:v", "libx264", "-g", "25", "-c:a", "aac",
+                            "-f", "mpegts", ts.name], check=True, timeout=60)
+            feed = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel",
+                                     "error", "-re", "-i", ts.name, "-c",
+                                     "copy", "-f", "mpegts", "-"],
+                                    stdout=subprocess.PIPE)
+            relay = subprocess.Popen(
+                ["srt-live-transmit", "-a:no", "-chunk:1316", "file://con",
+                 self.srt_url(streamid, options)],
+                stdin=feed.stdout, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE)
+            feed.stdout.close()
+            try:
+                self.assertEqual(feed.wait(timeout=60), 0)
+                self.assertTrue(wait_for(lambda: "%s000000000.ts" % stream
+                                         in self.playlist(stream)))
+            finally:
+                # It does not stop at the end of its input: interrupted, it
+                # closes its connection.
+                relay.send_signal(signal.SIGINT)
+                relay.wait(timeout=30)
+                relay.stderr.close()
 
     def assertSrtRefused(self, result, stream):
         self.assertNotEqual(result.returncode, 0)
@@ -118,35 +150,7 @@ class SrtPublishTest(SrtTestCase):
     def test_srt_live_transmit_publishes(self):
         s = unique_id()
         token = self.mint_ok(s, "publish")["tokenId"]
-        with tempfile.NamedTemporaryFile(suffix=".ts") as ts:
-            subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
-                            "-f", "lavfi", "-i",
-                            "testsrc=size=320x240:rate=25", "-f", "lavfi",
-                            "-i", "sine=frequency=440", "-t", "4",
-                            "-c:v", "libx264", "-g", "25", "-c:a", "aac",
-                            "-f", "mpegts", ts.name], check=True, timeout=60)
-            # ffmpeg paces the file into srt-live-transmit's stdin, as a
-            # live source would.
-            feed = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel",
-                                     "error", "-re", "-i", ts.name, "-c",
-                                     "copy", "-f", "mpegts", "-"],
-                                    stdout=subprocess.PIPE)
-            relay = subprocess.Popen(
-                ["srt-live-transmit", "-a:no", "-chunk:1316", "file://con",
-                 self.srt_url("%s/%s,token=%s" % (APP, s, token))],
-                stdin=feed.stdout, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE)
-            feed.stdout.close()
-            try:
-                self.assertEqual(feed.wait(timeout=60), 0)
-                self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
-                                         in self.playlist(s)))
-            finally:
-                # It does not stop at the end of its input: interrupted, it
-                # closes its connection.
-                relay.send_signal(signal.SIGINT)
-                relay.wait(timeout=30)
-                relay.stderr.close()
+        self.relay("%s/%s,token=%s" % (APP, s, token), s)
         self.assertTrue(wait_for(lambda: self.ended(s)), self.files_of(s))
         self.assertEqual(self.tokens_of(s), [])
 
@@ -215,6 +219,71 @@ class SrtPublishTest(SrtTestCase):
                 rtmp.stderr.close()
         finally:
             self.server.set_settings({"publishTokenControlEnabled": True})
+
+
+class SrtPassphraseTest(SrtTestCase):
+    """An app's srtPassphrase: callers must encrypt with it. A caller with
+    a wrong passphrase or none is refused in the handshake, after the
+    server has judged its streamid, and its token is not spent."""
+
+    PASSPHRASE = "correct horse battery"
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_settings({"srtPassphrase": self.PASSPHRASE})
+
+    def tearDown(self):
+        self.server.set_settings({"srtPassphrase": ""})
+        super().tearDown()
+
+    def test_only_the_right_passphrase_publishes(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        streamid = "%s/%s,token=%s" % (APP, s, token)
+        for name, options in (("none", ""),
+                              ("wrong", "&passphrase=wrong horse battery")):
+            with self.subTest(name):
+                r = self.srt_ffmpeg(streamid, seconds=1, options=options)
+                self.assertSrtRefused(r, s)
+                self.assertEqual(self.tokens_of(s), [token])
+        r = self.srt_ffmpeg(streamid, options="&passphrase=" + self.PASSPHRASE)
+        self.assertPublished(r, s)
+        self.assertEqual(self.tokens_of(s), [])
+
+    def test_srt_live_transmit_with_the_passphrase(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        self.relay("%s/%s,token=%s" % (APP, s, token), s,
+                   options="&passphrase=" + self.PASSPHRASE)
+        self.assertTrue(wait_for(lambda: self.ended(s)), self.files_of(s))
+        self.assertEqual(self.tokens_of(s), [])
+
+    def test_a_short_passphrase_is_refused_by_rest(self):
+        r = self.server.set_settings({"srtPassphrase": "short"})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("srtPassphrase", r.json()["message"])
+
+
+class SrtRefusalLimitTest(SrtTestCase):
+    """Ten refusals within 10 s from one address: its next callers are
+    refused at once, even with a good token (which is kept), while other
+    addresses publish as usual. On its own server: no other test's
+    refusals count."""
+
+    def test_an_address_refused_ten_times_is_held_off(self):
+        s = unique_id()
+        for _ in range(10):
+            r = self.srt_ffmpeg("%s/%s,token=nope" % (APP, s), seconds=1)
+            self.assertSrtRefused(r, s)
+        token = self.mint_ok(s, "publish")["tokenId"]
+        r = self.srt_ffmpeg("%s/%s,token=%s" % (APP, s, token), seconds=1)
+        self.assertSrtRefused(r, s)
+        self.assertEqual(self.tokens_of(s), [token])
+        # 127.0.0.2 is another address, on the same loopback.
+        self.relay("%s/%s,token=%s" % (APP, s, token), s,
+                   options="&mode=caller&adapter=127.0.0.2")
+        self.assertTrue(wait_for(lambda: self.ended(s)), self.files_of(s))
+        self.assertEqual(self.tokens_of(s), [])
 
 
 if __name__ == "__main__":

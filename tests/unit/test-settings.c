@@ -55,6 +55,12 @@ test_bad_values (void)
       "\"publishJwtControlEnabled\":true}",
       "publishJwtControlEnabled" },
     { "{\"mp4MuxingEnabled\":true,\"noSuchField\":1}", "noSuchField" },
+    { "{\"srtPassphrase\":\"short\"}", "srtPassphrase" },
+    { "{\"srtPassphrase\":"
+      "\"0123456789012345678901234567890123456789"
+      "0123456789012345678901234567890123456789\"}",
+      "srtPassphrase" },
+    { "{\"srtPassphrase\":10}", "srtPassphrase" },
   };
   g_autoptr (TgSettings) base = tg_settings_new_default ();
 
@@ -78,13 +84,15 @@ test_good_values (void)
   g_autoptr (JsonObject) object = object_of (
       "{\"hlsTime\":\"4\",\"hlsListSize\":5,\"playTokenControlEnabled\":true,"
       "\"encoderSettings\":[{\"height\":480,\"videoBitrate\":1000000,"
-      "\"audioBitrate\":96000}]}");
+      "\"audioBitrate\":96000}],\"srtPassphrase\":\"ten chars!\"}");
   g_autoptr (GError) error = NULL;
   g_autoptr (TgSettings) next = tg_settings_apply (base, object, &error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (next->hls_time, ==, "4");
   g_assert_cmpstr (next->hls_list_size, ==, "5");
+  g_assert_cmpstr (next->srt_passphrase, ==, "ten chars!");
+  g_assert_cmpstr (base->srt_passphrase, ==, "");
   g_assert_true (next->play_token_control);
   g_assert_false (base->play_token_control);
   g_assert_cmpuint (

@@ -136,6 +136,41 @@ test_expired (Fixture *f, gconstpointer scheme)
       TG_VERDICT_OK);
 }
 
+/* A check judges like a consume and spends nothing. */
+static void
+test_check (Fixture *f, gconstpointer scheme)
+{
+  g_autoptr (TgToken) token
+      = mint (f, "s1", TG_TOKEN_TYPE_PUBLISH, now () + 60);
+  g_autoptr (TgToken) old = mint (f, "s1", TG_TOKEN_TYPE_PUBLISH, now () - 1);
+  g_autoptr (GError) error = NULL;
+  const char *id = token->token_id;
+
+  g_assert_cmpint (tg_store_check (f->store, "LiveApp", id, "s2",
+                                   TG_TOKEN_TYPE_PUBLISH, &error),
+                   ==, TG_VERDICT_WRONG_STREAM);
+  g_assert_cmpint (tg_store_check (f->store, "LiveApp", id, "s1",
+                                   TG_TOKEN_TYPE_PLAY, &error),
+                   ==, TG_VERDICT_WRONG_TYPE);
+  g_assert_cmpint (tg_store_check (f->store, "LiveApp", old->token_id, "s1",
+                                   TG_TOKEN_TYPE_PUBLISH, &error),
+                   ==, TG_VERDICT_EXPIRED);
+  g_assert_cmpint (tg_store_check (f->store, "LiveApp", "nope", "s1",
+                                   TG_TOKEN_TYPE_PUBLISH, &error),
+                   ==, TG_VERDICT_UNKNOWN);
+  for (int i = 0; i < 2; i++)
+    g_assert_cmpint (tg_store_check (f->store, "LiveApp", id, "s1",
+                                     TG_TOKEN_TYPE_PUBLISH, &error),
+                     ==, TG_VERDICT_OK);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_tokens (f, "s1"), ==, 2);
+  g_assert_cmpint (consume (f, "LiveApp", id, "s1", TG_TOKEN_TYPE_PUBLISH), ==,
+                   TG_VERDICT_OK);
+  g_assert_cmpint (tg_store_check (f->store, "LiveApp", id, "s1",
+                                   TG_TOKEN_TYPE_PUBLISH, &error),
+                   ==, TG_VERDICT_UNKNOWN);
+}
+
 static void
 test_room_token (Fixture *f, gconstpointer scheme)
 {
@@ -270,6 +305,7 @@ main (int argc, char **argv)
       ADD ("consume-once", test_consume_once);
       ADD ("refusals-leave-token", test_refusals_leave_token);
       ADD ("expired", test_expired);
+      ADD ("check", test_check);
       ADD ("room-token", test_room_token);
       ADD ("revoke-and-list", test_revoke_and_list);
       ADD ("records", test_records);
