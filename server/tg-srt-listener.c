@@ -12,8 +12,8 @@
 #include "tg-srt-streamid.h"
 #include "tg-stream.h"
 
-/* Received data is pushed in batches of this much, or after BATCH_MS: a
- * stream wakes a few times a second, not per packet (as RTMP, see there). */
+/* Received data gathers for BATCH_MS before it is read, and is pushed in
+ * batches of up to BATCH_BYTES. */
 #define BATCH_BYTES (64 * 1024)
 #define BATCH_MS 300
 /* A publisher that sends nothing for this long is cut off. */
@@ -275,53 +275,71 @@ join_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Reads what has arrived, without waiting, pushing it in batches of up to
+ * BATCH_BYTES. FALSE when the publish is over (the caller left, or the
+ * stream takes no more data); *got tells whether anything came. */
+static gboolean
+drain (Publish *publish, char *batch, gboolean *got)
+{
+  gsize fill = 0;
+
+  for (;;)
+    {
+      int n = srt_recvmsg (publish->socket, batch + fill, PACKET_MAX);
+      int code = n < 0 ? srt_getlasterror (NULL) : SRT_SUCCESS;
+
+      if (n > 0)
+        {
+          *got = TRUE;
+          fill += n;
+        }
+      if (fill > 0 && (n <= 0 || fill >= BATCH_BYTES))
+        {
+          if (!tg_stream_push (publish->stream, g_bytes_new (batch, fill)))
+            {
+              g_info ("SRT %s: closing: %s takes no more data", publish->peer,
+                      publish->key);
+              return FALSE;
+            }
+          fill = 0;
+        }
+      if (n > 0)
+        continue;
+      if (code == SRT_EASYNCRCV)
+        return TRUE;
+      g_debug ("SRT %s: %s", publish->peer, srt_getlasterror_str ());
+      return FALSE;
+    }
+}
+
+/* Reads what has gathered every BATCH_MS: a stream wakes a few times a
+ * second, not per packet (as RTMP, see there). libsrt's own wake-ups are
+ * per packet for a blocking read, and its epoll wakes every waiter on any
+ * socket's event, so neither is used. */
 static gpointer
 receive (gpointer data)
 {
   Publish *publish = data;
   TgSrtListener *listener = publish->listener;
   g_autofree char *batch = g_malloc (BATCH_BYTES + PACKET_MAX);
-  gsize fill = 0;
-  gint64 first = 0, last_data = g_get_monotonic_time ();
-  int timeout = BATCH_MS;
+  gint64 last_data = g_get_monotonic_time ();
+  gboolean no = FALSE, got = FALSE;
 
-  srt_setsockflag (publish->socket, SRTO_RCVTIMEO, &timeout, sizeof timeout);
-  for (;;)
+  srt_setsockflag (publish->socket, SRTO_RCVSYN, &no, sizeof no);
+  while (drain (publish, batch, &got))
     {
-      int n = srt_recvmsg (publish->socket, batch + fill, PACKET_MAX);
       gint64 now = g_get_monotonic_time ();
-      int code = n < 0 ? srt_getlasterror (NULL) : SRT_SUCCESS;
-      gboolean timed_out = code == SRT_ETIMEOUT || code == SRT_EASYNCRCV;
 
-      if (n > 0)
+      if (got)
+        last_data = now;
+      else if (now - last_data >= IDLE_TIMEOUT_S * G_TIME_SPAN_SECOND)
         {
-          if (fill == 0)
-            first = now;
-          fill += n;
-          last_data = now;
+          g_info ("SRT %s: closing: nothing received for %d s", publish->peer,
+                  IDLE_TIMEOUT_S);
+          break;
         }
-      if (fill > 0
-          && (n <= 0 || fill >= BATCH_BYTES
-              || now - first >= BATCH_MS * G_TIME_SPAN_MILLISECOND))
-        {
-          if (!tg_stream_push (publish->stream, g_bytes_new (batch, fill)))
-            {
-              g_info ("SRT %s: closing: %s takes no more data", publish->peer,
-                      publish->key);
-              break;
-            }
-          fill = 0;
-        }
-      if (n > 0
-          || (timed_out
-              && now - last_data < IDLE_TIMEOUT_S * G_TIME_SPAN_SECOND))
-        continue;
-      if (timed_out)
-        g_info ("SRT %s: closing: nothing received for %d s", publish->peer,
-                IDLE_TIMEOUT_S);
-      else
-        g_debug ("SRT %s: %s", publish->peer, srt_getlasterror_str ());
-      break;
+      got = FALSE;
+      g_usleep (BATCH_MS * G_TIME_SPAN_MILLISECOND);
     }
   tg_stream_finish (publish->stream);
   g_mutex_lock (&listener->lock);
@@ -452,6 +470,10 @@ bind_socket (TgSrtListener *listener, GError **error)
   if (g_inet_address_get_family (any) == G_SOCKET_FAMILY_IPV6)
     srt_setsockflag (listener->socket, SRTO_IPV6ONLY, &no, sizeof no);
   srt_setsockflag (listener->socket, SRTO_REUSEADDR, &yes, sizeof yes);
+  /* Packets are read as they come, in order, not held back to replay the
+   * sender's timing: the stream is remuxed with its own timestamps, and
+   * libsrt would otherwise wake a thread per connection per packet. */
+  srt_setsockflag (listener->socket, SRTO_TSBPDMODE, &no, sizeof no);
   if (srt_bind (listener->socket, (struct sockaddr *) &native, size)
           == SRT_ERROR
       || srt_listen_callback (listener->socket, on_listen, listener)
