@@ -202,6 +202,37 @@ class SrtPublishTest(SrtTestCase):
         self.assertPublished(r, s)
         self.assertHealthy()
 
+    def test_accepted_caller_sending_garbage_ends_its_own_stream(self):
+        # Random bytes instead of MPEG-TS, with a good token: nothing is
+        # written for it, a good stream beside it runs as usual, and when
+        # the caller leaves its stream ends (its zombi record goes).
+        s, good = unique_id(), unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        record = "/%s/rest/v2/broadcasts/%s" % (APP, s)
+        relay = subprocess.Popen(
+            ["srt-live-transmit", "-a:no", "-chunk:1316", "file://con",
+             self.srt_url("%s/%s,token=%s" % (APP, s, token))],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            relay.stdin.write(random.Random(3).randbytes(4 * 1024 * 1024))
+            relay.stdin.flush()
+            self.assertTrue(wait_for(lambda: self.server.get(
+                record).status == 200))
+            r = self.srt_ffmpeg("%s/%s,token=%s" % (
+                APP, good, self.mint_ok(good, "publish")["tokenId"]), 2)
+            self.assertPublished(r, good)
+        finally:
+            relay.stdin.close()
+            relay.send_signal(signal.SIGINT)
+            relay.wait(timeout=30)
+        self.assertTrue(wait_for(lambda: self.server.get(
+            record).status == 404))
+        self.assertEqual([f for f in self.files_of(s) if f.endswith(".ts")],
+                         [])
+        self.assertEqual(self.tokens_of(s), [])
+        self.assertHealthy()
+
     def test_stream_live_over_rtmp_is_in_use_for_srt(self):
         self.server.set_settings({"publishTokenControlEnabled": False})
         try:
