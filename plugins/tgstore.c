@@ -137,8 +137,7 @@ TgVerdict
 tg_store_check (TgStore *store, const char *app, const char *token_id,
                 const char *stream_id, TgTokenType type, GError **error)
 {
-  if (app == NULL || token_id == NULL || *token_id == '\0'
-      || stream_id == NULL)
+  if (app == NULL || token_id == NULL || *token_id == '\0' || stream_id == NULL)
     return TG_VERDICT_UNKNOWN;
   return store->backend->check (store->data, app, token_id, stream_id, type,
                                 g_get_real_time () / G_USEC_PER_SEC, error);

@@ -122,9 +122,9 @@ TgVerdict tg_store_consume (TgStore *store, const char *app,
 /* The verdict tg_store_consume (room_id NULL) would give now, without
  * deleting anything: for a gate that must refuse early but may spend only
  * later. Spending can still fail in between (another caller won). */
-TgVerdict tg_store_check (TgStore *store, const char *app,
-                          const char *token_id, const char *stream_id,
-                          TgTokenType type, GError **error);
+TgVerdict tg_store_check (TgStore *store, const char *app, const char *token_id,
+                          const char *stream_id, TgTokenType type,
+                          GError **error);
 
 /* Deletes every token of (app, stream_id); returns how many, or -1. */
 gint64 tg_store_revoke_stream (TgStore *store, const char *app,

@@ -14,6 +14,7 @@
 #include "tg-srt-listener.h"
 #include "tg-server.h"
 #include "tg-tls.h"
+#include "tg-ws.h"
 
 /* How often expired tokens are swept from the store. */
 #define PURGE_INTERVAL_S 60
@@ -79,6 +80,7 @@ run (TgConfig *config)
   g_autoptr (GBytes) secret = NULL;
   g_autoptr (TgApps) apps = NULL;
   g_autoptr (GTlsCertificate) certificate = NULL;
+  g_autoptr (TgWs) ws = NULL; /* freed after http (declared before it) */
   g_autoptr (TgHttp) http = NULL;
   g_autoptr (TgRtmpListener) rtmp = NULL;
   g_autoptr (TgSrtListener) srt = NULL;
@@ -109,8 +111,11 @@ run (TgConfig *config)
   server.secret = secret;
   if (error == NULL)
     tg_http_streams_prepare (&server, &error);
+  ws = tg_ws_new (&server);
+  server.ws = ws;
   if (error == NULL)
-    http = tg_http_new (config, certificate, tg_rest_handle, &server, &error);
+    http = tg_http_new (config, certificate, tg_rest_handle, tg_ws_handle,
+                        &server, &error);
   if (http != NULL && config->rtmp_port != 0)
     rtmp = tg_rtmp_listener_new (&server, &error);
   server.rtmp = rtmp;
@@ -140,6 +145,8 @@ run (TgConfig *config)
   server.rtmp = NULL;
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&srt, tg_srt_listener_free);
+  /* WebSocket clients go while the HTTP workers still run their contexts. */
+  tg_ws_close (ws);
   g_clear_pointer (&http, tg_http_free);
   return 0;
 }

@@ -25,6 +25,7 @@ struct _TgHttp
   guint16 ports[2];
   GTlsCertificate *certificate;
   SoupServerCallback handler;
+  SoupServerWebsocketCallback websocket;
   gpointer handler_data;
 };
 
@@ -153,6 +154,8 @@ worker_main (gpointer data)
                             "tls-certificate", http->certificate, NULL);
   soup_server_add_handler (server, NULL, http->handler, http->handler_data,
                            NULL);
+  soup_server_add_websocket_handler (server, NULL, NULL, NULL, http->websocket,
+                                     http->handler_data, NULL);
   g_signal_connect (server, "request-started", G_CALLBACK (request_started),
                     NULL);
   g_signal_connect (server, "request-finished", G_CALLBACK (request_finished),
@@ -273,7 +276,8 @@ start_worker (TgHttp *http, Worker *worker, GError **error)
 
 TgHttp *
 tg_http_new (const TgConfig *config, GTlsCertificate *certificate,
-             SoupServerCallback handler, gpointer handler_data, GError **error)
+             SoupServerCallback handler, SoupServerWebsocketCallback websocket,
+             gpointer handler_data, GError **error)
 {
   g_autoptr (TgHttp) http = g_new0 (TgHttp, 1);
   int wanted[2] = { config->http_port, config->https_port };
@@ -283,6 +287,7 @@ tg_http_new (const TgConfig *config, GTlsCertificate *certificate,
   http->workers = g_ptr_array_new_with_free_func ((GDestroyNotify) worker_free);
   http->certificate = certificate ? g_object_ref (certificate) : NULL;
   http->handler = handler;
+  http->websocket = websocket;
   http->handler_data = handler_data;
   for (guint w = 0; w < n; w++)
     {

@@ -13,9 +13,13 @@ typedef struct _TgHttp TgHttp;
 /* Largest request body read; a larger one is answered 413 unread. */
 #define TG_HTTP_MAX_BODY (1024 * 1024)
 
+/* handler answers every request, synchronously; a request it leaves
+ * without a status is taken as a WebSocket handshake, and the connection,
+ * once upgraded, goes to websocket (on the same worker thread). */
 TgHttp *tg_http_new (const TgConfig *config, GTlsCertificate *certificate,
-                     SoupServerCallback handler, gpointer handler_data,
-                     GError **error);
+                     SoupServerCallback handler,
+                     SoupServerWebsocketCallback websocket,
+                     gpointer handler_data, GError **error);
 void tg_http_free (TgHttp *http);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgHttp, tg_http_free)
 

@@ -227,6 +227,8 @@ tg_rest_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
                      "Application not found");
   else if (n >= 2 && g_str_equal (segments[1], "streams"))
     tg_http_streams_handle (server, msg, segments[0], segments + 2, query);
+  else if (n == 2 && g_str_equal (segments[1], "websocket"))
+    return; /* no status: libsoup takes it as a WebSocket handshake */
   else
     tg_reply_result (msg, SOUP_STATUS_NOT_FOUND, FALSE, "No such resource");
 }

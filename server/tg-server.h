@@ -18,4 +18,6 @@ typedef struct
   struct _TgLive *live;
   /* The RTMP listener, or NULL; used on the main context only. */
   struct _TgRtmpListener *rtmp;
+  /* WebSocket signalling clients (tg-ws.h). */
+  struct _TgWs *ws;
 } TgServer;

@@ -11,10 +11,10 @@ typedef enum
   FIELD_BOOL,
   FIELD_TEXT,
   FIELD_PASSPHRASE, /* "" or an SRT passphrase: 10 to 79 characters */
-  FIELD_SECONDS,  /* a string holding a positive number */
-  FIELD_COUNT,    /* a string holding a whole number >= 0 */
-  FIELD_CIDRS,    /* comma-separated CIDRs */
-  FIELD_ENCODERS, /* the ABR ladder */
+  FIELD_SECONDS,    /* a string holding a positive number */
+  FIELD_COUNT,      /* a string holding a whole number >= 0 */
+  FIELD_CIDRS,      /* comma-separated CIDRs */
+  FIELD_ENCODERS,   /* the ABR ladder */
 } FieldKind;
 
 typedef struct

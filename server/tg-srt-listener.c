@@ -11,6 +11,7 @@
 #include "tg-rest.h"
 #include "tg-srt-streamid.h"
 #include "tg-stream.h"
+#include "tg-ws.h"
 
 /* Received data gathers for BATCH_MS before it is read, and is pushed in
  * batches of up to BATCH_BYTES. */
@@ -398,6 +399,7 @@ start (TgSrtListener *listener, Publish *publish, SRTSOCKET socket)
                                   &error))
     g_message ("SRT %s: %s", publish->peer, error->message);
   g_info ("SRT %s: publishing %s", publish->peer, publish->key);
+  tg_ws_stream_started (listener->server->ws, publish->app, publish->stream_id);
   g_mutex_lock (&listener->lock);
   listener->unfinished++;
   publish_ref (publish); /* the stream's, until it has ended */
@@ -499,7 +501,7 @@ tg_srt_listener_new (TgServer *server, GError **error)
   listener->socket = SRT_INVALID_SOCK;
   g_mutex_init (&listener->lock);
   listener->ready = g_hash_table_new_full (NULL, NULL, NULL,
-                                             (GDestroyNotify) publish_unref);
+                                           (GDestroyNotify) publish_unref);
   listener->refusals
       = tg_refusals_new (REFUSAL_LIMIT, REFUSAL_WINDOW_S * G_USEC_PER_SEC);
   srt_startup ();
