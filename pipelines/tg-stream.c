@@ -1,7 +1,10 @@
 #include "tg-stream.h"
 
+#include "tg-viewer.h"
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <gst/app/gstappsink.h>
 
 /* How much of one track a muxer holds while it waits for the other (audio
  * and video arrive interleaved, not in lockstep). */
@@ -60,6 +63,18 @@ struct _TgStream
   /* Muxer pads for the tracks the FLV header announced, requested before
    * any data flows: a muxer then waits for every track before it starts. */
   GstPad *pads[TRACKS][OUTPUTS];
+  /* Each track goes through a tee, where the RTP for WebRTC viewers
+   * branches off once the first of them comes (tg-viewer.h). */
+  GMutex viewers_lock;      /* for what follows */
+  GstElement *tees[TRACKS]; /* once the track is found */
+  char *profile_level_id;   /* the H.264's, for viewers' offers */
+  gboolean rtp_built;       /* the RTP branches are there */
+  guint announced_tracks;   /* atomic: 1 << track, announced or found */
+  gint media_ready;         /* atomic: every track is known */
+  char *app;
+  TgStreamMediaReady on_media_ready;
+  gpointer media_ready_data;
+  GPtrArray *viewers; /* TgViewer */
 };
 
 static GstElement *
@@ -101,6 +116,7 @@ reserve_pads (TgStream *stream, guint track)
     [AUDIO] = { "sink_%d", "audio_%u" },
   };
 
+  g_atomic_int_or (&stream->announced_tracks, 1u << track);
   for (guint o = 0; o < OUTPUTS; o++)
     if (stream->mux[o] && stream->pads[track][o] == NULL)
       stream->pads[track][o] = gst_element_request_pad_simple (
@@ -151,6 +167,115 @@ drop (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_DROP;
 }
 
+/* Every track is known: tell the caller, once. */
+static void
+media_ready (TgStream *stream)
+{
+  if (g_atomic_int_exchange (&stream->media_ready, TRUE))
+    return;
+  if (stream->on_media_ready)
+    stream->on_media_ready (stream, stream->app, stream->stream_id,
+                            stream->media_ready_data);
+}
+
+static void
+demux_no_more_pads (GstElement *demux, gpointer data)
+{
+  media_ready (data);
+}
+
+/* The profile-level-id of an SDP for this H.264 (from its avcC); a
+ * baseline one when the caps do not say. */
+static char *
+profile_level_id (const GstStructure *caps)
+{
+  const GValue *value = gst_structure_get_value (caps, "codec_data");
+  GstBuffer *avcc = value ? gst_value_get_buffer (value) : NULL;
+  guint8 bytes[4];
+
+  if (avcc && gst_buffer_extract (avcc, 0, bytes, 4) == 4 && bytes[0] == 1)
+    return g_strdup_printf ("%02x%02x%02x", bytes[1], bytes[2], bytes[3]);
+  return g_strdup ("42e01f");
+}
+
+/* Hands one RTP packet to every viewer. On the branch's thread. */
+static GstFlowReturn
+rtp_sample (GstAppSink *sink, gpointer data)
+{
+  TgStream *stream = data;
+  TgViewerTrack track
+      = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sink), "track"));
+  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
+
+  if (buffer == NULL)
+    return GST_FLOW_OK;
+  g_mutex_lock (&stream->viewers_lock);
+  for (guint i = 0; i < stream->viewers->len; i++)
+    tg_viewer_push (stream->viewers->pdata[i], track, buffer);
+  g_mutex_unlock (&stream->viewers_lock);
+  return GST_FLOW_OK;
+}
+
+/* The track packetised once for every WebRTC viewer: tee ! queue (leaky:
+ * the publisher never waits for viewers) ! [decode, Opus] ! pay ! appsink.
+ * Called with viewers_lock held. */
+static void
+add_rtp_branch (TgStream *stream, guint track)
+{
+  static const char *video[] = { "queue", "h264parse", "rtph264pay", NULL };
+  static const char *audio[]
+      = { "queue",         "aacparse", "avdec_aac",  "audioconvert",
+          "audioresample", "opusenc",  "rtpopuspay", NULL };
+  const char **names = track == VIDEO ? video : audio;
+  GstAppSinkCallbacks callbacks = { .new_sample = rtp_sample };
+  GstElement *chain[8] = { NULL },
+             *sink = gst_element_factory_make ("appsink", NULL);
+  g_autoptr (GstPad) from = NULL, to = NULL;
+  guint n = 0;
+
+  for (; names[n]; n++)
+    if ((chain[n] = gst_element_factory_make (names[n], NULL)) == NULL)
+      {
+        g_message ("%s: no WebRTC %s: %s is missing", stream->name,
+                   track == VIDEO ? "video" : "audio", names[n]);
+        while (n > 0)
+          gst_object_unref (chain[--n]);
+        gst_object_unref (sink);
+        return;
+      }
+  for (guint i = 0; i < n; i++)
+    {
+      gst_bin_add (GST_BIN (stream->pipeline), chain[i]);
+      if (i > 0)
+        gst_element_link (chain[i - 1], chain[i]);
+    }
+  g_object_set (chain[0], "leaky", 2 /* downstream */, "max-size-buffers", 0,
+                "max-size-bytes", 0, "max-size-time", (guint64) GST_SECOND,
+                NULL);
+  if (track == VIDEO)
+    {
+      g_object_set (chain[1], "config-interval", -1, NULL);
+      g_object_set (chain[2], "config-interval", -1, "pt", 96, "mtu", 1200,
+                    "aggregate-mode", 1 /* zero-latency */, NULL);
+    }
+  else
+    g_object_set (chain[n - 1], "pt", 111, "mtu", 1200, NULL);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  g_object_set_data (
+      G_OBJECT (sink), "track",
+      GUINT_TO_POINTER (track == VIDEO ? TG_VIEWER_VIDEO : TG_VIEWER_AUDIO));
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, stream, NULL);
+  gst_bin_add (GST_BIN (stream->pipeline), sink);
+  gst_element_link (chain[n - 1], sink);
+  gst_element_sync_state_with_parent (sink);
+  while (n > 0)
+    gst_element_sync_state_with_parent (chain[--n]);
+  from = gst_element_request_pad_simple (stream->tees[track], "src_%u");
+  to = gst_element_get_static_pad (chain[0], "sink");
+  gst_pad_link (from, to);
+}
+
 /* flvdemux found a stream: feed it to every output. Runs on the streaming
  * thread, before the pad's first buffer. */
 static void
@@ -161,7 +286,7 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
   guint track = g_str_has_prefix (name, "video") ? VIDEO : AUDIO;
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
-  GstElement *tee = NULL;
+  GstElement *tee;
   guint n;
 
   if (stream->input == TG_STREAM_MPEGTS)
@@ -197,38 +322,43 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
       return;
     }
   if (n == 0)
-    {
-      /* A track the publisher did not announce before its first frame, or
-       * no outputs at all: the muxers have started without it. */
-      g_info ("%s: %s track not recorded", stream->name, name);
-      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop, NULL, NULL);
-      return;
-    }
-  if (n > 1)
-    {
-      tee = gst_element_factory_make ("tee", NULL);
-      gst_bin_add (GST_BIN (stream->pipeline), tee);
-    }
+    /* A track the publisher did not announce before its first frame, or
+     * no outputs at all: the muxers have started without it. */
+    g_info ("%s: %s track not recorded", stream->name, name);
+  tee = gst_element_factory_make ("tee", NULL);
+  g_object_set (tee, "allow-not-linked", TRUE, NULL);
+  gst_bin_add (GST_BIN (stream->pipeline), tee);
   for (guint o = 0; o < OUTPUTS; o++)
     {
       GstPad *from, *to;
 
       if (stream->pads[track][o] == NULL)
         continue;
-      from = tee ? gst_element_request_pad_simple (tee, "src_%u")
-                 : gst_object_ref (pad);
+      from = gst_element_request_pad_simple (tee, "src_%u");
       to = chain_to (stream, track, o);
       gst_pad_link (from, to);
       gst_object_unref (from);
       gst_object_unref (to);
     }
-  if (tee)
-    {
-      g_autoptr (GstPad) in = gst_element_get_static_pad (tee, "sink");
+  {
+    g_autoptr (GstPad) in = gst_element_get_static_pad (tee, "sink");
 
-      gst_pad_link (pad, in);
-      gst_element_sync_state_with_parent (tee);
-    }
+    gst_pad_link (pad, in);
+    gst_element_sync_state_with_parent (tee);
+  }
+  g_mutex_lock (&stream->viewers_lock);
+  stream->tees[track] = gst_object_ref (tee);
+  if (track == VIDEO)
+    stream->profile_level_id = profile_level_id (s);
+  if (stream->rtp_built)
+    add_rtp_branch (stream, track);
+  /* FLV: the header named the tracks (flvdemux itself waits for audio and
+   * video, or 6 s). MPEG-TS: tsdemux says when it has added them all. */
+  if (stream->input == TG_STREAM_FLV
+      && (stream->tees[VIDEO] || !(stream->announced_tracks & (1u << VIDEO)))
+      && (stream->tees[AUDIO] || !(stream->announced_tracks & (1u << AUDIO))))
+    media_ready (stream);
+  g_mutex_unlock (&stream->viewers_lock);
 }
 
 /* The recording is complete: give it its final name. */
@@ -266,6 +396,21 @@ delete_hls (TgStream *stream)
     }
 }
 
+/* The stream is over for its viewers. */
+static void
+end_viewers (TgStream *stream)
+{
+  g_autoptr (GPtrArray) viewers = NULL;
+
+  g_mutex_lock (&stream->viewers_lock);
+  viewers = g_steal_pointer (&stream->viewers);
+  stream->viewers
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) tg_viewer_unref);
+  g_mutex_unlock (&stream->viewers_lock);
+  for (guint i = 0; i < viewers->len; i++)
+    tg_viewer_end (viewers->pdata[i]);
+}
+
 static void
 end (TgStream *stream, const GError *error)
 {
@@ -283,6 +428,7 @@ end (TgStream *stream, const GError *error)
   stream->drain_timeout = stream->watchdog = 0;
   g_mutex_unlock (&stream->lock);
   gst_element_set_state (stream->pipeline, GST_STATE_NULL);
+  end_viewers (stream);
   if (error == NULL)
     finalise_recording (stream);
   if (stream->mux[OUT_HLS] && stream->hls_delete)
@@ -435,6 +581,8 @@ build (TgStream *stream, const TgStreamSpec *spec, GError **error)
       return FALSE;
     }
   g_signal_connect (demux, "pad-added", G_CALLBACK (demux_pad_added), stream);
+  g_signal_connect (demux, "no-more-pads", G_CALLBACK (demux_no_more_pads),
+                    stream);
   return TRUE;
 }
 
@@ -466,6 +614,9 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
 
   stream->name = g_strdup_printf ("%s/%s", spec->app, spec->stream_id);
   stream->input = spec->input;
+  stream->app = g_strdup (spec->app);
+  stream->on_media_ready = spec->media_ready;
+  stream->media_ready_data = spec->media_ready_data;
   stream->dir = g_strdup (spec->dir);
   stream->stream_id = g_strdup (spec->stream_id);
   stream->hls_delete = spec->hls_delete;
@@ -473,6 +624,9 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
   stream->user_data = user_data;
   stream->pipeline = gst_pipeline_new (stream->name);
   g_mutex_init (&stream->lock);
+  g_mutex_init (&stream->viewers_lock);
+  stream->viewers
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) tg_viewer_unref);
   if (g_mkdir_with_parents (spec->dir, 0755) != 0)
     {
       g_set_error (error, TG_ERROR, TG_ERROR_STORE, "Cannot create %s: %s",
@@ -659,6 +813,13 @@ tg_stream_free (TgStream *stream)
       gst_object_unref (stream->src);
     }
   g_mutex_clear (&stream->lock);
+  g_mutex_clear (&stream->viewers_lock);
+  g_ptr_array_unref (stream->viewers);
+  g_free (stream->profile_level_id);
+  g_free (stream->app);
+  for (guint t = 0; t < TRACKS; t++)
+    if (stream->tees[t])
+      gst_object_unref (stream->tees[t]);
   for (guint t = 0; t < TRACKS; t++)
     for (guint o = 0; o < OUTPUTS; o++)
       if (stream->pads[t][o])
@@ -675,4 +836,50 @@ const char *
 tg_stream_get_recording (TgStream *stream)
 {
   return stream->mux[OUT_MP4] && stream->done ? stream->mp4_final : NULL;
+}
+
+gboolean
+tg_stream_add_viewer (TgStream *stream, TgViewer *viewer)
+{
+  gboolean added;
+
+  g_mutex_lock (&stream->viewers_lock);
+  g_mutex_lock (&stream->lock);
+  added = !stream->done;
+  g_mutex_unlock (&stream->lock);
+  if (added)
+    {
+      g_ptr_array_add (stream->viewers, tg_viewer_ref (viewer));
+      if (!stream->rtp_built)
+        for (guint t = 0; t < TRACKS; t++)
+          if (stream->tees[t])
+            add_rtp_branch (stream, t);
+      stream->rtp_built = TRUE;
+    }
+  g_mutex_unlock (&stream->viewers_lock);
+  return added;
+}
+
+void
+tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer)
+{
+  g_mutex_lock (&stream->viewers_lock);
+  g_ptr_array_remove (stream->viewers, viewer);
+  g_mutex_unlock (&stream->viewers_lock);
+}
+
+char *
+tg_stream_describe (TgStream *stream, gboolean *audio, gboolean *ready)
+{
+  char *profile;
+
+  *ready = g_atomic_int_get (&stream->media_ready);
+  if (!*ready)
+    return NULL;
+  g_mutex_lock (&stream->viewers_lock);
+  profile = g_strdup (stream->profile_level_id);
+  *audio = stream->tees[AUDIO] != NULL
+           || (g_atomic_int_get (&stream->announced_tracks) & (1u << AUDIO));
+  g_mutex_unlock (&stream->viewers_lock);
+  return profile;
 }

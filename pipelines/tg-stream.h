@@ -6,6 +6,7 @@
 
 #include <gst/gst.h>
 
+#include "tg-viewer.h"
 #include "tollgate.h"
 
 typedef enum
@@ -13,6 +14,13 @@ typedef enum
   TG_STREAM_FLV,    /* an FLV header, then FLV tags (RTMP) */
   TG_STREAM_MPEGTS, /* MPEG-TS packets (SRT) */
 } TgStreamInput;
+
+typedef struct _TgStream TgStream;
+
+/* The stream's tracks are all known (its media can be played): called
+ * once, from a streaming thread. */
+typedef void (*TgStreamMediaReady) (TgStream *stream, const char *app,
+                                    const char *stream_id, gpointer data);
 
 typedef struct
 {
@@ -27,9 +35,9 @@ typedef struct
   guint hls_list_size; /* segments in the playlist */
   gboolean hls_delete; /* remove the playlist and segments at the end */
   gboolean mp4;
+  TgStreamMediaReady media_ready; /* may be NULL */
+  gpointer media_ready_data;
 } TgStreamSpec;
-
-typedef struct _TgStream TgStream;
 
 /* Called once on the main context when the stream has ended: the publisher
  * stopped (error NULL) or the pipeline failed. Files are final by then. */
@@ -62,3 +70,14 @@ void tg_stream_free (TgStream *stream);
 
 /* The recording's final path, once ended (NULL without MP4). */
 const char *tg_stream_get_recording (TgStream *stream);
+
+/* Adds a WebRTC viewer, which is then fed the stream's RTP (packetised
+ * once for all viewers, from the first). FALSE when the stream has ended.
+ * When it ends, its viewers are ended (tg_viewer_end). Any thread. */
+gboolean tg_stream_add_viewer (TgStream *stream, TgViewer *viewer);
+void tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer);
+
+/* What a viewer's offer needs: the H.264 profile-level-id (NULL before
+ * video was seen) and whether there is audio; NULL with *ready FALSE until
+ * the stream's tracks are all known (media_ready). */
+char *tg_stream_describe (TgStream *stream, gboolean *audio, gboolean *ready);

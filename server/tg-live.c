@@ -3,7 +3,7 @@
 struct _TgLive
 {
   GMutex lock;
-  GHashTable *keys; /* "app/stream" */
+  GHashTable *keys; /* "app/stream" -> TgStream, or NULL until it runs */
 };
 
 TgLive *
@@ -33,7 +33,11 @@ tg_live_claim (TgLive *live, const char *app, const char *stream_id)
   gboolean claimed;
 
   g_mutex_lock (&live->lock);
-  claimed = g_hash_table_add (live->keys, key);
+  claimed = !g_hash_table_contains (live->keys, key);
+  if (claimed)
+    g_hash_table_insert (live->keys, key, NULL);
+  else
+    g_free (key);
   g_mutex_unlock (&live->lock);
   return claimed;
 }
@@ -58,4 +62,32 @@ tg_live_release (TgLive *live, const char *app, const char *stream_id)
   g_mutex_lock (&live->lock);
   g_hash_table_remove (live->keys, key);
   g_mutex_unlock (&live->lock);
+}
+
+void
+tg_live_set_stream (TgLive *live, const char *app, const char *stream_id,
+                    TgStream *stream)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);
+
+  g_mutex_lock (&live->lock);
+  if (g_hash_table_contains (live->keys, key))
+    g_hash_table_insert (live->keys, g_steal_pointer (&key), stream);
+  g_mutex_unlock (&live->lock);
+}
+
+gboolean
+tg_live_with_stream (TgLive *live, const char *app, const char *stream_id,
+                     void (*func) (TgStream *stream, gpointer data),
+                     gpointer data)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);
+  TgStream *stream;
+
+  g_mutex_lock (&live->lock);
+  stream = g_hash_table_lookup (live->keys, key);
+  if (stream)
+    func (stream, data);
+  g_mutex_unlock (&live->lock);
+  return stream != NULL;
 }

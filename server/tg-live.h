@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "tg-stream.h"
+
 G_BEGIN_DECLS
 
 typedef struct _TgLive TgLive;
@@ -20,5 +22,16 @@ gboolean tg_live_claim (TgLive *live, const char *app, const char *stream_id);
 gboolean tg_live_is_claimed (TgLive *live, const char *app,
                              const char *stream_id);
 void tg_live_release (TgLive *live, const char *app, const char *stream_id);
+
+/* The claimed app/stream_id's stream, once it runs (for its viewers). */
+void tg_live_set_stream (TgLive *live, const char *app, const char *stream_id,
+                         TgStream *stream);
+/* Calls func with the stream while holding the registry's lock, so that the
+ * stream is not released meanwhile; FALSE (func not called) when there is
+ * none. func must not call back into the registry. */
+gboolean tg_live_with_stream (TgLive *live, const char *app,
+                              const char *stream_id,
+                              void (*func) (TgStream *stream, gpointer data),
+                              gpointer data);
 
 G_END_DECLS

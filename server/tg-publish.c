@@ -2,6 +2,16 @@
 
 #include "tg-broadcast.h"
 #include "tg-live.h"
+#include "tg-ws.h"
+
+static void
+media_ready (TgStream *stream, const char *app, const char *stream_id,
+             gpointer data)
+{
+  TgServer *server = data;
+
+  tg_ws_stream_started (server->ws, app, stream_id);
+}
 
 TgStream *
 tg_publish_stream_new (TgServer *server, const TgSettings *settings,
@@ -24,6 +34,8 @@ tg_publish_stream_new (TgServer *server, const TgSettings *settings,
     .hls_list_size
     = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10),
     .mp4 = settings->mp4_muxing,
+    .media_ready = media_ready,
+    .media_ready_data = server,
   };
 
   return tg_stream_new (&spec, ended, user_data, error);

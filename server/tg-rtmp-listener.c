@@ -11,7 +11,6 @@
 #include "tg-rest.h"
 #include "tg-rtmp-session.h"
 #include "tg-stream.h"
-#include "tg-ws.h"
 
 #define READ_SIZE (128 * 1024)
 /* A connection that sends nothing for this long is closed: a stalled
@@ -265,7 +264,7 @@ on_publish (gpointer data, const char *app, const char *stream_id,
                                   "RTMP", conn->peer, &error))
     g_message ("RTMP %s: %s", conn->peer, error->message);
   g_info ("RTMP %s: publishing %s", conn->peer, live->key);
-  tg_ws_stream_started (listener->server->ws, app, stream_id);
+  tg_live_set_stream (listener->server->live, app, stream_id, live->stream);
   tg_rtmp_session_accept (conn->session);
   batch_reads (conn);
 }

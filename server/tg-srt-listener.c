@@ -11,7 +11,6 @@
 #include "tg-rest.h"
 #include "tg-srt-streamid.h"
 #include "tg-stream.h"
-#include "tg-ws.h"
 
 /* Received data gathers for BATCH_MS before it is read, and is pushed in
  * batches of up to BATCH_BYTES. */
@@ -399,7 +398,8 @@ start (TgSrtListener *listener, Publish *publish, SRTSOCKET socket)
                                   &error))
     g_message ("SRT %s: %s", publish->peer, error->message);
   g_info ("SRT %s: publishing %s", publish->peer, publish->key);
-  tg_ws_stream_started (listener->server->ws, publish->app, publish->stream_id);
+  tg_live_set_stream (listener->server->live, publish->app, publish->stream_id,
+                      publish->stream);
   g_mutex_lock (&listener->lock);
   listener->unfinished++;
   publish_ref (publish); /* the stream's, until it has ended */

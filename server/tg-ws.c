@@ -29,7 +29,8 @@ typedef struct
   GMainContext *context;
   char *app;
   char *peer;
-  GHashTable *waiting; /* stream ids this client waits to see go live */
+  GHashTable *waiting;  /* stream ids this client waits to see go live */
+  GHashTable *sessions; /* stream id -> Session: what it plays */
 } Client;
 
 static Client *
@@ -47,6 +48,7 @@ client_unref (Client *client)
   g_object_unref (client->connection);
   g_main_context_unref (client->context);
   g_hash_table_unref (client->waiting);
+  g_hash_table_unref (client->sessions);
   g_free (client->app);
   g_free (client->peer);
   g_free (client);
@@ -192,31 +194,295 @@ publish (Client *client, TgSignalRequest *request)
   send_error (client, refusal, request->stream_id);
 }
 
+/* --- playing over WebRTC --- */
+
+/* One stream a client plays: the viewer callbacks' data. It lives as long
+ * as its viewer may call back, which is less than its client. */
+typedef struct
+{
+  Client *client;
+  char *stream_id;
+  TgViewer *viewer;
+} Session;
+
+static void
+session_free (Session *session)
+{
+  if (session->viewer)
+    {
+      tg_viewer_close (session->viewer);
+      tg_viewer_unref (session->viewer);
+    }
+  g_free (session->stream_id);
+  g_free (session);
+}
+
+static void
+remove_viewer (TgStream *stream, gpointer viewer)
+{
+  tg_stream_remove_viewer (stream, viewer);
+}
+
+/* Ends the client's session of stream_id, if any; on the client's
+ * context. */
+static void
+end_session (Client *client, const char *stream_id)
+{
+  Session *session = NULL;
+
+  if (!g_hash_table_steal_extended (client->sessions, stream_id, NULL,
+                                    (gpointer *) &session))
+    return;
+  if (session->viewer)
+    tg_live_with_stream (client->ws->server->live, client->app,
+                         session->stream_id, remove_viewer, session->viewer);
+  session_free (session);
+}
+
+/* A viewer's news, carried to its client's context. */
+typedef struct
+{
+  Client *client;
+  TgViewer *viewer;
+  char *stream_id;
+  JsonObject *message;
+  gboolean ends; /* the session is over */
+} News;
+
+static gboolean
+deliver (gpointer data)
+{
+  News *news = data;
+  Client *client = news->client;
+
+  Session *session = g_hash_table_lookup (client->sessions, news->stream_id);
+
+  if (session == NULL || session->viewer != news->viewer)
+    return G_SOURCE_REMOVE; /* a session that has already ended */
+  send_object (client, g_steal_pointer (&news->message));
+  if (news->ends)
+    end_session (client, news->stream_id);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+news_free (gpointer data)
+{
+  News *news = data;
+
+  client_unref (news->client);
+  tg_viewer_unref (news->viewer);
+  g_free (news->stream_id);
+  if (news->message)
+    json_object_unref (news->message);
+  g_free (news);
+}
+
+static void
+tell (TgViewer *viewer, Client *client, const char *stream_id,
+      JsonObject *message, gboolean ends)
+{
+  News *news = g_new0 (News, 1);
+
+  news->client = client_ref (client);
+  news->viewer = tg_viewer_ref (viewer);
+  news->stream_id = g_strdup (stream_id);
+  news->message = message;
+  news->ends = ends;
+  g_main_context_invoke_full (client->context, G_PRIORITY_DEFAULT, deliver,
+                              news, news_free);
+}
+
+static void
+viewer_offer (TgViewer *viewer, const char *sdp, gpointer data)
+{
+  Session *session = data;
+  JsonObject *message
+      = tg_signal_reply ("takeConfiguration", session->stream_id);
+
+  json_object_set_string_member (message, "type", "offer");
+  json_object_set_string_member (message, "sdp", sdp);
+  json_object_set_object_member (message, "idMapping", json_object_new ());
+  tell (viewer, session->client, session->stream_id, message, FALSE);
+}
+
+static void
+viewer_candidate (TgViewer *viewer, guint mline, const char *mid,
+                  const char *candidate, gpointer data)
+{
+  Session *session = data;
+  JsonObject *message = tg_signal_reply ("takeCandidate", session->stream_id);
+
+  json_object_set_int_member (message, "label", mline);
+  json_object_set_string_member (message, "id", mid);
+  json_object_set_string_member (message, "candidate", candidate);
+  tell (viewer, session->client, session->stream_id, message, FALSE);
+}
+
+static void
+viewer_started (TgViewer *viewer, gpointer data)
+{
+  Session *session = data;
+
+  g_info ("WebSocket %s: playing %s/%s", session->client->peer,
+          session->client->app, session->stream_id);
+  tell (viewer, session->client, session->stream_id,
+        tg_signal_notification ("play_started", session->stream_id), FALSE);
+}
+
+static void
+viewer_failed (TgViewer *viewer, const char *definition, const char *reason,
+               gpointer data)
+{
+  Session *session = data;
+
+  g_info ("WebSocket %s: play of %s/%s over: %s", session->client->peer,
+          session->client->app, session->stream_id, reason);
+  tell (viewer, session->client, session->stream_id,
+        definition
+            ? tg_signal_error (definition, session->stream_id)
+            : tg_signal_notification ("play_finished", session->stream_id),
+        TRUE);
+}
+
+static const TgViewerCallbacks viewer_callbacks = {
+  viewer_offer,
+  viewer_candidate,
+  viewer_started,
+  viewer_failed,
+};
+
+typedef struct
+{
+  char *profile_level_id;
+  gboolean audio, ready;
+  TgViewer *viewer;
+  gboolean added;
+} Attach;
+
+static void
+describe (TgStream *stream, gpointer data)
+{
+  Attach *attach = data;
+
+  attach->profile_level_id
+      = tg_stream_describe (stream, &attach->audio, &attach->ready);
+}
+
+static void
+add_viewer (TgStream *stream, gpointer data)
+{
+  Attach *attach = data;
+
+  attach->added = tg_stream_add_viewer (stream, attach->viewer);
+}
+
+static void
+send_no_stream (Client *client, const char *stream_id, gboolean may_wait)
+{
+  JsonObject *reply = tg_signal_error ("no_stream_exist", stream_id);
+
+  json_object_set_string_member (reply, "error_code", "404");
+  if (may_wait)
+    {
+      /* Told when it goes live; the token is kept for then. */
+      g_hash_table_add (client->waiting, g_strdup (stream_id));
+      json_object_set_string_member (reply, "information",
+                                     "stream_not_exist_or_not_streaming");
+    }
+  send_object (client, reply);
+}
+
 static void
 play (Client *client, TgSignalRequest *request)
 {
   TgServer *server = client->ws->server;
   g_autoptr (TgSettings) settings
       = tg_apps_get_settings (server->apps, client->app);
+  g_autoptr (GError) error = NULL;
   const char *refusal;
-  JsonObject *reply;
+  Attach attach = { NULL };
+  TgViewerSpec spec = { NULL };
+  Session *session;
 
-  if (!tg_live_is_claimed (server->live, client->app, request->stream_id))
+  if (g_hash_table_contains (client->sessions, request->stream_id))
     {
-      /* Told when it goes live; the token is kept for then. */
-      g_hash_table_add (client->waiting, g_strdup (request->stream_id));
-      reply = tg_signal_error ("no_stream_exist", request->stream_id);
-      json_object_set_string_member (reply, "error_code", "404");
-      json_object_set_string_member (reply, "information",
-                                     "stream_not_exist_or_not_streaming");
-      send_object (client, reply);
+      send_error (client, "already_playing", request->stream_id);
+      return;
+    }
+  if (!tg_live_with_stream (server->live, client->app, request->stream_id,
+                            describe, &attach)
+      || !attach.ready)
+    {
+      send_no_stream (client, request->stream_id, TRUE);
       return;
     }
   refusal = check_token (client, request, settings->play_token_control,
                          TG_TOKEN_TYPE_PLAY);
-  if (refusal == NULL)
-    refusal = "webrtc_media_unavailable";
-  send_error (client, refusal, request->stream_id);
+  if (refusal)
+    {
+      g_free (attach.profile_level_id);
+      send_error (client, refusal, request->stream_id);
+      return;
+    }
+  spec.app = client->app;
+  spec.stream_id = request->stream_id;
+  spec.token = settings->play_token_control ? request->token : NULL;
+  spec.store = server->store;
+  spec.profile_level_id
+      = attach.profile_level_id ? attach.profile_level_id : "42e01f";
+  spec.audio = attach.audio;
+  session = g_new0 (Session, 1);
+  session->client = client;
+  session->stream_id = g_strdup (request->stream_id);
+  session->viewer = tg_viewer_new (&spec, &viewer_callbacks, session, &error);
+  g_free (attach.profile_level_id);
+  if (session->viewer == NULL)
+    {
+      g_message ("WebSocket %s: %s", client->peer, error->message);
+      session_free (session);
+      send_error (client, "highResourceUsage", request->stream_id);
+      return;
+    }
+  g_hash_table_insert (client->sessions, session->stream_id, session);
+  attach.viewer = session->viewer;
+  if (!tg_live_with_stream (server->live, client->app, request->stream_id,
+                            add_viewer, &attach)
+      || !attach.added)
+    {
+      end_session (client, request->stream_id);
+      send_no_stream (client, request->stream_id, FALSE);
+    }
+}
+
+static void
+take_configuration (Client *client, TgSignalRequest *request)
+{
+  Session *session = g_hash_table_lookup (client->sessions, request->stream_id);
+
+  if (session && !request->is_offer)
+    tg_viewer_take_answer (session->viewer, request->sdp);
+}
+
+static void
+take_candidate (Client *client, TgSignalRequest *request)
+{
+  Session *session = g_hash_table_lookup (client->sessions, request->stream_id);
+
+  if (session)
+    tg_viewer_take_candidate (session->viewer, request->label,
+                              request->candidate);
+}
+
+static void
+stop (Client *client, TgSignalRequest *request)
+{
+  g_hash_table_remove (client->waiting, request->stream_id);
+  if (!g_hash_table_contains (client->sessions, request->stream_id))
+    return;
+  end_session (client, request->stream_id);
+  send_object (client,
+               tg_signal_notification ("play_finished", request->stream_id));
 }
 
 static void
@@ -247,11 +513,13 @@ handle (Client *client, TgSignalRequest *request)
       play (client, request);
       break;
     case TG_SIGNAL_STOP:
-      g_hash_table_remove (client->waiting, request->stream_id);
+      stop (client, request);
       break;
     case TG_SIGNAL_TAKE_CONFIGURATION:
+      take_configuration (client, request);
+      break;
     case TG_SIGNAL_TAKE_CANDIDATE:
-      /* No session can be negotiating yet. */
+      take_candidate (client, request);
       break;
     }
 }
@@ -295,8 +563,15 @@ on_closed (SoupWebsocketConnection *connection, gpointer data)
   Client *client = data;
   TgWs *ws = client->ws;
 
+  g_autofree gpointer *keys
+      = g_hash_table_get_keys_as_array (client->sessions, NULL);
+  /* Copies: the keys go with their sessions. */
+  g_auto (GStrv) playing = g_strdupv ((char **) keys);
+
   g_debug ("WebSocket %s: closed", client->peer);
   g_signal_handlers_disconnect_by_data (connection, client);
+  for (guint i = 0; playing[i]; i++)
+    end_session (client, playing[i]);
   g_mutex_lock (&ws->lock);
   ws->clients = g_list_remove (ws->clients, client);
   g_cond_broadcast (&ws->gone);
@@ -339,6 +614,8 @@ tg_ws_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
                         : g_strdup ("?");
   client->waiting
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* Keys are the sessions' own stream ids. */
+  client->sessions = g_hash_table_new (g_str_hash, g_str_equal);
   soup_websocket_connection_set_max_incoming_payload_size (connection,
                                                            MAX_PAYLOAD);
   g_signal_connect (connection, "message", G_CALLBACK (on_message), client);

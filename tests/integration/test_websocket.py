@@ -3,8 +3,9 @@ websocket-client over ws:// and wss://: ping, ICE server config, stream
 info, the documented errors for missing or bad fields, publish refusals in
 their order with no token spent, a play that waits for its stream and is
 told when it goes live (published over RTMP), bad frames closing only their
-own connection. The WebRTC media side is not built yet: a publish or play
-that passes every check is answered webrtc_media_unavailable."""
+own connection. WebRTC publish is not built yet: a publish that passes
+every check is answered webrtc_media_unavailable. (WebRTC play with media:
+test_webrtc.py.)"""
 
 import json
 import ssl

@@ -1,0 +1,72 @@
+/* One WebRTC viewer of a stream: a pipeline of its own with a webrtcbin
+ * that sends the stream's RTP (H.264 and Opus, packetised once per stream
+ * and shared: tg_viewer_push) and opens a data channel. The server makes
+ * the offer. The play token is spent once ICE has connected, by a
+ * tokencheck type=play that the viewer's media then passes; before that,
+ * nothing is spent. Callbacks come on any thread. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "tollgate.h"
+
+G_BEGIN_DECLS
+
+typedef struct _TgViewer TgViewer;
+
+typedef enum
+{
+  TG_VIEWER_VIDEO,
+  TG_VIEWER_AUDIO,
+  TG_VIEWER_TRACKS
+} TgViewerTrack;
+
+typedef struct
+{
+  void (*offer) (TgViewer *viewer, const char *sdp, gpointer data);
+  void (*candidate) (TgViewer *viewer, guint mline, const char *mid,
+                     const char *candidate, gpointer data);
+  /* Media flows (the token is spent), or the viewer failed: definition is
+   * the client's error (unauthorized_access, ...), reason for the log. */
+  void (*started) (TgViewer *viewer, gpointer data);
+  void (*failed) (TgViewer *viewer, const char *definition, const char *reason,
+                  gpointer data);
+} TgViewerCallbacks;
+
+typedef struct
+{
+  const char *app;
+  const char *stream_id;
+  const char *token; /* NULL: none needed */
+  TgStore *store;
+  const char *profile_level_id; /* the stream's H.264, e.g. "640028" */
+  gboolean audio;               /* the stream has audio */
+} TgViewerSpec;
+
+/* Builds the viewer and starts making the offer. */
+TgViewer *tg_viewer_new (const TgViewerSpec *spec,
+                         const TgViewerCallbacks *callbacks, gpointer data,
+                         GError **error);
+TgViewer *tg_viewer_ref (TgViewer *viewer);
+void tg_viewer_unref (TgViewer *viewer);
+
+void tg_viewer_take_answer (TgViewer *viewer, const char *sdp);
+void tg_viewer_take_candidate (TgViewer *viewer, guint mline,
+                               const char *candidate);
+
+/* One RTP packet of the stream, taking a reference of its own; dropped
+ * until the viewer has started, and when the viewer is behind. */
+void tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp);
+
+/* The stream has ended: failed is called with definition NULL (the client
+ * hears play_finished). Any thread. */
+void tg_viewer_end (TgViewer *viewer);
+
+/* Stops the viewer; no callback comes after this returns. Not from inside
+ * a callback. */
+void tg_viewer_close (TgViewer *viewer);
+
+/* The caps of the RTP the viewer takes. */
+GstCaps *tg_viewer_caps (TgViewerTrack track, const char *profile_level_id);
+
+G_END_DECLS

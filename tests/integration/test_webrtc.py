@@ -1,0 +1,174 @@
+"""WebRTC play (PROTOCOL.md 5) with a real WebRTC client (webrtcbin,
+tests/integration/webrtc_client.py) against the real server: a stream
+published over RTMP plays to several viewers, who decode its frames; the
+play token is spent once playback starts, exactly once, and not by an
+attempt that cannot start; viewers come and go without the server
+growing."""
+
+import json
+import os
+import subprocess
+import unittest
+
+import websocket
+
+from test_rtmp import RtmpTestCase, wait_for
+from tollgate_fixture import APP, unique_id
+from webrtc_client import WebRtcViewer
+
+
+class WebRtcTestCase(RtmpTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_settings({"playTokenControlEnabled": True})
+        self.addCleanup(self.server.set_settings,
+                        {"playTokenControlEnabled": False})
+
+    def ws_url(self):
+        return "ws://127.0.0.1:%d/%s/websocket" % (self.server.http_port, APP)
+
+    def publish(self, stream, seconds=60):
+        """An RTMP publisher browsers could play too: 4:2:0, no B-frames."""
+        p = subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
+             "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+             "-f", "lavfi", "-i", "sine=frequency=440", "-t", str(seconds),
+             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-bf", "0",
+             "-g", "25", "-preset", "ultrafast", "-c:a", "aac",
+             "-f", "flv", self.url(stream)],
+            stderr=subprocess.DEVNULL)
+
+        def stop():
+            p.kill()
+            p.wait()
+        self.addCleanup(stop)
+        self.wait_until_playable(stream)
+        return p
+
+    def wait_until_playable(self, stream):
+        """Until the server knows the stream's tracks: a play without a
+        token is then refused; before, the client is told to wait and hears
+        streaming_started."""
+        ws = websocket.create_connection(self.ws_url(), timeout=30)
+        try:
+            ws.send(json.dumps({"command": "play", "streamId": stream}))
+            reply = json.loads(ws.recv())
+            if reply.get("definition") == "no_stream_exist":
+                self.assertEqual(json.loads(ws.recv()).get("definition"),
+                                 "streaming_started")
+            else:
+                self.assertEqual(reply.get("definition"),
+                                 "unauthorized_access", reply)
+        finally:
+            ws.close()
+
+    def viewer(self, stream, token=None):
+        v = WebRtcViewer(self.ws_url(), stream, token)
+        self.addCleanup(v.stop)
+        return v.start()
+
+    def play_token(self, stream):
+        return self.mint_ok(stream, "play")["tokenId"]
+
+    def assertPlays(self, v):
+        self.assertTrue(v.wait_for(lambda: v.decoded_frames >= 10),
+                        (v.definitions(), v.errors))
+        self.assertEqual(v.frame_size, (320, 240))
+        self.assertTrue(v.wait_for(lambda: v.audio_buffers > 0))
+        self.assertIn("play_started", v.definitions())
+        self.assertEqual(v.errors, [])
+
+
+class PlayTest(WebRtcTestCase):
+
+    def test_two_viewers_decode_and_spend_their_tokens_once(self):
+        s = unique_id()
+        self.publish(s)
+        tokens = [self.play_token(s), self.play_token(s)]
+        viewers = [self.viewer(s, t) for t in tokens]
+        for v in viewers:
+            self.assertPlays(v)
+            offer = next(m for m in v.messages
+                         if m.get("command") == "takeConfiguration")
+            self.assertEqual(offer["type"], "offer")
+            self.assertEqual(offer["idMapping"], {})
+        self.assertEqual(self.tokens_of(s), [])
+        # The server opened the data channel.
+        self.assertTrue(all(v.data_channels for v in viewers))
+
+    def test_refused_tokens(self):
+        s = unique_id()
+        self.publish(s)
+        publish_token = self.mint_ok(s, "publish")["tokenId"]
+        for token in (None, "nope", publish_token):
+            with self.subTest(token=token):
+                v = self.viewer(s, token)
+                self.assertTrue(v.wait_for_definition("unauthorized_access"))
+                self.assertEqual(v.decoded_frames, 0)
+        self.assertEqual(self.tokens_of(s), [publish_token])
+
+    def test_a_token_plays_once(self):
+        s = unique_id()
+        self.publish(s)
+        token = self.play_token(s)
+        first = self.viewer(s, token)
+        self.assertPlays(first)
+        second = self.viewer(s, token)
+        self.assertTrue(second.wait_for_definition("unauthorized_access"))
+        self.assertEqual(second.decoded_frames, 0)
+
+    def test_not_live_keeps_the_token_then_plays(self):
+        s = unique_id()
+        token = self.play_token(s)
+        waiting = self.viewer(s, token)
+        self.assertTrue(waiting.wait_for_definition("no_stream_exist"))
+        self.assertEqual(self.tokens_of(s), [token])
+        self.publish(s)
+        self.assertTrue(waiting.wait_for_definition("streaming_started"))
+        waiting.stop()
+        self.assertPlays(self.viewer(s, token))
+        self.assertEqual(self.tokens_of(s), [])
+
+    def test_stream_end_finishes_its_viewers(self):
+        s = unique_id()
+        publisher = self.publish(s)
+        v = self.viewer(s, self.play_token(s))
+        self.assertPlays(v)
+        publisher.kill()
+        self.assertTrue(v.wait_for_definition("play_finished"))
+
+
+class CyclesTest(WebRtcTestCase):
+    """Viewers that come and go, half with stop and half cut off, leave
+    the server's threads and descriptors where they were."""
+
+    CYCLES = 30
+
+    def counts(self):
+        pid = self.server.pid
+        return (len(os.listdir("/proc/%d/task" % pid)),
+                len(os.listdir("/proc/%d/fd" % pid)))
+
+    def test_connect_disconnect_cycles(self):
+        s = unique_id()
+        self.publish(s)
+        self.assertPlays(self.viewer(s, self.play_token(s)))
+        before = self.counts()
+        for i in range(self.CYCLES):
+            v = WebRtcViewer(self.ws_url(), s, self.play_token(s)).start()
+            try:
+                self.assertTrue(v.wait_for_definition("play_started"),
+                                (i, v.definitions(), v.errors))
+            finally:
+                if i % 2:
+                    v.close()
+                else:
+                    v.stop()
+        self.assertTrue(wait_for(lambda: self.counts() <= before),
+                        (before, self.counts()))
+        self.assertHealthy()
+
+
+if __name__ == "__main__":
+    unittest.main()
