@@ -377,7 +377,16 @@ tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp)
   if (!viewer->closed && track < viewer->tracks)
     source = viewer->sources[track];
   if (source)
-    gst_app_src_push_buffer (GST_APP_SRC (source), gst_buffer_ref (rtp));
+    {
+      /* Stamped again in the viewer's own time (do-timestamp): the
+       * stream's timestamps are of another pipeline, and would hold the
+       * packets back for as long as the stream has run. The copy shares
+       * the packet's memory. */
+      GstBuffer *packet = gst_buffer_copy (rtp);
+
+      GST_BUFFER_PTS (packet) = GST_BUFFER_DTS (packet) = GST_CLOCK_TIME_NONE;
+      gst_app_src_push_buffer (GST_APP_SRC (source), packet);
+    }
   g_mutex_unlock (&viewer->lock);
 }
 

@@ -141,9 +141,11 @@ class PlayTest(WebRtcTestCase):
 
 class CyclesTest(WebRtcTestCase):
     """Viewers that come and go, half with stop and half cut off, leave
-    the server's threads and descriptors where they were."""
+    the server's threads and descriptors where they were; a viewer who
+    comes after them (the stream has run for longer than a wait_for by
+    then) plays at once, as the first did."""
 
-    CYCLES = 30
+    CYCLES = 50
 
     def counts(self):
         pid = self.server.pid
@@ -167,6 +169,7 @@ class CyclesTest(WebRtcTestCase):
                     v.stop()
         self.assertTrue(wait_for(lambda: self.counts() <= before),
                         (before, self.counts()))
+        self.assertPlays(self.viewer(s, self.play_token(s)))
         self.assertHealthy()
 
 
