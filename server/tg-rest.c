@@ -1,6 +1,7 @@
 #include "tg-rest.h"
 
 #include "tg-http-streams.h"
+#include "tg-pages.h"
 #include "tg-path.h"
 #include "tg-reply.h"
 
@@ -229,6 +230,8 @@ tg_rest_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
     tg_http_streams_handle (server, msg, segments[0], segments + 2, query);
   else if (n == 2 && g_str_equal (segments[1], "websocket"))
     return; /* no status: libsoup takes it as a WebSocket handshake */
+  else if (n == 2 && tg_pages_handle (msg, segments[1]))
+    return;
   else
     tg_reply_result (msg, SOUP_STATUS_NOT_FOUND, FALSE, "No such resource");
 }

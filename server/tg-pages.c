@@ -1,0 +1,49 @@
+#include "tg-pages.h"
+
+#include "tg-pages-resources.h"
+#include "tg-reply.h"
+
+static const struct
+{
+  const char *name;     /* in the URL, under /{app}/ */
+  const char *resource; /* under /tollgate/pages/ */
+  const char *type;
+} pages[] = {
+  { "", "publish.html", "text/html; charset=utf-8" },
+  { "index.html", "publish.html", "text/html; charset=utf-8" },
+  { "play.html", "play.html", "text/html; charset=utf-8" },
+  { "signalling.js", "signalling.js", "text/javascript; charset=utf-8" },
+};
+
+gboolean
+tg_pages_handle (SoupServerMessage *msg, const char *name)
+{
+  const char *method = soup_server_message_get_method (msg);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autoptr (GBytes) body = NULL;
+  g_autofree char *path = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      if (!g_str_equal (pages[i].name, name))
+        continue;
+      if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
+        {
+          soup_message_headers_replace (headers, "Allow", "GET, HEAD");
+          tg_reply_result (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
+                           "Method not allowed");
+          return TRUE;
+        }
+      path = g_strconcat ("/tollgate/pages/", pages[i].resource, NULL);
+      body = g_resource_lookup_data (tg_pages_get_resource (), path,
+                                     G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+      g_assert (body != NULL); /* built in */
+      soup_message_headers_replace (headers, "Cache-Control", "no-cache");
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, pages[i].type, SOUP_MEMORY_COPY,
+                                        g_bytes_get_data (body, NULL),
+                                        g_bytes_get_size (body));
+      return TRUE;
+    }
+  return FALSE;
+}

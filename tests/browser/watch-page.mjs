@@ -1,0 +1,73 @@
+// node watch-page.mjs URL: opens a Tollgate page in headless Chromium
+// (Debian's, with a fake camera) and waits until its <video> decodes
+// (videoWidth > 0, then currentTime advancing by a second) or its status
+// line shows an error. Prints one JSON line (what the page showed, its
+// status text, its console) and exits 0 when it played, 1 otherwise
+// (an error shown, or nothing within TIMEOUT_MS, default 30000).
+import { chromium } from "playwright-core";
+
+const url = process.argv[2];
+const timeout = Number(process.env.TIMEOUT_MS || 30000);
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: [
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    "--no-sandbox",
+    "--disable-background-networking",
+  ],
+});
+const result = { url, console: [] };
+let code = 1;
+try {
+  const page = await browser.newPage();
+  page.on("console", (m) => result.console.push(m.text()));
+  page.on("pageerror", (e) => result.console.push(`pageerror: ${e}`));
+  await page.goto(url);
+  await page.waitForFunction(
+    () =>
+      document.querySelector("video").videoWidth > 0 ||
+      document.getElementById("status").textContent.startsWith("error"),
+    null,
+    { timeout },
+  );
+  if (await page.evaluate(() => document.querySelector("video").videoWidth == 0))
+    throw new Error("the page shows an error");
+  const start = await page.evaluate(
+    () => document.querySelector("video").currentTime,
+  );
+  await page.waitForFunction(
+    (t) => document.querySelector("video").currentTime > t + 1,
+    start,
+    { timeout },
+  );
+  Object.assign(
+    result,
+    await page.evaluate(() => {
+      const v = document.querySelector("video");
+      return {
+        videoWidth: v.videoWidth,
+        videoHeight: v.videoHeight,
+        currentTime: v.currentTime,
+      };
+    }),
+  );
+  result.start = start;
+  code = 0;
+} catch (err) {
+  result.error = String(err);
+} finally {
+  try {
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    if (pages.length)
+      result.status = await pages[0].evaluate(
+        () => document.getElementById("status").textContent,
+      );
+  } catch (err) {
+    result.statusError = String(err);
+  }
+  await browser.close();
+}
+console.log(JSON.stringify(result));
+process.exit(code);
