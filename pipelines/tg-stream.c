@@ -691,8 +691,14 @@ gboolean
 tg_stream_start (TgStream *stream, GError **error)
 {
   g_autoptr (GstBus) bus = gst_element_get_bus (stream->pipeline);
+  GSource *watch_source = gst_bus_create_watch (bus);
 
-  stream->bus_watch = gst_bus_add_watch (bus, bus_message, stream);
+  /* On the main context, whichever thread starts the stream (an HTTP
+   * worker has a context of its own). */
+  g_source_set_callback (watch_source, G_SOURCE_FUNC (bus_message), stream,
+                         NULL);
+  stream->bus_watch = g_source_attach (watch_source, NULL);
+  g_source_unref (watch_source);
   g_mutex_lock (&stream->lock);
   if (!stream->done && !stream->watchdog)
     stream->watchdog = g_timeout_add_seconds (STUCK_S / 2, watch, stream);

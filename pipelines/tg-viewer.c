@@ -272,12 +272,14 @@ add_transceivers (TgViewer *viewer, GError **error)
 /* libnice would also look for a UPnP gateway to open ports on, binding
  * random local ports for it (and warning when one is taken): not for a
  * server, whose addresses are its own. */
-static void
-no_upnp (GstElement *webrtc)
+void
+tg_webrtc_configure (GstElement *webrtc)
 {
   g_autoptr (GObject) ice = NULL;
   g_autoptr (GObject) agent = NULL;
 
+  g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
+                NULL);
   g_object_get (webrtc, "ice-agent", &ice, NULL);
   if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
     g_object_get (ice, "agent", &agent, NULL);
@@ -315,9 +317,7 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
       tg_viewer_unref (viewer);
       return NULL;
     }
-  g_object_set (viewer->webrtc, "bundle-policy",
-                GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
-  no_upnp (viewer->webrtc);
+  tg_webrtc_configure (viewer->webrtc);
   gst_bin_add (GST_BIN (viewer->pipeline), viewer->webrtc);
   context = gst_context_new (TG_STORE_CONTEXT_TYPE, TRUE);
   gst_structure_set (gst_context_writable_structure (context), "store",

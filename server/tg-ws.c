@@ -1,47 +1,23 @@
 #include "tg-ws.h"
 
-#include "tg-broadcast.h"
 #include "tg-live.h"
 #include "tg-path.h"
-#include "tg-signal.h"
+#include "tg-ws-private.h"
 
 /* Largest frame a client may send (tg-signal.c refuses larger ones too). */
 #define MAX_PAYLOAD (64 * 1024)
-/* How long tg_ws_free waits for connections to go. */
+/* How long tg_ws_close waits for connections to go. */
 #define CLOSE_WAIT_S 5
 
-struct _TgWs
-{
-  TgServer *server;
-  GMutex lock;
-  GCond gone;
-  GList *clients; /* Client, while connected */
-  gboolean closing;
-};
-
-/* One connection. Used on its worker's context; other threads only queue
- * frames for it (send_later). */
-typedef struct
-{
-  gint refs;
-  TgWs *ws;
-  SoupWebsocketConnection *connection;
-  GMainContext *context;
-  char *app;
-  char *peer;
-  GHashTable *waiting;  /* stream ids this client waits to see go live */
-  GHashTable *sessions; /* stream id -> Session: what it plays */
-} Client;
-
-static Client *
-client_ref (Client *client)
+Client *
+tg_ws_client_ref (Client *client)
 {
   g_atomic_int_inc (&client->refs);
   return client;
 }
 
-static void
-client_unref (Client *client)
+void
+tg_ws_client_unref (Client *client)
 {
   if (!g_atomic_int_dec_and_test (&client->refs))
     return;
@@ -49,6 +25,7 @@ client_unref (Client *client)
   g_main_context_unref (client->context);
   g_hash_table_unref (client->waiting);
   g_hash_table_unref (client->sessions);
+  g_hash_table_unref (client->publishing);
   g_free (client->app);
   g_free (client->peer);
   g_free (client);
@@ -56,8 +33,8 @@ client_unref (Client *client)
 
 /* --- sending, on the client's context --- */
 
-static void
-send_object (Client *client, JsonObject *object)
+void
+tg_ws_send (Client *client, JsonObject *object)
 {
   g_autofree char *text = tg_signal_to_text (object);
 
@@ -67,10 +44,10 @@ send_object (Client *client, JsonObject *object)
   json_object_unref (object);
 }
 
-static void
-send_error (Client *client, const char *definition, const char *stream_id)
+void
+tg_ws_send_error (Client *client, const char *definition, const char *stream_id)
 {
-  send_object (client, tg_signal_error (definition, stream_id));
+  tg_ws_send (client, tg_signal_error (definition, stream_id));
 }
 
 typedef struct
@@ -86,8 +63,8 @@ send_started (gpointer data)
   Client *client = started->client;
 
   if (g_hash_table_remove (client->waiting, started->stream_id))
-    send_object (client, tg_signal_notification ("streaming_started",
-                                                 started->stream_id));
+    tg_ws_send (client, tg_signal_notification ("streaming_started",
+                                                started->stream_id));
   return G_SOURCE_REMOVE;
 }
 
@@ -96,7 +73,7 @@ started_free (gpointer data)
 {
   Started *started = data;
 
-  client_unref (started->client);
+  tg_ws_client_unref (started->client);
   g_free (started->stream_id);
   g_free (started);
 }
@@ -117,7 +94,7 @@ tg_ws_stream_started (TgWs *ws, const char *app, const char *stream_id)
       /* The waiting set is the client's context's to read: it decides
        * there. */
       started = g_new0 (Started, 1);
-      started->client = client_ref (client);
+      started->client = tg_ws_client_ref (client);
       started->stream_id = g_strdup (stream_id);
       g_main_context_invoke_full (client->context, G_PRIORITY_DEFAULT,
                                   send_started, started, started_free);
@@ -137,19 +114,19 @@ get_stream_info (Client *client, TgSignalRequest *request)
     {
       reply = tg_signal_error ("no_stream_exist", request->stream_id);
       json_object_set_string_member (reply, "error_code", "404");
-      send_object (client, reply);
+      tg_ws_send (client, reply);
       return;
     }
   reply = tg_signal_reply ("streamInformation", request->stream_id);
   json_object_set_array_member (reply, "streamInfo", json_array_new ());
-  send_object (client, reply);
+  tg_ws_send (client, reply);
 }
 
 /* The one-time token rule, checked without spending: NULL when the token
  * would do (or none is needed), else the error definition. */
-static const char *
-check_token (Client *client, TgSignalRequest *request, gboolean needed,
-             TgTokenType type)
+const char *
+tg_ws_check_token (Client *client, TgSignalRequest *request, gboolean needed,
+                   TgTokenType type)
 {
   TgServer *server = client->ws->server;
   TgVerdict verdict;
@@ -161,37 +138,6 @@ check_token (Client *client, TgSignalRequest *request, gboolean needed,
   verdict = tg_store_check (server->store, client->app, request->token,
                             request->stream_id, type, NULL);
   return verdict == TG_VERDICT_OK ? NULL : "unauthorized_access";
-}
-
-static void
-publish (Client *client, TgSignalRequest *request)
-{
-  TgServer *server = client->ws->server;
-  g_autoptr (TgSettings) settings
-      = tg_apps_get_settings (server->apps, client->app);
-  const char *refusal = NULL;
-
-  if (settings->accept_only_streams_in_data_store)
-    {
-      g_autoptr (JsonObject) known = tg_broadcast_load (
-          server->store, client->app, request->stream_id, NULL);
-
-      if (known == NULL)
-        refusal = "not_allowed_unregistered_streams";
-    }
-  if (refusal == NULL
-      && tg_live_is_claimed (server->live, client->app, request->stream_id))
-    refusal = "streamIdInUse";
-  if (refusal == NULL)
-    refusal = check_token (client, request, settings->publish_token_control,
-                           TG_TOKEN_TYPE_PUBLISH);
-  /* The media side (webrtcbin) is not there yet: a publish that passes
-   * every check is told so, and nothing is spent. */
-  if (refusal == NULL)
-    refusal = "webrtc_media_unavailable";
-  g_info ("WebSocket %s: publish %s/%s refused: %s", client->peer, client->app,
-          request->stream_id, refusal);
-  send_error (client, refusal, request->stream_id);
 }
 
 /* --- playing over WebRTC --- */
@@ -259,7 +205,7 @@ deliver (gpointer data)
 
   if (session == NULL || session->viewer != news->viewer)
     return G_SOURCE_REMOVE; /* a session that has already ended */
-  send_object (client, g_steal_pointer (&news->message));
+  tg_ws_send (client, g_steal_pointer (&news->message));
   if (news->ends)
     end_session (client, news->stream_id);
   return G_SOURCE_REMOVE;
@@ -270,7 +216,7 @@ news_free (gpointer data)
 {
   News *news = data;
 
-  client_unref (news->client);
+  tg_ws_client_unref (news->client);
   tg_viewer_unref (news->viewer);
   g_free (news->stream_id);
   if (news->message)
@@ -284,7 +230,7 @@ tell (TgViewer *viewer, Client *client, const char *stream_id,
 {
   News *news = g_new0 (News, 1);
 
-  news->client = client_ref (client);
+  news->client = tg_ws_client_ref (client);
   news->viewer = tg_viewer_ref (viewer);
   news->stream_id = g_strdup (stream_id);
   news->message = message;
@@ -390,7 +336,7 @@ send_no_stream (Client *client, const char *stream_id, gboolean may_wait)
       json_object_set_string_member (reply, "information",
                                      "stream_not_exist_or_not_streaming");
     }
-  send_object (client, reply);
+  tg_ws_send (client, reply);
 }
 
 static void
@@ -407,7 +353,7 @@ play (Client *client, TgSignalRequest *request)
 
   if (g_hash_table_contains (client->sessions, request->stream_id))
     {
-      send_error (client, "already_playing", request->stream_id);
+      tg_ws_send_error (client, "already_playing", request->stream_id);
       return;
     }
   if (!tg_live_with_stream (server->live, client->app, request->stream_id,
@@ -417,12 +363,12 @@ play (Client *client, TgSignalRequest *request)
       send_no_stream (client, request->stream_id, TRUE);
       return;
     }
-  refusal = check_token (client, request, settings->play_token_control,
-                         TG_TOKEN_TYPE_PLAY);
+  refusal = tg_ws_check_token (client, request, settings->play_token_control,
+                               TG_TOKEN_TYPE_PLAY);
   if (refusal)
     {
       g_free (attach.profile_level_id);
-      send_error (client, refusal, request->stream_id);
+      tg_ws_send_error (client, refusal, request->stream_id);
       return;
     }
   spec.app = client->app;
@@ -441,7 +387,7 @@ play (Client *client, TgSignalRequest *request)
     {
       g_message ("WebSocket %s: %s", client->peer, error->message);
       session_free (session);
-      send_error (client, "highResourceUsage", request->stream_id);
+      tg_ws_send_error (client, "highResourceUsage", request->stream_id);
       return;
     }
   g_hash_table_insert (client->sessions, session->stream_id, session);
@@ -460,6 +406,8 @@ take_configuration (Client *client, TgSignalRequest *request)
 {
   Session *session = g_hash_table_lookup (client->sessions, request->stream_id);
 
+  if (tg_ws_publish_take (client, request))
+    return;
   if (session && !request->is_offer)
     tg_viewer_take_answer (session->viewer, request->sdp);
 }
@@ -469,6 +417,8 @@ take_candidate (Client *client, TgSignalRequest *request)
 {
   Session *session = g_hash_table_lookup (client->sessions, request->stream_id);
 
+  if (tg_ws_publish_take (client, request))
+    return;
   if (session)
     tg_viewer_take_candidate (session->viewer, request->label,
                               request->candidate);
@@ -478,11 +428,12 @@ static void
 stop (Client *client, TgSignalRequest *request)
 {
   g_hash_table_remove (client->waiting, request->stream_id);
-  if (!g_hash_table_contains (client->sessions, request->stream_id))
+  if (tg_ws_publish_stop (client, request->stream_id)
+      || !g_hash_table_contains (client->sessions, request->stream_id))
     return;
   end_session (client, request->stream_id);
-  send_object (client,
-               tg_signal_notification ("play_finished", request->stream_id));
+  tg_ws_send (client,
+              tg_signal_notification ("play_finished", request->stream_id));
 }
 
 static void
@@ -493,7 +444,7 @@ handle (Client *client, TgSignalRequest *request)
   switch (request->command)
     {
     case TG_SIGNAL_PING:
-      send_object (client, tg_signal_reply ("pong", NULL));
+      tg_ws_send (client, tg_signal_reply ("pong", NULL));
       break;
     case TG_SIGNAL_GET_ICE_SERVER_CONFIG:
       /* No STUN or TURN server: the server announces its own addresses. */
@@ -501,13 +452,13 @@ handle (Client *client, TgSignalRequest *request)
       json_object_set_string_member (reply, "stunServerUri", "");
       json_object_set_string_member (reply, "turnServerUsername", "");
       json_object_set_string_member (reply, "turnServerCredential", "");
-      send_object (client, reply);
+      tg_ws_send (client, reply);
       break;
     case TG_SIGNAL_GET_STREAM_INFO:
       get_stream_info (client, request);
       break;
     case TG_SIGNAL_PUBLISH:
-      publish (client, request);
+      tg_ws_publish (client, request);
       break;
     case TG_SIGNAL_PLAY:
       play (client, request);
@@ -548,7 +499,7 @@ on_message (SoupWebsocketConnection *connection, gint type, GBytes *message,
   if (request)
     handle (client, request);
   else if (outcome == TG_SIGNAL_ANSWER)
-    send_error (client, definition, NULL);
+    tg_ws_send_error (client, definition, NULL);
   else if (outcome == TG_SIGNAL_CLOSE)
     {
       g_info ("WebSocket %s: closing: %s", client->peer, error->message);
@@ -570,13 +521,14 @@ on_closed (SoupWebsocketConnection *connection, gpointer data)
 
   g_debug ("WebSocket %s: closed", client->peer);
   g_signal_handlers_disconnect_by_data (connection, client);
+  tg_ws_publish_end_all (client);
   for (guint i = 0; playing[i]; i++)
     end_session (client, playing[i]);
   g_mutex_lock (&ws->lock);
   ws->clients = g_list_remove (ws->clients, client);
   g_cond_broadcast (&ws->gone);
   g_mutex_unlock (&ws->lock);
-  client_unref (client);
+  tg_ws_client_unref (client);
 }
 
 /* On the client's context: its stream is closed under it, which ends the
@@ -616,6 +568,7 @@ tg_ws_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* Keys are the sessions' own stream ids. */
   client->sessions = g_hash_table_new (g_str_hash, g_str_equal);
+  client->publishing = g_hash_table_new (g_str_hash, g_str_equal);
   soup_websocket_connection_set_max_incoming_payload_size (connection,
                                                            MAX_PAYLOAD);
   g_signal_connect (connection, "message", G_CALLBACK (on_message), client);
@@ -652,8 +605,8 @@ tg_ws_close (TgWs *ws)
       Client *client = l->data;
 
       g_main_context_invoke_full (client->context, G_PRIORITY_DEFAULT, cut,
-                                  client_ref (client),
-                                  (GDestroyNotify) client_unref);
+                                  tg_ws_client_ref (client),
+                                  (GDestroyNotify) tg_ws_client_unref);
     }
   while (ws->clients && g_cond_wait_until (&ws->gone, &ws->lock, deadline))
     ;
@@ -661,6 +614,9 @@ tg_ws_close (TgWs *ws)
     g_warning ("%u WebSocket connections did not close",
                g_list_length (ws->clients));
   g_mutex_unlock (&ws->lock);
+  /* Their publishes' streams end on this (the main) context, as RTMP's. */
+  while (tg_ws_publishing (ws))
+    g_main_context_iteration (NULL, TRUE);
 }
 
 void

@@ -3,9 +3,7 @@ websocket-client over ws:// and wss://: ping, ICE server config, stream
 info, the documented errors for missing or bad fields, publish refusals in
 their order with no token spent, a play that waits for its stream and is
 told when it goes live (published over RTMP), bad frames closing only their
-own connection. WebRTC publish is not built yet: a publish that passes
-every check is answered webrtc_media_unavailable. (WebRTC play with media:
-test_webrtc.py.)"""
+own connection. (WebRTC media, publish and play: test_webrtc.py.)"""
 
 import json
 import ssl
@@ -93,10 +91,16 @@ class SignallingTest(WebSocketTestCase):
                     message["token"] = bad
                 self.assertError(self.ask(ws, **message),
                                  "unauthorized_access", s)
-        self.assertError(self.ask(ws, command="publish", streamId=s,
-                                  token=token),
-                         "webrtc_media_unavailable", s)
         self.assertEqual(sorted(self.tokens_of(s)), sorted([token, play]))
+        # Every check passed: the stream is built, which spends the token.
+        self.assertEqual(self.ask(ws, command="publish", streamId=s,
+                                  token=token),
+                         {"command": "start", "streamId": s})
+        self.assertEqual(self.tokens_of(s), [play])
+        # A publisher that leaves before sending media ends its stream.
+        ws.close()
+        self.assertTrue(wait_for(lambda: self.server.get(
+            "/%s/rest/v2/broadcasts/%s" % (APP, s)).status == 404))
 
     def test_play_waits_for_the_stream_then_hears_it_started(self):
         s = unique_id()

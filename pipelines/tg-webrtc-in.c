@@ -1,0 +1,360 @@
+#include "tg-webrtc-in.h"
+
+#include <gst/app/gstappsink.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+
+#include "tg-viewer.h"
+#include "tollgate.h"
+
+/* How much of one track the muxer holds while it waits for the other. */
+#define MUX_LATENCY (2 * GST_SECOND)
+
+struct _TgWebrtcIn
+{
+  char *name; /* app/stream, for logs */
+  TgWebrtcInCallbacks callbacks;
+  gpointer data;
+  GstElement *pipeline, *webrtc, *mux;
+  /* The muxer's pads for the tracks the client announced, requested up
+   * front: the FLV header names them, and the stream waits for each. */
+  GstPad *video, *audio;
+  GMutex lock; /* for what follows */
+  gboolean closed;
+  char *mids[4]; /* from the answer */
+};
+
+/* Whether callbacks may still be made; the caller then holds the lock
+ * until it has made them (free waits for it). */
+static gboolean
+lock_open (TgWebrtcIn *in)
+{
+  g_mutex_lock (&in->lock);
+  if (!in->closed)
+    return TRUE;
+  g_mutex_unlock (&in->lock);
+  return FALSE;
+}
+
+static void
+fail (TgWebrtcIn *in, const char *definition, const char *reason)
+{
+  if (!lock_open (in))
+    return;
+  in->closed = TRUE;
+  in->callbacks.failed (in, definition, reason, in->data);
+  g_mutex_unlock (&in->lock);
+}
+
+/* --- the answer --- */
+
+static void
+answer_created (GstPromise *promise, gpointer data)
+{
+  TgWebrtcIn *in = data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GstWebRTCSessionDescription *answer = NULL;
+  g_autofree char *text = NULL;
+
+  if (reply)
+    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+                       &answer, NULL);
+  gst_promise_unref (promise);
+  if (answer == NULL)
+    {
+      fail (in, "notSetLocalDescription", "webrtcbin made no answer");
+      return;
+    }
+  g_signal_emit_by_name (in->webrtc, "set-local-description", answer, NULL);
+  text = gst_sdp_message_as_text (answer->sdp);
+  if (lock_open (in))
+    {
+      for (guint i = 0; i < gst_sdp_message_medias_len (answer->sdp)
+                        && i < G_N_ELEMENTS (in->mids);
+           i++)
+        in->mids[i] = g_strdup (gst_sdp_media_get_attribute_val (
+            gst_sdp_message_get_media (answer->sdp, i), "mid"));
+      in->callbacks.answer (in, text, in->data);
+      g_mutex_unlock (&in->lock);
+    }
+  gst_webrtc_session_description_free (answer);
+}
+
+static void
+offer_set (GstPromise *promise, gpointer data)
+{
+  TgWebrtcIn *in = data;
+
+  gst_promise_unref (promise);
+  g_signal_emit_by_name (
+      in->webrtc, "create-answer", NULL,
+      gst_promise_new_with_change_func (answer_created, in, NULL));
+}
+
+static void
+ice_candidate (GstElement *webrtc, guint mline, const char *candidate,
+               gpointer data)
+{
+  TgWebrtcIn *in = data;
+
+  if (lock_open (in))
+    {
+      const char *mid
+          = mline < G_N_ELEMENTS (in->mids) ? in->mids[mline] : NULL;
+
+      in->callbacks.candidate (in, mline, mid ? mid : "", candidate, in->data);
+      g_mutex_unlock (&in->lock);
+    }
+}
+
+static void
+ice_state_changed (GstElement *webrtc, GParamSpec *pspec, gpointer data)
+{
+  GstWebRTCICEConnectionState state;
+
+  g_object_get (webrtc, "ice-connection-state", &state, NULL);
+  if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
+    fail (data, "ice_connection_failed", "ICE failed");
+}
+
+/* --- media --- */
+
+static GstFlowReturn
+ts_sample (GstAppSink *sink, gpointer data)
+{
+  TgWebrtcIn *in = data;
+  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
+  GstMapInfo map;
+  gboolean more = TRUE;
+
+  if (buffer == NULL || !gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return GST_FLOW_OK;
+  if (lock_open (in))
+    {
+      more = in->callbacks.media (in, g_bytes_new (map.data, map.size),
+                                  in->data);
+      g_mutex_unlock (&in->lock);
+    }
+  gst_buffer_unmap (buffer, &map);
+  if (!more)
+    fail (in, NULL, "the stream takes no more data");
+  return more ? GST_FLOW_OK : GST_FLOW_EOS;
+}
+
+/* Browsers send H.264 without B-frames, whose decoding order is its
+ * presentation order: DTS = PTS, kept from going backward (jitter), so
+ * that the muxers downstream drop nothing. */
+static GstPadProbeReturn
+restamp (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstClockTime *last = data;
+  GstBuffer *buffer = gst_pad_probe_info_get_buffer (info);
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return GST_PAD_PROBE_OK;
+  if (GST_CLOCK_TIME_IS_VALID (*last) && pts <= *last)
+    pts = *last + 1;
+  *last = pts;
+  buffer = gst_buffer_make_writable (buffer);
+  GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) = pts;
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  return GST_PAD_PROBE_OK;
+}
+
+/* The encoder's first AAC frame may carry a later time than the ones
+ * after it: dropped, as anything going backward. */
+static GstPadProbeReturn
+drop_backwards (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstClockTime *last = data;
+  GstBuffer *buffer = gst_pad_probe_info_get_buffer (info);
+  GstClockTime t = GST_BUFFER_DTS_OR_PTS (buffer);
+
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return GST_PAD_PROBE_OK;
+  if (GST_CLOCK_TIME_IS_VALID (*last) && t < *last)
+    return GST_PAD_PROBE_DROP;
+  *last = t;
+  return GST_PAD_PROBE_OK;
+}
+
+/* A received track: depayloaded, Opus made AAC, into the muxer. On a
+ * streaming thread. */
+static void
+pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
+{
+  TgWebrtcIn *in = data;
+  g_autoptr (GstCaps) caps = NULL;
+  const char *encoding;
+  const char *chain;
+  g_autoptr (GError) error = NULL;
+  GstElement *bin;
+  g_autoptr (GstPad) sink = NULL, src = NULL, to = NULL;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  caps = gst_pad_get_current_caps (pad);
+  encoding = caps ? gst_structure_get_string (gst_caps_get_structure (caps, 0),
+                                              "encoding-name")
+                  : NULL;
+  if (g_strcmp0 (encoding, "H264") == 0 && in->video)
+    {
+      chain = "rtph264depay ! h264parse";
+      to = gst_object_ref (in->video);
+    }
+  else if (g_strcmp0 (encoding, "OPUS") == 0 && in->audio)
+    {
+      chain = "rtpopusdepay ! opusdec plc=true ! audioconvert ! audioresample "
+              "! audiorate skip-to-first=true"
+              " ! avenc_aac ! aacparse";
+      to = gst_object_ref (in->audio);
+    }
+  else
+    {
+      g_message ("%s: WebRTC %s track not taken", in->name,
+                 encoding ? encoding : "(unknown)");
+      chain = "fakesink async=false sync=false";
+    }
+  bin = gst_parse_bin_from_description (chain, TRUE, &error);
+  if (bin == NULL)
+    {
+      fail (in, "highResourceUsage", error->message);
+      return;
+    }
+  gst_bin_add (GST_BIN (in->pipeline), bin);
+  src = gst_element_get_static_pad (bin, "src");
+  if (src)
+    {
+      GstClockTime *last = g_new (GstClockTime, 1);
+
+      *last = GST_CLOCK_TIME_NONE;
+      gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,
+                         g_strcmp0 (encoding, "H264") == 0 ? restamp
+                                                           : drop_backwards,
+                         last, g_free);
+    }
+  if (src)
+    gst_pad_link (src, to);
+  gst_element_sync_state_with_parent (bin);
+  sink = gst_element_get_static_pad (bin, "sink");
+  if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
+    fail (in, "notSetRemoteDescription", "could not link a track");
+}
+
+/* --- the publisher --- */
+
+static void
+add_transceivers (TgWebrtcIn *in)
+{
+  static const char *media[]
+      = { "application/x-rtp, media=video, encoding-name=H264, "
+          "clock-rate=90000, payload=102",
+          "application/x-rtp, media=audio, encoding-name=OPUS, "
+          "clock-rate=48000, payload=111" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (media); i++)
+    {
+      g_autoptr (GstCaps) caps = gst_caps_from_string (media[i]);
+      g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
+
+      g_signal_emit_by_name (in->webrtc, "add-transceiver",
+                             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                             caps, &transceiver);
+    }
+}
+
+TgWebrtcIn *
+tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
+                  const TgWebrtcInCallbacks *callbacks, gpointer data,
+                  GError **error)
+{
+  TgWebrtcIn *in = g_new0 (TgWebrtcIn, 1);
+  GstAppSinkCallbacks sink_callbacks = { .new_sample = ts_sample };
+  GstElement *sink;
+
+  in->name = g_strdup (name);
+  in->callbacks = *callbacks;
+  in->data = data;
+  g_mutex_init (&in->lock);
+  in->pipeline = gst_pipeline_new (NULL);
+  in->webrtc = gst_element_factory_make ("webrtcbin", NULL);
+  in->mux = gst_element_factory_make ("flvmux", NULL);
+  sink = gst_element_factory_make ("appsink", NULL);
+  if (in->webrtc == NULL || in->mux == NULL || sink == NULL)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+                   "webrtcbin, flvmux or appsink is missing");
+      g_clear_object (&in->webrtc);
+      g_clear_object (&in->mux);
+      g_clear_object (&sink);
+      in->closed = TRUE;
+      tg_webrtc_in_free (in);
+      return NULL;
+    }
+  tg_webrtc_configure (in->webrtc);
+  g_object_set (in->mux, "latency", (guint64) MUX_LATENCY, "streamable", TRUE,
+                NULL);
+  g_object_set (sink, "sync", FALSE, NULL);
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &sink_callbacks, in, NULL);
+  gst_bin_add_many (GST_BIN (in->pipeline), in->webrtc, in->mux, sink, NULL);
+  gst_element_link (in->mux, sink);
+  if (video)
+    in->video = gst_element_request_pad_simple (in->mux, "video");
+  if (audio)
+    in->audio = gst_element_request_pad_simple (in->mux, "audio");
+  add_transceivers (in);
+  g_signal_connect (in->webrtc, "pad-added", G_CALLBACK (pad_added), in);
+  g_signal_connect (in->webrtc, "on-ice-candidate", G_CALLBACK (ice_candidate),
+                    in);
+  g_signal_connect (in->webrtc, "notify::ice-connection-state",
+                    G_CALLBACK (ice_state_changed), in);
+  gst_element_set_state (in->pipeline, GST_STATE_PLAYING);
+  return in;
+}
+
+void
+tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
+{
+  GstSDPMessage *message = NULL;
+  GstWebRTCSessionDescription *offer;
+
+  if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
+    {
+      fail (in, "notSetRemoteDescription", "unreadable offer");
+      return;
+    }
+  offer
+      = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, message);
+  g_signal_emit_by_name (
+      in->webrtc, "set-remote-description", offer,
+      gst_promise_new_with_change_func (offer_set, in, NULL));
+  gst_webrtc_session_description_free (offer);
+}
+
+void
+tg_webrtc_in_take_candidate (TgWebrtcIn *in, guint mline, const char *candidate)
+{
+  g_signal_emit_by_name (in->webrtc, "add-ice-candidate", mline, candidate);
+}
+
+void
+tg_webrtc_in_free (TgWebrtcIn *in)
+{
+  g_mutex_lock (&in->lock);
+  in->closed = TRUE;
+  g_mutex_unlock (&in->lock);
+  if (in->pipeline)
+    {
+      gst_element_set_state (in->pipeline, GST_STATE_NULL);
+      gst_object_unref (in->pipeline);
+    }
+  g_clear_object (&in->video);
+  g_clear_object (&in->audio);
+  for (guint i = 0; i < G_N_ELEMENTS (in->mids); i++)
+    g_free (in->mids[i]);
+  g_mutex_clear (&in->lock);
+  g_free (in->name);
+  g_free (in);
+}

@@ -1,0 +1,320 @@
+/* WebRTC publish over the signalling (PROTOCOL.md 5): publish -> checks ->
+ * the stream is built (spending the token) -> start -> the client's offer
+ * -> our answer -> candidates -> publish_started when media arrives; stop
+ * or a closed connection -> the stream is finished -> publish_finished. */
+#include "tg-broadcast.h"
+#include "tg-live.h"
+#include "tg-publish.h"
+#include "tg-webrtc-in.h"
+#include "tg-ws-private.h"
+
+/* One WebRTC publish. Held by its client's table while the client
+ * publishes, and by its stream until that has ended. */
+typedef struct
+{
+  gint refs;
+  Client *client; /* a reference */
+  char *stream_id;
+  TgStream *stream;
+  TgWebrtcIn *in; /* NULL once the client has stopped */
+  gint started;   /* atomic: media came (publish_started sent) */
+} Publishing;
+
+static Publishing *
+publishing_ref (Publishing *p)
+{
+  g_atomic_int_inc (&p->refs);
+  return p;
+}
+
+static void
+publishing_unref (Publishing *p)
+{
+  if (!g_atomic_int_dec_and_test (&p->refs))
+    return;
+  tg_stream_free (p->stream);
+  tg_ws_client_unref (p->client);
+  g_free (p->stream_id);
+  g_free (p);
+}
+
+gboolean
+tg_ws_publishing (TgWs *ws)
+{
+  gboolean publishing;
+
+  g_mutex_lock (&ws->lock);
+  publishing = ws->publishing > 0;
+  g_mutex_unlock (&ws->lock);
+  return publishing;
+}
+
+/* --- news for the client, carried to its context --- */
+
+typedef struct
+{
+  Client *client;
+  Publishing *p; /* when the client stops publishing it, else NULL */
+  JsonObject *message;
+} News;
+
+static void end_publishing (Client *client, Publishing *p);
+
+static gboolean
+deliver (gpointer data)
+{
+  News *news = data;
+  Client *client = news->client;
+
+  tg_ws_send (client, g_steal_pointer (&news->message));
+  if (news->p
+      && g_hash_table_lookup (client->publishing, news->p->stream_id)
+             == news->p)
+    end_publishing (client, news->p);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+news_free (gpointer data)
+{
+  News *news = data;
+
+  tg_ws_client_unref (news->client);
+  if (news->p)
+    publishing_unref (news->p);
+  if (news->message)
+    json_object_unref (news->message);
+  g_free (news);
+}
+
+static void
+tell (Publishing *p, JsonObject *message, gboolean ends)
+{
+  News *news = g_new0 (News, 1);
+
+  news->client = tg_ws_client_ref (p->client);
+  news->p = ends ? publishing_ref (p) : NULL;
+  news->message = message;
+  g_main_context_invoke_full (p->client->context, G_PRIORITY_DEFAULT, deliver,
+                              news, news_free);
+}
+
+/* --- the ingest's callbacks, on any thread --- */
+
+static void
+in_answer (TgWebrtcIn *in, const char *sdp, gpointer data)
+{
+  Publishing *p = data;
+  JsonObject *message = tg_signal_reply ("takeConfiguration", p->stream_id);
+
+  json_object_set_string_member (message, "type", "answer");
+  json_object_set_string_member (message, "sdp", sdp);
+  tell (p, message, FALSE);
+}
+
+static void
+in_candidate (TgWebrtcIn *in, guint mline, const char *mid,
+              const char *candidate, gpointer data)
+{
+  Publishing *p = data;
+  JsonObject *message = tg_signal_reply ("takeCandidate", p->stream_id);
+
+  json_object_set_int_member (message, "label", mline);
+  json_object_set_string_member (message, "id", mid);
+  json_object_set_string_member (message, "candidate", candidate);
+  tell (p, message, FALSE);
+}
+
+static gboolean
+in_media (TgWebrtcIn *in, GBytes *ts, gpointer data)
+{
+  Publishing *p = data;
+
+  if (!g_atomic_int_exchange (&p->started, TRUE))
+    {
+      g_info ("WebSocket %s: publishing %s/%s", p->client->peer, p->client->app,
+              p->stream_id);
+      tell (p, tg_signal_notification ("publish_started", p->stream_id), FALSE);
+    }
+  return tg_stream_push (p->stream, ts);
+}
+
+static void
+in_failed (TgWebrtcIn *in, const char *definition, const char *reason,
+           gpointer data)
+{
+  Publishing *p = data;
+
+  g_info ("WebSocket %s: publish of %s/%s over: %s", p->client->peer,
+          p->client->app, p->stream_id, reason);
+  tell (p,
+        definition ? tg_signal_error (definition, p->stream_id)
+                   : tg_signal_notification ("publish_finished", p->stream_id),
+        TRUE);
+}
+
+static const TgWebrtcInCallbacks in_callbacks = {
+  in_answer,
+  in_candidate,
+  in_media,
+  in_failed,
+};
+
+/* --- the stream --- */
+
+static gboolean
+release_ended (gpointer data)
+{
+  Publishing *p = data;
+  TgWs *ws = p->client->ws;
+
+  g_mutex_lock (&ws->lock);
+  ws->publishing--;
+  g_mutex_unlock (&ws->lock);
+  publishing_unref (p);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the main context. */
+static void
+stream_ended (TgStream *stream, const GError *error, gpointer data)
+{
+  Publishing *p = data;
+
+  tg_publish_ended (p->client->ws->server, p->client->app, p->stream_id, error);
+  tell (p, tg_signal_notification ("publish_finished", p->stream_id), FALSE);
+  /* Not from inside the pipeline's own bus callback. */
+  g_idle_add (release_ended, p);
+}
+
+/* The client no longer publishes it: the ingest stops, the stream drains
+ * and ends (files finalised, broadcast updated), then publish_finished. */
+static void
+end_publishing (Client *client, Publishing *p)
+{
+  g_hash_table_remove (client->publishing, p->stream_id);
+  if (p->in)
+    {
+      tg_webrtc_in_free (p->in);
+      p->in = NULL;
+    }
+  tg_stream_finish (p->stream);
+  publishing_unref (p);
+}
+
+static const char *
+refusal_of (Client *client, TgSignalRequest *request, TgSettings *settings)
+{
+  TgServer *server = client->ws->server;
+
+  if (settings->accept_only_streams_in_data_store)
+    {
+      g_autoptr (JsonObject) known = tg_broadcast_load (
+          server->store, client->app, request->stream_id, NULL);
+
+      if (known == NULL)
+        return "not_allowed_unregistered_streams";
+    }
+  if (g_hash_table_contains (client->publishing, request->stream_id))
+    return "already_publishing";
+  if (tg_live_is_claimed (server->live, client->app, request->stream_id))
+    return "streamIdInUse";
+  return tg_ws_check_token (client, request, settings->publish_token_control,
+                            TG_TOKEN_TYPE_PUBLISH);
+}
+
+void
+tg_ws_publish (Client *client, TgSignalRequest *request)
+{
+  TgServer *server = client->ws->server;
+  g_autoptr (TgSettings) settings
+      = tg_apps_get_settings (server->apps, client->app);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
+  const char *refusal = refusal_of (client, request, settings);
+  Publishing *p;
+
+  if (refusal == NULL
+      && !tg_live_claim (server->live, client->app, request->stream_id))
+    refusal = "streamIdInUse";
+  if (refusal)
+    {
+      g_info ("WebSocket %s: publish %s/%s refused: %s", client->peer,
+              client->app, request->stream_id, refusal);
+      tg_ws_send_error (client, refusal, request->stream_id);
+      return;
+    }
+  p = g_new0 (Publishing, 1);
+  p->refs = 1;
+  p->client = tg_ws_client_ref (client);
+  p->stream_id = g_strdup (request->stream_id);
+  /* The token is spent here, by the stream's tokencheck. */
+  p->stream = tg_publish_stream_new (server, settings, TG_STREAM_FLV,
+                                     client->app, request->stream_id,
+                                     request->token, stream_ended, p, &error);
+  name = g_strdup_printf ("%s/%s", client->app, request->stream_id);
+  if (p->stream)
+    /* Audio is not taken yet: Opus made AAC drifts from the video in
+     * flvmux and stalls the stream's muxers (README, Choices). */
+    p->in = tg_webrtc_in_new (name, request->video, FALSE, &in_callbacks, p,
+                              &error);
+  if (p->in == NULL)
+    {
+      g_info ("WebSocket %s: publish %s refused: %s", client->peer, name,
+              error->message);
+      tg_live_release (server->live, client->app, request->stream_id);
+      tg_ws_send_error (client,
+                        g_error_matches (error, TG_ERROR, TG_ERROR_FORBIDDEN)
+                            ? "unauthorized_access"
+                            : "highResourceUsage",
+                        request->stream_id);
+      publishing_unref (p);
+      return;
+    }
+  g_clear_error (&error);
+  if (!tg_stream_start (p->stream, &error)
+      || !tg_broadcast_went_live (server->store, client->app,
+                                  request->stream_id, "WebRTC", client->peer,
+                                  &error))
+    g_message ("WebSocket %s: %s", client->peer, error->message);
+  tg_live_set_stream (server->live, client->app, request->stream_id, p->stream);
+  g_mutex_lock (&client->ws->lock);
+  client->ws->publishing++;
+  g_mutex_unlock (&client->ws->lock);
+  publishing_ref (p); /* the stream's, until it has ended */
+  g_hash_table_insert (client->publishing, p->stream_id, p);
+  tg_ws_send (client, tg_signal_reply ("start", request->stream_id));
+}
+
+gboolean
+tg_ws_publish_take (Client *client, TgSignalRequest *request)
+{
+  Publishing *p = g_hash_table_lookup (client->publishing, request->stream_id);
+
+  if (p == NULL)
+    return FALSE;
+  if (request->command == TG_SIGNAL_TAKE_CANDIDATE)
+    tg_webrtc_in_take_candidate (p->in, request->label, request->candidate);
+  else if (request->is_offer)
+    tg_webrtc_in_take_offer (p->in, request->sdp);
+  return TRUE;
+}
+
+gboolean
+tg_ws_publish_stop (Client *client, const char *stream_id)
+{
+  Publishing *p = g_hash_table_lookup (client->publishing, stream_id);
+
+  if (p)
+    end_publishing (client, p);
+  return p != NULL;
+}
+
+void
+tg_ws_publish_end_all (Client *client)
+{
+  g_autoptr (GList) all = g_hash_table_get_values (client->publishing);
+
+  for (GList *l = all; l; l = l->next)
+    end_publishing (client, l->data);
+}

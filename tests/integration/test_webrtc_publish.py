@@ -1,0 +1,79 @@
+"""WebRTC publish (PROTOCOL.md 5) with a real WebRTC client
+(webrtc_client.WebRtcPublisher: webrtcbin sending H.264 and Opus) against
+the real server. The server takes the video only for now (README)."""
+
+import os
+import unittest
+
+from test_rtmp import wait_for
+from test_webrtc import WebRtcTestCase
+from tollgate_fixture import APP, unique_id
+from webrtc_client import WebRtcPublisher
+
+
+class PublishTest(WebRtcTestCase):
+    """A WebRTC publisher (webrtc_client.WebRtcPublisher): its token is
+    spent once, its stream is written as HLS and plays to WebRTC viewers;
+    stop or a cut connection ends it."""
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_settings({"publishTokenControlEnabled": True})
+        self.addCleanup(self.server.set_settings,
+                        {"publishTokenControlEnabled": False})
+
+    def publisher(self, stream, token):
+        p = WebRtcPublisher(self.ws_url(), stream, token)
+        self.addCleanup(p.stop)
+        return p.start()
+
+    def test_publish_plays_and_records_then_stops(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        p = self.publisher(s, token)
+        self.assertTrue(p.wait_for_definition("publish_started"),
+                        (p.definitions(), p.errors))
+        self.assertEqual(self.tokens_of(s), [])
+        self.assertTrue(wait_for(lambda: "%s000000001.ts" % s
+                                 in self.playlist(s), timeout=30))
+        self.wait_until_playable(s)
+        v = self.viewer(s, self.play_token(s))
+        self.assertTrue(v.wait_for(lambda: v.decoded_frames >= 10),
+                        (v.definitions(), v.errors))
+        self.assertEqual(v.frame_size, (320, 240))
+        p.stop()
+        self.assertIn("publish_finished", p.definitions())
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        self.assertGreaterEqual(self.decoded_frames(
+            os.path.join(self.streams_dir(), s + ".m3u8")), 25)
+
+    def test_refusals_spend_nothing(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        play = self.play_token(s)
+        for bad in (None, "nope", play):
+            with self.subTest(token=bad):
+                p = self.publisher(s, bad)
+                self.assertTrue(p.wait_for_definition("unauthorized_access"),
+                                p.definitions())
+        self.assertEqual(sorted(self.tokens_of(s)), sorted([token, play]))
+        first = self.publisher(s, token)
+        self.assertTrue(first.wait_for_definition("publish_started"))
+        second = self.publisher(s, self.mint_ok(s, "publish")["tokenId"])
+        self.assertTrue(second.wait_for_definition("streamIdInUse"))
+
+    def test_a_cut_connection_ends_the_stream(self):
+        s = unique_id()
+        p = self.publisher(s, self.mint_ok(s, "publish")["tokenId"])
+        self.assertTrue(p.wait_for_definition("publish_started"))
+        self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                 in self.playlist(s), timeout=30))
+        p.close()
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        # The undefined stream's zombi record went with it.
+        self.assertTrue(wait_for(lambda: self.server.get(
+            "/%s/rest/v2/broadcasts/%s" % (APP, s)).status == 404))
+
+
+if __name__ == "__main__":
+    unittest.main()
