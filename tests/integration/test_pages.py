@@ -20,7 +20,8 @@ class PagesTest(WebRtcTestCase):
     def test_pages_are_served(self):
         for path, kind in (("/%s/" % APP, "text/html"),
                            ("/%s/play.html" % APP, "text/html"),
-                           ("/%s/signalling.js" % APP, "text/javascript")):
+                           ("/%s/signalling.js" % APP, "text/javascript"),
+                           ("/%s/pages.css" % APP, "text/css")):
             with self.subTest(path=path):
                 r = self.server.get(path)
                 self.assertEqual(r.status, 200)
