@@ -16,8 +16,10 @@ struct _TgWebrtcIn
   TgWebrtcInCallbacks callbacks;
   gpointer data;
   GstElement *pipeline, *webrtc, *mux;
-  /* The muxer's pads for the tracks the client announced, requested up
-   * front: the FLV header names them, and the stream waits for each. */
+  gboolean want_video, want_audio; /* what publish allowed */
+  /* The muxer's pads for the tracks the offer sends and publish allowed,
+   * requested with the offer: the FLV header names them, and the stream
+   * waits for each. */
   GstPad *video, *audio;
   GMutex lock; /* for what follows */
   gboolean closed;
@@ -144,7 +146,10 @@ ts_sample (GstAppSink *sink, gpointer data)
 
 /* Browsers send H.264 without B-frames, whose decoding order is its
  * presentation order: DTS = PTS, kept from going backward (jitter), so
- * that the muxers downstream drop nothing. */
+ * that the muxers downstream drop nothing. The jitter buffer may let
+ * frames of a burst through with no time: they get the last one's (a
+ * frame without a time would stop flvmux, which then never picks its
+ * track again); those before any time are dropped. */
 static GstPadProbeReturn
 restamp (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -152,9 +157,10 @@ restamp (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   GstBuffer *buffer = gst_pad_probe_info_get_buffer (info);
   GstClockTime pts = GST_BUFFER_PTS (buffer);
 
-  if (!GST_CLOCK_TIME_IS_VALID (pts))
-    return GST_PAD_PROBE_OK;
-  if (GST_CLOCK_TIME_IS_VALID (*last) && pts <= *last)
+  if (!GST_CLOCK_TIME_IS_VALID (*last) && !GST_CLOCK_TIME_IS_VALID (pts))
+    return GST_PAD_PROBE_DROP;
+  if (!GST_CLOCK_TIME_IS_VALID (pts)
+      || (GST_CLOCK_TIME_IS_VALID (*last) && pts <= *last))
     pts = *last + 1;
   *last = pts;
   buffer = gst_buffer_make_writable (buffer);
@@ -164,7 +170,8 @@ restamp (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 }
 
 /* The encoder's first AAC frame may carry a later time than the ones
- * after it: dropped, as anything going backward. */
+ * after it: dropped, as anything going backward or without a time (see
+ * restamp). */
 static GstPadProbeReturn
 drop_backwards (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -173,7 +180,7 @@ drop_backwards (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   GstClockTime t = GST_BUFFER_DTS_OR_PTS (buffer);
 
   if (!GST_CLOCK_TIME_IS_VALID (t))
-    return GST_PAD_PROBE_OK;
+    return GST_PAD_PROBE_DROP;
   if (GST_CLOCK_TIME_IS_VALID (*last) && t < *last)
     return GST_PAD_PROBE_DROP;
   *last = t;
@@ -300,10 +307,8 @@ tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &sink_callbacks, in, NULL);
   gst_bin_add_many (GST_BIN (in->pipeline), in->webrtc, in->mux, sink, NULL);
   gst_element_link (in->mux, sink);
-  if (video)
-    in->video = gst_element_request_pad_simple (in->mux, "video");
-  if (audio)
-    in->audio = gst_element_request_pad_simple (in->mux, "audio");
+  in->want_video = video;
+  in->want_audio = audio;
   add_transceivers (in);
   g_signal_connect (in->webrtc, "pad-added", G_CALLBACK (pad_added), in);
   g_signal_connect (in->webrtc, "on-ice-candidate", G_CALLBACK (ice_candidate),
@@ -312,6 +317,24 @@ tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
                     G_CALLBACK (ice_state_changed), in);
   gst_element_set_state (in->pipeline, GST_STATE_PLAYING);
   return in;
+}
+
+/* Whether the offer sends a track of this kind ("video", "audio"). */
+static gboolean
+offers (const GstSDPMessage *sdp, const char *kind)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
+    {
+      const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+
+      if (g_strcmp0 (gst_sdp_media_get_media (media), kind) == 0
+          && (gst_sdp_media_get_port (media) != 0 /* 0: refused, */
+              || gst_sdp_media_get_attribute_val (media, "bundle-only"))
+          && !gst_sdp_media_get_attribute_val (media, "recvonly")
+          && !gst_sdp_media_get_attribute_val (media, "inactive"))
+        return TRUE;
+    }
+  return FALSE;
 }
 
 void
@@ -323,6 +346,16 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
   if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
     {
       fail (in, "notSetRemoteDescription", "unreadable offer");
+      return;
+    }
+  if (in->video == NULL && in->want_video && offers (message, "video"))
+    in->video = gst_element_request_pad_simple (in->mux, "video");
+  if (in->audio == NULL && in->want_audio && offers (message, "audio"))
+    in->audio = gst_element_request_pad_simple (in->mux, "audio");
+  if (in->video == NULL && in->audio == NULL)
+    {
+      gst_sdp_message_free (message);
+      fail (in, "notSetRemoteDescription", "the offer sends no track");
       return;
     }
   offer

@@ -22,8 +22,8 @@ typedef struct
                   gpointer data);
 } TgWebrtcInCallbacks;
 
-/* video, audio: the tracks the client announced (publish's "video" and
- * "audio"); others it sends are dropped. */
+/* video, audio: the tracks the client may send (publish's "video" and
+ * "audio"); the offer tells which it does. Others are dropped. */
 TgWebrtcIn *tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
                               const TgWebrtcInCallbacks *callbacks,
                               gpointer data, GError **error);

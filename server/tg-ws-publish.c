@@ -254,10 +254,8 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
                                      request->token, stream_ended, p, &error);
   name = g_strdup_printf ("%s/%s", client->app, request->stream_id);
   if (p->stream)
-    /* Audio is not taken yet: Opus made AAC drifts from the video in
-     * flvmux and stalls the stream's muxers (README, Choices). */
-    p->in = tg_webrtc_in_new (name, request->video, FALSE, &in_callbacks, p,
-                              &error);
+    p->in = tg_webrtc_in_new (name, request->video, request->audio,
+                              &in_callbacks, p, &error);
   if (p->in == NULL)
     {
       g_info ("WebSocket %s: publish %s refused: %s", client->peer, name,

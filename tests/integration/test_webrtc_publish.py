@@ -1,8 +1,10 @@
 """WebRTC publish (PROTOCOL.md 5) with a real WebRTC client
 (webrtc_client.WebRtcPublisher: webrtcbin sending H.264 and Opus) against
-the real server. The server takes the video only for now (README)."""
+the real server: H.264 video and Opus audio (made AAC once, for HLS,
+MP4 and the stream's own WebRTC viewers)."""
 
 import os
+import subprocess
 import unittest
 
 from test_rtmp import wait_for
@@ -38,14 +40,24 @@ class PublishTest(WebRtcTestCase):
                                  in self.playlist(s), timeout=30))
         self.wait_until_playable(s)
         v = self.viewer(s, self.play_token(s))
-        self.assertTrue(v.wait_for(lambda: v.decoded_frames >= 10),
-                        (v.definitions(), v.errors))
+        self.assertTrue(v.wait_for(lambda: v.decoded_frames >= 10
+                                   and v.audio_buffers >= 10),
+                        (v.definitions(), v.errors, v.decoded_frames,
+                         v.audio_buffers))
         self.assertEqual(v.frame_size, (320, 240))
         p.stop()
         self.assertIn("publish_finished", p.definitions())
         self.assertTrue(wait_for(lambda: self.ended(s)))
-        self.assertGreaterEqual(self.decoded_frames(
-            os.path.join(self.streams_dir(), s + ".m3u8")), 25)
+        playlist = os.path.join(self.streams_dir(), s + ".m3u8")
+        self.assertGreaterEqual(self.decoded_frames(playlist), 25)
+        self.assertEqual(self.codecs(playlist), {"h264", "aac"})
+
+    def codecs(self, path):
+        out = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                              "stream=codec_name", "-of", "csv=p=0", path],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return set(out.stdout.split())
 
     def test_refusals_spend_nothing(self):
         s = unique_id()
