@@ -69,8 +69,10 @@ struct _TgStream
   GstElement *tees[TRACKS]; /* once the track is found */
   char *profile_level_id;   /* the H.264's, for viewers' offers */
   gboolean rtp_built;       /* the RTP branches are there */
-  guint announced_tracks;   /* atomic: 1 << track, announced or found */
-  gint media_ready;         /* atomic: every track is known */
+  TgStreamKeyFrameWanted key_frame_wanted;
+  gpointer key_frame_wanted_data;
+  guint announced_tracks; /* atomic: 1 << track, announced or found */
+  gint media_ready;       /* atomic: every track is known */
   char *app;
   TgStreamMediaReady on_media_ready;
   gpointer media_ready_data;
@@ -212,7 +214,14 @@ rtp_sample (GstAppSink *sink, gpointer data)
     return GST_FLOW_OK;
   g_mutex_lock (&stream->viewers_lock);
   for (guint i = 0; i < stream->viewers->len; i++)
-    tg_viewer_push (stream->viewers->pdata[i], track, buffer);
+    {
+      TgViewer *viewer = stream->viewers->pdata[i];
+
+      tg_viewer_push (viewer, track, buffer);
+      if (track == TG_VIEWER_VIDEO && tg_viewer_take_key_frame (viewer)
+          && stream->key_frame_wanted)
+        stream->key_frame_wanted (stream, stream->key_frame_wanted_data);
+    }
   g_mutex_unlock (&stream->viewers_lock);
   return GST_FLOW_OK;
 }
@@ -864,6 +873,16 @@ tg_stream_add_viewer (TgStream *stream, TgViewer *viewer)
     }
   g_mutex_unlock (&stream->viewers_lock);
   return added;
+}
+
+void
+tg_stream_on_key_frame_wanted (TgStream *stream, TgStreamKeyFrameWanted wanted,
+                               gpointer data)
+{
+  g_mutex_lock (&stream->viewers_lock);
+  stream->key_frame_wanted = wanted;
+  stream->key_frame_wanted_data = data;
+  g_mutex_unlock (&stream->viewers_lock);
 }
 
 void

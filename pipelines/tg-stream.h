@@ -81,3 +81,11 @@ void tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer);
  * video was seen) and whether there is audio; NULL with *ready FALSE until
  * the stream's tracks are all known (media_ready). */
 char *tg_stream_describe (TgStream *stream, gboolean *audio, gboolean *ready);
+/* For a publisher that can be asked for key frames (WebRTC): called when a
+ * viewer wants one (it has just started, or its client asked), on a
+ * streaming thread of the stream, with its viewer lock held: setting it
+ * again (NULL: none) waits for a call under way. */
+typedef void (*TgStreamKeyFrameWanted) (TgStream *stream, gpointer data);
+void tg_stream_on_key_frame_wanted (TgStream *stream,
+                                    TgStreamKeyFrameWanted wanted,
+                                    gpointer data);

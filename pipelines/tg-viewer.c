@@ -1,6 +1,7 @@
 #include "tg-viewer.h"
 
 #include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
@@ -27,6 +28,7 @@ struct _TgViewer
   gboolean closed, starting;
   char *mids[TG_VIEWER_TRACKS + 1];      /* from the offer */
   GstElement *sources[TG_VIEWER_TRACKS]; /* appsrc, once started */
+  gint key_frame_wanted;                 /* atomic */
 };
 
 GstCaps *
@@ -148,6 +150,18 @@ ice_candidate (GstElement *webrtc, guint mline, const char *candidate,
 
 /* --- media, once ICE has connected (on the main context) --- */
 
+/* webrtcbin asks for a key frame (the client sent a PLI or FIR): it is
+ * asked of the publisher through the stream (tg_viewer_take_key_frame). */
+static GstPadProbeReturn
+key_frame_asked (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  TgViewer *viewer = data;
+
+  if (gst_video_event_is_force_key_unit (gst_pad_probe_info_get_event (info)))
+    g_atomic_int_set (&viewer->key_frame_wanted, TRUE);
+  return GST_PAD_PROBE_OK;
+}
+
 static GstElement *
 add_source (TgViewer *viewer, TgViewerTrack track)
 {
@@ -158,6 +172,13 @@ add_source (TgViewer *viewer, TgViewerTrack track)
                 GST_FORMAT_TIME, "caps", caps, "max-bytes",
                 (guint64) MAX_QUEUED, "leaky-type", 2 /* downstream */, NULL);
   gst_bin_add (GST_BIN (viewer->pipeline), source);
+  if (track == TG_VIEWER_VIDEO)
+    {
+      g_autoptr (GstPad) pad = gst_element_get_static_pad (source, "src");
+
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                         key_frame_asked, viewer, NULL);
+    }
   return source;
 }
 
@@ -211,6 +232,8 @@ start_media (gpointer data)
     return G_SOURCE_REMOVE;
   for (guint t = 0; t < viewer->tracks; t++)
     viewer->sources[t] = sources[t];
+  /* Its picture starts at the next key frame: asked for now. */
+  g_atomic_int_set (&viewer->key_frame_wanted, TRUE);
   viewer->callbacks.started (viewer, viewer->data);
   g_mutex_unlock (&viewer->lock);
   return G_SOURCE_REMOVE;
@@ -388,6 +411,12 @@ tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp)
       gst_app_src_push_buffer (GST_APP_SRC (source), packet);
     }
   g_mutex_unlock (&viewer->lock);
+}
+
+gboolean
+tg_viewer_take_key_frame (TgViewer *viewer)
+{
+  return g_atomic_int_exchange (&viewer->key_frame_wanted, FALSE);
 }
 
 void

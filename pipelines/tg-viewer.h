@@ -57,6 +57,9 @@ void tg_viewer_take_candidate (TgViewer *viewer, guint mline,
 /* One RTP packet of the stream, taking a reference of its own; dropped
  * until the viewer has started, and when the viewer is behind. */
 void tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp);
+/* Whether the viewer wants a key frame (it has just started, or its client
+ * sent a PLI or FIR), and then forgets it. Any thread. */
+gboolean tg_viewer_take_key_frame (TgViewer *viewer);
 
 /* The stream has ended: failed is called with definition NULL (the client
  * hears play_finished). Any thread. */

@@ -1,6 +1,7 @@
 #include "tg-webrtc-in.h"
 
 #include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
@@ -9,6 +10,8 @@
 
 /* How much of one track the muxer holds while it waits for the other. */
 #define MUX_LATENCY (2 * GST_SECOND)
+/* Key frames are asked of the client at most this often (microseconds). */
+#define KEY_FRAME_ASK_GAP G_USEC_PER_SEC
 
 struct _TgWebrtcIn
 {
@@ -21,7 +24,13 @@ struct _TgWebrtcIn
    * requested with the offer: the FLV header names them, and the stream
    * waits for each. */
   GstPad *video, *audio;
-  GMutex lock; /* for what follows */
+  /* The video track's, on its streaming thread: the last time given, when
+   * the last key frame came and when one was last asked for
+   * (monotonic, microseconds). */
+  GstClockTime last_pts;
+  gint64 last_key, last_ask, key_frame_every;
+  gint key_frame_wanted; /* atomic: a viewer joined */
+  GMutex lock;           /* for what follows */
   gboolean closed;
   char *mids[4]; /* from the answer */
 };
@@ -144,6 +153,30 @@ ts_sample (GstAppSink *sink, gpointer data)
   return more ? GST_FLOW_OK : GST_FLOW_EOS;
 }
 
+/* Asks the client for a key frame (a PLI, sent by webrtcbin's RTP session)
+ * when a viewer has joined or the last one is older than key_frame_every
+ * (browsers send one only when asked, and HLS cuts segments on them); at
+ * most one a second. */
+static void
+ask_key_frame (TgWebrtcIn *in, GstPad *pad, GstBuffer *buffer)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (!GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    {
+      in->last_key = now;
+      g_atomic_int_set (&in->key_frame_wanted, FALSE);
+      return;
+    }
+  if (now - in->last_ask < KEY_FRAME_ASK_GAP
+      || (!g_atomic_int_get (&in->key_frame_wanted)
+          && now - in->last_key < in->key_frame_every))
+    return;
+  in->last_ask = now;
+  gst_pad_send_event (pad, gst_video_event_new_upstream_force_key_unit (
+                               GST_CLOCK_TIME_NONE, FALSE, 0));
+}
+
 /* Browsers send H.264 without B-frames, whose decoding order is its
  * presentation order: DTS = PTS, kept from going backward (jitter), so
  * that the muxers downstream drop nothing. The jitter buffer may let
@@ -151,18 +184,19 @@ ts_sample (GstAppSink *sink, gpointer data)
  * frame without a time would stop flvmux, which then never picks its
  * track again); those before any time are dropped. */
 static GstPadProbeReturn
-restamp (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+video_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  GstClockTime *last = data;
+  TgWebrtcIn *in = data;
   GstBuffer *buffer = gst_pad_probe_info_get_buffer (info);
   GstClockTime pts = GST_BUFFER_PTS (buffer);
 
-  if (!GST_CLOCK_TIME_IS_VALID (*last) && !GST_CLOCK_TIME_IS_VALID (pts))
+  if (!GST_CLOCK_TIME_IS_VALID (in->last_pts) && !GST_CLOCK_TIME_IS_VALID (pts))
     return GST_PAD_PROBE_DROP;
   if (!GST_CLOCK_TIME_IS_VALID (pts)
-      || (GST_CLOCK_TIME_IS_VALID (*last) && pts <= *last))
-    pts = *last + 1;
-  *last = pts;
+      || (GST_CLOCK_TIME_IS_VALID (in->last_pts) && pts <= in->last_pts))
+    pts = in->last_pts + 1;
+  in->last_pts = pts;
+  ask_key_frame (in, pad, buffer);
   buffer = gst_buffer_make_writable (buffer);
   GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) = pts;
   GST_PAD_PROBE_INFO_DATA (info) = buffer;
@@ -208,7 +242,8 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
                   : NULL;
   if (g_strcmp0 (encoding, "H264") == 0 && in->video)
     {
-      chain = "rtph264depay ! h264parse";
+      chain = "rtph264depay request-keyframe=true wait-for-keyframe=true"
+              " ! h264parse";
       to = gst_object_ref (in->video);
     }
   else if (g_strcmp0 (encoding, "OPUS") == 0 && in->audio)
@@ -232,15 +267,15 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
     }
   gst_bin_add (GST_BIN (in->pipeline), bin);
   src = gst_element_get_static_pad (bin, "src");
-  if (src)
+  if (src && to == in->video)
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, video_frame, in, NULL);
+  else if (src)
     {
       GstClockTime *last = g_new (GstClockTime, 1);
 
       *last = GST_CLOCK_TIME_NONE;
-      gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,
-                         g_strcmp0 (encoding, "H264") == 0 ? restamp
-                                                           : drop_backwards,
-                         last, g_free);
+      gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, drop_backwards, last,
+                         g_free);
     }
   if (src)
     gst_pad_link (src, to);
@@ -274,6 +309,7 @@ add_transceivers (TgWebrtcIn *in)
 
 TgWebrtcIn *
 tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
+                  GstClockTime key_frame_every,
                   const TgWebrtcInCallbacks *callbacks, gpointer data,
                   GError **error)
 {
@@ -282,6 +318,8 @@ tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
   GstElement *sink;
 
   in->name = g_strdup (name);
+  in->last_pts = GST_CLOCK_TIME_NONE;
+  in->key_frame_every = GST_TIME_AS_USECONDS (key_frame_every);
   in->callbacks = *callbacks;
   in->data = data;
   g_mutex_init (&in->lock);
@@ -370,6 +408,12 @@ void
 tg_webrtc_in_take_candidate (TgWebrtcIn *in, guint mline, const char *candidate)
 {
   g_signal_emit_by_name (in->webrtc, "add-ice-candidate", mline, candidate);
+}
+
+void
+tg_webrtc_in_want_key_frame (TgWebrtcIn *in)
+{
+  g_atomic_int_set (&in->key_frame_wanted, TRUE);
 }
 
 void

@@ -23,13 +23,19 @@ typedef struct
 } TgWebrtcInCallbacks;
 
 /* video, audio: the tracks the client may send (publish's "video" and
- * "audio"); the offer tells which it does. Others are dropped. */
+ * "audio"); the offer tells which it does. Others are dropped.
+ * key_frame_every: the client is asked for a key frame when it has sent
+ * none for this long (the stream's HLS segment length). */
 TgWebrtcIn *tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
+                              GstClockTime key_frame_every,
                               const TgWebrtcInCallbacks *callbacks,
                               gpointer data, GError **error);
 void tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp);
 void tg_webrtc_in_take_candidate (TgWebrtcIn *in, guint mline,
                                   const char *candidate);
+/* A viewer has joined: the client is asked for a key frame (at most one
+ * a second). Any thread. */
+void tg_webrtc_in_want_key_frame (TgWebrtcIn *in);
 /* Stops it: once this returns, no callback runs or comes. Not from inside
  * a callback. */
 void tg_webrtc_in_free (TgWebrtcIn *in);

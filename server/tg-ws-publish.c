@@ -187,6 +187,16 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
   g_idle_add (release_ended, p);
 }
 
+/* A viewer joined: on its client's thread, with the stream's viewer lock
+ * held (end_publishing waits for it). */
+static void
+key_frame_wanted (TgStream *stream, gpointer data)
+{
+  Publishing *p = data;
+
+  tg_webrtc_in_want_key_frame (p->in);
+}
+
 /* The client no longer publishes it: the ingest stops, the stream drains
  * and ends (files finalised, broadcast updated), then publish_finished. */
 static void
@@ -195,6 +205,8 @@ end_publishing (Client *client, Publishing *p)
   g_hash_table_remove (client->publishing, p->stream_id);
   if (p->in)
     {
+      /* Once this returns, key_frame_wanted no longer runs. */
+      tg_stream_on_key_frame_wanted (p->stream, NULL, NULL);
       tg_webrtc_in_free (p->in);
       p->in = NULL;
     }
@@ -254,8 +266,10 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
                                      request->token, stream_ended, p, &error);
   name = g_strdup_printf ("%s/%s", client->app, request->stream_id);
   if (p->stream)
-    p->in = tg_webrtc_in_new (name, request->video, request->audio,
-                              &in_callbacks, p, &error);
+    p->in = tg_webrtc_in_new (
+        name, request->video, request->audio,
+        (GstClockTime) (g_ascii_strtod (settings->hls_time, NULL) * GST_SECOND),
+        &in_callbacks, p, &error);
   if (p->in == NULL)
     {
       g_info ("WebSocket %s: publish %s refused: %s", client->peer, name,
@@ -270,6 +284,7 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
       return;
     }
   g_clear_error (&error);
+  tg_stream_on_key_frame_wanted (p->stream, key_frame_wanted, p);
   if (!tg_stream_start (p->stream, &error)
       || !tg_broadcast_went_live (server->store, client->app,
                                   request->stream_id, "WebRTC", client->peer,

@@ -4,20 +4,11 @@
 // line shows an error. Prints one JSON line (what the page showed, its
 // status text, its console) and exits 0 when it played, 1 otherwise
 // (an error shown, or nothing within TIMEOUT_MS, default 30000).
-import { chromium } from "playwright-core";
+import { launch, statusOf } from "./browser.mjs";
 
 const url = process.argv[2];
 const timeout = Number(process.env.TIMEOUT_MS || 30000);
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-    "--no-sandbox",
-    "--disable-background-networking",
-  ],
-});
+const browser = await launch();
 const result = { url, console: [] };
 let code = 1;
 try {
@@ -58,15 +49,7 @@ try {
 } catch (err) {
   result.error = String(err);
 } finally {
-  try {
-    const pages = browser.contexts().flatMap((c) => c.pages());
-    if (pages.length)
-      result.status = await pages[0].evaluate(
-        () => document.getElementById("status").textContent,
-      );
-  } catch (err) {
-    result.statusError = String(err);
-  }
+  result.status = await statusOf(browser);
   await browser.close();
 }
 console.log(JSON.stringify(result));

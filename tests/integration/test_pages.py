@@ -1,12 +1,15 @@
 """The pages (PROTOCOL.md 6): /{app}/ (publish) and /{app}/play.html,
-served from the binary; play.html in headless Chromium (Debian's, driven
-by playwright-core: tests/browser/watch-page.mjs) plays a stream published
-over RTMP through WebRTC, and its video element decodes frames."""
+served from the binary, in headless Chromium (Debian's, with a fake camera
+and microphone, driven by playwright-core: tests/browser/): play.html plays
+a stream published over RTMP and one the publish page publishes, and its
+video element decodes frames."""
 
 import json
 import os
 import subprocess
 import unittest
+
+from test_rtmp import wait_for
 
 from test_webrtc import WebRtcTestCase
 from tollgate_fixture import APP, unique_id
@@ -50,6 +53,40 @@ class PagesTest(WebRtcTestCase):
         self.assertGreater(seen["currentTime"], seen["start"] + 1)
         self.assertEqual(seen["status"], "play_started", seen)
         self.assertEqual(self.tokens_of(s), [])
+
+    def test_publish_page_publishes_and_play_page_plays_it(self):
+        self.server.set_settings({"publishTokenControlEnabled": True})
+        self.addCleanup(self.server.set_settings,
+                        {"publishTokenControlEnabled": False})
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        publisher = subprocess.Popen(
+            ["node", "publish-page.mjs",
+             "http://127.0.0.1:%d/%s/?id=%s&token=%s"
+             % (self.server.http_port, APP, s, token)],
+            cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        self.addCleanup(publisher.wait, 60)
+        self.addCleanup(publisher.kill)
+        started = json.loads(publisher.stdout.readline())
+        self.assertEqual(started["status"], "publish_started", started)
+        self.assertEqual(self.tokens_of(s), [])
+        self.assertTrue(wait_for(lambda: "%s000000001.ts" % s
+                                 in self.playlist(s), timeout=30))
+        code, seen = self.watch(
+            "http://127.0.0.1:%d/%s/play.html?id=%s&token=%s"
+            "&playOrder=webrtc" % (self.server.http_port, APP, s,
+                                   self.play_token(s)))
+        self.assertEqual(code, 0, seen)
+        self.assertEqual(seen["status"], "play_started", seen)
+        # Chromium's fake camera.
+        self.assertEqual((seen["videoWidth"], seen["videoHeight"]),
+                         (640, 480), seen)
+        publisher.stdin.close()
+        self.assertEqual(publisher.wait(60), 0)
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        playlist = os.path.join(self.streams_dir(), s + ".m3u8")
+        self.assertGreaterEqual(self.decoded_frames(playlist), 25)
 
     def test_play_page_with_a_bad_token_shows_the_refusal(self):
         s = unique_id()

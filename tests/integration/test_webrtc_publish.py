@@ -10,7 +10,7 @@ import unittest
 from test_rtmp import wait_for
 from test_webrtc import WebRtcTestCase
 from tollgate_fixture import APP, unique_id
-from webrtc_client import WebRtcPublisher
+from webrtc_client import PUBLISH_PIPELINE, WebRtcPublisher
 
 
 class PublishTest(WebRtcTestCase):
@@ -24,8 +24,8 @@ class PublishTest(WebRtcTestCase):
         self.addCleanup(self.server.set_settings,
                         {"publishTokenControlEnabled": False})
 
-    def publisher(self, stream, token):
-        p = WebRtcPublisher(self.ws_url(), stream, token)
+    def publisher(self, stream, token, pipeline=PUBLISH_PIPELINE):
+        p = WebRtcPublisher(self.ws_url(), stream, token, pipeline=pipeline)
         self.addCleanup(p.stop)
         return p.start()
 
@@ -58,6 +58,25 @@ class PublishTest(WebRtcTestCase):
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0, out.stderr)
         return set(out.stdout.split())
+
+    def test_a_joining_viewer_gets_a_key_frame(self):
+        """The publisher sends one key frame in ten minutes unless asked,
+        and the server asks for one only every hlsTime (a minute here):
+        a viewer that joins later decodes only if its joining asked."""
+        self.server.set_settings({"hlsTime": "60"})
+        self.addCleanup(self.server.set_settings, {"hlsTime": "2"})
+        s = unique_id()
+        p = self.publisher(s, self.mint_ok(s, "publish")["tokenId"],
+                           PUBLISH_PIPELINE.replace("key-int-max=30",
+                                                    "key-int-max=18000"))
+        self.assertTrue(p.wait_for_definition("publish_started"))
+        self.wait_until_playable(s)
+        first = self.viewer(s, self.play_token(s))
+        self.assertTrue(first.wait_for(lambda: first.decoded_frames >= 10),
+                        (first.definitions(), first.errors))
+        second = self.viewer(s, self.play_token(s))
+        self.assertTrue(second.wait_for(lambda: second.decoded_frames >= 10),
+                        (second.definitions(), second.errors))
 
     def test_refusals_spend_nothing(self):
         s = unique_id()

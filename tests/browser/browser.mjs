@@ -1,0 +1,31 @@
+// Debian's Chromium, headless, with a fake camera and microphone: what the
+// page scripts here open Tollgate's pages in.
+import { chromium } from "playwright-core";
+
+export function launch() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
+      "--autoplay-policy=no-user-gesture-required",
+      "--no-sandbox",
+      "--disable-background-networking",
+    ],
+  });
+}
+
+// The page's status line (signalling.js's tgStatus), or why it could not
+// be read.
+export async function statusOf(browser) {
+  try {
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    if (pages.length)
+      return await pages[0].evaluate(
+        () => document.getElementById("status").textContent,
+      );
+  } catch (err) {
+    return `unreadable: ${err}`;
+  }
+  return "no page";
+}

@@ -1,0 +1,44 @@
+// node publish-page.mjs URL: opens Tollgate's publish page (/{app}/?id=&token=)
+// in headless Chromium with a fake camera and microphone, and waits until
+// its status line shows `publish_started` or an error (or TIMEOUT_MS,
+// default 30000, passes). Prints one JSON line then (status, console); if
+// it is publishing, it goes on until its standard input closes, then
+// closes the page and prints a second line with the status seen last.
+// Exits 0 when it published, 1 otherwise.
+import { launch, statusOf } from "./browser.mjs";
+
+const url = process.argv[2];
+const timeout = Number(process.env.TIMEOUT_MS || 30000);
+const browser = await launch();
+const result = { url, console: [] };
+let code = 1;
+try {
+  const page = await browser.newPage();
+  page.on("console", (m) => result.console.push(m.text()));
+  page.on("pageerror", (e) => result.console.push(`pageerror: ${e}`));
+  await page.goto(url);
+  await page.waitForFunction(
+    () => {
+      const s = document.getElementById("status").textContent;
+      return s === "publish_started" || s.startsWith("error");
+    },
+    null,
+    { timeout },
+  );
+  result.status = await statusOf(browser);
+  console.log(JSON.stringify(result));
+  if (result.status === "publish_started") {
+    code = 0;
+    process.stdin.resume();
+    await new Promise((resolve) => process.stdin.on("end", resolve));
+    result.status = await statusOf(browser);
+    console.log(JSON.stringify({ url, status: result.status }));
+  }
+} catch (err) {
+  result.error = String(err);
+  result.status = await statusOf(browser);
+  console.log(JSON.stringify(result));
+} finally {
+  await browser.close();
+}
+process.exit(code);
