@@ -30,7 +30,8 @@ struct _TgWebrtcIn
   GstClockTime last_pts;
   gint64 last_key, last_ask, key_frame_every;
   gint key_frame_wanted; /* atomic: a viewer joined */
-  GMutex lock;           /* for what follows */
+  GstWebRTCRTPTransceiver *video_transceiver;
+  GMutex lock; /* for what follows */
   gboolean closed;
   char *mids[4]; /* from the answer */
 };
@@ -246,6 +247,16 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
               " ! h264parse";
       to = gst_object_ref (in->video);
     }
+  else if (g_strcmp0 (encoding, "VP8") == 0 && in->video)
+    {
+      /* Made H.264 once, for every output; key frames are then made here
+       * when asked (ask_key_frame), and the client asked only on loss. */
+      chain = "rtpvp8depay request-keyframe=true wait-for-keyframe=true"
+              " ! vp8dec ! videoconvert ! x264enc tune=zerolatency"
+              " speed-preset=ultrafast bframes=0 key-int-max=300"
+              " ! video/x-h264,profile=constrained-baseline ! h264parse";
+      to = gst_object_ref (in->video);
+    }
   else if (g_strcmp0 (encoding, "OPUS") == 0 && in->audio)
     {
       chain = "rtpopusdepay ! opusdec plc=true ! audioconvert ! audioresample "
@@ -259,6 +270,8 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
                  encoding ? encoding : "(unknown)");
       chain = "fakesink async=false sync=false";
     }
+  g_info ("%s: WebRTC %s track: %s", in->name,
+          encoding ? encoding : "(unknown)", chain);
   bin = gst_parse_bin_from_description (chain, TRUE, &error);
   if (bin == NULL)
     {
@@ -287,23 +300,30 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
 
 /* --- the publisher --- */
 
+#define H264_CAPS                                                              \
+  "application/x-rtp, media=video, encoding-name=H264, clock-rate=90000"
+#define VP8_CAPS                                                               \
+  "application/x-rtp, media=video, encoding-name=VP8, clock-rate=90000"
+
 static void
 add_transceivers (TgWebrtcIn *in)
 {
   static const char *media[]
-      = { "application/x-rtp, media=video, encoding-name=H264, "
-          "clock-rate=90000, payload=102",
-          "application/x-rtp, media=audio, encoding-name=OPUS, "
-          "clock-rate=48000, payload=111" };
+      = { H264_CAPS "; " VP8_CAPS, "application/x-rtp, media=audio, "
+                                   "encoding-name=OPUS, clock-rate=48000" };
 
   for (guint i = 0; i < G_N_ELEMENTS (media); i++)
     {
       g_autoptr (GstCaps) caps = gst_caps_from_string (media[i]);
-      g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
+      GstWebRTCRTPTransceiver *transceiver = NULL;
 
       g_signal_emit_by_name (in->webrtc, "add-transceiver",
                              GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
                              caps, &transceiver);
+      if (i == 0)
+        in->video_transceiver = transceiver;
+      else
+        gst_clear_object (&transceiver);
     }
 }
 
@@ -357,6 +377,24 @@ tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
   return in;
 }
 
+/* Whether the offer's video can be H.264 ("H264/90000"). */
+static gboolean
+offers_h264 (const GstSDPMessage *sdp)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
+    {
+      const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+      const char *map;
+
+      for (guint n = 0;
+           (map = gst_sdp_media_get_attribute_val_n (media, "rtpmap", n)); n++)
+        if (strchr (map, ' ')
+            && g_str_has_prefix (strchr (map, ' ') + 1, "H264/"))
+          return TRUE;
+    }
+  return FALSE;
+}
+
 /* Whether the offer sends a track of this kind ("video", "audio"). */
 static gboolean
 offers (const GstSDPMessage *sdp, const char *kind)
@@ -390,6 +428,15 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
     in->video = gst_element_request_pad_simple (in->mux, "video");
   if (in->audio == NULL && in->want_audio && offers (message, "audio"))
     in->audio = gst_element_request_pad_simple (in->mux, "audio");
+  if (in->video)
+    {
+      /* H.264 if it can (VP8 costs a transcode): webrtcbin would otherwise
+       * answer both, in the offer's order, and browsers put VP8 first. */
+      g_autoptr (GstCaps) caps
+          = gst_caps_from_string (offers_h264 (message) ? H264_CAPS : VP8_CAPS);
+
+      g_object_set (in->video_transceiver, "codec-preferences", caps, NULL);
+    }
   if (in->video == NULL && in->audio == NULL)
     {
       gst_sdp_message_free (message);
@@ -429,6 +476,7 @@ tg_webrtc_in_free (TgWebrtcIn *in)
     }
   g_clear_object (&in->video);
   g_clear_object (&in->audio);
+  gst_clear_object (&in->video_transceiver);
   for (guint i = 0; i < G_N_ELEMENTS (in->mids); i++)
     g_free (in->mids[i]);
   g_mutex_clear (&in->lock);

@@ -59,6 +59,29 @@ class PublishTest(WebRtcTestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         return set(out.stdout.split())
 
+    def test_vp8_is_made_h264(self):
+        s = unique_id()
+        vp8 = PUBLISH_PIPELINE.replace(
+            "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30"
+            " ! rtph264pay config-interval=-1 ! application/x-rtp,"
+            "media=video,encoding-name=H264,",
+            "vp8enc deadline=1 keyframe-max-dist=30 ! rtpvp8pay"
+            " ! application/x-rtp,media=video,encoding-name=VP8,")
+        self.assertIn("VP8", vp8)
+        p = self.publisher(s, self.mint_ok(s, "publish")["tokenId"], vp8)
+        self.assertTrue(p.wait_for_definition("publish_started"))
+        self.wait_until_playable(s)
+        v = self.viewer(s, self.play_token(s))
+        self.assertTrue(v.wait_for(lambda: v.decoded_frames >= 10),
+                        (v.definitions(), v.errors))
+        self.assertEqual(v.frame_size, (320, 240))
+        self.assertTrue(wait_for(lambda: "%s000000001.ts" % s
+                                 in self.playlist(s), timeout=30))
+        p.stop()
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        playlist = os.path.join(self.streams_dir(), s + ".m3u8")
+        self.assertEqual(self.codecs(playlist), {"h264", "aac"})
+
     def test_a_joining_viewer_gets_a_key_frame(self):
         """The publisher sends one key frame in ten minutes unless asked,
         and the server asks for one only every hlsTime (a minute here):
