@@ -1,6 +1,4 @@
-#include "tg-stream.h"
-
-#include "tg-viewer.h"
+#include "tg-stream-private.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -19,65 +17,6 @@
 
 /* Recording length whose index room is reserved up front. */
 #define RESERVED_HOURS 3
-
-enum
-{
-  VIDEO,
-  AUDIO,
-  TRACKS
-};
-
-enum
-{
-  OUT_HLS,
-  OUT_MP4,
-  OUTPUTS
-};
-
-/* The publisher's thread pushes the FLV and does the demuxing and parsing;
- * each muxer has a thread of its own (GstAggregator's). No queues: the
- * muxers' windows absorb the interleaving of audio and video, and a muxer
- * that is full holds the publisher back (TCP does the rest). */
-struct _TgStream
-{
-  char *name; /* app/stream, for logs */
-  GstElement *pipeline;
-  GstPad *src; /* ours, not an element's: pushed from the caller's thread */
-  gboolean started, finished; /* the caller's thread only */
-  GstElement *mux[OUTPUTS];   /* mpegtsmux before hlssink, mp4mux; or NULL */
-  char *dir;                  /* the app's streams folder */
-  char *stream_id;
-  gboolean hls_delete;
-  char *mp4_part;  /* the recording while it is written */
-  char *mp4_final; /* its name once complete */
-  TgStreamEnded ended;
-  gpointer user_data;
-  guint bus_watch;
-  gint pushing_since;  /* atomic: monotonic seconds, 0 when not pushing */
-  GMutex lock;         /* for the three below */
-  guint drain_timeout; /* on the main context */
-  guint watchdog;      /* on the main context: finds stuck pushes */
-  gboolean done;
-  TgStreamInput input;
-  gboolean announced; /* the FLV header was seen */
-  /* Muxer pads for the tracks the FLV header announced, requested before
-   * any data flows: a muxer then waits for every track before it starts. */
-  GstPad *pads[TRACKS][OUTPUTS];
-  /* Each track goes through a tee, where the RTP for WebRTC viewers
-   * branches off once the first of them comes (tg-viewer.h). */
-  GMutex viewers_lock;      /* for what follows */
-  GstElement *tees[TRACKS]; /* once the track is found */
-  char *profile_level_id;   /* the H.264's, for viewers' offers */
-  gboolean rtp_built;       /* the RTP branches are there */
-  TgStreamKeyFrameWanted key_frame_wanted;
-  gpointer key_frame_wanted_data;
-  guint announced_tracks; /* atomic: 1 << track, announced or found */
-  gint media_ready;       /* atomic: every track is known */
-  char *app;
-  TgStreamMediaReady on_media_ready;
-  gpointer media_ready_data;
-  GPtrArray *viewers; /* TgViewer */
-};
 
 static GstElement *
 make (const char *factory, GError **error)
@@ -169,120 +108,31 @@ drop (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_DROP;
 }
 
-/* Every track is known: tell the caller, once. */
-static void
-media_ready (TgStream *stream)
+void
+tg_stream_check_ready (TgStream *stream)
 {
-  if (g_atomic_int_exchange (&stream->media_ready, TRUE))
+  if (!g_atomic_int_get (&stream->tracks_known)
+      || (g_atomic_int_get (&stream->has_video)
+          && !g_atomic_int_get (&stream->video_judged))
+      || g_atomic_int_exchange (&stream->media_ready, TRUE))
     return;
   if (stream->on_media_ready)
     stream->on_media_ready (stream, stream->app, stream->stream_id,
                             stream->media_ready_data);
 }
 
+/* Every track is found. */
+static void
+media_ready (TgStream *stream)
+{
+  g_atomic_int_set (&stream->tracks_known, TRUE);
+  tg_stream_check_ready (stream);
+}
+
 static void
 demux_no_more_pads (GstElement *demux, gpointer data)
 {
   media_ready (data);
-}
-
-/* The profile-level-id of an SDP for this H.264 (from its avcC); a
- * baseline one when the caps do not say. */
-static char *
-profile_level_id (const GstStructure *caps)
-{
-  const GValue *value = gst_structure_get_value (caps, "codec_data");
-  GstBuffer *avcc = value ? gst_value_get_buffer (value) : NULL;
-  guint8 bytes[4];
-
-  if (avcc && gst_buffer_extract (avcc, 0, bytes, 4) == 4 && bytes[0] == 1)
-    return g_strdup_printf ("%02x%02x%02x", bytes[1], bytes[2], bytes[3]);
-  return g_strdup ("42e01f");
-}
-
-/* Hands one RTP packet to every viewer. On the branch's thread. */
-static GstFlowReturn
-rtp_sample (GstAppSink *sink, gpointer data)
-{
-  TgStream *stream = data;
-  TgViewerTrack track
-      = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sink), "track"));
-  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
-  GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
-
-  if (buffer == NULL)
-    return GST_FLOW_OK;
-  g_mutex_lock (&stream->viewers_lock);
-  for (guint i = 0; i < stream->viewers->len; i++)
-    {
-      TgViewer *viewer = stream->viewers->pdata[i];
-
-      tg_viewer_push (viewer, track, buffer);
-      if (track == TG_VIEWER_VIDEO && tg_viewer_take_key_frame (viewer)
-          && stream->key_frame_wanted)
-        stream->key_frame_wanted (stream, stream->key_frame_wanted_data);
-    }
-  g_mutex_unlock (&stream->viewers_lock);
-  return GST_FLOW_OK;
-}
-
-/* The track packetised once for every WebRTC viewer: tee ! queue (leaky:
- * the publisher never waits for viewers) ! [decode, Opus] ! pay ! appsink.
- * Called with viewers_lock held. */
-static void
-add_rtp_branch (TgStream *stream, guint track)
-{
-  static const char *video[] = { "queue", "h264parse", "rtph264pay", NULL };
-  static const char *audio[]
-      = { "queue",         "aacparse", "avdec_aac",  "audioconvert",
-          "audioresample", "opusenc",  "rtpopuspay", NULL };
-  const char **names = track == VIDEO ? video : audio;
-  GstAppSinkCallbacks callbacks = { .new_sample = rtp_sample };
-  GstElement *chain[8] = { NULL },
-             *sink = gst_element_factory_make ("appsink", NULL);
-  g_autoptr (GstPad) from = NULL, to = NULL;
-  guint n = 0;
-
-  for (; names[n]; n++)
-    if ((chain[n] = gst_element_factory_make (names[n], NULL)) == NULL)
-      {
-        g_message ("%s: no WebRTC %s: %s is missing", stream->name,
-                   track == VIDEO ? "video" : "audio", names[n]);
-        while (n > 0)
-          gst_object_unref (chain[--n]);
-        gst_object_unref (sink);
-        return;
-      }
-  for (guint i = 0; i < n; i++)
-    {
-      gst_bin_add (GST_BIN (stream->pipeline), chain[i]);
-      if (i > 0)
-        gst_element_link (chain[i - 1], chain[i]);
-    }
-  g_object_set (chain[0], "leaky", 2 /* downstream */, "max-size-buffers", 0,
-                "max-size-bytes", 0, "max-size-time", (guint64) GST_SECOND,
-                NULL);
-  if (track == VIDEO)
-    {
-      g_object_set (chain[1], "config-interval", -1, NULL);
-      g_object_set (chain[2], "config-interval", -1, "pt", 96, "mtu", 1200,
-                    "aggregate-mode", 1 /* zero-latency */, NULL);
-    }
-  else
-    g_object_set (chain[n - 1], "pt", 111, "mtu", 1200, NULL);
-  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-  g_object_set_data (
-      G_OBJECT (sink), "track",
-      GUINT_TO_POINTER (track == VIDEO ? TG_VIEWER_VIDEO : TG_VIEWER_AUDIO));
-  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, stream, NULL);
-  gst_bin_add (GST_BIN (stream->pipeline), sink);
-  gst_element_link (chain[n - 1], sink);
-  gst_element_sync_state_with_parent (sink);
-  while (n > 0)
-    gst_element_sync_state_with_parent (chain[--n]);
-  from = gst_element_request_pad_simple (stream->tees[track], "src_%u");
-  to = gst_element_get_static_pad (chain[0], "sink");
-  gst_pad_link (from, to);
 }
 
 /* flvdemux found a stream: feed it to every output. Runs on the streaming
@@ -352,15 +202,17 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
   {
     g_autoptr (GstPad) in = gst_element_get_static_pad (tee, "sink");
 
+    if (track == VIDEO)
+      tg_stream_judge_video (stream, in);
     gst_pad_link (pad, in);
     gst_element_sync_state_with_parent (tee);
   }
   g_mutex_lock (&stream->viewers_lock);
   stream->tees[track] = gst_object_ref (tee);
   if (track == VIDEO)
-    stream->profile_level_id = profile_level_id (s);
+    stream->profile_level_id = tg_stream_profile_level_id (s);
   if (stream->rtp_built)
-    add_rtp_branch (stream, track);
+    tg_stream_add_rtp_branch (stream, track);
   /* FLV: the header named the tracks (flvdemux itself waits for audio and
    * video, or 6 s). MPEG-TS: tsdemux says when it has added them all. */
   if (stream->input == TG_STREAM_FLV
@@ -851,60 +703,4 @@ const char *
 tg_stream_get_recording (TgStream *stream)
 {
   return stream->mux[OUT_MP4] && stream->done ? stream->mp4_final : NULL;
-}
-
-gboolean
-tg_stream_add_viewer (TgStream *stream, TgViewer *viewer)
-{
-  gboolean added;
-
-  g_mutex_lock (&stream->viewers_lock);
-  g_mutex_lock (&stream->lock);
-  added = !stream->done;
-  g_mutex_unlock (&stream->lock);
-  if (added)
-    {
-      g_ptr_array_add (stream->viewers, tg_viewer_ref (viewer));
-      if (!stream->rtp_built)
-        for (guint t = 0; t < TRACKS; t++)
-          if (stream->tees[t])
-            add_rtp_branch (stream, t);
-      stream->rtp_built = TRUE;
-    }
-  g_mutex_unlock (&stream->viewers_lock);
-  return added;
-}
-
-void
-tg_stream_on_key_frame_wanted (TgStream *stream, TgStreamKeyFrameWanted wanted,
-                               gpointer data)
-{
-  g_mutex_lock (&stream->viewers_lock);
-  stream->key_frame_wanted = wanted;
-  stream->key_frame_wanted_data = data;
-  g_mutex_unlock (&stream->viewers_lock);
-}
-
-void
-tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer)
-{
-  g_mutex_lock (&stream->viewers_lock);
-  g_ptr_array_remove (stream->viewers, viewer);
-  g_mutex_unlock (&stream->viewers_lock);
-}
-
-char *
-tg_stream_describe (TgStream *stream, gboolean *audio, gboolean *ready)
-{
-  char *profile;
-
-  *ready = g_atomic_int_get (&stream->media_ready);
-  if (!*ready)
-    return NULL;
-  g_mutex_lock (&stream->viewers_lock);
-  profile = g_strdup (stream->profile_level_id);
-  *audio = stream->tees[AUDIO] != NULL
-           || (g_atomic_int_get (&stream->announced_tracks) & (1u << AUDIO));
-  g_mutex_unlock (&stream->viewers_lock);
-  return profile;
 }

@@ -5,6 +5,8 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
+#include "tg-webrtc-net.h"
+
 /* RTP payload types the server offers. */
 #define PT_H264 96
 #define PT_OPUS 111
@@ -138,11 +140,13 @@ ice_candidate (GstElement *webrtc, guint mline, const char *candidate,
 {
   TgViewer *viewer = data;
 
-  if (lock_open (viewer))
+  g_autofree char *announced = tg_webrtc_announce (candidate);
+
+  if (announced && lock_open (viewer))
     {
       const char *mid = mline <= TG_VIEWER_TRACKS ? viewer->mids[mline] : NULL;
 
-      viewer->callbacks.candidate (viewer, mline, mid ? mid : "", candidate,
+      viewer->callbacks.candidate (viewer, mline, mid ? mid : "", announced,
                                    viewer->data);
       g_mutex_unlock (&viewer->lock);
     }
@@ -295,22 +299,6 @@ add_transceivers (TgViewer *viewer, GError **error)
 /* libnice would also look for a UPnP gateway to open ports on, binding
  * random local ports for it (and warning when one is taken): not for a
  * server, whose addresses are its own. */
-void
-tg_webrtc_configure (GstElement *webrtc)
-{
-  g_autoptr (GObject) ice = NULL;
-  g_autoptr (GObject) agent = NULL;
-
-  g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
-                NULL);
-  g_object_get (webrtc, "ice-agent", &ice, NULL);
-  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent"))
-    g_object_get (ice, "agent", &agent, NULL);
-  if (agent
-      && g_object_class_find_property (G_OBJECT_GET_CLASS (agent), "upnp"))
-    g_object_set (agent, "upnp", FALSE, NULL);
-}
-
 TgViewer *
 tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
                gpointer data, GError **error)

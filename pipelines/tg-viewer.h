@@ -69,9 +69,6 @@ void tg_viewer_end (TgViewer *viewer);
  * a callback. */
 void tg_viewer_close (TgViewer *viewer);
 
-/* What every webrtcbin of the server has: max-bundle, no UPnP. */
-void tg_webrtc_configure (GstElement *webrtc);
-
 /* The caps of the RTP the viewer takes. */
 GstCaps *tg_viewer_caps (TgViewerTrack track, const char *profile_level_id);
 

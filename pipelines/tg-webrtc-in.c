@@ -5,7 +5,7 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
-#include "tg-viewer.h"
+#include "tg-webrtc-net.h"
 #include "tollgate.h"
 
 /* How much of one track the muxer holds while it waits for the other. */
@@ -108,13 +108,14 @@ ice_candidate (GstElement *webrtc, guint mline, const char *candidate,
                gpointer data)
 {
   TgWebrtcIn *in = data;
+  g_autofree char *announced = tg_webrtc_announce (candidate);
 
-  if (lock_open (in))
+  if (announced && lock_open (in))
     {
       const char *mid
           = mline < G_N_ELEMENTS (in->mids) ? in->mids[mline] : NULL;
 
-      in->callbacks.candidate (in, mline, mid ? mid : "", candidate, in->data);
+      in->callbacks.candidate (in, mline, mid ? mid : "", announced, in->data);
       g_mutex_unlock (&in->lock);
     }
 }

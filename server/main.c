@@ -14,6 +14,7 @@
 #include "tg-srt-listener.h"
 #include "tg-server.h"
 #include "tg-tls.h"
+#include "tg-webrtc-net.h"
 #include "tg-ws.h"
 
 /* How often expired tokens are swept from the store. */
@@ -164,7 +165,18 @@ main (int argc, char **argv)
       return 2;
     }
   gst_init (NULL, NULL);
+  if (!tg_webrtc_set_network (
+          &(TgWebrtcNetwork){ .public_ip = config->webrtc_public_ip,
+                              .interfaces = config->webrtc_interfaces,
+                              .min_port = config->webrtc_min_port,
+                              .max_port = config->webrtc_max_port },
+          &error))
+    {
+      g_printerr ("tollgate: %s\n", error->message);
+      return 2;
+    }
   status = run (config);
+  tg_webrtc_clear_network ();
   g_clear_pointer (&config, tg_config_free);
   gst_deinit ();
   return status;

@@ -33,6 +33,8 @@ tg_config_free (TgConfig *config)
   g_strfreev (config->apps);
   g_free (config->tls_certificate);
   g_free (config->tls_private_key);
+  g_free (config->webrtc_public_ip);
+  g_strfreev (config->webrtc_interfaces);
   g_free (config);
 }
 
@@ -46,6 +48,9 @@ typedef struct
   int ports[5];
   int http_threads;
   gboolean random_ports;
+  char *webrtc_public_ip;
+  char *webrtc_interfaces; /* comma-separated */
+  char *webrtc_udp_ports;
 } Args;
 
 static const char *const port_keys[5]
@@ -78,6 +83,32 @@ replace (char **slot, char *value)
   *slot = value;
 }
 
+/* webrtc-udp-ports: "MIN-MAX", or one port. */
+static gboolean
+set_udp_ports (TgConfig *config, const char *text, GError **error)
+{
+  g_auto (GStrv) range = NULL;
+  guint64 min, max;
+
+  if (text == NULL)
+    return TRUE;
+  range = g_strsplit (text, "-", 2);
+  if (range[0] == NULL
+      || !g_ascii_string_to_unsigned (range[0], 10, 1, 65535, &min, NULL)
+      || !g_ascii_string_to_unsigned (range[1] ? range[1] : range[0], 10, min,
+                                      65535, &max, NULL))
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                   "webrtc-udp-ports must be MIN-MAX (1 to 65535, MIN <= MAX), "
+                   "not '%s'",
+                   text);
+      return FALSE;
+    }
+  config->webrtc_min_port = (guint) min;
+  config->webrtc_max_port = (guint) max;
+  return TRUE;
+}
+
 static gboolean
 load_file (TgConfig *config, const char *path, GError **error)
 {
@@ -96,6 +127,21 @@ load_file (TgConfig *config, const char *path, GError **error)
            g_key_file_get_string (file, GROUP, "tls-certificate", NULL));
   replace (&config->tls_private_key,
            g_key_file_get_string (file, GROUP, "tls-private-key", NULL));
+  replace (&config->webrtc_public_ip,
+           g_key_file_get_string (file, GROUP, "webrtc-public-ip", NULL));
+  if (g_key_file_has_key (file, GROUP, "webrtc-interfaces", NULL))
+    {
+      g_strfreev (config->webrtc_interfaces);
+      config->webrtc_interfaces = g_key_file_get_string_list (
+          file, GROUP, "webrtc-interfaces", NULL, NULL);
+    }
+  {
+    g_autofree char *ports
+        = g_key_file_get_string (file, GROUP, "webrtc-udp-ports", NULL);
+
+    if (!set_udp_ports (config, ports, error))
+      return FALSE;
+  }
   for (guint i = 0; i < G_N_ELEMENTS (port_keys); i++)
     {
       int port;
@@ -180,6 +226,16 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
       "RTSP playback (default 8554; 0 disables)", "PORT" },
     { "http-threads", 0, 0, G_OPTION_ARG_INT, &args.http_threads,
       "HTTP worker threads (default: one per processor)", "N" },
+    { "webrtc-public-ip", 0, 0, G_OPTION_ARG_STRING, &args.webrtc_public_ip,
+      "WebRTC: the address announced to clients instead of the host's own "
+      "(behind a 1:1 NAT)",
+      "ADDR" },
+    { "webrtc-interfaces", 0, 0, G_OPTION_ARG_STRING, &args.webrtc_interfaces,
+      "WebRTC: only these interfaces or local addresses are announced "
+      "(comma-separated; default all)",
+      "LIST" },
+    { "webrtc-udp-ports", 0, 0, G_OPTION_ARG_STRING, &args.webrtc_udp_ports,
+      "WebRTC: the UDP ports ICE takes (default any)", "MIN-MAX" },
     { "random-ports", 0, 0, G_OPTION_ARG_NONE, &args.random_ports,
       "Enabled listeners take ports the system chooses (for tests); the "
       "ready line on stdout names them",
@@ -208,6 +264,15 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
           }
       if (args.http_threads >= 0)
         config->http_threads = args.http_threads;
+      replace (&config->webrtc_public_ip,
+               g_steal_pointer (&args.webrtc_public_ip));
+      if (args.webrtc_interfaces)
+        {
+          g_strfreev (config->webrtc_interfaces);
+          config->webrtc_interfaces
+              = g_strsplit (args.webrtc_interfaces, ",", -1);
+        }
+      ok = ok && set_udp_ports (config, args.webrtc_udp_ports, error);
       config->random_ports = args.random_ports;
     }
   ok = ok && check_apps (config->apps, error);
@@ -215,6 +280,9 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
   g_free (args.data_dir);
   g_free (args.store_uri);
   g_free (args.bind_address);
+  g_free (args.webrtc_public_ip);
+  g_free (args.webrtc_interfaces);
+  g_free (args.webrtc_udp_ports);
   return ok ? g_steal_pointer (&config) : NULL;
 }
 

@@ -19,6 +19,10 @@ typedef struct
   char **apps;
   char *tls_certificate; /* NULL: self-signed in {data_dir}/tls/ */
   char *tls_private_key;
+  /* WebRTC's ICE (tg-webrtc-net.h): NULL, NULL, 0, 0 by default. */
+  char *webrtc_public_ip;
+  char **webrtc_interfaces;
+  guint webrtc_min_port, webrtc_max_port;
 } TgConfig;
 
 TgConfig *tg_config_new_default (void);

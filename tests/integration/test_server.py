@@ -195,6 +195,19 @@ class ServerTest(TollgateTestCase):
         self.assertGreater(rc, 0, "killed by signal %d" % -rc)
         self.assertTrue(srv.stderr().strip(), "no error message")
 
+    def test_bad_webrtc_network_refused(self):
+        for args, says in (
+                (["--webrtc-udp-ports", "5000-4000"], "webrtc-udp-ports"),
+                (["--webrtc-udp-ports", "x"], "webrtc-udp-ports"),
+                (["--webrtc-public-ip", "example.com"], "webrtc-public-ip"),
+                (["--webrtc-interfaces", "nosuch9"], "nosuch9")):
+            with self.subTest(args=args):
+                srv = TollgateServer(extra_args=args)
+                self.addCleanup(srv.cleanup)
+                srv.spawn()
+                self.assertEqual(srv.wait_exit(10), 2)
+                self.assertIn(says, srv.stderr())
+
     def test_config_apps_and_threads(self):
         self.server.stop()
         path = self.write_config("[tollgate]\napps=LiveApp;MyApp\n"

@@ -28,13 +28,15 @@ class WebRtcTestCase(RtmpTestCase):
     def ws_url(self):
         return "ws://127.0.0.1:%d/%s/websocket" % (self.server.http_port, APP)
 
-    def publish(self, stream, seconds=60):
-        """An RTMP publisher browsers could play too: 4:2:0, no B-frames."""
+    def publish(self, stream, seconds=60, b_frames=0):
+        """An RTMP publisher browsers could play too: 4:2:0, no B-frames
+        unless asked for."""
         p = subprocess.Popen(
             ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
              "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
              "-f", "lavfi", "-i", "sine=frequency=440", "-t", str(seconds),
-             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-bf", "0",
+             "-c:v", "libx264", "-pix_fmt", "yuv420p",
+             "-bf", str(b_frames),
              "-g", "25", "-preset", "ultrafast", "-c:a", "aac",
              "-f", "flv", self.url(stream)],
             stderr=subprocess.DEVNULL)
@@ -96,6 +98,22 @@ class PlayTest(WebRtcTestCase):
         self.assertEqual(self.tokens_of(s), [])
         # The server opened the data channel.
         self.assertTrue(all(v.data_channels for v in viewers))
+
+    def test_b_frames_are_reencoded(self):
+        """H.264 with B-frames is re-encoded for WebRTC viewers, once per
+        stream, to constrained baseline level 3.1 (42e01f); without them it
+        goes as it is, in its own profile (libx264's ultrafast: constrained
+        baseline level 1.3, 42c00d)."""
+        for b_frames, profile in ((2, "42e01f"), (0, "42c00d")):
+            with self.subTest(b_frames=b_frames):
+                s = unique_id()
+                self.publish(s, b_frames=b_frames)
+                viewers = [self.viewer(s, self.play_token(s))
+                           for _ in range(2)]
+                for v in viewers:
+                    self.assertPlays(v)
+                    self.assertRegex(v.offer_sdp(),
+                                     "profile-level-id=%s" % profile)
 
     def test_refused_tokens(self):
         s = unique_id()

@@ -175,6 +175,16 @@ class _WebRtcPeer:
     def wait_for_definition(self, definition, timeout=None):
         return self.wait_for(lambda: definition in self.definitions(), timeout)
 
+    def offer_sdp(self):
+        """The SDP of the first offer received (the server's, for a
+        viewer), or None."""
+        with self._cond:
+            for m in self.messages:
+                if (m.get("command") == "takeConfiguration"
+                        and m.get("type") == "offer"):
+                    return m.get("sdp")
+        return None
+
     def definitions(self):
         with self._cond:
             return [m.get("definition") for m in self.messages

@@ -1,0 +1,82 @@
+/* What tg-stream.c (ingest, outputs) and tg-stream-rtp.c (WebRTC viewers)
+ * share of a stream. */
+#pragma once
+
+#include "tg-stream.h"
+
+enum
+{
+  VIDEO,
+  AUDIO,
+  TRACKS
+};
+
+enum
+{
+  OUT_HLS,
+  OUT_MP4,
+  OUTPUTS
+};
+
+/* The publisher's thread pushes the FLV and does the demuxing and parsing;
+ * each muxer has a thread of its own (GstAggregator's). No queues: the
+ * muxers' windows absorb the interleaving of audio and video, and a muxer
+ * that is full holds the publisher back (TCP does the rest). */
+struct _TgStream
+{
+  char *name; /* app/stream, for logs */
+  GstElement *pipeline;
+  GstPad *src; /* ours, not an element's: pushed from the caller's thread */
+  gboolean started, finished; /* the caller's thread only */
+  GstElement *mux[OUTPUTS];   /* mpegtsmux before hlssink, mp4mux; or NULL */
+  char *dir;                  /* the app's streams folder */
+  char *stream_id;
+  gboolean hls_delete;
+  char *mp4_part;  /* the recording while it is written */
+  char *mp4_final; /* its name once complete */
+  TgStreamEnded ended;
+  gpointer user_data;
+  guint bus_watch;
+  gint pushing_since;  /* atomic: monotonic seconds, 0 when not pushing */
+  GMutex lock;         /* for the three below */
+  guint drain_timeout; /* on the main context */
+  guint watchdog;      /* on the main context: finds stuck pushes */
+  gboolean done;
+  TgStreamInput input;
+  gboolean announced; /* the FLV header was seen */
+  /* Muxer pads for the tracks the FLV header announced, requested before
+   * any data flows: a muxer then waits for every track before it starts. */
+  GstPad *pads[TRACKS][OUTPUTS];
+  /* Each track goes through a tee, where the RTP for WebRTC viewers
+   * branches off once the first of them comes (tg-viewer.h). */
+  GMutex viewers_lock;      /* for what follows */
+  GstElement *tees[TRACKS]; /* once the track is found */
+  char *profile_level_id;   /* the H.264's, for viewers' offers */
+  gboolean rtp_built;       /* the RTP branches are there */
+  gboolean b_frames;        /* the video has some: it is re-encoded */
+  gint64 last_key_frame;    /* the video branch's: one was last made */
+  TgStreamKeyFrameWanted key_frame_wanted;
+  gpointer key_frame_wanted_data;
+  guint announced_tracks; /* atomic: 1 << track, announced or found */
+  gint tracks_known;      /* atomic: every track is found */
+  gint has_video;         /* atomic: one of them is video */
+  gint video_judged;      /* atomic: seen enough to know of B-frames */
+  guint video_frames;     /* the video's streaming thread's, until then */
+  gint media_ready;       /* atomic: all of the above: it can be played */
+  char *app;
+  TgStreamMediaReady on_media_ready;
+  gpointer media_ready_data;
+  GPtrArray *viewers; /* TgViewer */
+};
+
+/* The profile-level-id of an SDP for this H.264 (its avcC's). */
+char *tg_stream_profile_level_id (const GstStructure *caps);
+/* Builds the track's RTP branch for WebRTC viewers (tg-stream-rtp.c).
+ * Called with viewers_lock held. */
+void tg_stream_add_rtp_branch (TgStream *stream, guint track);
+/* Watches the video's first frames for B-frames, on the tee's sink pad;
+ * the stream is ready to play once it knows. */
+void tg_stream_judge_video (TgStream *stream, GstPad *pad);
+/* Every track is found (tracks_known), or the video has been judged: the
+ * caller hears media_ready once both are true. */
+void tg_stream_check_ready (TgStream *stream);

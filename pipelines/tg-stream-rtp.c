@@ -1,0 +1,212 @@
+#include "tg-stream-private.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+
+/* Frames of video looked at for B-frames before the stream can be played:
+ * an encoder that uses them does from its first frames. */
+#define JUDGED_FRAMES 8
+/* Key frames our encoder makes for viewers: at most one a second
+ * (monotonic microseconds). */
+#define KEY_FRAME_GAP G_USEC_PER_SEC
+
+/* The RTP branches, tee ! ... ! appsink: a leaky queue (the publisher
+ * never waits for viewers), then H.264 as it is, or re-encoded when it has
+ * B-frames (browsers cannot play them), and AAC made Opus. */
+#define LEAKY_QUEUE                                                            \
+  "queue leaky=downstream max-size-buffers=0 max-size-bytes=0 "                \
+  "max-size-time=1000000000 ! "
+#define H264_PAY                                                               \
+  "h264parse config-interval=-1 ! rtph264pay config-interval=-1 pt=96 "        \
+  "mtu=1200 aggregate-mode=zero-latency ! "
+#define SINK "appsink name=sink sync=false async=false"
+static const char *const BRANCH_VIDEO = LEAKY_QUEUE H264_PAY SINK;
+static const char *const BRANCH_VIDEO_REENCODED
+    = LEAKY_QUEUE "h264parse ! avdec_h264 ! videoconvert ! x264enc "
+                  "tune=zerolatency speed-preset=ultrafast bframes=0 "
+                  "key-int-max=250 ! video/x-h264,profile=constrained-baseline"
+                  " ! " H264_PAY SINK;
+static const char *const BRANCH_AUDIO
+    = LEAKY_QUEUE "aacparse ! avdec_aac ! audioconvert ! audioresample ! "
+                  "opusenc ! rtpopuspay pt=111 mtu=1200 ! " SINK;
+
+/* The profile-level-id of an SDP for this H.264 (from its avcC); a
+ * baseline one when the caps do not say. */
+char *
+tg_stream_profile_level_id (const GstStructure *caps)
+{
+  const GValue *value = gst_structure_get_value (caps, "codec_data");
+  GstBuffer *avcc = value ? gst_value_get_buffer (value) : NULL;
+  guint8 bytes[4];
+
+  if (avcc && gst_buffer_extract (avcc, 0, bytes, 4) == 4 && bytes[0] == 1)
+    return g_strdup_printf ("%02x%02x%02x", bytes[1], bytes[2], bytes[3]);
+  return g_strdup ("42e01f");
+}
+
+/* A viewer wants a key frame: asked of the publisher when it can be
+ * (WebRTC), made by our encoder when the video is re-encoded. On the video
+ * branch's thread, viewers_lock held. */
+static void
+want_key_frame (TgStream *stream, GstAppSink *sink)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_autoptr (GstPad) pad = NULL;
+
+  if (stream->key_frame_wanted)
+    stream->key_frame_wanted (stream, stream->key_frame_wanted_data);
+  if (!stream->b_frames || now - stream->last_key_frame < KEY_FRAME_GAP)
+    return;
+  stream->last_key_frame = now;
+  pad = gst_element_get_static_pad (GST_ELEMENT (sink), "sink");
+  gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (
+                               GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+/* Hands one RTP packet to every viewer. On the branch's thread. */
+static GstFlowReturn
+rtp_sample (GstAppSink *sink, gpointer data)
+{
+  TgStream *stream = data;
+  TgViewerTrack track
+      = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sink), "track"));
+  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
+
+  if (buffer == NULL)
+    return GST_FLOW_OK;
+  g_mutex_lock (&stream->viewers_lock);
+  for (guint i = 0; i < stream->viewers->len; i++)
+    {
+      TgViewer *viewer = stream->viewers->pdata[i];
+
+      tg_viewer_push (viewer, track, buffer);
+      if (track == TG_VIEWER_VIDEO && tg_viewer_take_key_frame (viewer))
+        want_key_frame (stream, sink);
+    }
+  g_mutex_unlock (&stream->viewers_lock);
+  return GST_FLOW_OK;
+}
+
+void
+tg_stream_add_rtp_branch (TgStream *stream, guint track)
+{
+  const char *description = track == AUDIO     ? BRANCH_AUDIO
+                            : stream->b_frames ? BRANCH_VIDEO_REENCODED
+                                               : BRANCH_VIDEO;
+  GstAppSinkCallbacks callbacks = { .new_sample = rtp_sample };
+  g_autoptr (GError) error = NULL;
+  GstElement *branch
+      = gst_parse_bin_from_description (description, TRUE, &error);
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstPad) from = NULL, to = NULL;
+
+  if (branch == NULL)
+    {
+      g_message ("%s: no WebRTC %s: %s", stream->name,
+                 track == VIDEO ? "video" : "audio", error->message);
+      return;
+    }
+  sink = gst_bin_get_by_name (GST_BIN (branch), "sink");
+  g_object_set_data (
+      G_OBJECT (sink), "track",
+      GUINT_TO_POINTER (track == VIDEO ? TG_VIEWER_VIDEO : TG_VIEWER_AUDIO));
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, stream, NULL);
+  gst_bin_add (GST_BIN (stream->pipeline), branch);
+  gst_element_sync_state_with_parent (branch);
+  from = gst_element_request_pad_simple (stream->tees[track], "src_%u");
+  to = gst_element_get_static_pad (branch, "sink");
+  gst_pad_link (from, to);
+}
+
+/* A frame of the video: B-frames show as a presentation time other than
+ * the decoding time. */
+static GstPadProbeReturn
+judge_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  TgStream *stream = data;
+  GstBuffer *buffer = gst_pad_probe_info_get_buffer (info);
+
+  if (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DTS_IS_VALID (buffer)
+      && GST_BUFFER_PTS (buffer) != GST_BUFFER_DTS (buffer))
+    {
+      g_mutex_lock (&stream->viewers_lock);
+      if (!stream->rtp_built)
+        {
+          stream->b_frames = TRUE;
+          g_free (stream->profile_level_id);
+          stream->profile_level_id = g_strdup ("42e01f");
+        }
+      g_mutex_unlock (&stream->viewers_lock);
+      g_info ("%s: H.264 with B-frames: re-encoded for WebRTC viewers",
+              stream->name);
+    }
+  else if (++stream->video_frames < JUDGED_FRAMES)
+    return GST_PAD_PROBE_OK;
+  g_atomic_int_set (&stream->video_judged, TRUE);
+  tg_stream_check_ready (stream);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+void
+tg_stream_judge_video (TgStream *stream, GstPad *pad)
+{
+  g_atomic_int_set (&stream->has_video, TRUE);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, judge_frame, stream, NULL);
+}
+
+gboolean
+tg_stream_add_viewer (TgStream *stream, TgViewer *viewer)
+{
+  gboolean added;
+
+  g_mutex_lock (&stream->viewers_lock);
+  g_mutex_lock (&stream->lock);
+  added = !stream->done;
+  g_mutex_unlock (&stream->lock);
+  if (added)
+    {
+      g_ptr_array_add (stream->viewers, tg_viewer_ref (viewer));
+      if (!stream->rtp_built)
+        for (guint t = 0; t < TRACKS; t++)
+          if (stream->tees[t])
+            tg_stream_add_rtp_branch (stream, t);
+      stream->rtp_built = TRUE;
+    }
+  g_mutex_unlock (&stream->viewers_lock);
+  return added;
+}
+
+void
+tg_stream_on_key_frame_wanted (TgStream *stream, TgStreamKeyFrameWanted wanted,
+                               gpointer data)
+{
+  g_mutex_lock (&stream->viewers_lock);
+  stream->key_frame_wanted = wanted;
+  stream->key_frame_wanted_data = data;
+  g_mutex_unlock (&stream->viewers_lock);
+}
+
+void
+tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer)
+{
+  g_mutex_lock (&stream->viewers_lock);
+  g_ptr_array_remove (stream->viewers, viewer);
+  g_mutex_unlock (&stream->viewers_lock);
+}
+
+char *
+tg_stream_describe (TgStream *stream, gboolean *audio, gboolean *ready)
+{
+  char *profile;
+
+  *ready = g_atomic_int_get (&stream->media_ready);
+  if (!*ready)
+    return NULL;
+  g_mutex_lock (&stream->viewers_lock);
+  profile = g_strdup (stream->profile_level_id);
+  *audio = stream->tees[AUDIO] != NULL
+           || (g_atomic_int_get (&stream->announced_tracks) & (1u << AUDIO));
+  g_mutex_unlock (&stream->viewers_lock);
+  return profile;
+}
