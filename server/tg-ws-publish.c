@@ -8,6 +8,9 @@
 #include "tg-webrtc-in.h"
 #include "tg-ws-private.h"
 
+/* A publisher whose media has not come this long after start is ended. */
+#define MEDIA_WAIT_S 10
+
 /* One WebRTC publish. Held by its client's table while the client
  * publishes, and by its stream until that has ended. */
 typedef struct
@@ -16,8 +19,9 @@ typedef struct
   Client *client; /* a reference */
   char *stream_id;
   TgStream *stream;
-  TgWebrtcIn *in; /* NULL once the client has stopped */
-  gint started;   /* atomic: media came (publish_started sent) */
+  TgWebrtcIn *in;      /* NULL once the client has stopped */
+  gint started;        /* atomic: media came (publish_started sent) */
+  GSource *media_wait; /* the client's context's: until media comes */
 } Publishing;
 
 static Publishing *
@@ -203,6 +207,11 @@ static void
 end_publishing (Client *client, Publishing *p)
 {
   g_hash_table_remove (client->publishing, p->stream_id);
+  if (p->media_wait)
+    {
+      g_source_destroy (p->media_wait);
+      g_clear_pointer (&p->media_wait, g_source_unref);
+    }
   if (p->in)
     {
       /* Once this returns, key_frame_wanted no longer runs. */
@@ -212,6 +221,25 @@ end_publishing (Client *client, Publishing *p)
     }
   tg_stream_finish (p->stream);
   publishing_unref (p);
+}
+
+/* start was sent MEDIA_WAIT_S ago: without media by now (no offer, or
+ * ICE never connected), the publish is ended and its stream id freed. */
+static gboolean
+media_wait_over (gpointer data)
+{
+  Publishing *p = data;
+  Client *client = p->client;
+
+  g_clear_pointer (&p->media_wait, g_source_unref);
+  if (g_atomic_int_get (&p->started)
+      || g_hash_table_lookup (client->publishing, p->stream_id) != p)
+    return G_SOURCE_REMOVE;
+  g_info ("WebSocket %s: publish of %s/%s over: no media %d s after start",
+          client->peer, client->app, p->stream_id, MEDIA_WAIT_S);
+  tg_ws_send_error (client, "publishTimeoutError", p->stream_id);
+  end_publishing (client, p);
+  return G_SOURCE_REMOVE;
 }
 
 static const char *
@@ -296,6 +324,10 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
   g_mutex_unlock (&client->ws->lock);
   publishing_ref (p); /* the stream's, until it has ended */
   g_hash_table_insert (client->publishing, p->stream_id, p);
+  p->media_wait = g_timeout_source_new_seconds (MEDIA_WAIT_S);
+  g_source_set_callback (p->media_wait, media_wait_over, publishing_ref (p),
+                         (GDestroyNotify) publishing_unref);
+  g_source_attach (p->media_wait, client->context);
   tg_ws_send (client, tg_signal_reply ("start", request->stream_id));
 }
 

@@ -3,9 +3,12 @@
 the real server: H.264 video and Opus audio (made AAC once, for HLS,
 MP4 and the stream's own WebRTC viewers)."""
 
+import json
 import os
 import subprocess
 import unittest
+
+import websocket
 
 from test_rtmp import wait_for
 from test_webrtc import WebRtcTestCase
@@ -115,6 +118,25 @@ class PublishTest(WebRtcTestCase):
         self.assertTrue(first.wait_for_definition("publish_started"))
         second = self.publisher(s, self.mint_ok(s, "publish")["tokenId"])
         self.assertTrue(second.wait_for_definition("streamIdInUse"))
+
+    def test_a_publisher_that_sends_no_media_is_ended(self):
+        """start, then no offer: 10 s later publishTimeoutError, and the
+        stream id is free again."""
+        s = unique_id()
+        ws = websocket.create_connection(self.ws_url(), timeout=30)
+        self.addCleanup(ws.close)
+        ws.send(json.dumps({"command": "publish", "streamId": s,
+                            "token": self.mint_ok(s, "publish")["tokenId"]}))
+        self.assertEqual(json.loads(ws.recv())["command"], "start")
+        error = json.loads(ws.recv())
+        self.assertEqual((error["command"], error["definition"]),
+                         ("error", "publishTimeoutError"), error)
+        # Its stream has ended: the undefined stream's record went with it.
+        self.assertTrue(wait_for(lambda: self.server.get(
+            "/%s/rest/v2/broadcasts/%s" % (APP, s)).status == 404))
+        p = self.publisher(s, self.mint_ok(s, "publish")["tokenId"])
+        self.assertTrue(p.wait_for_definition("publish_started"),
+                        p.definitions())
 
     def test_a_cut_connection_ends_the_stream(self):
         s = unique_id()
