@@ -55,6 +55,10 @@ struct _TgStream
   gboolean rtp_built;       /* the RTP branches are there */
   gboolean b_frames;        /* the video has some: it is re-encoded */
   gint64 last_key_frame;    /* the video branch's: one was last made */
+  /* The video branch's: its RTP packets since the last key frame, which a
+   * new viewer is given first (NULL when over GOP_CACHE_MAX). */
+  GPtrArray *gop;
+  gsize gop_bytes;
   TgStreamKeyFrameWanted key_frame_wanted;
   gpointer key_frame_wanted_data;
   guint announced_tracks; /* atomic: 1 << track, announced or found */

@@ -9,6 +9,9 @@
 /* Key frames our encoder makes for viewers: at most one a second
  * (monotonic microseconds). */
 #define KEY_FRAME_GAP G_USEC_PER_SEC
+/* The most of a GOP kept for new viewers (a longer one is not kept):
+ * under what a viewer may have queued (tg-viewer.c). */
+#define GOP_CACHE_MAX (1536 * 1024)
 
 /* The RTP branches, tee ! ... ! appsink: a leaky queue (the publisher
  * never waits for viewers), then H.264 as it is, or re-encoded when it has
@@ -63,7 +66,30 @@ want_key_frame (TgStream *stream, GstAppSink *sink)
                                GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
-/* Hands one RTP packet to every viewer. On the branch's thread. */
+/* Keeps the video's packets since its last key frame, whose first packet
+ * is the only one without the delta flag (rtph264pay). */
+static void
+keep_gop (TgStream *stream, GstBuffer *packet)
+{
+  if (!GST_BUFFER_FLAG_IS_SET (packet, GST_BUFFER_FLAG_DELTA_UNIT))
+    {
+      g_clear_pointer (&stream->gop, g_ptr_array_unref);
+      stream->gop
+          = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+      stream->gop_bytes = 0;
+    }
+  if (stream->gop == NULL)
+    return;
+  stream->gop_bytes += gst_buffer_get_size (packet);
+  if (stream->gop_bytes > GOP_CACHE_MAX)
+    g_clear_pointer (&stream->gop, g_ptr_array_unref);
+  else
+    g_ptr_array_add (stream->gop, gst_buffer_ref (packet));
+}
+
+/* Hands one RTP packet to every viewer; one that has just started gets
+ * the current GOP instead (this packet is its last), so that its picture
+ * starts at once. On the branch's thread. */
 static GstFlowReturn
 rtp_sample (GstAppSink *sink, gpointer data)
 {
@@ -76,11 +102,14 @@ rtp_sample (GstAppSink *sink, gpointer data)
   if (buffer == NULL)
     return GST_FLOW_OK;
   g_mutex_lock (&stream->viewers_lock);
+  if (track == TG_VIEWER_VIDEO)
+    keep_gop (stream, buffer);
   for (guint i = 0; i < stream->viewers->len; i++)
     {
       TgViewer *viewer = stream->viewers->pdata[i];
 
-      tg_viewer_push (viewer, track, buffer);
+      tg_viewer_push (viewer, track, buffer,
+                      track == TG_VIEWER_VIDEO ? stream->gop : NULL);
       if (track == TG_VIEWER_VIDEO && tg_viewer_take_key_frame (viewer))
         want_key_frame (stream, sink);
     }

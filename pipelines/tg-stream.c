@@ -683,6 +683,7 @@ tg_stream_free (TgStream *stream)
   g_mutex_clear (&stream->viewers_lock);
   g_ptr_array_unref (stream->viewers);
   g_free (stream->profile_level_id);
+  g_clear_pointer (&stream->gop, g_ptr_array_unref);
   g_free (stream->app);
   for (guint t = 0; t < TRACKS; t++)
     if (stream->tees[t])

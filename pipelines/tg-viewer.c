@@ -31,6 +31,7 @@ struct _TgViewer
   char *mids[TG_VIEWER_TRACKS + 1];      /* from the offer */
   GstElement *sources[TG_VIEWER_TRACKS]; /* appsrc, once started */
   gint key_frame_wanted;                 /* atomic */
+  gboolean fresh;                        /* started, and fed no video yet */
 };
 
 GstCaps *
@@ -236,7 +237,9 @@ start_media (gpointer data)
     return G_SOURCE_REMOVE;
   for (guint t = 0; t < viewer->tracks; t++)
     viewer->sources[t] = sources[t];
-  /* Its picture starts at the next key frame: asked for now. */
+  /* Its picture starts at a key frame: the stream's last one and what
+   * came after it (tg_viewer_push's gop), or the next one, asked for now. */
+  viewer->fresh = TRUE;
   g_atomic_int_set (&viewer->key_frame_wanted, TRUE);
   viewer->callbacks.started (viewer, viewer->data);
   g_mutex_unlock (&viewer->lock);
@@ -379,25 +382,34 @@ tg_viewer_take_candidate (TgViewer *viewer, guint mline, const char *candidate)
                            candidate);
 }
 
+/* Stamped again in the viewer's own time (do-timestamp): the stream's
+ * timestamps are of another pipeline, and would hold the packets back for
+ * as long as the stream has run. The copy shares the packet's memory. */
+static void
+push_one (GstElement *source, GstBuffer *rtp)
+{
+  GstBuffer *packet = gst_buffer_copy (rtp);
+
+  GST_BUFFER_PTS (packet) = GST_BUFFER_DTS (packet) = GST_CLOCK_TIME_NONE;
+  gst_app_src_push_buffer (GST_APP_SRC (source), packet);
+}
+
 void
-tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp)
+tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp,
+                GPtrArray *gop)
 {
   GstElement *source = NULL;
 
   g_mutex_lock (&viewer->lock);
   if (!viewer->closed && track < viewer->tracks)
     source = viewer->sources[track];
-  if (source)
-    {
-      /* Stamped again in the viewer's own time (do-timestamp): the
-       * stream's timestamps are of another pipeline, and would hold the
-       * packets back for as long as the stream has run. The copy shares
-       * the packet's memory. */
-      GstBuffer *packet = gst_buffer_copy (rtp);
-
-      GST_BUFFER_PTS (packet) = GST_BUFFER_DTS (packet) = GST_CLOCK_TIME_NONE;
-      gst_app_src_push_buffer (GST_APP_SRC (source), packet);
-    }
+  if (source && track == TG_VIEWER_VIDEO && viewer->fresh && gop)
+    for (guint i = 0; i < gop->len; i++)
+      push_one (source, gop->pdata[i]);
+  else if (source)
+    push_one (source, rtp);
+  if (source && track == TG_VIEWER_VIDEO)
+    viewer->fresh = FALSE;
   g_mutex_unlock (&viewer->lock);
 }
 

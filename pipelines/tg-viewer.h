@@ -55,8 +55,11 @@ void tg_viewer_take_candidate (TgViewer *viewer, guint mline,
                                const char *candidate);
 
 /* One RTP packet of the stream, taking a reference of its own; dropped
- * until the viewer has started, and when the viewer is behind. */
-void tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp);
+ * until the viewer has started, and when the viewer is behind. gop (video
+ * only; may be NULL): the packets since the last key frame, rtp the last
+ * of them, which the viewer is given instead if rtp is its first. */
+void tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp,
+                     GPtrArray *gop);
 /* Whether the viewer wants a key frame (it has just started, or its client
  * sent a PLI or FIR), and then forgets it. Any thread. */
 gboolean tg_viewer_take_key_frame (TgViewer *viewer);

@@ -28,7 +28,7 @@ class WebRtcTestCase(RtmpTestCase):
     def ws_url(self):
         return "ws://127.0.0.1:%d/%s/websocket" % (self.server.http_port, APP)
 
-    def publish(self, stream, seconds=60, b_frames=0):
+    def publish(self, stream, seconds=60, b_frames=0, gop=25):
         """An RTMP publisher browsers could play too: 4:2:0, no B-frames
         unless asked for."""
         p = subprocess.Popen(
@@ -37,7 +37,7 @@ class WebRtcTestCase(RtmpTestCase):
              "-f", "lavfi", "-i", "sine=frequency=440", "-t", str(seconds),
              "-c:v", "libx264", "-pix_fmt", "yuv420p",
              "-bf", str(b_frames),
-             "-g", "25", "-preset", "ultrafast", "-c:a", "aac",
+             "-g", str(gop), "-preset", "ultrafast", "-c:a", "aac",
              "-f", "flv", self.url(stream)],
             stderr=subprocess.DEVNULL)
 
@@ -114,6 +114,22 @@ class PlayTest(WebRtcTestCase):
                     self.assertPlays(v)
                     self.assertRegex(v.offer_sdp(),
                                      "profile-level-id=%s" % profile)
+
+    def test_a_late_viewer_starts_from_the_cached_gop(self):
+        """A key frame every 10 s (250 frames; RTMP publishers cannot be
+        asked for one): the first viewer waits for the next, but one who
+        joins after it is given the GOP so far and decodes at once, not
+        250 frames later: counted in the first viewer's frames."""
+        s = unique_id()
+        self.publish(s, gop=250)
+        first = self.viewer(s, self.play_token(s))
+        self.assertPlays(first)
+        at_join = first.decoded_frames
+        late = self.viewer(s, self.play_token(s))
+        self.assertTrue(late.wait_for(lambda: late.decoded_frames > 0),
+                        (late.definitions(), late.errors))
+        self.assertLess(first.decoded_frames - at_join, 125)
+        self.assertPlays(late)
 
     def test_refused_tokens(self):
         s = unique_id()
