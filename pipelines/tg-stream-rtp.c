@@ -217,6 +217,16 @@ tg_stream_on_key_frame_wanted (TgStream *stream, TgStreamKeyFrameWanted wanted,
 }
 
 void
+tg_stream_feed_viewer (TgStream *stream, TgViewer *viewer)
+{
+  g_mutex_lock (&stream->viewers_lock);
+  if (stream->gop && stream->gop->len)
+    tg_viewer_push (viewer, TG_VIEWER_VIDEO,
+                    stream->gop->pdata[stream->gop->len - 1], stream->gop);
+  g_mutex_unlock (&stream->viewers_lock);
+}
+
+void
 tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer)
 {
   g_mutex_lock (&stream->viewers_lock);

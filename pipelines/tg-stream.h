@@ -76,6 +76,10 @@ const char *tg_stream_get_recording (TgStream *stream);
  * When it ends, its viewers are ended (tg_viewer_end). Any thread. */
 gboolean tg_stream_add_viewer (TgStream *stream, TgViewer *viewer);
 void tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer);
+/* The viewer has started: it is given the stream's current GOP now, if it
+ * has had no video yet (rather than with the next packet: RTMP's come in
+ * batches). Not with the viewer's lock held. */
+void tg_stream_feed_viewer (TgStream *stream, TgViewer *viewer);
 
 /* What a viewer's offer needs: the H.264 profile-level-id (NULL before
  * video was seen) and whether there is audio; NULL with *ready FALSE until

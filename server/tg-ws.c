@@ -191,9 +191,16 @@ typedef struct
   Client *client;
   TgViewer *viewer;
   char *stream_id;
-  JsonObject *message;
-  gboolean ends; /* the session is over */
+  JsonObject *message; /* or NULL */
+  gboolean ends;       /* the session is over */
+  gboolean feeds;      /* the viewer has started: give it the GOP */
 } News;
+
+static void
+feed_viewer (TgStream *stream, gpointer viewer)
+{
+  tg_stream_feed_viewer (stream, viewer);
+}
 
 static gboolean
 deliver (gpointer data)
@@ -205,7 +212,11 @@ deliver (gpointer data)
 
   if (session == NULL || session->viewer != news->viewer)
     return G_SOURCE_REMOVE; /* a session that has already ended */
-  tg_ws_send (client, g_steal_pointer (&news->message));
+  if (news->message)
+    tg_ws_send (client, g_steal_pointer (&news->message));
+  if (news->feeds)
+    tg_live_with_stream (client->ws->server->live, client->app, news->stream_id,
+                         feed_viewer, news->viewer);
   if (news->ends)
     end_session (client, news->stream_id);
   return G_SOURCE_REMOVE;
@@ -270,10 +281,22 @@ viewer_started (TgViewer *viewer, gpointer data)
 {
   Session *session = data;
 
+  News *news = g_new0 (News, 1);
+  GSource *source = g_idle_source_new ();
+
   g_info ("WebSocket %s: playing %s/%s", session->client->peer,
           session->client->app, session->stream_id);
   tell (viewer, session->client, session->stream_id,
         tg_signal_notification ("play_started", session->stream_id), FALSE);
+  /* Fed from the client's context, later: the viewer's lock is held here,
+   * and feeding takes the stream's, then the viewer's. */
+  news->client = tg_ws_client_ref (session->client);
+  news->viewer = tg_viewer_ref (viewer);
+  news->stream_id = g_strdup (session->stream_id);
+  news->feeds = TRUE;
+  g_source_set_callback (source, deliver, news, news_free);
+  g_source_attach (source, session->client->context);
+  g_source_unref (source);
 }
 
 static void

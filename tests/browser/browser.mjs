@@ -29,3 +29,13 @@ export async function statusOf(browser) {
   }
   return "no page";
 }
+
+// A new page of the browser at url, its console (and uncaught errors)
+// gathered into result.console.
+export async function openPage(browser, url, result) {
+  const page = await browser.newPage();
+  page.on("console", (m) => result.console.push(m.text()));
+  page.on("pageerror", (e) => result.console.push(`pageerror: ${e}`));
+  await page.goto(url);
+  return page;
+}

@@ -5,7 +5,7 @@
 // it is publishing, it goes on until its standard input closes, then
 // closes the page and prints a second line with the status seen last.
 // Exits 0 when it published, 1 otherwise.
-import { launch, statusOf } from "./browser.mjs";
+import { launch, openPage, statusOf } from "./browser.mjs";
 
 const url = process.argv[2];
 const timeout = Number(process.env.TIMEOUT_MS || 30000);
@@ -13,10 +13,7 @@ const browser = await launch();
 const result = { url, console: [] };
 let code = 1;
 try {
-  const page = await browser.newPage();
-  page.on("console", (m) => result.console.push(m.text()));
-  page.on("pageerror", (e) => result.console.push(`pageerror: ${e}`));
-  await page.goto(url);
+  const page = await openPage(browser, url, result);
   await page.waitForFunction(
     () => {
       const s = document.getElementById("status").textContent;

@@ -4,7 +4,7 @@
 // line shows an error. Prints one JSON line (what the page showed, its
 // status text, its console) and exits 0 when it played, 1 otherwise
 // (an error shown, or nothing within TIMEOUT_MS, default 30000).
-import { launch, statusOf } from "./browser.mjs";
+import { launch, openPage, statusOf } from "./browser.mjs";
 
 const url = process.argv[2];
 const timeout = Number(process.env.TIMEOUT_MS || 30000);
@@ -12,10 +12,7 @@ const browser = await launch();
 const result = { url, console: [] };
 let code = 1;
 try {
-  const page = await browser.newPage();
-  page.on("console", (m) => result.console.push(m.text()));
-  page.on("pageerror", (e) => result.console.push(`pageerror: ${e}`));
-  await page.goto(url);
+  const page = await openPage(browser, url, result);
   await page.waitForFunction(
     () =>
       document.querySelector("video").videoWidth > 0 ||

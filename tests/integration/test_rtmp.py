@@ -75,12 +75,16 @@ class RtmpTestCase(TollgateTestCase):
     def ended(self, stream):
         return "#EXT-X-ENDLIST" in self.playlist(stream)
 
-    def probe_duration(self, path):
+    def ffprobe(self, path, entries):
+        """ffprobe's -show_entries ENTRIES of path, as text."""
         out = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
-                              "format=duration", "-of", "csv=p=0", path],
+                              entries, "-of", "csv=p=0", path],
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0, out.stderr)
-        return float(out.stdout.strip())
+        return out.stdout
+
+    def probe_duration(self, path):
+        return float(self.ffprobe(path, "format=duration").strip())
 
     def decoded_frames(self, path):
         out = subprocess.run(["ffprobe", "-v", "error", "-count_frames",

@@ -5,7 +5,6 @@ MP4 and the stream's own WebRTC viewers)."""
 
 import json
 import os
-import subprocess
 import unittest
 
 import websocket
@@ -56,11 +55,7 @@ class PublishTest(WebRtcTestCase):
         self.assertEqual(self.codecs(playlist), {"h264", "aac"})
 
     def codecs(self, path):
-        out = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
-                              "stream=codec_name", "-of", "csv=p=0", path],
-                             capture_output=True, text=True, timeout=30)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        return set(out.stdout.split())
+        return set(self.ffprobe(path, "stream=codec_name").split())
 
     def test_vp8_is_made_h264(self):
         s = unique_id()
