@@ -59,6 +59,11 @@ struct _TgStream
    * new viewer is given first (NULL when over GOP_CACHE_MAX). */
   GPtrArray *gop;
   gsize gop_bytes;
+  /* A WebRTC publisher's stream: its viewers' audio is the publisher's
+   * own Opus (tg_stream_push_opus), into opus_src once they come. */
+  gboolean opus_input;
+  GstElement *opus_src;
+  gboolean opus_ended; /* the stream is finishing: EOS into opus_src */
   TgStreamKeyFrameWanted key_frame_wanted;
   gpointer key_frame_wanted_data;
   guint announced_tracks; /* atomic: 1 << track, announced or found */
@@ -75,6 +80,8 @@ struct _TgStream
 
 /* The profile-level-id of an SDP for this H.264 (its avcC's). */
 char *tg_stream_profile_level_id (const GstStructure *caps);
+/* The stream is finishing: the publisher's Opus ends too. */
+void tg_stream_end_opus (TgStream *stream);
 /* Builds the track's RTP branch for WebRTC viewers (tg-stream-rtp.c).
  * Called with viewers_lock held. */
 void tg_stream_add_rtp_branch (TgStream *stream, guint track);

@@ -1,6 +1,7 @@
 #include "tg-stream-private.h"
 
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
 /* Frames of video looked at for B-frames before the stream can be played:
@@ -32,6 +33,11 @@ static const char *const BRANCH_VIDEO_REENCODED
 static const char *const BRANCH_AUDIO
     = LEAKY_QUEUE "aacparse ! avdec_aac ! audioconvert ! audioresample ! "
                   "opusenc ! rtpopuspay pt=111 mtu=1200 ! " SINK;
+/* A WebRTC publisher's own Opus (tg_stream_push_opus). */
+static const char *const BRANCH_OPUS
+    = "appsrc name=opus is-live=true do-timestamp=true format=time"
+      " max-bytes=1048576 leaky-type=downstream"
+      " ! rtpopuspay pt=111 mtu=1200 ! " SINK;
 
 /* The profile-level-id of an SDP for this H.264 (from its avcC); a
  * baseline one when the caps do not say. */
@@ -120,16 +126,20 @@ rtp_sample (GstAppSink *sink, gpointer data)
 void
 tg_stream_add_rtp_branch (TgStream *stream, guint track)
 {
-  const char *description = track == AUDIO     ? BRANCH_AUDIO
+  gboolean opus = track == AUDIO && stream->opus_input;
+  const char *description = opus               ? BRANCH_OPUS
+                            : track == AUDIO   ? BRANCH_AUDIO
                             : stream->b_frames ? BRANCH_VIDEO_REENCODED
                                                : BRANCH_VIDEO;
   GstAppSinkCallbacks callbacks = { .new_sample = rtp_sample };
   g_autoptr (GError) error = NULL;
-  GstElement *branch
-      = gst_parse_bin_from_description (description, TRUE, &error);
+  GstElement *branch;
   g_autoptr (GstElement) sink = NULL;
   g_autoptr (GstPad) from = NULL, to = NULL;
 
+  if (opus && stream->opus_src)
+    return; /* the publisher's AAC track came after the viewers */
+  branch = gst_parse_bin_from_description (description, TRUE, &error);
   if (branch == NULL)
     {
       g_message ("%s: no WebRTC %s: %s", stream->name,
@@ -143,6 +153,13 @@ tg_stream_add_rtp_branch (TgStream *stream, guint track)
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, stream, NULL);
   gst_bin_add (GST_BIN (stream->pipeline), branch);
   gst_element_sync_state_with_parent (branch);
+  if (opus)
+    {
+      stream->opus_src = gst_bin_get_by_name (GST_BIN (branch), "opus");
+      if (stream->opus_ended)
+        gst_app_src_end_of_stream (GST_APP_SRC (stream->opus_src));
+      return;
+    }
   from = gst_element_request_pad_simple (stream->tees[track], "src_%u");
   to = gst_element_get_static_pad (branch, "sink");
   gst_pad_link (from, to);
@@ -198,7 +215,7 @@ tg_stream_add_viewer (TgStream *stream, TgViewer *viewer)
       g_ptr_array_add (stream->viewers, tg_viewer_ref (viewer));
       if (!stream->rtp_built)
         for (guint t = 0; t < TRACKS; t++)
-          if (stream->tees[t])
+          if (stream->tees[t] || (t == AUDIO && stream->opus_input))
             tg_stream_add_rtp_branch (stream, t);
       stream->rtp_built = TRUE;
     }
@@ -221,8 +238,44 @@ tg_stream_feed_viewer (TgStream *stream, TgViewer *viewer)
 {
   g_mutex_lock (&stream->viewers_lock);
   if (stream->gop && stream->gop->len)
-    tg_viewer_push (viewer, TG_VIEWER_VIDEO,
-                    stream->gop->pdata[stream->gop->len - 1], stream->gop);
+    tg_viewer_push (viewer, TG_VIEWER_VIDEO, NULL, stream->gop);
+  g_mutex_unlock (&stream->viewers_lock);
+}
+
+void
+tg_stream_take_opus (TgStream *stream)
+{
+  g_mutex_lock (&stream->viewers_lock);
+  stream->opus_input = TRUE;
+  g_mutex_unlock (&stream->viewers_lock);
+}
+
+void
+tg_stream_push_opus (TgStream *stream, GstSample *frame)
+{
+  GstBuffer *buffer = gst_sample_get_buffer (frame);
+  GstCaps *caps = gst_sample_get_caps (frame);
+
+  g_mutex_lock (&stream->viewers_lock);
+  if (stream->opus_src && buffer && caps)
+    {
+      g_autoptr (GstCaps) current
+          = gst_app_src_get_caps (GST_APP_SRC (stream->opus_src));
+
+      if (current == NULL || !gst_caps_is_equal (current, caps))
+        gst_app_src_set_caps (GST_APP_SRC (stream->opus_src), caps);
+      tg_push_restamped (stream->opus_src, buffer);
+    }
+  g_mutex_unlock (&stream->viewers_lock);
+}
+
+void
+tg_stream_end_opus (TgStream *stream)
+{
+  g_mutex_lock (&stream->viewers_lock);
+  stream->opus_ended = TRUE;
+  if (stream->opus_src)
+    gst_app_src_end_of_stream (GST_APP_SRC (stream->opus_src));
   g_mutex_unlock (&stream->viewers_lock);
 }
 
@@ -244,7 +297,7 @@ tg_stream_describe (TgStream *stream, gboolean *audio, gboolean *ready)
     return NULL;
   g_mutex_lock (&stream->viewers_lock);
   profile = g_strdup (stream->profile_level_id);
-  *audio = stream->tees[AUDIO] != NULL
+  *audio = stream->tees[AUDIO] != NULL || stream->opus_input
            || (g_atomic_int_get (&stream->announced_tracks) & (1u << AUDIO));
   g_mutex_unlock (&stream->viewers_lock);
   return profile;

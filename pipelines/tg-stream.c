@@ -655,6 +655,7 @@ tg_stream_finish (TgStream *stream)
   if (!stream->started)
     send_start (stream);
   gst_pad_push_event (stream->src, gst_event_new_eos ());
+  tg_stream_end_opus (stream);
   /* With no outputs there is no sink to say it is done: nothing to drain. */
   if (!stream->mux[OUT_HLS] && !stream->mux[OUT_MP4])
     gst_element_post_message (
@@ -684,6 +685,7 @@ tg_stream_free (TgStream *stream)
   g_ptr_array_unref (stream->viewers);
   g_free (stream->profile_level_id);
   g_clear_pointer (&stream->gop, g_ptr_array_unref);
+  gst_clear_object (&stream->opus_src);
   g_free (stream->app);
   for (guint t = 0; t < TRACKS; t++)
     if (stream->tees[t])

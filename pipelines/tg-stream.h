@@ -76,6 +76,11 @@ const char *tg_stream_get_recording (TgStream *stream);
  * When it ends, its viewers are ended (tg_viewer_end). Any thread. */
 gboolean tg_stream_add_viewer (TgStream *stream, TgViewer *viewer);
 void tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer);
+/* For a WebRTC publisher's stream (before it starts): its viewers' audio
+ * is the publisher's own Opus, handed over with tg_stream_push_opus (any
+ * thread), rather than its AAC made Opus. */
+void tg_stream_take_opus (TgStream *stream);
+void tg_stream_push_opus (TgStream *stream, GstSample *frame);
 /* The viewer has started: it is given the stream's current GOP now, if it
  * has had no video yet (rather than with the next packet: RTMP's come in
  * batches). Not with the viewer's lock held. */

@@ -251,16 +251,23 @@ ice_state_changed (GstElement *webrtc, GParamSpec *pspec, gpointer data)
 {
   TgViewer *viewer = data;
   GstWebRTCICEConnectionState state;
-  gboolean start = FALSE;
 
   g_object_get (webrtc, "ice-connection-state", &state, NULL);
   if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
-    {
-      fail (viewer, "ice_connection_failed", "ICE failed");
-      return;
-    }
-  if (state != GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED
-      && state != GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED)
+    fail (viewer, "ice_connection_failed", "ICE failed");
+}
+
+/* ICE and DTLS are done: the media can start (media pushed into webrtcbin
+ * before its DTLS is may never flow, in 1.22.0). */
+static void
+connection_state_changed (GstElement *webrtc, GParamSpec *pspec, gpointer data)
+{
+  TgViewer *viewer = data;
+  GstWebRTCPeerConnectionState state;
+  gboolean start = FALSE;
+
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  if (state != GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
     return;
   g_mutex_lock (&viewer->lock);
   start = !viewer->starting && !viewer->closed;
@@ -347,6 +354,8 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
                     G_CALLBACK (ice_candidate), viewer);
   g_signal_connect (viewer->webrtc, "notify::ice-connection-state",
                     G_CALLBACK (ice_state_changed), viewer);
+  g_signal_connect (viewer->webrtc, "notify::connection-state",
+                    G_CALLBACK (connection_state_changed), viewer);
   gst_element_set_state (viewer->pipeline, GST_STATE_PLAYING);
   g_signal_emit_by_name (viewer->webrtc, "create-data-channel", "data", NULL,
                          &viewer->channel);
@@ -382,16 +391,13 @@ tg_viewer_take_candidate (TgViewer *viewer, guint mline, const char *candidate)
                            candidate);
 }
 
-/* Stamped again in the viewer's own time (do-timestamp): the stream's
- * timestamps are of another pipeline, and would hold the packets back for
- * as long as the stream has run. The copy shares the packet's memory. */
-static void
-push_one (GstElement *source, GstBuffer *rtp)
+void
+tg_push_restamped (GstElement *appsrc, GstBuffer *buffer)
 {
-  GstBuffer *packet = gst_buffer_copy (rtp);
+  GstBuffer *copy = gst_buffer_copy (buffer);
 
-  GST_BUFFER_PTS (packet) = GST_BUFFER_DTS (packet) = GST_CLOCK_TIME_NONE;
-  gst_app_src_push_buffer (GST_APP_SRC (source), packet);
+  GST_BUFFER_PTS (copy) = GST_BUFFER_DTS (copy) = GST_CLOCK_TIME_NONE;
+  gst_app_src_push_buffer (GST_APP_SRC (appsrc), copy);
 }
 
 void
@@ -405,9 +411,9 @@ tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp,
     source = viewer->sources[track];
   if (source && track == TG_VIEWER_VIDEO && viewer->fresh && gop)
     for (guint i = 0; i < gop->len; i++)
-      push_one (source, gop->pdata[i]);
-  else if (source)
-    push_one (source, rtp);
+      tg_push_restamped (source, gop->pdata[i]);
+  else if (source && rtp)
+    tg_push_restamped (source, rtp);
   if (source && track == TG_VIEWER_VIDEO)
     viewer->fresh = FALSE;
   g_mutex_unlock (&viewer->lock);

@@ -57,12 +57,19 @@ void tg_viewer_take_candidate (TgViewer *viewer, guint mline,
 /* One RTP packet of the stream, taking a reference of its own; dropped
  * until the viewer has started, and when the viewer is behind. gop (video
  * only; may be NULL): the packets since the last key frame, rtp the last
- * of them, which the viewer is given instead if rtp is its first. */
+ * of them, which the viewer is given instead if rtp is its first. rtp
+ * NULL: only gop, if the viewer has had no video yet. */
 void tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp,
                      GPtrArray *gop);
 /* Whether the viewer wants a key frame (it has just started, or its client
  * sent a PLI or FIR), and then forgets it. Any thread. */
 gboolean tg_viewer_take_key_frame (TgViewer *viewer);
+
+/* Pushes a copy of buffer (sharing its memory) into an appsrc with
+ * do-timestamp, without its times: it is stamped in the appsrc's own
+ * pipeline's time (times of another pipeline would hold it back for as
+ * long as that one has run). */
+void tg_push_restamped (GstElement *appsrc, GstBuffer *buffer);
 
 /* The stream has ended: failed is called with definition NULL (the client
  * hears play_finished). Any thread. */

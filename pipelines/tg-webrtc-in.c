@@ -20,6 +20,7 @@ struct _TgWebrtcIn
   gpointer data;
   GstElement *pipeline, *webrtc, *mux;
   gboolean want_video, want_audio; /* what publish allowed */
+  gboolean want_aac;
   /* The muxer's pads for the tracks the offer sends and publish allowed,
    * requested with the offer: the FLV header names them, and the stream
    * waits for each. */
@@ -179,6 +180,20 @@ ask_key_frame (TgWebrtcIn *in, GstPad *pad, GstBuffer *buffer)
                                GST_CLOCK_TIME_NONE, FALSE, 0));
 }
 
+static GstFlowReturn
+opus_sample (GstAppSink *sink, gpointer data)
+{
+  TgWebrtcIn *in = data;
+  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+
+  if (sample && lock_open (in))
+    {
+      in->callbacks.opus (in, sample, in->data);
+      g_mutex_unlock (&in->lock);
+    }
+  return GST_FLOW_OK;
+}
+
 /* Browsers send H.264 without B-frames, whose decoding order is its
  * presentation order: DTS = PTS, kept from going backward (jitter), so
  * that the muxers downstream drop nothing. The jitter buffer may let
@@ -234,7 +249,9 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   const char *chain;
   g_autoptr (GError) error = NULL;
   GstElement *bin;
+  g_autoptr (GstElement) opus = NULL;
   g_autoptr (GstPad) sink = NULL, src = NULL, to = NULL;
+  GstAppSinkCallbacks opus_callbacks = { .new_sample = opus_sample };
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
@@ -258,12 +275,17 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
               " ! video/x-h264,profile=constrained-baseline ! h264parse";
       to = gst_object_ref (in->video);
     }
-  else if (g_strcmp0 (encoding, "OPUS") == 0 && in->audio)
+  else if (g_strcmp0 (encoding, "OPUS") == 0 && in->want_audio)
     {
-      chain = "rtpopusdepay ! opusdec plc=true ! audioconvert ! audioresample "
-              "! audiorate skip-to-first=true"
-              " ! avenc_aac ! aacparse";
-      to = gst_object_ref (in->audio);
+      /* As it is to the viewers, and made AAC for the FLV if wanted. */
+      chain = in->audio ? "rtpopusdepay ! tee name=t"
+                          " ! appsink name=opus sync=false async=false"
+                          " t. ! opusdec plc=true ! audioconvert"
+                          " ! audioresample ! audiorate skip-to-first=true"
+                          " ! avenc_aac ! aacparse"
+                        : "rtpopusdepay"
+                          " ! appsink name=opus sync=false async=false";
+      to = in->audio ? gst_object_ref (in->audio) : NULL;
     }
   else
     {
@@ -279,6 +301,9 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
       fail (in, "highResourceUsage", error->message);
       return;
     }
+  opus = gst_bin_get_by_name (GST_BIN (bin), "opus");
+  if (opus)
+    gst_app_sink_set_callbacks (GST_APP_SINK (opus), &opus_callbacks, in, NULL);
   gst_bin_add (GST_BIN (in->pipeline), bin);
   src = gst_element_get_static_pad (bin, "src");
   if (src && to == in->video)
@@ -291,7 +316,7 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
       gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, drop_backwards, last,
                          g_free);
     }
-  if (src)
+  if (src && to)
     gst_pad_link (src, to);
   gst_element_sync_state_with_parent (bin);
   sink = gst_element_get_static_pad (bin, "sink");
@@ -329,8 +354,7 @@ add_transceivers (TgWebrtcIn *in)
 }
 
 TgWebrtcIn *
-tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
-                  GstClockTime key_frame_every,
+tg_webrtc_in_new (const TgWebrtcInSpec *spec,
                   const TgWebrtcInCallbacks *callbacks, gpointer data,
                   GError **error)
 {
@@ -338,9 +362,9 @@ tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
   GstAppSinkCallbacks sink_callbacks = { .new_sample = ts_sample };
   GstElement *sink;
 
-  in->name = g_strdup (name);
+  in->name = g_strdup (spec->name);
   in->last_pts = GST_CLOCK_TIME_NONE;
-  in->key_frame_every = GST_TIME_AS_USECONDS (key_frame_every);
+  in->key_frame_every = GST_TIME_AS_USECONDS (spec->key_frame_every);
   in->callbacks = *callbacks;
   in->data = data;
   g_mutex_init (&in->lock);
@@ -366,8 +390,9 @@ tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &sink_callbacks, in, NULL);
   gst_bin_add_many (GST_BIN (in->pipeline), in->webrtc, in->mux, sink, NULL);
   gst_element_link (in->mux, sink);
-  in->want_video = video;
-  in->want_audio = audio;
+  in->want_video = spec->video;
+  in->want_audio = spec->audio;
+  in->want_aac = spec->aac;
   add_transceivers (in);
   g_signal_connect (in->webrtc, "pad-added", G_CALLBACK (pad_added), in);
   g_signal_connect (in->webrtc, "on-ice-candidate", G_CALLBACK (ice_candidate),
@@ -427,7 +452,8 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
     }
   if (in->video == NULL && in->want_video && offers (message, "video"))
     in->video = gst_element_request_pad_simple (in->mux, "video");
-  if (in->audio == NULL && in->want_audio && offers (message, "audio"))
+  if (in->audio == NULL && in->want_audio && offers (message, "audio")
+      && (in->want_aac || in->video == NULL))
     in->audio = gst_element_request_pad_simple (in->mux, "audio");
   if (in->video)
     {

@@ -1,7 +1,8 @@
 /* One WebRTC publisher: a pipeline of its own with a webrtcbin that takes
- * the client's offer (H.264 and Opus), and turns what it receives into FLV
- * (H.264 as is, Opus to AAC) for the stream's pipeline, which takes it as
- * it takes RTMP's. Callbacks come on any thread. */
+ * the client's offer (H.264 or VP8, and Opus), and turns what it receives
+ * into FLV (H.264 as is, VP8 to H.264, Opus to AAC) for the stream's
+ * pipeline, which takes it as it takes RTMP's; the Opus also goes as it is
+ * to the stream's WebRTC viewers. Callbacks come on any thread. */
 #pragma once
 
 #include <gst/gst.h>
@@ -17,17 +18,29 @@ typedef struct
                      const char *candidate, gpointer data);
   /* FLV bytes, from one streaming thread; FALSE: take no more. */
   gboolean (*media) (TgWebrtcIn *in, GBytes *ts, gpointer data);
+  /* The client's Opus frames as they come (for the stream's WebRTC
+   * viewers, untouched), from a streaming thread. */
+  void (*opus) (TgWebrtcIn *in, GstSample *frame, gpointer data);
   /* definition: the client's error, or NULL when media stopped coming. */
   void (*failed) (TgWebrtcIn *in, const char *definition, const char *reason,
                   gpointer data);
 } TgWebrtcInCallbacks;
 
-/* video, audio: the tracks the client may send (publish's "video" and
- * "audio"); the offer tells which it does. Others are dropped.
- * key_frame_every: the client is asked for a key frame when it has sent
- * none for this long (the stream's HLS segment length). */
-TgWebrtcIn *tg_webrtc_in_new (const char *name, gboolean video, gboolean audio,
-                              GstClockTime key_frame_every,
+typedef struct
+{
+  const char *name; /* app/stream, for logs */
+  /* The tracks the client may send (publish's "video" and "audio"); the
+   * offer tells which it does. Others are dropped. */
+  gboolean video, audio;
+  /* The Opus is also made AAC into the FLV (for HLS and MP4); it is
+   * anyway when there is no video (the FLV needs a track). */
+  gboolean aac;
+  /* The client is asked for a key frame when it has sent none for this
+   * long (the stream's HLS segment length). */
+  GstClockTime key_frame_every;
+} TgWebrtcInSpec;
+
+TgWebrtcIn *tg_webrtc_in_new (const TgWebrtcInSpec *spec,
                               const TgWebrtcInCallbacks *callbacks,
                               gpointer data, GError **error);
 void tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp);

@@ -144,6 +144,14 @@ in_media (TgWebrtcIn *in, GBytes *ts, gpointer data)
 }
 
 static void
+in_opus (TgWebrtcIn *in, GstSample *frame, gpointer data)
+{
+  Publishing *p = data;
+
+  tg_stream_push_opus (p->stream, frame);
+}
+
+static void
 in_failed (TgWebrtcIn *in, const char *definition, const char *reason,
            gpointer data)
 {
@@ -158,10 +166,7 @@ in_failed (TgWebrtcIn *in, const char *definition, const char *reason,
 }
 
 static const TgWebrtcInCallbacks in_callbacks = {
-  in_answer,
-  in_candidate,
-  in_media,
-  in_failed,
+  in_answer, in_candidate, in_media, in_opus, in_failed,
 };
 
 /* --- the stream --- */
@@ -294,10 +299,21 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
                                      request->token, stream_ended, p, &error);
   name = g_strdup_printf ("%s/%s", client->app, request->stream_id);
   if (p->stream)
-    p->in = tg_webrtc_in_new (
-        name, request->video, request->audio,
-        (GstClockTime) (g_ascii_strtod (settings->hls_time, NULL) * GST_SECOND),
-        &in_callbacks, p, &error);
+    {
+      TgWebrtcInSpec spec = {
+        .name = name,
+        .video = request->video,
+        .audio = request->audio,
+        .aac = settings->hls_muxing || settings->mp4_muxing,
+        .key_frame_every
+        = (GstClockTime) (g_ascii_strtod (settings->hls_time, NULL)
+                          * GST_SECOND),
+      };
+
+      if (request->audio)
+        tg_stream_take_opus (p->stream);
+      p->in = tg_webrtc_in_new (&spec, &in_callbacks, p, &error);
+    }
   if (p->in == NULL)
     {
       g_info ("WebSocket %s: publish %s refused: %s", client->peer, name,

@@ -57,6 +57,24 @@ class PublishTest(WebRtcTestCase):
     def codecs(self, path):
         return set(self.ffprobe(path, "stream=codec_name").split())
 
+    def test_without_hls_or_mp4_the_opus_goes_as_it_is(self):
+        """With no HLS and no MP4 the publisher's Opus is not made AAC (the
+        stream has no AAC track): its viewers' audio is the publisher's own
+        Opus."""
+        self.server.set_settings({"hlsMuxingEnabled": False})
+        self.addCleanup(self.server.set_settings, {"hlsMuxingEnabled": True})
+        s = unique_id()
+        p = self.publisher(s, self.mint_ok(s, "publish")["tokenId"])
+        self.assertTrue(p.wait_for_definition("publish_started"))
+        self.wait_until_playable(s)
+        v = self.viewer(s, self.play_token(s))
+        self.assertTrue(v.wait_for(lambda: v.decoded_frames >= 10
+                                   and v.audio_buffers >= 10),
+                        (v.definitions(), v.errors, v.decoded_frames,
+                         v.audio_buffers))
+        self.assertFalse(os.path.exists(
+            os.path.join(self.streams_dir(), s + ".m3u8")))
+
     def test_vp8_is_made_h264(self):
         s = unique_id()
         vp8 = PUBLISH_PIPELINE.replace(
