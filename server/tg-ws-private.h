@@ -23,7 +23,7 @@ typedef struct
 {
   gint refs;
   TgWs *ws;
-  SoupWebsocketConnection *connection;
+  SoupWebsocketConnection *connection; /* NULL once closed */
   GMainContext *context;
   char *app;
   char *peer;

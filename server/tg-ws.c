@@ -21,7 +21,7 @@ tg_ws_client_unref (Client *client)
 {
   if (!g_atomic_int_dec_and_test (&client->refs))
     return;
-  g_object_unref (client->connection);
+  g_clear_object (&client->connection);
   g_main_context_unref (client->context);
   g_hash_table_unref (client->waiting);
   g_hash_table_unref (client->sessions);
@@ -38,8 +38,9 @@ tg_ws_send (Client *client, JsonObject *object)
 {
   g_autofree char *text = tg_signal_to_text (object);
 
-  if (soup_websocket_connection_get_state (client->connection)
-      == SOUP_WEBSOCKET_STATE_OPEN)
+  if (client->connection
+      && soup_websocket_connection_get_state (client->connection)
+             == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_send_text (client->connection, text);
   json_object_unref (object);
 }
@@ -551,6 +552,10 @@ on_closed (SoupWebsocketConnection *connection, gpointer data)
   ws->clients = g_list_remove (ws->clients, client);
   g_cond_broadcast (&ws->gone);
   g_mutex_unlock (&ws->lock);
+  /* Let go of it now, whatever still holds the client (a publish's stream
+   * draining): libsoup 3.2 leaks the timer of a closed connection that
+   * lives on for 5 s (on_timeout_close_io drops it without an unref). */
+  g_clear_object (&client->connection);
   tg_ws_client_unref (client);
 }
 
@@ -561,8 +566,10 @@ cut (gpointer data)
 {
   Client *client = data;
 
-  g_io_stream_close (
-      soup_websocket_connection_get_io_stream (client->connection), NULL, NULL);
+  if (client->connection)
+    g_io_stream_close (
+        soup_websocket_connection_get_io_stream (client->connection), NULL,
+        NULL);
   return G_SOURCE_REMOVE;
 }
 

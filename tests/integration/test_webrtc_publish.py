@@ -26,6 +26,17 @@ class PublishTest(WebRtcTestCase):
         self.addCleanup(self.server.set_settings,
                         {"publishTokenControlEnabled": False})
 
+    def plays_both(self, stream):
+        """A WebRTC viewer of the stream, once it decodes its video and
+        gets its audio."""
+        self.wait_until_playable(stream)
+        v = self.viewer(stream, self.play_token(stream))
+        self.assertTrue(v.wait_for(lambda: v.decoded_frames >= 10
+                                   and v.audio_buffers >= 10),
+                        (v.definitions(), v.errors, v.decoded_frames,
+                         v.audio_buffers))
+        return v
+
     def publisher(self, stream, token, pipeline=PUBLISH_PIPELINE):
         p = WebRtcPublisher(self.ws_url(), stream, token, pipeline=pipeline)
         self.addCleanup(p.stop)
@@ -40,12 +51,7 @@ class PublishTest(WebRtcTestCase):
         self.assertEqual(self.tokens_of(s), [])
         self.assertTrue(wait_for(lambda: "%s000000001.ts" % s
                                  in self.playlist(s), timeout=30))
-        self.wait_until_playable(s)
-        v = self.viewer(s, self.play_token(s))
-        self.assertTrue(v.wait_for(lambda: v.decoded_frames >= 10
-                                   and v.audio_buffers >= 10),
-                        (v.definitions(), v.errors, v.decoded_frames,
-                         v.audio_buffers))
+        v = self.plays_both(s)
         self.assertEqual(v.frame_size, (320, 240))
         p.stop()
         self.assertIn("publish_finished", p.definitions())
@@ -66,12 +72,7 @@ class PublishTest(WebRtcTestCase):
         s = unique_id()
         p = self.publisher(s, self.mint_ok(s, "publish")["tokenId"])
         self.assertTrue(p.wait_for_definition("publish_started"))
-        self.wait_until_playable(s)
-        v = self.viewer(s, self.play_token(s))
-        self.assertTrue(v.wait_for(lambda: v.decoded_frames >= 10
-                                   and v.audio_buffers >= 10),
-                        (v.definitions(), v.errors, v.decoded_frames,
-                         v.audio_buffers))
+        self.plays_both(s)
         self.assertFalse(os.path.exists(
             os.path.join(self.streams_dir(), s + ".m3u8")))
 

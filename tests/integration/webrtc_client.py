@@ -54,12 +54,16 @@ def _init_gstreamer():
 
 
 _init_gstreamer()
-# libnice's UPnP lookup in this client warns when a random local port it
-# tries is taken; the tests' G_DEBUG=fatal-warnings would abort the test
-# process for it. Warnings are not fatal here (criticals still are); the
-# server, under test, disables UPnP and keeps fatal warnings.
-GLib.log_set_always_fatal(GLib.LogLevelFlags.LEVEL_ERROR
-                          | GLib.LogLevelFlags.LEVEL_CRITICAL)
+# This client is a test tool, not what is tested: the tests'
+# G_DEBUG=fatal-warnings would abort the test process for GStreamer's own
+# complaints in it. libnice's UPnP lookup warns when a random local port it
+# tries is taken, and 1.22.0's rtpsession, with many webrtcbins in one
+# process, now and then trips GLib's "g_hash_table_foreach: assertion
+# 'version == hash_table->version'" critical in its RTCP thread (a table
+# changed while it is walked; the bare-GStreamer sender of bench/webrtc hits
+# it too). Only errors are fatal here; the server, under test, keeps fatal
+# warnings and criticals.
+GLib.log_set_always_fatal(GLib.LogLevelFlags.LEVEL_ERROR)
 
 
 def _load_wrappers():
