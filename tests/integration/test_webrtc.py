@@ -131,6 +131,42 @@ class PlayTest(WebRtcTestCase):
         self.assertLess(first.decoded_frames - at_join, 125)
         self.assertPlays(late)
 
+    def test_one_socket_carries_several_sessions(self):
+        """A publish and plays on one WebSocket; closing it ends its own
+        sessions (its publish's stream ends) and nothing else (the stream
+        it played goes on, for another viewer)."""
+        live, mine = unique_id(), unique_id()
+        self.publish(live)
+        self.server.set_settings({"publishTokenControlEnabled": True})
+        self.addCleanup(self.server.set_settings,
+                        {"publishTokenControlEnabled": False})
+        ws = websocket.create_connection(self.ws_url(), timeout=30)
+        self.addCleanup(ws.close)
+
+        def next_of(stream):
+            while True:
+                m = json.loads(ws.recv())
+                if m.get("streamId") == stream and m["command"] in (
+                        "start", "takeConfiguration", "notification",
+                        "error"):
+                    return m
+        ws.send(json.dumps({"command": "publish", "streamId": mine,
+                            "token": self.mint_ok(mine, "publish")
+                            ["tokenId"]}))
+        self.assertEqual(next_of(mine)["command"], "start")
+        ws.send(json.dumps({"command": "play", "streamId": live,
+                            "token": self.play_token(live)}))
+        offer = next_of(live)
+        self.assertEqual((offer["command"], offer["type"]),
+                         ("takeConfiguration", "offer"))
+        self.assertEqual(self.server.get("/%s/rest/v2/broadcasts/%s"
+                                         % (APP, mine)).status, 200)
+        ws.close()
+        # Its publish is over: the undefined stream's record went with it.
+        self.assertTrue(wait_for(lambda: self.server.get(
+            "/%s/rest/v2/broadcasts/%s" % (APP, mine)).status == 404))
+        self.assertPlays(self.viewer(live, self.play_token(live)))
+
     def test_refused_tokens(self):
         s = unique_id()
         self.publish(s)
