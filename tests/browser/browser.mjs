@@ -39,3 +39,15 @@ export async function openPage(browser, url, result) {
   await page.goto(url);
   return page;
 }
+
+// What each page script starts with: its URL (argv), its timeout
+// (TIMEOUT_MS, default 30000), a browser, and the result it prints.
+export async function start() {
+  const url = process.argv[2];
+  return {
+    url,
+    timeout: Number(process.env.TIMEOUT_MS || 30000),
+    browser: await launch(),
+    result: { url, console: [] },
+  };
+}

@@ -5,12 +5,9 @@
 // it is publishing, it goes on until its standard input closes, then
 // closes the page and prints a second line with the status seen last.
 // Exits 0 when it published, 1 otherwise.
-import { launch, openPage, statusOf } from "./browser.mjs";
+import { openPage, start, statusOf } from "./browser.mjs";
 
-const url = process.argv[2];
-const timeout = Number(process.env.TIMEOUT_MS || 30000);
-const browser = await launch();
-const result = { url, console: [] };
+const { url, timeout, browser, result } = await start();
 let code = 1;
 try {
   const page = await openPage(browser, url, result);

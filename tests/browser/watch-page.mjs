@@ -4,12 +4,9 @@
 // line shows an error. Prints one JSON line (what the page showed, its
 // status text, its console) and exits 0 when it played, 1 otherwise
 // (an error shown, or nothing within TIMEOUT_MS, default 30000).
-import { launch, openPage, statusOf } from "./browser.mjs";
+import { openPage, start, statusOf } from "./browser.mjs";
 
-const url = process.argv[2];
-const timeout = Number(process.env.TIMEOUT_MS || 30000);
-const browser = await launch();
-const result = { url, console: [] };
+const { url, timeout, browser, result } = await start();
 let code = 1;
 try {
   const page = await openPage(browser, url, result);
