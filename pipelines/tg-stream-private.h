@@ -2,6 +2,7 @@
  * share of a stream. */
 #pragma once
 
+#include "tg-ingest-check.h"
 #include "tg-stream.h"
 
 enum
@@ -28,6 +29,7 @@ struct _TgStream
   GstElement *pipeline;
   GstPad *src; /* ours, not an element's: pushed from the caller's thread */
   gboolean started, finished; /* the caller's thread only */
+  gboolean refused;           /* the caller's too: what it sent broke a rule */
   GstElement *mux[OUTPUTS];   /* mpegtsmux before hlssink, mp4mux; or NULL */
   char *dir;                  /* the app's streams folder */
   char *stream_id;
@@ -43,7 +45,8 @@ struct _TgStream
   guint watchdog;      /* on the main context: finds stuck pushes */
   gboolean done;
   TgStreamInput input;
-  gboolean announced; /* the FLV header was seen */
+  TgIngestCheck *ingest; /* what the publisher sends, before the demuxer */
+  gboolean announced;    /* the FLV header was seen */
   /* Muxer pads for the tracks the FLV header announced, requested before
    * any data flows: a muxer then waits for every track before it starts. */
   GstPad *pads[TRACKS][OUTPUTS];

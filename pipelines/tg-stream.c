@@ -1,5 +1,7 @@
 #include "tg-stream-private.h"
 
+#include "tg-media-check.h"
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
@@ -135,6 +137,40 @@ demux_no_more_pads (GstElement *demux, gpointer data)
   media_ready (data);
 }
 
+/* A track carried a malformed configuration record or frame: the stream
+ * fails with a line that says so (bus_message). */
+static void
+media_refused (GstPad *pad, const char *what, gpointer data)
+{
+  TgStream *stream = data;
+  g_autoptr (GstObject) demux = gst_pad_get_parent (pad);
+
+  /* On the publisher's thread (the demuxers push on it): it takes nothing
+   * more, and no end goes down (tg_stream_finish). */
+  stream->refused = TRUE;
+  GST_ELEMENT_ERROR (
+      demux, STREAM, FORMAT,
+      ("Refused the publisher's %s track: %s",
+       g_str_has_prefix (GST_PAD_NAME (pad), "video") ? "video" : "audio",
+       what),
+      (NULL));
+}
+
+/* H.264, or AAC (audio/mpeg is MP3 too). */
+static gboolean
+supported (const GstStructure *s, guint track)
+{
+  int version = 0;
+
+  if (s == NULL)
+    return FALSE;
+  if (track == VIDEO)
+    return gst_structure_has_name (s, "video/x-h264");
+  return gst_structure_has_name (s, "audio/mpeg")
+         && gst_structure_get_int (s, "mpegversion", &version)
+         && (version == 2 || version == 4);
+}
+
 /* flvdemux found a stream: feed it to every output. Runs on the streaming
  * thread, before the pad's first buffer. */
 static void
@@ -146,15 +182,25 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
   GstElement *tee;
+  gboolean done;
   guint n;
 
+  /* Ended meanwhile (on the main context): no new muxer pads. */
+  g_mutex_lock (&stream->lock);
+  done = stream->done;
+  g_mutex_unlock (&stream->lock);
+  if (done)
+    return;
   if (stream->input == TG_STREAM_MPEGTS)
     {
       /* tsdemux adds a program's streams together, before any data. Other
-       * streams than audio and video (data, subtitles) are left out. */
-      if (!g_str_has_prefix (name, "video")
-          && !g_str_has_prefix (name, "audio"))
+       * streams than audio and video (data, subtitles), and a second one
+       * of either, are left out. */
+      if ((!g_str_has_prefix (name, "video")
+           && !g_str_has_prefix (name, "audio"))
+          || stream->tees[track])
         {
+          g_info ("%s: %s track not taken", stream->name, name);
           gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop, NULL, NULL);
           return;
         }
@@ -162,24 +208,24 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
     }
   n = !!stream->pads[track][OUT_HLS] + !!stream->pads[track][OUT_MP4];
 
-  if (s == NULL
-      || !gst_structure_has_name (s, track == VIDEO ? "video/x-h264"
-                                                    : "audio/mpeg"))
+  if (!supported (s, track))
     {
-      GST_ELEMENT_ERROR (demux, STREAM, CODEC_NOT_FOUND,
-                         ("Unsupported %s codec %s: publish H.264 and AAC",
-                          name, s ? gst_structure_get_name (s) : "(none)"),
-                         (NULL));
-      /* The muxers must not wait for it while the stream is torn down. */
-      for (guint o = 0; o < OUTPUTS; o++)
-        if (stream->pads[track][o])
-          {
-            gst_element_release_request_pad (stream->mux[o],
-                                             stream->pads[track][o]);
-            g_clear_object (&stream->pads[track][o]);
-          }
+      GST_ELEMENT_ERROR (
+          demux, STREAM, CODEC_NOT_FOUND,
+          ("Unsupported %s codec %s%s: publish H.264 and AAC", name,
+           s ? gst_structure_get_name (s) : "(none)",
+           s && gst_structure_has_name (s, "audio/mpeg") ? " (MP3)" : ""),
+          (NULL));
+      /* The stream ends by that error: nothing more goes down, no end
+       * either (a muxer that ends a track whose caps never came fails,
+       * and one whose pad is released while it runs too). */
+      stream->refused = TRUE;
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, drop, NULL,
+                         NULL);
       return;
     }
+  /* Checked before anything else sees it. */
+  tg_media_check_pad (pad, media_refused, stream);
   if (n == 0)
     /* A track the publisher did not announce before its first frame, or
      * no outputs at all: the muxers have started without it. */
@@ -475,6 +521,7 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
 
   stream->name = g_strdup_printf ("%s/%s", spec->app, spec->stream_id);
   stream->input = spec->input;
+  stream->ingest = tg_ingest_check_new (spec->input == TG_STREAM_MPEGTS);
   stream->app = g_strdup (spec->app);
   stream->on_media_ready = spec->media_ready;
   stream->media_ready_data = spec->media_ready_data;
@@ -593,16 +640,38 @@ send_start (TgStream *stream)
   stream->started = TRUE;
 }
 
+/* The publisher's container broke a rule of tg-ingest-check.h: the stream
+ * fails with a line that says so (bus_message). */
+static void
+refuse_input (TgStream *stream, const char *reason)
+{
+  g_autoptr (GError) error
+      = g_error_new (GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX,
+                     "Refused the publisher's stream: %s", reason);
+
+  gst_element_post_message (
+      stream->pipeline,
+      gst_message_new_error (GST_OBJECT (stream->pipeline), error, NULL));
+}
+
 gboolean
 tg_stream_push (TgStream *stream, GBytes *flv)
 {
   gsize size = 0;
   const guint8 *data = g_bytes_get_data (flv, &size);
+  const char *reason = NULL;
   GstBuffer *buffer;
   GstFlowReturn flow;
 
-  if (stream->finished)
+  if (stream->finished || stream->refused)
     {
+      g_bytes_unref (flv);
+      return FALSE;
+    }
+  if (!tg_ingest_check_feed (stream->ingest, data, size, &reason))
+    {
+      stream->refused = TRUE;
+      refuse_input (stream, reason);
       g_bytes_unref (flv);
       return FALSE;
     }
@@ -624,6 +693,17 @@ tg_stream_push (TgStream *stream, GBytes *flv)
   flow = gst_pad_push (stream->src, buffer);
   g_atomic_int_set (&stream->pushing_since, 0);
   return flow == GST_FLOW_OK;
+}
+
+static gboolean
+tracks_found (TgStream *stream)
+{
+  gboolean found;
+
+  g_mutex_lock (&stream->viewers_lock);
+  found = stream->tees[VIDEO] || stream->tees[AUDIO];
+  g_mutex_unlock (&stream->viewers_lock);
+  return found;
 }
 
 static gboolean
@@ -654,12 +734,17 @@ tg_stream_finish (TgStream *stream)
   g_mutex_unlock (&stream->lock);
   if (!stream->started)
     send_start (stream);
-  gst_pad_push_event (stream->src, gst_event_new_eos ());
+  /* A refused stream ends by its error, not by draining. */
+  if (!stream->refused)
+    gst_pad_push_event (stream->src, gst_event_new_eos ());
   tg_stream_end_opus (stream);
-  /* With no outputs there is no sink to say it is done: nothing to drain. */
+  /* With no outputs there is no sink to say it is done: nothing to drain.
+   * With no track found, nothing reaches them: nothing to wait for. */
   if (!stream->mux[OUT_HLS] && !stream->mux[OUT_MP4])
     gst_element_post_message (
         stream->pipeline, gst_message_new_eos (GST_OBJECT (stream->pipeline)));
+  else if (!tracks_found (stream))
+    refuse_input (stream, "it ended before any media");
 }
 
 void
@@ -694,6 +779,7 @@ tg_stream_free (TgStream *stream)
     for (guint o = 0; o < OUTPUTS; o++)
       if (stream->pads[t][o])
         gst_object_unref (stream->pads[t][o]);
+  tg_ingest_check_free (stream->ingest);
   g_free (stream->mp4_part);
   g_free (stream->mp4_final);
   g_free (stream->dir);

@@ -5,6 +5,7 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
+#include "tg-media-check.h"
 #include "tg-webrtc-net.h"
 #include "tollgate.h"
 
@@ -238,6 +239,16 @@ drop_backwards (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The client's H.264 carried a malformed parameter set or NAL unit. */
+static void
+media_refused (GstPad *pad, const char *what, gpointer data)
+{
+  TgWebrtcIn *in = data;
+
+  g_message ("%s: Refused the publisher's video track: %s", in->name, what);
+  fail (in, "invalidCodecData", what);
+}
+
 /* A received track: depayloaded, Opus made AAC, into the muxer. On a
  * streaming thread. */
 static void
@@ -249,7 +260,7 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   const char *chain;
   g_autoptr (GError) error = NULL;
   GstElement *bin;
-  g_autoptr (GstElement) opus = NULL;
+  g_autoptr (GstElement) opus = NULL, depay = NULL;
   g_autoptr (GstPad) sink = NULL, src = NULL, to = NULL;
   GstAppSinkCallbacks opus_callbacks = { .new_sample = opus_sample };
 
@@ -261,8 +272,8 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
                   : NULL;
   if (g_strcmp0 (encoding, "H264") == 0 && in->video)
     {
-      chain = "rtph264depay request-keyframe=true wait-for-keyframe=true"
-              " ! h264parse";
+      chain = "rtph264depay name=depay request-keyframe=true"
+              " wait-for-keyframe=true ! h264parse";
       to = gst_object_ref (in->video);
     }
   else if (g_strcmp0 (encoding, "VP8") == 0 && in->video)
@@ -300,6 +311,14 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
     {
       fail (in, "highResourceUsage", error->message);
       return;
+    }
+  depay = gst_bin_get_by_name (GST_BIN (bin), "depay");
+  if (depay)
+    {
+      g_autoptr (GstPad) out = gst_element_get_static_pad (depay, "src");
+
+      /* What the client sends is checked before h264parse sees it. */
+      tg_media_check_pad (out, media_refused, in);
     }
   opus = gst_bin_get_by_name (GST_BIN (bin), "opus");
   if (opus)

@@ -2,6 +2,7 @@
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <sys/resource.h>
 
 #include "tg-apps.h"
 #include "tg-config.h"
@@ -152,6 +153,22 @@ run (TgConfig *config)
   return 0;
 }
 
+/* Every connection, file and pipeline takes descriptors: the soft limit
+ * (1024 under systemd) is raised to the hard one. */
+static void
+raise_file_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0
+      || limit.rlim_cur == limit.rlim_max)
+    return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_message ("Cannot raise the file descriptor limit: %s",
+               g_strerror (errno));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -164,6 +181,7 @@ main (int argc, char **argv)
       g_printerr ("tollgate: %s\n", error->message);
       return 2;
     }
+  raise_file_limit ();
   gst_init (NULL, NULL);
   if (!tg_webrtc_set_network (
           &(TgWebrtcNetwork){ .public_ip = config->webrtc_public_ip,

@@ -18,6 +18,11 @@ tg_config_new_default (void)
   config->rtmp_port = 1935;
   config->srt_port = 4200;
   config->rtsp_port = 8554;
+  config->http_request_timeout = 10;
+  config->http_idle_timeout = 30;
+  config->http_connections_per_address = 256;
+  config->rtmp_connections_per_address = 32;
+  config->srt_connections_per_address = 32;
   config->apps = g_strdupv ((char **) apps);
   return config;
 }
@@ -38,6 +43,72 @@ tg_config_free (TgConfig *config)
   g_free (config);
 }
 
+/* The settings that are whole numbers: key, where, range, help. */
+typedef struct
+{
+  const char *key;
+  gsize offset;
+  int min, max;
+  const char *help;
+  const char *arg;
+} IntSetting;
+
+#define SLOT(field) G_STRUCT_OFFSET (TgConfig, field)
+
+static const IntSetting int_settings[] = {
+  { "http-port", SLOT (http_port), 0, 65535,
+    "HTTP: REST, WebSocket, streams (default 5080; 0 disables)", "PORT" },
+  { "https-port", SLOT (https_port), 0, 65535,
+    "HTTPS (default 5443; 0 disables)", "PORT" },
+  { "rtmp-port", SLOT (rtmp_port), 0, 65535,
+    "RTMP ingest (default 1935; 0 disables)", "PORT" },
+  { "srt-port", SLOT (srt_port), 0, 65535,
+    "SRT ingest (default 4200; 0 disables)", "PORT" },
+  { "rtsp-port", SLOT (rtsp_port), 0, 65535,
+    "RTSP playback (default 8554; 0 disables)", "PORT" },
+  { "http-threads", SLOT (http_threads), 0, 256,
+    "HTTP worker threads (default 0: one per processor)", "N" },
+  { "http-request-timeout", SLOT (http_request_timeout), 1, 3600,
+    "Seconds a TLS handshake or a request head may take (default 10)", "S" },
+  { "http-idle-timeout", SLOT (http_idle_timeout), 1, 86400,
+    "Seconds an HTTP connection may wait for a request, or make no "
+    "progress (default 30)",
+    "S" },
+  { "http-connections-per-address", SLOT (http_connections_per_address), 1,
+    1000000,
+    "HTTP and WebSocket connections one address may have open "
+    "(default 256)",
+    "N" },
+  { "rtmp-connections-per-address", SLOT (rtmp_connections_per_address), 1,
+    1000000, "RTMP connections one address may have open (default 32)", "N" },
+  { "srt-connections-per-address", SLOT (srt_connections_per_address), 1,
+    1000000, "SRT callers one address may have connected (default 32)", "N" },
+};
+
+#define N_INT_SETTINGS G_N_ELEMENTS (int_settings)
+
+static int *
+int_slot (TgConfig *config, guint i)
+{
+  return G_STRUCT_MEMBER_P (config, int_settings[i].offset);
+}
+
+static gboolean
+set_int (TgConfig *config, guint i, int value, GError **error)
+{
+  const IntSetting *setting = &int_settings[i];
+
+  if (value < setting->min || value > setting->max)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                   "%s must be %d to %d, not %d", setting->key, setting->min,
+                   setting->max, value);
+      return FALSE;
+    }
+  *int_slot (config, i) = value;
+  return TRUE;
+}
+
 /* Command-line values; unset ones (NULL, -1) leave the file's. */
 typedef struct
 {
@@ -45,34 +116,12 @@ typedef struct
   char *data_dir;
   char *store_uri;
   char *bind_address;
-  int ports[5];
-  int http_threads;
+  int ints[N_INT_SETTINGS];
   gboolean random_ports;
   char *webrtc_public_ip;
   char *webrtc_interfaces; /* comma-separated */
   char *webrtc_udp_ports;
 } Args;
-
-static const char *const port_keys[5]
-    = { "http-port", "https-port", "rtmp-port", "srt-port", "rtsp-port" };
-
-static int *
-port_slot (TgConfig *config, guint i)
-{
-  int *slots[5] = { &config->http_port, &config->https_port, &config->rtmp_port,
-                    &config->srt_port, &config->rtsp_port };
-  return slots[i];
-}
-
-static gboolean
-check_port (const char *key, int port, GError **error)
-{
-  if (port >= 0 && port <= 65535)
-    return TRUE;
-  g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
-               "%s must be 0 (disabled) to 65535, not %d", key, port);
-  return FALSE;
-}
 
 static void
 replace (char **slot, char *value)
@@ -142,26 +191,22 @@ load_file (TgConfig *config, const char *path, GError **error)
     if (!set_udp_ports (config, ports, error))
       return FALSE;
   }
-  for (guint i = 0; i < G_N_ELEMENTS (port_keys); i++)
+  for (guint i = 0; i < N_INT_SETTINGS; i++)
     {
-      int port;
+      int value;
 
-      if (!g_key_file_has_key (file, GROUP, port_keys[i], NULL))
+      if (!g_key_file_has_key (file, GROUP, int_settings[i].key, NULL))
         continue;
-      port = g_key_file_get_integer (file, GROUP, port_keys[i], &local);
+      value = g_key_file_get_integer (file, GROUP, int_settings[i].key, &local);
       if (local != NULL)
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&local),
                                       "%s: ", path);
           return FALSE;
         }
-      if (!check_port (port_keys[i], port, error))
+      if (!set_int (config, i, value, error))
         return FALSE;
-      *port_slot (config, i) = port;
     }
-  if (g_key_file_has_key (file, GROUP, "http-threads", NULL))
-    config->http_threads
-        = g_key_file_get_integer (file, GROUP, "http-threads", NULL);
   if (g_key_file_has_key (file, GROUP, "apps", NULL))
     {
       g_auto (GStrv) apps
@@ -204,7 +249,7 @@ check_apps (char **apps, GError **error)
 TgConfig *
 tg_config_from_args (int *argc, char ***argv, GError **error)
 {
-  Args args = { .ports = { -1, -1, -1, -1, -1 }, .http_threads = -1 };
+  Args args = { 0 };
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &args.config_file,
       "Key file with a [tollgate] group", "FILE" },
@@ -214,18 +259,6 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
       "Token store URI (default sqlite:///DATA-DIR/tollgate.db)", "URI" },
     { "bind-address", 0, 0, G_OPTION_ARG_STRING, &args.bind_address,
       "Address to listen on (default ::, which also takes IPv4)", "ADDR" },
-    { "http-port", 0, 0, G_OPTION_ARG_INT, &args.ports[0],
-      "HTTP: REST, WebSocket, streams (default 5080; 0 disables)", "PORT" },
-    { "https-port", 0, 0, G_OPTION_ARG_INT, &args.ports[1],
-      "HTTPS (default 5443; 0 disables)", "PORT" },
-    { "rtmp-port", 0, 0, G_OPTION_ARG_INT, &args.ports[2],
-      "RTMP ingest (default 1935; 0 disables)", "PORT" },
-    { "srt-port", 0, 0, G_OPTION_ARG_INT, &args.ports[3],
-      "SRT ingest (default 4200; 0 disables)", "PORT" },
-    { "rtsp-port", 0, 0, G_OPTION_ARG_INT, &args.ports[4],
-      "RTSP playback (default 8554; 0 disables)", "PORT" },
-    { "http-threads", 0, 0, G_OPTION_ARG_INT, &args.http_threads,
-      "HTTP worker threads (default: one per processor)", "N" },
     { "webrtc-public-ip", 0, 0, G_OPTION_ARG_STRING, &args.webrtc_public_ip,
       "WebRTC: the address announced to clients instead of the host's own "
       "(behind a 1:1 NAT)",
@@ -245,9 +278,22 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
   g_autoptr (GOptionContext) context
       = g_option_context_new ("- one-time-token media server");
   g_autoptr (TgConfig) config = tg_config_new_default ();
+  GOptionEntry ints[N_INT_SETTINGS + 1] = { { NULL } };
   gboolean ok;
 
+  for (guint i = 0; i < N_INT_SETTINGS; i++)
+    {
+      args.ints[i] = G_MININT;
+      ints[i] = (GOptionEntry){ int_settings[i].key,
+                                0,
+                                0,
+                                G_OPTION_ARG_INT,
+                                &args.ints[i],
+                                int_settings[i].help,
+                                int_settings[i].arg };
+    }
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, ints, NULL);
   ok = g_option_context_parse (context, argc, argv, error)
        && (args.config_file == NULL
            || load_file (config, args.config_file, error));
@@ -256,14 +302,9 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
       replace (&config->data_dir, g_steal_pointer (&args.data_dir));
       replace (&config->store_uri, g_steal_pointer (&args.store_uri));
       replace (&config->bind_address, g_steal_pointer (&args.bind_address));
-      for (guint i = 0; i < G_N_ELEMENTS (port_keys) && ok; i++)
-        if (args.ports[i] != -1)
-          {
-            ok = check_port (port_keys[i], args.ports[i], error);
-            *port_slot (config, i) = args.ports[i];
-          }
-      if (args.http_threads >= 0)
-        config->http_threads = args.http_threads;
+      for (guint i = 0; i < N_INT_SETTINGS && ok; i++)
+        if (args.ints[i] != G_MININT)
+          ok = set_int (config, i, args.ints[i], error);
       replace (&config->webrtc_public_ip,
                g_steal_pointer (&args.webrtc_public_ip));
       if (args.webrtc_interfaces)

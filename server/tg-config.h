@@ -15,6 +15,12 @@ typedef struct
   int srt_port;
   int rtsp_port;
   int http_threads; /* 0: one per processor */
+  /* The front door's limits (README, Limits). */
+  int http_request_timeout; /* s: a TLS handshake or request head */
+  int http_idle_timeout;    /* s: no request, or no progress */
+  int http_connections_per_address;
+  int rtmp_connections_per_address;
+  int srt_connections_per_address;
   gboolean random_ports;
   char **apps;
   char *tls_certificate; /* NULL: self-signed in {data_dir}/tls/ */

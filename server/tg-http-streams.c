@@ -1,5 +1,7 @@
 #include "tg-http-streams.h"
 
+#include "tg-http.h"
+
 #include "tg-playback.h"
 #include "tg-rest.h"
 
@@ -253,12 +255,10 @@ static void
 set_cookie (TgServer *server, SoupServerMessage *msg, const Pass *pass)
 {
   g_autofree char *key = issue (server, pass, pass->idle);
-  GUri *uri = soup_server_message_get_uri (msg);
   g_autofree char *cookie = g_strdup_printf (
       TG_PLAYBACK_COOKIE_PREFIX "%s=%s; Path=/%s/streams/; HttpOnly; "
                                 "SameSite=Lax%s",
-      pass->stream, key, pass->app,
-      g_strcmp0 (g_uri_get_scheme (uri), "https") == 0 ? "; Secure" : "");
+      pass->stream, key, pass->app, tg_http_is_tls (msg) ? "; Secure" : "");
 
   soup_message_headers_append (soup_server_message_get_response_headers (msg),
                                "Set-Cookie", cookie);

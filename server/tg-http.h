@@ -23,5 +23,9 @@ TgHttp *tg_http_new (const TgConfig *config, GTlsCertificate *certificate,
 void tg_http_free (TgHttp *http);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgHttp, tg_http_free)
 
+/* Whether the request came over HTTPS (the TLS is Tollgate's own, so
+ * libsoup's URI for it says http). */
+gboolean tg_http_is_tls (SoupServerMessage *msg);
+
 /* The bound port, 0 when that listener is disabled. */
 guint16 tg_http_get_port (TgHttp *http, gboolean tls);

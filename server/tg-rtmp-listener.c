@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
+#include "tg-accept.h"
 #include "tg-broadcast.h"
 #include "tg-flv.h"
 #include "tg-live.h"
+#include "tg-peer-limit.h"
 #include "tg-publish.h"
 #include "tg-rest.h"
 #include "tg-rtmp-session.h"
@@ -17,6 +19,9 @@
  * publisher, or a client that never finishes its handshake. Also the
  * longest a write may wait for a peer that does not read. */
 #define IDLE_TIMEOUT_S 30
+/* A connection must have asked to publish this long after it came: one
+ * that only shakes hands holds a thread for no more than that. */
+#define PUBLISH_WITHIN_S 10
 /* How long a refused or closed connection is read (and ignored) after our
  * last bytes, so that the peer gets them before the socket goes. */
 #define LINGER_S 2
@@ -39,7 +44,9 @@
 struct _TgRtmpListener
 {
   TgServer *server;
-  GSocketService *service;
+  GSocket *socket;
+  TgAcceptor *acceptor;
+  TgPeerLimit *peers; /* connections per client address */
   guint16 port;
   GMutex lock;      /* guards what follows */
   GHashTable *live; /* "app/stream" -> Live (a reference) */
@@ -69,10 +76,12 @@ typedef struct
   GThread *thread;
   TgRtmpSession *session;
   char *peer;
+  gint64 connected; /* monotonic */
   /* Written by the connection's thread only (live under the lock): */
-  gboolean closing;  /* stop reading after this batch */
-  gboolean batching; /* reads wait for a batch (BATCH_MS) */
-  Live *live;        /* the stream this connection publishes (a reference) */
+  gboolean published; /* it has asked to publish */
+  gboolean closing;   /* stop reading after this batch */
+  gboolean batching;  /* reads wait for a batch (BATCH_MS) */
+  Live *live;         /* the stream this connection publishes (a reference) */
   gboolean sent_header;
   /* Messages before the first audio or video frame: codec configuration.
    * Held back so that the FLV header can say which streams there are. */
@@ -225,6 +234,7 @@ on_publish (gpointer data, const char *app, const char *stream_id,
   const char *problem;
   gboolean reserved;
 
+  conn->published = TRUE;
   live->refs = 1;
   live->listener = listener;
   live->app = g_strdup (app ? app : "?");
@@ -304,7 +314,7 @@ on_media (gpointer data, guint8 type, guint32 timestamp, const guint8 *bytes,
   GBytes *tag;
   gboolean ok;
 
-  if (conn->live == NULL)
+  if (conn->live == NULL || conn->closing)
     return;
   tag = tg_flv_tag (type, timestamp, bytes, size);
   if (conn->sent_header)
@@ -354,6 +364,7 @@ static const TgRtmpCallbacks callbacks = {
 static void
 conn_free (Conn *conn)
 {
+  tg_peer_limit_release (conn->listener->peers, conn->peer);
   tg_rtmp_session_free (conn->session);
   g_io_stream_close (G_IO_STREAM (conn->socket), NULL, NULL);
   g_object_unref (conn->socket);
@@ -410,8 +421,15 @@ conn_run (gpointer data)
       gboolean timed_out = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
       gint64 now = g_get_monotonic_time ();
 
+      if (!conn->published
+          && now - conn->connected > PUBLISH_WITHIN_S * G_USEC_PER_SEC)
+        {
+          g_info ("RTMP %s: closing: no publish within %d s", conn->peer,
+                  PUBLISH_WITHIN_S);
+          break;
+        }
       if ((n < 0 && errno == EINTR)
-          || (timed_out && conn->batching
+          || (timed_out && (conn->batching || !conn->published)
               && now - last_data < IDLE_TIMEOUT_S * G_USEC_PER_SEC))
         continue;
       last_data = now;
@@ -441,34 +459,26 @@ conn_run (gpointer data)
   return NULL;
 }
 
-static char *
-peer_of (GSocketConnection *socket)
-{
-  g_autoptr (GSocketAddress) remote
-      = g_socket_connection_get_remote_address (socket, NULL);
-
-  if (!G_IS_INET_SOCKET_ADDRESS (remote))
-    return g_strdup ("?");
-  return g_inet_address_to_string (
-      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
-}
-
-/* Blocking reads and writes, each waiting IDLE_TIMEOUT_S at most. */
+/* Blocking reads and writes, each waiting IDLE_TIMEOUT_S at most (reads
+ * wake every second until the connection publishes). */
 static void
 make_blocking (int fd)
 {
   struct timeval tv = { .tv_sec = IDLE_TIMEOUT_S };
+  struct timeval second = { .tv_sec = 1 };
 
   fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
-  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &second, sizeof second);
   setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-static gboolean
-incoming (GSocketService *service, GSocketConnection *socket, GObject *source,
-          gpointer data)
+static void
+incoming (GSocket *client, gpointer data)
 {
   TgRtmpListener *listener = data;
+  g_autoptr (GSocketAddress) remote
+      = g_socket_get_remote_address (client, NULL);
+  g_autofree char *peer = tg_peer_name (remote);
   Conn *conn;
   g_autoptr (GError) error = NULL;
   guint open;
@@ -478,16 +488,21 @@ incoming (GSocketService *service, GSocketConnection *socket, GObject *source,
   g_mutex_unlock (&listener->lock);
   if (open >= MAX_CONNECTIONS)
     {
-      g_autofree char *peer = peer_of (socket);
-
       g_message ("RTMP %s: refused: %u connections already", peer, open);
-      return TRUE; /* the socket closes when it is released */
+      g_socket_close (client, NULL);
+      return;
+    }
+  if (!tg_peer_limit_take (listener->peers, peer))
+    {
+      g_socket_close (client, NULL);
+      return;
     }
   conn = g_new0 (Conn, 1);
   conn->listener = listener;
-  conn->socket = g_object_ref (socket);
-  conn->fd = g_socket_get_fd (g_socket_connection_get_socket (socket));
-  conn->peer = peer_of (socket);
+  conn->socket = g_socket_connection_factory_create_connection (client);
+  conn->fd = g_socket_get_fd (client);
+  conn->peer = g_steal_pointer (&peer);
+  conn->connected = g_get_monotonic_time ();
   conn->early = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   conn->session = tg_rtmp_session_new (&callbacks, conn);
   make_blocking (conn->fd);
@@ -505,47 +520,33 @@ incoming (GSocketService *service, GSocketConnection *socket, GObject *source,
       g_message ("RTMP %s: refused: %s", conn->peer, error->message);
       conn_free (conn);
     }
-  return TRUE;
 }
 
 TgRtmpListener *
 tg_rtmp_listener_new (TgServer *server, GError **error)
 {
   const TgConfig *config = server->config;
-  g_autoptr (GInetAddress) any
-      = g_inet_address_new_from_string (config->bind_address);
-  g_autoptr (GSocketAddress) address = NULL;
-  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GSocket) socket = tg_listen (
+      config->bind_address,
+      config->random_ports ? 0 : (guint16) config->rtmp_port, FALSE, error);
   TgRtmpListener *listener;
 
-  if (any == NULL)
+  if (socket == NULL)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
-                   "bind-address '%s' is not an IP address",
-                   config->bind_address);
+      g_prefix_error (error, "RTMP port %d: ", config->rtmp_port);
       return NULL;
     }
-  address = g_inet_socket_address_new (
-      any, config->random_ports ? 0 : (guint16) config->rtmp_port);
   listener = g_new0 (TgRtmpListener, 1);
   listener->server = server;
   g_mutex_init (&listener->lock);
   listener->live = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) live_unref);
-  listener->service = g_socket_service_new ();
-  if (!g_socket_listener_add_address (
-          G_SOCKET_LISTENER (listener->service), address, G_SOCKET_TYPE_STREAM,
-          G_SOCKET_PROTOCOL_TCP, NULL, &bound, error))
-    {
-      g_prefix_error (error, "RTMP port %d: ", config->rtmp_port);
-      tg_rtmp_listener_free (listener);
-      return NULL;
-    }
-  listener->port
-      = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_signal_connect (listener->service, "incoming", G_CALLBACK (incoming),
-                    listener);
-  g_socket_service_start (listener->service);
+  listener->peers = tg_peer_limit_new (
+      "RTMP", (guint) config->rtmp_connections_per_address);
+  listener->socket = g_steal_pointer (&socket);
+  listener->port = tg_listen_port (listener->socket);
+  listener->acceptor
+      = tg_acceptor_new ("RTMP", listener->socket, NULL, incoming, listener);
   return listener;
 }
 
@@ -567,8 +568,8 @@ tg_rtmp_listener_free (TgRtmpListener *listener)
 {
   if (listener == NULL)
     return;
-  g_socket_service_stop (listener->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (listener->service));
+  g_clear_pointer (&listener->acceptor, tg_acceptor_free);
+  g_socket_close (listener->socket, NULL);
   /* Publishers are cut off and their streams drain (each within its drain
    * timeout), so that a server that stops leaves complete recordings and
    * finished broadcasts. */
@@ -579,7 +580,8 @@ tg_rtmp_listener_free (TgRtmpListener *listener)
   while (busy (listener))
     g_main_context_iteration (NULL, TRUE);
   g_hash_table_unref (listener->live);
-  g_object_unref (listener->service);
+  g_object_unref (listener->socket);
+  tg_peer_limit_free (listener->peers);
   g_mutex_clear (&listener->lock);
   g_free (listener);
 }

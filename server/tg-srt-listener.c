@@ -6,6 +6,7 @@
 
 #include "tg-broadcast.h"
 #include "tg-live.h"
+#include "tg-peer-limit.h"
 #include "tg-publish.h"
 #include "tg-refusals.h"
 #include "tg-rest.h"
@@ -34,11 +35,12 @@ struct _TgSrtListener
   guint16 port;
   GThread *acceptor;
   TgRefusals *refusals;
-  GMutex lock;       /* guards what follows */
-  GHashTable *ready; /* SRTSOCKET -> Publish: decided, not yet accepted */
-  GList *publishers; /* Publish, while their thread receives */
-  guint threads;     /* receiving threads not yet joined */
-  guint unfinished;  /* streams started and not yet ended */
+  TgPeerLimit *peers; /* callers per client address */
+  GMutex lock;        /* guards what follows */
+  GHashTable *ready;  /* SRTSOCKET -> Publish: decided, not yet accepted */
+  GList *publishers;  /* Publish, while their thread receives */
+  guint threads;      /* receiving threads not yet joined */
+  guint unfinished;   /* streams started and not yet ended */
 };
 
 /* One accepted publish. Held by its receiving thread, and by its stream
@@ -71,6 +73,7 @@ publish_unref (Publish *publish)
 {
   if (!g_atomic_int_dec_and_test (&publish->refs))
     return;
+  tg_peer_limit_release (publish->listener->peers, publish->peer);
   tg_stream_free (publish->stream);
   tg_settings_unref (publish->settings);
   g_free (publish->token);
@@ -242,9 +245,15 @@ on_listen (void *data, SRTSOCKET caller, int hs_version,
       srt_setrejectreason (caller, SRT_REJX_OVERLOAD);
       return -1;
     }
+  if (!tg_peer_limit_take (listener->peers, peer))
+    {
+      srt_setrejectreason (caller, SRT_REJX_OVERLOAD);
+      return -1;
+    }
   publish = decide (listener, caller, streamid, &reason, &problem, &error);
   if (publish == NULL)
     {
+      tg_peer_limit_release (listener->peers, peer);
       g_info ("SRT %s: publish refused: %s", peer,
               error ? error->message : problem);
       tg_refusals_note (listener->refusals, peer, now);
@@ -504,6 +513,8 @@ tg_srt_listener_new (TgServer *server, GError **error)
                                            (GDestroyNotify) publish_unref);
   listener->refusals
       = tg_refusals_new (REFUSAL_LIMIT, REFUSAL_WINDOW_S * G_USEC_PER_SEC);
+  listener->peers = tg_peer_limit_new (
+      "SRT", (guint) server->config->srt_connections_per_address);
   srt_startup ();
   srt_setloglevel (LOG_WARNING);
   srt_setloghandler (NULL, srt_log);
@@ -545,6 +556,7 @@ tg_srt_listener_free (TgSrtListener *listener)
     g_main_context_iteration (NULL, TRUE);
   g_hash_table_unref (listener->ready);
   tg_refusals_free (listener->refusals);
+  tg_peer_limit_free (listener->peers);
   g_mutex_clear (&listener->lock);
   srt_cleanup ();
   g_free (listener);

@@ -41,9 +41,18 @@ for fuzzer in "${fuzzers[@]}"; do
   corpus=$tmp/$name
   mkdir -p "$corpus"
   cp "$here/corpus/$name"/* "$corpus"/ 2>/dev/null
+  # The per-stream pipeline's fuzzers take whole streams, and a stream
+  # may take its watchdog's time (10-15 s) to end.
+  max_len=4096 unit_timeout=10
+  case $name in
+  fuzz-stream-*) max_len=65536 unit_timeout=30 ;;
+  esac
   rc=0
-  "$fuzzer" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
-    -print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
+  # Bounded even if the fuzzer itself hangs (its last input, its exit).
+  timeout -k 10 $((seconds + 2 * unit_timeout + 30)) \
+    "$fuzzer" -max_total_time="$seconds" -max_len=$max_len \
+    -timeout=$unit_timeout -print_final_stats=1 \
+    -artifact_prefix="$artifacts/$name-" \
     ${FUZZ_ARGS:-} "$corpus" >"$tmp/$name.log" 2>&1 || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/$name.log")
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$tmp/$name.log")

@@ -336,15 +336,26 @@ class BadInputTest(RtmpTestCase):
                 data += chunk
 
     def test_silent_client_is_closed(self):
-        # A client that stops half-way through the handshake is closed
-        # after the idle timeout (30 s), not kept for ever.
-        with socket.create_connection(("127.0.0.1", self.server.rtmp_port),
-                                      timeout=60) as sock:
-            sock.sendall(b"\x03" + b"\x00" * 100)
-            started = time.monotonic()
-            while sock.recv(65536):  # until EOF; a timeout raises
-                pass
-            self.assertGreater(time.monotonic() - started, 20)
+        # A client that stops half-way through the handshake, or one that
+        # trickles bytes, is closed when it has not asked to publish 10 s
+        # after it came, not kept for ever.
+        for trickle in (False, True):
+            with socket.create_connection(
+                    ("127.0.0.1", self.server.rtmp_port), timeout=60) as sock:
+                sock.sendall(b"\x03" + b"\x00" * 100)
+                started = time.monotonic()
+                sock.settimeout(0.5 if trickle else 60)
+                while True:  # until EOF; the 60 s timeout raises
+                    try:
+                        if not sock.recv(65536):
+                            break
+                    except socket.timeout:
+                        if time.monotonic() - started > 60:
+                            raise
+                        sock.sendall(b"\x00")
+                elapsed = time.monotonic() - started
+                self.assertGreater(elapsed, 8)
+                self.assertLess(elapsed, 30)
         self.assertHealthy()
 
     def test_garbage_costs_one_connection(self):

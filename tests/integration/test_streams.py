@@ -252,6 +252,16 @@ class TokenControlTest(StreamsCase):
                 self.assertEqual(seg.status, 200, seg)
                 self.assertEqual(seg.body, media(old))
 
+    def test_session_cookie_is_secure_over_https_only(self):
+        for https in (False, True):
+            token = self.token("s1")
+            r = self.server.get(self.path("s1.m3u8?token=" + token),
+                                https=https)
+            self.assertEqual(r.status, 200, r)
+            self.session_cookie(r, "s1")
+            parts = [p.strip() for p in r.headers["Set-Cookie"].split(";")]
+            self.assertEqual("Secure" in parts, https, parts)
+
     def test_spent_token_without_session_is_refused(self):
         token = self.token("s1")
         first = self.server.get(self.path("s1.m3u8?token=" + token))

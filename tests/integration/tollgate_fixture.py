@@ -11,6 +11,7 @@ import json
 import os
 import queue
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -113,7 +114,7 @@ class TollgateServer:
 
     def __init__(self, data_dir=None, config=None, store=None,
                  http_threads=None, extra_args=(), pass_data_dir=True,
-                 env=None):
+                 env=None, rlimit_nofile=None):
         self._own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="tollgate-it-")
         self._log_dir = tempfile.mkdtemp(prefix="tollgate-it-log-")
@@ -123,6 +124,8 @@ class TollgateServer:
         self.extra_args = list(extra_args)
         self.pass_data_dir = pass_data_dir
         self.env = env
+        # (soft, hard) RLIMIT_NOFILE the server starts with; None: ours.
+        self.rlimit_nofile = rlimit_nofile
         self.proc = None
         self.http_port = None
         self.https_port = None
@@ -159,7 +162,9 @@ class TollgateServer:
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE,
                                      stderr=self._stderr,
-                                     env=self.env or server_env())
+                                     env=self.env or server_env(),
+                                     preexec_fn=self._limit_nofile
+                                     if self.rlimit_nofile else None)
         self._lines = queue.Queue()
         self._stdout_extra = []
         t = threading.Thread(target=self._read_stdout, args=(self.proc,
@@ -167,6 +172,10 @@ class TollgateServer:
                              daemon=True)
         t.start()
         return self.proc
+
+    def _limit_nofile(self):
+        """In the child, before exec: the server's descriptor limits."""
+        resource.setrlimit(resource.RLIMIT_NOFILE, self.rlimit_nofile)
 
     @staticmethod
     def _read_stdout(proc, lines):
@@ -277,6 +286,17 @@ class TollgateServer:
 
     def fd_count(self):
         return len(os.listdir("/proc/%d/fd" % self.pid))
+
+    def thread_count(self):
+        return len(os.listdir("/proc/%d/task" % self.pid))
+
+    def rss_kib(self):
+        """VmRSS in kB (KiB)."""
+        with open("/proc/%d/status" % self.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise ServerError("no VmRSS in /proc/%d/status" % self.pid)
 
     def socket_fd_count(self):
         n = 0

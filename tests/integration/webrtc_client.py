@@ -16,9 +16,7 @@ stop() and close() must not be called from a webrtcbin signal handler
 """
 
 import json
-import os
 import socket
-import tempfile
 import threading
 import traceback
 
@@ -30,30 +28,10 @@ from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
 
 import websocket  # noqa: E402
 
+import gst_client  # noqa: E402
 
+gst_client.init()
 
-def _init_gstreamer():
-    """The client loads system plugins only, with a registry of its own:
-    not the server's build of the Tollgate plugin (a sanitizer build's
-    would need its runtime preloaded into Python) nor its registry file.
-    GStreamer reads these at init; the server's environment is left as
-    it is."""
-    saved = {k: os.environ.get(k)
-             for k in ("GST_PLUGIN_PATH_1_0", "GST_REGISTRY_1_0")}
-    os.environ.pop("GST_PLUGIN_PATH_1_0", None)
-    os.environ["GST_REGISTRY_1_0"] = os.path.join(
-        tempfile.gettempdir(), "tollgate-webrtc-client-%d.bin" % os.getuid())
-    try:
-        Gst.init(None)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-_init_gstreamer()
 # This client is a test tool, not what is tested: the tests'
 # G_DEBUG=fatal-warnings would abort the test process for GStreamer's own
 # complaints in it. libnice's UPnP lookup warns when a random local port it

@@ -3,6 +3,7 @@
  * file, and an unsupported codec ends the stream with a clear error. */
 #include <glib/gstdio.h>
 
+#include "ffmpeg-media.h"
 #include "tg-stream.h"
 
 #define SECONDS 4
@@ -18,19 +19,11 @@ typedef struct
 
 /* seconds of test pattern, and of a tone unless audio_codec is NULL. */
 static GBytes *
-make_flv_with (const char *dir, const char *video_codec,
-               const char *audio_codec, int seconds)
+make_flv_with (const char *video_codec, const char *audio_codec, int seconds)
 {
-  g_autofree char *path = g_build_filename (dir, "in.flv", NULL);
   g_autofree char *duration = g_strdup_printf ("%d", seconds);
-  g_autoptr (GError) error = NULL;
-  g_autofree char *flv = NULL;
-  const char *argv[]
-      = { FFMPEG,
-          "-loglevel",
-          "error",
-          "-y",
-          "-f",
+  const char *args[]
+      = { "-f",
           "lavfi",
           "-i",
           "testsrc=size=320x240:rate=25",
@@ -48,25 +41,15 @@ make_flv_with (const char *dir, const char *video_codec,
           audio_codec ? audio_codec : "-sn", /* (no subtitles: a no-op) */
           "-f",
           "flv",
-          path,
           NULL };
-  gsize length = 0;
-  int status = 0;
 
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
-                NULL, &status, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (status, ==, 0);
-  g_file_get_contents (path, &flv, &length, &error);
-  g_assert_no_error (error);
-  g_remove (path);
-  return g_bytes_new_take (g_steal_pointer (&flv), length);
+  return tg_test_ffmpeg (args);
 }
 
 static GBytes *
-make_flv (const char *dir, const char *video_codec)
+make_flv (const char *video_codec)
 {
-  return make_flv_with (dir, video_codec, "aac", SECONDS);
+  return make_flv_with (video_codec, "aac", SECONDS);
 }
 
 static void
@@ -184,7 +167,7 @@ probe_duration (const char *path)
 static void
 test_hls_and_mp4 (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GBytes) flv = make_flv (f->dir, "libx264");
+  g_autoptr (GBytes) flv = make_flv ("libx264");
   g_autoptr (GError) error = NULL;
   g_autoptr (TgToken) token
       = tg_store_mint (f->store, "LiveApp", "s1", TG_TOKEN_TYPE_PUBLISH,
@@ -220,7 +203,7 @@ test_hls_and_mp4 (Fixture *f, gconstpointer data)
 static void
 test_hls_deleted_at_end (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GBytes) flv = make_flv (f->dir, "libx264");
+  g_autoptr (GBytes) flv = make_flv ("libx264");
   g_autoptr (GError) error = NULL;
   TgStreamSpec spec = spec_for (f, NULL);
   TgStream *stream;
@@ -243,7 +226,7 @@ test_hls_deleted_at_end (Fixture *f, gconstpointer data)
 static void
 test_second_recording_name (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GBytes) flv = make_flv (f->dir, "libx264");
+  g_autoptr (GBytes) flv = make_flv ("libx264");
   g_autofree char *second = file (f, "s1_1.mp4");
 
   for (int i = 0; i < 2; i++)
@@ -287,7 +270,7 @@ test_refused_token_leaves_nothing (Fixture *f, gconstpointer data)
 static void
 test_no_outputs (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GBytes) flv = make_flv (f->dir, "libx264");
+  g_autoptr (GBytes) flv = make_flv ("libx264");
   g_autoptr (GError) error = NULL;
   g_autoptr (GDir) dir = NULL;
   TgStreamSpec spec = spec_for (f, NULL);
@@ -313,7 +296,7 @@ test_no_outputs (Fixture *f, gconstpointer data)
 static void
 test_missing_track_stops_the_stream (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GBytes) video = make_flv_with (f->dir, "libx264", NULL, 10);
+  g_autoptr (GBytes) video = make_flv_with ("libx264", NULL, 10);
   gsize size = g_bytes_get_size (video);
   guint8 *bytes = g_memdup2 (g_bytes_get_data (video, NULL), size);
   g_autoptr (GBytes) flv = NULL;
@@ -335,7 +318,7 @@ test_missing_track_stops_the_stream (Fixture *f, gconstpointer data)
 static void
 test_unsupported_codec (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GBytes) flv = make_flv (f->dir, "flv1"); /* Sorenson H.263 */
+  g_autoptr (GBytes) flv = make_flv ("flv1"); /* Sorenson H.263 */
   g_autoptr (GError) error = NULL;
   TgStreamSpec spec = spec_for (f, NULL);
   TgStream *stream = tg_stream_new (&spec, ended, f, &error);

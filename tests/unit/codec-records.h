@@ -1,0 +1,210 @@
+/* Real records for the codec check tests (test-codec-aac.c,
+ * test-codec-h264.c), as hex: data only.
+ *
+ * The records were taken from files made like this (then read with a
+ * small FLV tag reader):
+ *   ffmpeg -f lavfi -i testsrc2=size=1920x1080:rate=25 -t 0.24 \
+ *     -c:v libx264 -profile:v high -bf 3 -preset veryfast -f flv x.flv
+ *   (and -profile:v baseline / main, 318x178, -pix_fmt yuv420p10le
+ *   -profile:v high10, yuv422p high422, yuv444p high444, -flags
+ *   +ildct+ilme -x264-params interlaced=1, -x264-params cqm4=...:cqm8=...)
+ *   ffmpeg -f lavfi -i sine=sample_rate=48000 -ac 2 -c:a aac -f flv y.flv
+ *   (and 44100 Hz -ac 1, -ac 6, -profile:a aac_main, aac_ltp; -f adts)
+ *   gst-launch-1.0 audiotestsrc ! voaacenc ! flvmux ! filesink ...
+ * ffmpeg has no HE-AAC encoder here: those configs are built by hand. */
+#pragma once
+
+/* AVCDecoderConfigurationRecords from real encoders: the AVC sequence
+ * headers of ffmpeg 5.1 (libx264 164) FLV files, of GStreamer 1.22
+ * (x264enc ! h264parse ! flvmux) and of the two RTMP captures. */
+static const struct
+{
+  const char *name;
+  const char *hex;
+} real_avcc[] = {
+  { "ffmpeg 5.1 x264 Baseline 320x240",
+    "0142c00dffe100166742c00dda0507ec0440000003004000000c83c50aa801000468"
+    "ce0fc8" },
+  { "ffmpeg x264 Baseline 64x48",
+    "0142c00affe100156742c00ada11ec0440000003004000000c83c489a801000468ce"
+    "0fc8" },
+  { "ffmpeg x264 Main 1280x720, B-frames",
+    "014d401fffe10019674d401feca02802dd80880000030008000003019078c18cb001"
+    "000468ef8fc8" },
+  { "ffmpeg x264 High 1920x1080 (cropped to 1080), 3 B-frames",
+    "01640028ffe1001b67640028acd940780227e5c044000003000400000300c83c60c6"
+    "5801000468ef8fcbfdf8f800" },
+  { "ffmpeg x264 High 1920x1080 interlaced",
+    "01640028ffe1001a67640028acd94078044fde0220000003002000000643e2c5b2c0"
+    "01000468fe8fcbfdf8f800" },
+  { "ffmpeg x264 High 318x178 (cropped)",
+    "0164000cffe1001a6764000cacd941419ea23011000003000100000300320f142996"
+    "01000468ef8fcbfdf8f800" },
+  { "ffmpeg x264 High 10 640x360",
+    "016e001effe1001b676e001ea6cd940a02ff97011000000300100000030320f162d9"
+    "6001000468ef8fcbfdfafa00" },
+  { "ffmpeg x264 High 4:2:2 640x362",
+    "017a001effe1001a677a001ebcd940a02ff9f011000003000100000300320f162d96"
+    "01000468ef8fcbfef8f800" },
+  { "ffmpeg x264 High 4:4:4 321x241",
+    "01f4000dffe1001967f4000d919b28283f6022000003000200000300641e28532c01"
+    "000668ef8f192190fff8f800" },
+  { "ffmpeg x264 High, custom scaling lists in the PPS",
+    "0164000dffe100196764000dacd9416096c044000003000400000300c83c50a65801"
+    "008e68ef8fce53048301309982412091826130c048c4a609060261330482412304c2"
+    "6180918d0e080f1e870e1c101e3c78f43870e1c38203c78f1e3c7a1c3870e1c38721"
+    "e3c78f1e3c203870e1c390f1e3c784070e1c878f080e5a1c101e3d0e1c38203c78f1"
+    "e870e1c38704078f1e3c78f43870e1c3870e43c78f1e3c784070e1c38721e3c78f08"
+    "0e1c390f1e101cb0fdf8f800" },
+  { "ffmpeg x264 High 4:4:4, custom scaling lists in the PPS",
+    "01f4000dffe1001867f4000d919b282c12d808800000030080000019078a14cb0100"
+    "9068ef8f19394c120c04c266090482460984c30123129824180984cc1209048c1309"
+    "8602463438203c7a1c38704078f1e3d0e1c3870e080f1e3c78f1e870e1c3870e1c87"
+    "8f1e3c78f080e1c3870e43c78f1e101c38721e3c203968704078f43870e080f1e3c7"
+    "a1c3870e1c101e3c78f1e3d0e1c3870e1c390f1e3c78f1e101c3870e1c878f1e3c20"
+    "3870e43c7840720190fff8f800" },
+  { "GStreamer x264enc High 176x144 (no extension)",
+    "01640014ffe1001d67640014acd942c4ec05a830303528000003000800000301e478"
+    "a14cb001000568ebecb22c" },
+  { "RTMP capture: ffmpeg",
+    "0164000dffe100176764000dacb40a0fd808800000030080000019478a1550010004"
+    "68ef3cb0fdf8f800" },
+  { "RTMP capture: rtmp2sink, High 4:4:4 Predictive",
+    "01f4000dffe1001c67f4000d90d968141fb016a0c0c0c80000030008000003019478"
+    "a15501000568ef319219" },
+};
+
+/* The access units of "ffmpeg x264 Baseline 64x48" above, NAL lengths of 4
+ * bytes: an IDR picture, then P pictures. */
+static const char *const tiny_frames[] = {
+  ("0000035565888419f1088a8030238978085690003ad459645940005acc791a2e3a89"
+   "dfe903a10465dcb498aafb37ff6ab3348a383e4eff4e2a748732a25ff42c568d02e6"
+   "7f3aef44c125d8bcad59b0d13897abd2035113450bafeffda1c64d6602dffbe04004"
+   "10a681c01601000dd248e08878dd8ec651c7e1c7ff3850b88a1a2a0f1dd015e59670"
+   "2dc65340a30e7e527caccf2fffd288a808806d76a7c0436436ad4054149967b96ff0"
+   "21078008227229c3e9dfead5848bc5ad5e0ccad1a6b57a01e89074afe75ba49a6690"
+   "750d726e9dbcadc3c8e46fad3b4e26920ea81b9a1523f9d60d30343304ce86afcf12"
+   "d8659b1a1a2cfde70daf38fde714e6ec8f0f8f1f1c691e73d871ffef0316b2dbdf7e"
+   "626022a04d95bc1e000201f941e1aa1b656afd5fffffe021798f2345c7537ffa0d02"
+   "119772c93155be6ffe0ee3a3048ea3c1eaf62a7483d959affa83a889a287ddfef941"
+   "c545d54366ff7cb8e8c123a8f87abc0ef64c8c869abd20b90b0b2b97f7a7262e8aa8"
+   "83a82800080070008126e2503ae0836a61b1ef24081ff602b98d28da9d15a6a414ff"
+   "fefc38f472a628743d1ee9282b31d1a2a8f37bdffcfc46c22aefa17f8086d0dab540"
+   "c599c8a686a9dfe04bbc14996feb7f80a227229c3eddfe08a2a53732b62a748d2645"
+   "7fce26388a99075402b8d0548fe75d6ac2cbce9abd59b0f2737d5e907495303efeff"
+   "da1cd3b605bff7c0708b08023b0d8757c161669de10da9d9d36f41ca9ffee305c429"
+   "46d4f572d434722423f3503670a36a75aaf275efee300eae5b06d4e001f087d82c3f"
+   "9e1e202024400205890e058064078701c03207ec002d705ca002d73e1ffe0acbceaa"
+   "70c3cd0300038fb43dd0b24ee7952773ffffa0d4f0003ffffa2c4800081a4401bf3f"
+   "8bef00b11002c43fffa057f604907109c400038000bda1ee848219ae787219ae70c3"
+   "00f86e2b01329a55abab830046640bf38485870804e314aa59044ad849b8f9600062"
+   "67da21d3fcf362a563b15040865b858080cc700c00030f0dfc04d463256af5e102c2"
+   "1a1100dc30be629883919a5b0ab9815b2f648c8cd74804c3dcfc30ffb0d70756781e"
+   "062320380019c00408e0f07111e5823622ecf9e583680c4b8a6fed4b201b1c0300ff"
+   "637c809a98dab57d5edf0906818200026c0334848e59332c977301a0b7914cd32208"
+   "cd2c8023997380"),
+  ("00000008419a20673f42de68"),
+  ("00000005419a40771b"),
+  ("00000023419a6021fcf0801394a1144800609a8c79ca72188170754800ceaf45a131"
+   "e0c6010c64"),
+  ("00000006419a8025c6c0"),
+  ("00000006419aa02dc6c0"),
+};
+
+/* The same encoder's Annex B output (ffmpeg -f h264), SEI removed: SPS,
+ * PPS and three pictures, start codes of 4 and 3 bytes. */
+static const char tiny_annex_b[]
+    = "000000016742c00ada11ec0440000003004000000c83c489a80000000168ce0fc800"
+      "0001658884087c4222a00c0843f01d48007d9996640008227229c1f277fb03a10cc8"
+      "0a82932dee5bfdb917229c3eddfec0ea750e4e897fd07b71a8548fefaeb56165e7da"
+      "bd59b1edc9757a41d254c0fbfbff68734ed82d7fbe04010c4340e00a010019ca4704"
+      "c78dd9f328e3f1cffe70a791434541e3ba02bcb2ce0b5114d028839f94bead9ebfff"
+      "4a22a223c376a7c0628c8d026d5adfc9dfc35f620f800d3724e3623bed5ab16fcbb5"
+      "7855d346a9e907495307dfdffae95a7a41d4d5b6e76d06e348cafad3b5c9a907538d"
+      "38b23f1d60d604c1b4561abf3c7b86f4ed0d167ef388ece37ce27a391e3e787c71a3"
+      "c33c38ffe7062d96dc7bf31301a8136561e2000040173088092659ecfdfffc062ccd"
+      "228e0f93bfd03a08464054149967b96ff073ab09178ad7778a9d4391512ffa879125"
+      "180fffef9438c9acc05bff7cad5848bc5cd5e0ccad1a35abd20f4483af5fde9d25a6"
+      "7a0ea0a0015003069ec9432c186d4c70f69020fb880f8c4946d4e8ad35214fffefc9"
+      "78e54c50f0f45ba4a2b33c68aa3cdef7ff3f11c455dda85fe0314646a00c22e44e1a"
+      "91fbdb620f9d36b7f277f024dc94e3c9dfe0d729f7aa2ba3a648ef9da7264d07540d"
+      "350a91c3eb8a45bf2ea7a251edc9e9e71494c1f3b3db02d3982dd1be820478404551"
+      "2ef7c2ce88f62829a3a6df0e27ffbf142e2141a2add1d4686da33f3503671c6d4eb5"
+      "5e4ebdfdc605663b06d4e001f087d868e4fffcf0f10102440087938ee17a0563b83e"
+      "83e60458ae1e601ec573e1ffe1a2ff07f3f867140c00c7da1ee8599dcf2b3b9fe3ff"
+      "a0d4f00033fff9c600008104407ff9aef02c4402c63fffa0d7d8520fcfe24710000b"
+      "002f687ba122325cf0f192e70c300f86c708c04ca6956adc8f03c6232ce12120e100"
+      "9c62154b20895b09371f2c002133ef443a3cd8a958ec5410233dc2c010198e01807f"
+      "c6fc098b1b2097d55fc205842c2201b8417cc531072334b6157302b65ec91919ae90"
+      "0987b9f861ff7e0eacf03c188c9df7f0380019c00608e0f07111e581db1166ccf2c1"
+      "b40625c537f6a5900d8e01807fb1bf013531b56afabe709068081000136019e42472"
+      "c99964bb980d05bc89334c882334b2002399738000000001419a2025cfcc36b53400"
+      "000001419a402dc6c0";
+
+/* The first two ADTS frames of ffmpeg's AAC LC encoder (-f adts): 48 kHz
+ * stereo, and 44.1 kHz mono. */
+static const char adts_48k_stereo[]
+    = "fff14c8024fffcde02004c61766335392e33372e3130300042551ffffffff00262d7"
+      "4c8410b52f6ef3e7db8e38719d65a48ab24548e4e748104dd30ff0acd06e2ec9d8df"
+      "4998bfe12c93337f86d6ffd7069743d35c9398bf3be1de9bd65c4ef59ce55f53f95e"
+      "b3e0b79ceb5dc5719d7b39d0b23a16271d8dc55c6cda0d9b1b62b0d6b1372b2dca76"
+      "b5599ea59ea5927d6cd5f9abf48d3358e7d6cfad9f5b3eaa52fcd61aa6ba6ce9b3a2"
+      "b515a9b3a6c69b1998ccce9b3a2b515a8b3a6c6663331998d15a8ad456a2944944be"
+      "494494494f14f144944944be4be494494f14f144944be4be4be494f14f14f14f144b"
+      "e4be17c97de29e14514514514514514514514514c0fc3e1d4bdbbcf9f6e38e1c6759"
+      "6922ac91523939d204000000000000000000000000001cfff14c802e5ffc214c6cfe"
+      "07fc7fc7fc4c5a29badc34a26dd5644add666f6f3c716dbd5cd3c73f8b81abbfedf7"
+      "1ad5caa7e9d135ad5d506d4ecd581f4bcf3cc246d293d2d6b39533f3b9ff424b5b53"
+      "1669e8e6cdb693635b3b0aa991db9f36d7b6d6d9e0db54e34dc3055516999cc944c2"
+      "a5abf5909d12137af04848484e6e1212127265bbb8484849c5b4eee121254266c9dd"
+      "ff978fe18764a20228d010dbd32090513ceebad311cd56235631228e5dc4caca20c8"
+      "b5b87efbd95d439cb58721e338ad069aa5033ad9f5526167679ab67d54a552614616"
+      "7639ab652a949a1851856ad9ab652a8c9a185185f279bb71c31c31926926a5d9d9f0"
+      "6ad9d9d9d9d99cc8dfe5f2f97cbe5f248f3d91734e4228980364a872c27e03ce12b5"
+      "1489c5fb6e2de3589c54ee2ac33cd6c53b3cd7153b3d1b3d3b3d3ad9af9b0c70c70c"
+      "649a46767676747981db87af63d7b1ebdbdbcf1c5b6b572de39fc5c01f6fb8d6ae0f"
+      "e3a26b5ab0000000000000000000000000001c";
+
+static const char adts_44k_mono[]
+    = "fff15040213ffcde02004c61766335392e33372e313030000260ac5ba9507226a578"
+      "f5e3f7aeb896d5496a969524c93b83a101061572f1771ae92d6bda5e63c1bb63ceea"
+      "f93c52d8333e4be79d35d23cddcdbb8b60e52e23afb54db56cd954ed559f75562385"
+      "6371571b368366c6d8b1372b2dcb39d7b138ec6e2ae366b8cf5663a35f9abf357e6b"
+      "1cfad9f5b52cf52c746bf35a66afcd5f9f5b3eb67d6cfaa9f5f9ac335869b3a2ce8a"
+      "d456a295363331998ccc68ad456a2b51634d8ccc6663131a2ce8ad456a2c68b1998c"
+      "cc624a24a78a78a24a25f0be4be494494f14f14f144be4be4be4bef14f14f14f144b"
+      "e4bf145145145145145145145145145145145145145145145145c0fff15040213ffc"
+      "01349adad24dc06cc54c26cc54a274dd4da9e7eb57c36f8d5dd7fe9c7ebf5705dea7"
+      "ffd2f3fafc701ab9bfffb7d7efed21abe33a125d0417f89a3030f1e5c07d934eec16"
+      "297c36a26175c19ad20bb627738d221f0b176b8d821c6c5a9aa9ad410a975536733f"
+      "f1b435dbbface890606bb9048483030364ee1212120c0c0ceee12127018732eee127"
+      "1a06641b37b5dc242725f9f9921b233426c25dfe10ab0d35711d20c94a295491b995"
+      "9b3b2a8dcd2d6db6db268b48a53673255551699d4c0df2606feb2120c48181824249"
+      "5e706372848495259b83031b09092b7b1cd14b28495bb0104197870b31cbc47daebf"
+      "bc3e9b2acabf29d121272698e255b532c25295e0";
+
+/* AudioSpecificConfigs from real encoders. */
+static const struct
+{
+  const char *name;
+  const char *hex;
+} real_aac[] = {
+  /* LC, then the SBR sync extension saying "no SBR". */
+  { "ffmpeg LC 48 kHz stereo", "119056e500" },
+  { "ffmpeg LC 44.1 kHz mono (and both RTMP captures)", "120856e500" },
+  { "ffmpeg LC 48 kHz 5.1", "11b056e500" },
+  { "ffmpeg Main 48 kHz stereo", "099056e500" },
+  { "ffmpeg LTP 32 kHz mono", "228856e500" },
+  { "GStreamer avenc_aac LC 22.05 kHz mono", "138856e500" },
+  { "GStreamer voaacenc LC 44.1 kHz stereo", "1210" },
+  /* Built: HE-AAC v1, SBR at 24 kHz -> 48 kHz stereo, and v2 (PS) over a
+   * mono core, explicit signalling (as fdk-aac writes them). */
+  { "HE-AAC v1 48 kHz stereo", "2b118800" },
+  { "HE-AAC v2 48 kHz", "eb098800" },
+  /* LC 44.1 kHz stereo with the sync extension saying SBR at 44.1 kHz
+   * and then PS: backward-compatible signalling. */
+  { "LC with SBR and PS in the sync extension", "121056e5a54880" },
+  { "SSR 16 kHz 7.1", "1c38" },
+  { "LC 7.35 kHz mono", "1608" },
+  { "LC 96 kHz stereo, dependsOnCoreCoder with its delay", "1012fffc" },
+};
