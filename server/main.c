@@ -123,6 +123,7 @@ run (TgConfig *config)
   server.rtmp = rtmp;
   if (http != NULL && error == NULL && config->srt_port != 0)
     srt = tg_srt_listener_new (&server, &error);
+  server.srt = srt;
   if (http == NULL || error != NULL)
     {
       g_printerr ("tollgate: %s\n", error->message);
@@ -145,6 +146,7 @@ run (TgConfig *config)
   g_source_remove (signals[1]);
   g_source_remove (purge_source);
   server.rtmp = NULL;
+  server.srt = NULL;
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&srt, tg_srt_listener_free);
   /* WebSocket clients go while the HTTP workers still run their contexts. */

@@ -17,7 +17,6 @@ tg_config_new_default (void)
   config->https_port = 5443;
   config->rtmp_port = 1935;
   config->srt_port = 4200;
-  config->rtsp_port = 8554;
   config->http_request_timeout = 10;
   config->http_idle_timeout = 30;
   config->http_connections_per_address = 256;
@@ -64,8 +63,6 @@ static const IntSetting int_settings[] = {
     "RTMP ingest (default 1935; 0 disables)", "PORT" },
   { "srt-port", SLOT (srt_port), 0, 65535,
     "SRT ingest (default 4200; 0 disables)", "PORT" },
-  { "rtsp-port", SLOT (rtsp_port), 0, 65535,
-    "RTSP playback (default 8554; 0 disables)", "PORT" },
   { "http-threads", SLOT (http_threads), 0, 256,
     "HTTP worker threads (default 0: one per processor)", "N" },
   { "http-request-timeout", SLOT (http_request_timeout), 1, 3600,
@@ -158,13 +155,48 @@ set_udp_ports (TgConfig *config, const char *text, GError **error)
   return TRUE;
 }
 
+/* The file's keys are all known: a setting that would be ignored (a typo,
+ * or one of a version that had it) is refused. */
+static gboolean
+check_keys (GKeyFile *file, const char *path, GError **error)
+{
+  static const char *const strings[] = { "data-dir",
+                                         "store",
+                                         "bind-address",
+                                         "tls-certificate",
+                                         "tls-private-key",
+                                         "webrtc-public-ip",
+                                         "webrtc-interfaces",
+                                         "webrtc-udp-ports",
+                                         "apps" };
+  g_auto (GStrv) keys = g_key_file_get_keys (file, GROUP, NULL, NULL);
+
+  for (guint k = 0; keys && keys[k]; k++)
+    {
+      gboolean known = FALSE;
+
+      for (guint i = 0; i < G_N_ELEMENTS (strings) && !known; i++)
+        known = g_str_equal (keys[k], strings[i]);
+      for (guint i = 0; i < N_INT_SETTINGS && !known; i++)
+        known = g_str_equal (keys[k], int_settings[i].key);
+      if (!known)
+        {
+          g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                       "%s: unknown setting '%s'", path, keys[k]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static gboolean
 load_file (TgConfig *config, const char *path, GError **error)
 {
   g_autoptr (GKeyFile) file = g_key_file_new ();
   g_autoptr (GError) local = NULL;
 
-  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, error))
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, error)
+      || !check_keys (file, path, error))
     return FALSE;
   replace (&config->data_dir,
            g_key_file_get_string (file, GROUP, "data-dir", NULL));

@@ -18,6 +18,8 @@ typedef struct
   struct _TgLive *live;
   /* The RTMP listener, or NULL; used on the main context only. */
   struct _TgRtmpListener *rtmp;
+  /* The SRT listener, or NULL; used on the main context only. */
+  struct _TgSrtListener *srt;
   /* WebSocket signalling clients (tg-ws.h). */
   struct _TgWs *ws;
 } TgServer;

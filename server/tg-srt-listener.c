@@ -567,3 +567,25 @@ tg_srt_listener_get_port (TgSrtListener *listener)
 {
   return listener->port;
 }
+
+void
+tg_srt_stop_stream (TgSrtListener *listener, const char *app,
+                    const char *stream_id)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);
+
+  /* Closing its socket wakes the receiving thread, which finishes the
+   * stream (it is listed until it is done with the socket). */
+  g_mutex_lock (&listener->lock);
+  for (GList *l = listener->publishers; l; l = l->next)
+    {
+      Publish *publish = l->data;
+
+      if (g_str_equal (publish->key, key))
+        {
+          g_info ("%s: stopped by request", key);
+          srt_close (publish->socket);
+        }
+    }
+  g_mutex_unlock (&listener->lock);
+}

@@ -17,3 +17,8 @@ void tg_srt_listener_free (TgSrtListener *listener);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgSrtListener, tg_srt_listener_free)
 
 guint16 tg_srt_listener_get_port (TgSrtListener *listener);
+
+/* Stops the stream app/stream_id if it is published here: its caller is
+ * disconnected and the stream drains and is finalised. Any thread. */
+void tg_srt_stop_stream (TgSrtListener *listener, const char *app,
+                         const char *stream_id);

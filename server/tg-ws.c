@@ -51,36 +51,27 @@ tg_ws_send_error (Client *client, const char *definition, const char *stream_id)
   tg_ws_send (client, tg_signal_error (definition, stream_id));
 }
 
+/* Work for the clients of an app about one of its streams, done on each
+ * client's own context (its tables are that context's to touch). */
 typedef struct
 {
   Client *client;
   char *stream_id;
-} Started;
+} Task;
 
-static gboolean
-send_started (gpointer data)
+static void
+task_free (gpointer data)
 {
-  Started *started = data;
-  Client *client = started->client;
+  Task *task = data;
 
-  if (g_hash_table_remove (client->waiting, started->stream_id))
-    tg_ws_send (client, tg_signal_notification ("streaming_started",
-                                                started->stream_id));
-  return G_SOURCE_REMOVE;
+  tg_ws_client_unref (task->client);
+  g_free (task->stream_id);
+  g_free (task);
 }
 
 static void
-started_free (gpointer data)
-{
-  Started *started = data;
-
-  tg_ws_client_unref (started->client);
-  g_free (started->stream_id);
-  g_free (started);
-}
-
-void
-tg_ws_stream_started (TgWs *ws, const char *app, const char *stream_id)
+for_clients_of (TgWs *ws, const char *app, const char *stream_id,
+                GSourceFunc func)
 {
   if (ws == NULL)
     return;
@@ -88,19 +79,51 @@ tg_ws_stream_started (TgWs *ws, const char *app, const char *stream_id)
   for (GList *l = ws->clients; l; l = l->next)
     {
       Client *client = l->data;
-      Started *started;
+      Task *task;
 
       if (!g_str_equal (client->app, app))
         continue;
-      /* The waiting set is the client's context's to read: it decides
-       * there. */
-      started = g_new0 (Started, 1);
-      started->client = tg_ws_client_ref (client);
-      started->stream_id = g_strdup (stream_id);
-      g_main_context_invoke_full (client->context, G_PRIORITY_DEFAULT,
-                                  send_started, started, started_free);
+      task = g_new0 (Task, 1);
+      task->client = tg_ws_client_ref (client);
+      task->stream_id = g_strdup (stream_id);
+      g_main_context_invoke_full (client->context, G_PRIORITY_DEFAULT, func,
+                                  task, task_free);
     }
   g_mutex_unlock (&ws->lock);
+}
+
+static gboolean
+send_started (gpointer data)
+{
+  Task *task = data;
+  Client *client = task->client;
+
+  if (g_hash_table_remove (client->waiting, task->stream_id))
+    tg_ws_send (client,
+                tg_signal_notification ("streaming_started", task->stream_id));
+  return G_SOURCE_REMOVE;
+}
+
+void
+tg_ws_stream_started (TgWs *ws, const char *app, const char *stream_id)
+{
+  for_clients_of (ws, app, stream_id, send_started);
+}
+
+static gboolean
+stop_publishing (gpointer data)
+{
+  Task *task = data;
+
+  if (tg_ws_publish_stop (task->client, task->stream_id))
+    g_info ("%s/%s: stopped by request", task->client->app, task->stream_id);
+  return G_SOURCE_REMOVE;
+}
+
+void
+tg_ws_stop_stream (TgWs *ws, const char *app, const char *stream_id)
+{
+  for_clients_of (ws, app, stream_id, stop_publishing);
 }
 
 /* --- commands, on the client's context --- */

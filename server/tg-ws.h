@@ -28,4 +28,8 @@ void tg_ws_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
  * (notification streaming_started). Any thread. */
 void tg_ws_stream_started (TgWs *ws, const char *app, const char *stream_id);
 
+/* Stops app/stream_id if a client publishes it here: its stream drains and
+ * is finalised, and the client hears publish_finished. Any thread. */
+void tg_ws_stop_stream (TgWs *ws, const char *app, const char *stream_id);
+
 G_END_DECLS

@@ -34,7 +34,7 @@ class Server:
         self.log = os.path.join(self.dir, "stderr.log")
         argv = [os.path.join(build, "server", "tollgate"), "--data-dir",
                 os.path.join(self.dir, "data"), "--random-ports",
-                "--rtmp-port", "1", "--srt-port", "1", "--rtsp-port", "0"]
+                "--rtmp-port", "1", "--srt-port", "1"]
         environ = dict(os.environ, GIO_USE_PROXY_RESOLVER="dummy",
                        GSETTINGS_BACKEND="memory",
                        GST_PLUGIN_PATH_1_0=os.path.join(build, "plugins"),

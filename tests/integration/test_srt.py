@@ -202,6 +202,27 @@ class SrtPublishTest(SrtTestCase):
         self.assertPublished(r, s)
         self.assertHealthy()
 
+    def test_delete_stops_a_live_broadcast(self):
+        s = unique_id()
+        p = self.srt_ffmpeg("%s/%s,token=%s" % (
+            APP, s, self.mint_ok(s, "publish")["tokenId"]), seconds=60,
+            wait=False)
+        path = "/%s/rest/v2/broadcasts/%s" % (APP, s)
+        try:
+            self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                     in self.playlist(s), timeout=30))
+            r = self.server.delete(path)
+            self.assertResult(r, 200, success=True)
+            # The caller is cut off long before its 60 s are up, and its
+            # stream ends with its files finalised.
+            p.wait(timeout=30)
+        finally:
+            p.kill()
+            p.wait()
+            p.stderr.close()
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        self.assertEqual(self.server.get(path).status, 404)
+
     def test_accepted_caller_sending_garbage_ends_its_own_stream(self):
         # Random bytes instead of MPEG-TS, with a good token: the stream is
         # refused at its first bytes (not TS packets), with a line that

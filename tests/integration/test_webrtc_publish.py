@@ -60,6 +60,20 @@ class PublishTest(WebRtcTestCase):
         self.assertGreaterEqual(self.decoded_frames(playlist), 25)
         self.assertEqual(self.codecs(playlist), {"h264", "aac"})
 
+    def test_delete_stops_the_publish(self):
+        s = unique_id()
+        p = self.publisher(s, self.mint_ok(s, "publish")["tokenId"])
+        self.assertTrue(p.wait_for_definition("publish_started"),
+                        (p.definitions(), p.errors))
+        self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                 in self.playlist(s), timeout=30))
+        r = self.server.delete("/%s/rest/v2/broadcasts/%s" % (APP, s))
+        self.assertResult(r, 200, success=True)
+        # The publisher hears it is over; the stream ends with its files.
+        self.assertTrue(p.wait_for_definition("publish_finished"),
+                        p.definitions())
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+
     def codecs(self, path):
         return set(self.ffprobe(path, "stream=codec_name").split())
 

@@ -139,8 +139,7 @@ class TollgateServer:
         argv = [binary_path()]
         if self.pass_data_dir:
             argv += ["--data-dir", self.data_dir]
-        argv += ["--random-ports", "--rtmp-port", "0", "--srt-port", "0",
-                 "--rtsp-port", "0"]
+        argv += ["--random-ports", "--rtmp-port", "0", "--srt-port", "0"]
         if self.config:
             argv += ["--config", self.config]
         if self.store:
