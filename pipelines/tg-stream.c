@@ -50,6 +50,21 @@ recording_name (const char *dir, const char *stream_id)
     }
 }
 
+/* A track that ends before its caps ever came (its parser found no valid
+ * frame): mp4mux is not told, as it would finish a track it knows nothing
+ * of (criticals, then a crash). The stream ends by the parser's error, or
+ * its drain timeout. */
+static GstPadProbeReturn
+end_without_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  g_autoptr (GstCaps) caps = NULL;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  caps = gst_pad_get_current_caps (pad);
+  return caps ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
 /* Requests the muxer pads of a track, before its data flows. */
 static void
 reserve_pads (TgStream *stream, guint track)
@@ -62,8 +77,14 @@ reserve_pads (TgStream *stream, guint track)
   g_atomic_int_or (&stream->announced_tracks, 1u << track);
   for (guint o = 0; o < OUTPUTS; o++)
     if (stream->mux[o] && stream->pads[track][o] == NULL)
-      stream->pads[track][o] = gst_element_request_pad_simple (
-          stream->mux[o], templates[track][o]);
+      {
+        stream->pads[track][o] = gst_element_request_pad_simple (
+            stream->mux[o], templates[track][o]);
+        if (o == OUT_MP4)
+          gst_pad_add_probe (stream->pads[track][o],
+                             GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                             end_without_caps, NULL, NULL);
+      }
 }
 
 /* What a track needs between the demuxer and a muxer: MPEG-TS takes H.264
@@ -595,6 +616,30 @@ watch (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* mp4mux reads its source pad's caps when it writes the final moov, and
+ * GStreamer 1.22's aggregator does not stop it when that pad is being shut
+ * down: a file that starts while the pipeline is torn down (a publish
+ * refused as it ends) would find no caps there (criticals). The pad's caps
+ * are known from the start: they are kept on it before any data. */
+static void
+pin_mp4_caps (TgStream *stream)
+{
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstCaps) caps = NULL;
+  g_autoptr (GstEvent) start = NULL;
+  g_autoptr (GstEvent) event = NULL;
+
+  if (stream->mux[OUT_MP4] == NULL)
+    return;
+  pad = gst_element_get_static_pad (stream->mux[OUT_MP4], "src");
+  caps = gst_caps_new_simple ("video/quicktime", "variant", G_TYPE_STRING,
+                              "iso", NULL);
+  start = gst_event_new_stream_start (stream->name);
+  event = gst_event_new_caps (caps);
+  gst_pad_store_sticky_event (pad, start);
+  gst_pad_store_sticky_event (pad, event);
+}
+
 gboolean
 tg_stream_start (TgStream *stream, GError **error)
 {
@@ -618,6 +663,7 @@ tg_stream_start (TgStream *stream, GError **error)
                    "%s: the pipeline did not start", stream->name);
       return FALSE;
     }
+  pin_mp4_caps (stream);
   return TRUE;
 }
 

@@ -34,6 +34,9 @@ mkdir -p "$artifacts"
 # As the tests run: a GLib warning is a bug (G_DEBUG= to carry on past
 # one). GSlice off, so leaks show.
 export G_DEBUG="${G_DEBUG-fatal-warnings}" G_SLICE=always-malloc
+# Full stacks for allocations, so that lsan.supp can match them.
+export ASAN_OPTIONS="${ASAN_OPTIONS-fast_unwind_on_malloc=0}"
+export LSAN_OPTIONS="suppressions=$here/../lsan.supp"
 
 status=0
 for fuzzer in "${fuzzers[@]}"; do
