@@ -76,9 +76,10 @@ tg_authorize_install_properties (GObjectClass *klass)
   g_object_class_install_property (
       klass, TG_AUTHORIZE_PROP_TOKEN,
       g_param_spec_string ("token", "Token",
-                           "The one-time token, consumed the first time the "
-                           "element goes from NULL to READY (write-only: a "
-                           "secret)",
+                           "The one-time token (spent) or JWT (checked), as "
+                           "the app's settings in the store ask, the first "
+                           "time the element goes from NULL to READY "
+                           "(write-only: a secret)",
                            NULL, G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS));
 }
 
@@ -259,6 +260,28 @@ find_context_store (GstElement *element, TgAuthorize *auth)
   return dup_context_store (element, auth);
 }
 
+/* The app's admission policy from the store's record of its settings,
+ * as the server keeps them. An app the store has no settings of (a store
+ * used without the server) asks for a one-time token both ways: the
+ * element's own rule. */
+static TgPolicy *
+load_policy (TgStore *store, const char *app, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  TgPolicy *policy = tg_policy_load (store, app, &local);
+
+  if (policy || !g_error_matches (local, TG_ERROR, TG_ERROR_NOT_FOUND))
+    {
+      if (local)
+        g_propagate_error (error, g_steal_pointer (&local));
+      return policy;
+    }
+  policy = g_new0 (TgPolicy, 1);
+  policy->publish = policy->play = TG_SCHEME_ONE_TIME;
+  policy->jwt_secret = g_strdup ("");
+  return policy;
+}
+
 gboolean
 tg_authorize_consume (GstElement *element, TgAuthorize *auth)
 {
@@ -269,9 +292,12 @@ tg_authorize_consume (GstElement *element, TgAuthorize *auth)
   g_autofree char *hash = NULL;
   g_autofree char *detail = NULL;
   g_autoptr (TgStore) store = NULL;
+  g_autoptr (TgPolicy) policy = NULL;
   g_autoptr (GError) error = NULL;
+  TgAdmission request;
   TgTokenType type;
-  TgVerdict verdict;
+  TgVerdict verdict = TG_VERDICT_OK;
+  TgAdmit outcome;
 
   if (tg_authorize_is_authorised (auth))
     {
@@ -311,18 +337,36 @@ tg_authorize_consume (GstElement *element, TgAuthorize *auth)
     return refuse (element, auth, "no token store",
                    "no " TG_STORE_CONTEXT_TYPE " context, no store property");
 
-  hash = tg_token_hash (token);
-  verdict = tg_store_consume (store, app, token, stream_id, type, NULL, &error);
-  if (verdict != TG_VERDICT_OK)
+  policy = load_policy (store, app, &error);
+  if (policy == NULL)
     {
+      detail = g_strdup_printf ("the settings of app %s in store %s: %s", app,
+                                tg_store_get_uri (store), error->message);
+      return refuse (element, auth,
+                     tg_verdict_to_string (TG_VERDICT_STORE_ERROR), detail);
+    }
+  request = (TgAdmission){ .app = app,
+                           .stream_id = stream_id,
+                           .type = type,
+                           .credential = token,
+                           .door = "tokencheck",
+                           .spend = TRUE };
+  hash = tg_token_hash (token);
+  outcome = tg_admit (store, policy, &request, &verdict, &error);
+  if (outcome != TG_ADMIT_OK)
+    {
+      const char *reason = outcome == TG_ADMIT_REFUSED
+                               ? tg_verdict_to_string (verdict)
+                               : tg_admit_to_string (outcome);
+
       detail = g_strdup_printf (
           "token %s for app %s, stream %s, type %s in store %s: %s", hash, app,
           stream_id, tg_token_type_to_string (type), tg_store_get_uri (store),
-          error ? error->message : tg_verdict_to_string (verdict));
-      return refuse (element, auth, tg_verdict_to_string (verdict), detail);
+          error ? error->message : reason);
+      return refuse (element, auth, reason, detail);
     }
 
-  GST_INFO_OBJECT (element, "token %s consumed for app %s, stream %s, type %s",
+  GST_INFO_OBJECT (element, "token %s admitted for app %s, stream %s, type %s",
                    hash, app, stream_id, tg_token_type_to_string (type));
   GST_OBJECT_LOCK (element);
   g_clear_pointer (&auth->token, g_free); /* spent: keep no secret */

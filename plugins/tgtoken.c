@@ -47,6 +47,8 @@ tg_verdict_to_string (TgVerdict verdict)
       return "wrong-room";
     case TG_VERDICT_STORE_ERROR:
       return "store-error";
+    case TG_VERDICT_BAD_JWT:
+      return "bad-jwt";
     }
   return "unknown-verdict";
 }

@@ -47,6 +47,7 @@ typedef enum
   TG_VERDICT_WRONG_STREAM,
   TG_VERDICT_WRONG_ROOM,
   TG_VERDICT_STORE_ERROR, /* the store failed; the GError says how */
+  TG_VERDICT_BAD_JWT, /* not a JWT signed HS256 with the app's key */
 } TgVerdict;
 
 typedef struct
@@ -153,5 +154,98 @@ gboolean tg_store_record_delete (TgStore *store, const char *kind,
 GPtrArray *tg_store_record_list (TgStore *store, const char *kind, guint offset,
                                  guint size, GError **error);
 gint64 tg_store_record_count (TgStore *store, const char *kind, GError **error);
+
+/* The record kind of an app's broadcasts (key: stream id); free it. */
+char *tg_broadcast_kind (const char *app);
+
+/* Stream ids: 1 to 128 of [A-Za-z0-9_.-]. */
+gboolean tg_stream_id_is_valid (const char *id);
+
+/* --- JSON Web Tokens: Ant Media's JWT stream security ---
+ * HS256 only, signed with the app's jwtStreamSecretKey, claims streamId,
+ * type ("publish"/"play") and exp (unix seconds). Reusable until exp. */
+
+/* Shortest key accepted: HS256 wants 256 bits. */
+#define TG_JWT_MIN_SECRET 32
+
+/* A compact JWS of the JSON claims, signed HS256 with secret. */
+char *tg_jwt_sign (const char *claims_json, const char *secret);
+
+/* OK, or why not: BAD_JWT (not three base64url parts, alg not HS256 --
+ * "none" included --, signature not the secret's, compared in constant
+ * time, no integer exp, or a secret shorter than TG_JWT_MIN_SECRET),
+ * EXPIRED (now >= exp), WRONG_TYPE, WRONG_STREAM. */
+TgVerdict tg_jwt_verify (const char *jwt, const char *secret,
+                         const char *stream_id, TgTokenType type, gint64 now);
+
+/* --- admission: whether a client may publish or play ---
+ * One decision for every door (RTMP, SRT, WebRTC, HTTP, RTSP, the
+ * tokencheck element), in PROTOCOL.md's order: a valid stream id, a known
+ * app, a registered stream when the app accepts only those (publish), the
+ * stream free (publish, asked of the door), then the app's scheme for the
+ * direction. Each door maps the outcome to its own wire form. */
+
+/* How one direction of an app is guarded. */
+typedef enum
+{
+  TG_SCHEME_NONE,
+  TG_SCHEME_ONE_TIME, /* publishTokenControlEnabled, playTokenControlEnabled */
+  TG_SCHEME_JWT,      /* publishJwtControlEnabled, playJwtControlEnabled */
+} TgScheme;
+
+/* What an app's settings say about admission. */
+typedef struct
+{
+  TgScheme publish;
+  TgScheme play;
+  gboolean only_registered; /* acceptOnlyStreamsInDataStore */
+  char *jwt_secret;         /* jwtStreamSecretKey, "" when unset */
+} TgPolicy;
+
+/* From the app's settings as the server stores them (JSON, the names of
+ * PROTOCOL.md 2.4), or from the store's record of them: NULL with
+ * TG_ERROR_NOT_FOUND for an app the store has no settings of. */
+TgPolicy *tg_policy_from_json (const char *settings_json, GError **error);
+TgPolicy *tg_policy_load (TgStore *store, const char *app, GError **error);
+void tg_policy_free (TgPolicy *policy);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgPolicy, tg_policy_free)
+TgScheme tg_policy_scheme (const TgPolicy *policy, TgTokenType type);
+
+typedef enum
+{
+  TG_ADMIT_OK,
+  TG_ADMIT_INVALID_STREAM_ID,
+  TG_ADMIT_UNKNOWN_APP,  /* no policy */
+  TG_ADMIT_UNREGISTERED, /* no broadcast, and the app wants one */
+  TG_ADMIT_IN_USE,       /* the door's claim said no */
+  TG_ADMIT_NO_TOKEN,
+  TG_ADMIT_REFUSED, /* the token or JWT did not pass: the verdict says why */
+  TG_ADMIT_STORE_ERROR,
+} TgAdmit;
+
+typedef struct
+{
+  const char *app;
+  const char *stream_id;
+  TgTokenType type;
+  const char *credential; /* the one-time token or JWT presented, or NULL */
+  const char *door;       /* for the log: "RTMP", "SRT", "WebRTC", ... */
+  /* TRUE: a one-time token is spent (deleted) if it passes; FALSE: only
+   * checked, for a door that refuses early and spends later. A JWT is
+   * never spent. */
+  gboolean spend;
+  /* Publish: asked once the stream may be published, before the token;
+   * FALSE means the stream is in use. NULL: not asked. */
+  gboolean (*claim) (gpointer data);
+  gpointer claim_data;
+} TgAdmission;
+
+/* Decides, logs the outcome (the credential by its tag only) and returns
+ * it; *verdict (may be NULL) tells a REFUSED's reason. A refusal for any
+ * reason before the credential's turn spends nothing. */
+TgAdmit tg_admit (TgStore *store, const TgPolicy *policy,
+                  const TgAdmission *request, TgVerdict *verdict,
+                  GError **error);
+const char *tg_admit_to_string (TgAdmit outcome);
 
 G_END_DECLS

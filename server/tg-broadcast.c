@@ -6,12 +6,6 @@ static const char *const viewer_counts[]
     = { "hlsViewerCount", "dashViewerCount", "webRTCViewerCount",
         "rtmpViewerCount" };
 
-char *
-tg_broadcast_kind (const char *app)
-{
-  return g_strconcat ("broadcast:", app, NULL);
-}
-
 static void
 set_string_or_null (JsonObject *object, const char *name, const char *value)
 {

@@ -7,8 +7,6 @@
 
 #include "tollgate.h"
 
-char *tg_broadcast_kind (const char *app);
-
 /* A new record, status "created". host names the server in rtmpURL. */
 JsonObject *tg_broadcast_new (const char *app, const char *stream_id,
                               const char *name, const char *description,

@@ -41,6 +41,7 @@ static const struct
 typedef struct
 {
   const char *app;
+  const TgPolicy *policy;
   char *stream;
   char *session_id; /* NULL when sessions are off */
   gint64 epoch;
@@ -143,12 +144,17 @@ tg_http_parse_range (const char *header, goffset size, goffset *start,
 
 /* --- the gate --- */
 
+/* 403, in Ant Media's words for the app's scheme. */
 static void
-refuse (SoupServerMessage *msg, const char *stream)
+refuse (SoupServerMessage *msg, const Pass *pass)
 {
-  g_autofree char *text
-      = g_strconcat ("Invalid Token for streamId:", stream ? stream : "", NULL);
+  g_autofree char *text = NULL;
 
+  if (tg_policy_scheme (pass->policy, TG_TOKEN_TYPE_PLAY) == TG_SCHEME_JWT)
+    text = g_strdup ("Invalid JWT Token");
+  else
+    text = g_strconcat ("Invalid Token for streamId:",
+                        pass->stream ? pass->stream : "", NULL);
   reply_text (msg, SOUP_STATUS_FORBIDDEN, text);
 }
 
@@ -190,14 +196,18 @@ static gboolean
 open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
               Pass *pass)
 {
-  const char *token = g_hash_table_lookup (query, "token");
+  TgAdmission request = { .app = pass->app,
+                          .stream_id = pass->stream,
+                          .type = TG_TOKEN_TYPE_PLAY,
+                          .credential = g_hash_table_lookup (query, "token"),
+                          .door = "HTTP",
+                          .spend = TRUE };
   g_autoptr (GError) error = NULL;
-  g_autofree char *tag = NULL;
-  TgVerdict verdict;
+  TgAdmit outcome;
 
   if (pass->stream == NULL || !tg_stream_id_is_valid (pass->stream))
     {
-      refuse (msg, pass->stream);
+      refuse (msg, pass);
       return FALSE;
     }
   if (!tg_playback_get_epoch (server->store, pass->app, pass->stream,
@@ -212,23 +222,13 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
   pass->session_id = presented_session (server->secret, msg, query, pass);
   if (pass->session_id)
     return TRUE;
-  if (token == NULL || *token == '\0')
-    {
-      g_debug ("Playback of %s/%s refused: no token, no session", pass->app,
-               pass->stream);
-      refuse (msg, pass->stream);
-      return FALSE;
-    }
-  verdict = tg_store_consume (server->store, pass->app, token, pass->stream,
-                              TG_TOKEN_TYPE_PLAY, NULL, &error);
-  tag = tg_token_hash (token);
-  g_info ("play token %s for %s/%s over HTTP: %s", tag, pass->app, pass->stream,
-          tg_verdict_to_string (verdict));
-  if (verdict == TG_VERDICT_OK)
+  /* No session: the token (spent) or JWT (checked) opens one. */
+  outcome = tg_admit (server->store, pass->policy, &request, NULL, &error);
+  if (outcome == TG_ADMIT_OK)
     pass->session_id = tg_playback_session_id_new (&error);
-  else if (verdict != TG_VERDICT_STORE_ERROR)
+  else if (outcome != TG_ADMIT_STORE_ERROR)
     {
-      refuse (msg, pass->stream);
+      refuse (msg, pass);
       return FALSE;
     }
   if (pass->session_id == NULL)
@@ -507,7 +507,7 @@ tg_http_streams_handle (TgServer *server, SoupServerMessage *msg,
 {
   g_autoptr (TgSettings) settings = tg_apps_get_settings (server->apps, app);
   const char *method = soup_server_message_get_method (msg);
-  Pass pass = { app, NULL, NULL, 0, 0, g_get_real_time () / G_USEC_PER_SEC };
+  Pass pass = { .app = app, .now = g_get_real_time () / G_USEC_PER_SEC };
 
   if (settings == NULL)
     {
@@ -535,7 +535,9 @@ tg_http_streams_handle (TgServer *server, SoupServerMessage *msg,
       reply_text (msg, SOUP_STATUS_NOT_FOUND, "Not found");
       return;
     }
-  if (settings->play_token_control)
+  pass.policy = settings->policy;
+  if (tg_policy_scheme (settings->policy, TG_TOKEN_TYPE_PLAY)
+      != TG_SCHEME_NONE)
     {
       pass.stream
           = tg_playback_stream_id (segments[1] ? segments[0] : NULL,

@@ -54,6 +54,14 @@ tg_live_is_claimed (TgLive *live, const char *app, const char *stream_id)
   return claimed;
 }
 
+gboolean
+tg_live_is_free (gpointer data)
+{
+  TgLiveWanted *wanted = data;
+
+  return !tg_live_is_claimed (wanted->live, wanted->app, wanted->stream_id);
+}
+
 void
 tg_live_release (TgLive *live, const char *app, const char *stream_id)
 {

@@ -23,6 +23,17 @@ gboolean tg_live_is_claimed (TgLive *live, const char *app,
                              const char *stream_id);
 void tg_live_release (TgLive *live, const char *app, const char *stream_id);
 
+/* A stream a door asks about, for the admission's claim question
+ * (TgAdmission.claim = tg_live_is_free, claim_data = a TgLiveWanted). */
+typedef struct
+{
+  TgLive *live;
+  const char *app, *stream_id;
+} TgLiveWanted;
+
+/* Whether the wanted stream is not claimed now; claims nothing. */
+gboolean tg_live_is_free (gpointer wanted);
+
 /* The claimed app/stream_id's stream, once it runs (for its viewers). */
 void tg_live_set_stream (TgLive *live, const char *app, const char *stream_id,
                          TgStream *stream);

@@ -25,7 +25,10 @@ tg_publish_stream_new (TgServer *server, const TgSettings *settings,
     .input = input,
     .app = app,
     .stream_id = stream_id,
-    .token = settings->publish_token_control ? token : NULL,
+    .token = tg_policy_scheme (settings->policy, TG_TOKEN_TYPE_PUBLISH)
+                     != TG_SCHEME_NONE
+                 ? token
+                 : NULL,
     .store = server->store,
     .dir = dir,
     .hls = settings->hls_muxing,

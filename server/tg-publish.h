@@ -10,8 +10,8 @@
 
 G_BEGIN_DECLS
 
-/* The token is checked only when the app's publishTokenControlEnabled is
- * on. Callable from any thread (see tg_stream_new). */
+/* The token (one-time or JWT) is checked only when the app's publish
+ * scheme asks for one. Callable from any thread (see tg_stream_new). */
 TgStream *tg_publish_stream_new (TgServer *server, const TgSettings *settings,
                                  TgStreamInput input, const char *app,
                                  const char *stream_id, const char *token,

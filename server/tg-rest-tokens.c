@@ -1,6 +1,5 @@
 /* One-time tokens over REST (PROTOCOL.md 2.1, 2.2). */
 #include "tg-fields.h"
-#include "tg-jwt.h"
 #include "tg-playback.h"
 #include "tg-reply.h"
 #include "tg-rest.h"

@@ -34,19 +34,6 @@ static const TgRoute settings_routes[]
         { NULL } };
 
 gboolean
-tg_stream_id_is_valid (const char *id)
-{
-  gsize length = id ? strlen (id) : 0;
-
-  if (length == 0 || length > 128)
-    return FALSE;
-  for (const char *c = id; *c; c++)
-    if (!g_ascii_isalnum (*c) && *c != '_' && *c != '.' && *c != '-')
-      return FALSE;
-  return TRUE;
-}
-
-gboolean
 tg_rest_parse_page (TgRequest *request, const char *offset_text,
                     const char *size_text, guint *offset, guint *size)
 {

@@ -33,9 +33,6 @@ const char *tg_request_param (TgRequest *request, const char *name);
 gboolean tg_rest_parse_page (TgRequest *request, const char *offset_text,
                              const char *size_text, guint *offset, guint *size);
 
-/* Whether a stream id may be used: [A-Za-z0-9_.-], 1 to 128 characters. */
-gboolean tg_stream_id_is_valid (const char *id);
-
 /* Route handlers, one file each. */
 void tg_rest_token_mint (TgRequest *request);
 void tg_rest_token_mint_jwt (TgRequest *request);

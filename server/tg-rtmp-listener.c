@@ -176,38 +176,57 @@ on_send (gpointer data, const guint8 *bytes, gsize size)
     }
 }
 
-/* Why a publish is refused, or NULL; checks in PROTOCOL.md's order: the
- * undefined-stream rule before the token, so a refused request spends
- * nothing. On NULL, key is reserved in the table with a stream-less Live. */
-static const char *
-publish_problem (Conn *conn, TgSettings *settings, const char *app,
-                 const char *stream_id, const char *token, Live *live)
+typedef struct
 {
-  TgRtmpListener *listener = conn->listener;
-  gboolean in_use;
+  TgRtmpListener *listener;
+  Live *live;
+  gboolean claimed;
+} Claim;
 
-  if (settings == NULL)
-    return "unknown application";
-  if (!tg_stream_id_is_valid (stream_id))
-    return "invalid stream id";
-  if (settings->accept_only_streams_in_data_store)
-    {
-      g_autoptr (JsonObject) known
-          = tg_broadcast_load (listener->server->store, app, stream_id, NULL);
+/* The admission's question whether the stream is free: if it is, it is
+ * reserved in the table with a stream-less Live. */
+static gboolean
+claim_stream (gpointer data)
+{
+  Claim *claim = data;
+  TgRtmpListener *listener = claim->listener;
 
-      if (known == NULL)
-        return "not_allowed_unregistered_streams";
-    }
   g_mutex_lock (&listener->lock);
-  in_use = !tg_live_claim (listener->server->live, live->app, live->stream_id);
-  if (!in_use)
-    g_hash_table_insert (listener->live, live->key, live_ref (live));
+  claim->claimed = tg_live_claim (listener->server->live, claim->live->app,
+                                  claim->live->stream_id);
+  if (claim->claimed)
+    g_hash_table_insert (listener->live, claim->live->key,
+                         live_ref (claim->live));
   g_mutex_unlock (&listener->lock);
-  if (in_use)
-    return "streamIdInUse";
-  if (settings->publish_token_control && (token == NULL || *token == '\0'))
-    return "no token";
-  return NULL;
+  return claim->claimed;
+}
+
+/* Why a publish is refused, or NULL: the admission, checked without
+ * spending (the stream's tokencheck spends a one-time token as the
+ * pipeline starts). *claimed: the stream id was reserved. */
+static const char *
+publish_problem (Conn *conn, TgSettings *settings, const char *token,
+                 Live *live, gboolean *claimed)
+{
+  Claim claim = { conn->listener, live, FALSE };
+  TgAdmission request = { .app = live->app,
+                          .stream_id = live->stream_id,
+                          .type = TG_TOKEN_TYPE_PUBLISH,
+                          .credential = token,
+                          .door = "RTMP",
+                          .claim = claim_stream,
+                          .claim_data = &claim };
+  g_autoptr (GError) error = NULL;
+  TgVerdict verdict;
+  TgAdmit outcome
+      = tg_admit (conn->listener->server->store,
+                  settings ? settings->policy : NULL, &request, &verdict,
+                  &error);
+
+  *claimed = claim.claimed;
+  if (outcome == TG_ADMIT_REFUSED)
+    return tg_verdict_to_string (verdict);
+  return outcome == TG_ADMIT_OK ? NULL : tg_admit_to_string (outcome);
 }
 
 static void
@@ -240,8 +259,7 @@ on_publish (gpointer data, const char *app, const char *stream_id,
   live->app = g_strdup (app ? app : "?");
   live->stream_id = g_strdup (stream_id ? stream_id : "?");
   live->key = g_strdup_printf ("%s/%s", live->app, live->stream_id);
-  problem = publish_problem (conn, settings, app, stream_id, token, live);
-  reserved = problem == NULL || g_str_equal (problem, "no token");
+  problem = publish_problem (conn, settings, token, live, &reserved);
   if (problem == NULL)
     {
       live->stream = tg_publish_stream_new (

@@ -65,6 +65,20 @@ settings_clear (TgSettings *settings)
   g_free (settings->srt_passphrase);
   g_clear_pointer (&settings->encoder_settings, json_node_unref);
   g_clear_pointer (&settings->allowed, g_ptr_array_unref);
+  g_clear_pointer (&settings->policy, tg_policy_free);
+}
+
+/* What admission reads of the settings, from their stored form: the same
+ * reading as the tokencheck element's of the store's record. */
+static void
+set_policy (TgSettings *settings)
+{
+  g_autoptr (JsonNode) node = tg_settings_to_json (settings);
+  g_autofree char *text = json_to_string (node, FALSE);
+
+  g_clear_pointer (&settings->policy, tg_policy_free);
+  settings->policy = tg_policy_from_json (text, NULL);
+  g_assert (settings->policy);
 }
 
 /* "a.b.c.d", "a.b.c.d/n" or an IPv6 form; GLib's own parser does not check
@@ -128,6 +142,7 @@ tg_settings_new_default (void)
   settings->remote_allowed_cidr = g_strdup ("127.0.0.1");
   settings->ip_filter_enabled = TRUE;
   settings->allowed = parse_cidrs (settings->remote_allowed_cidr, NULL);
+  set_policy (settings);
   return settings;
 }
 
@@ -156,6 +171,7 @@ settings_copy (const TgSettings *base)
   copy->srt_passphrase = g_strdup (base->srt_passphrase);
   copy->encoder_settings = json_node_copy (base->encoder_settings);
   copy->allowed = g_ptr_array_ref (base->allowed);
+  copy->policy = NULL; /* made again once the changes are applied */
   return copy;
 }
 
@@ -352,6 +368,12 @@ tg_settings_apply (const TgSettings *base, JsonObject *object, GError **error)
                 "only one token scheme per direction: "
                 "playTokenControlEnabled is on"),
            NULL;
+  if ((settings->publish_jwt_control || settings->play_jwt_control)
+      && strlen (settings->jwt_stream_secret_key) < TG_JWT_MIN_SECRET)
+    return bad (error, "jwtStreamSecretKey",
+                "JWT control needs a key of at least 32 characters"),
+           NULL;
+  set_policy (settings);
   return g_steal_pointer (&settings);
 }
 

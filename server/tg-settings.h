@@ -7,6 +7,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "tollgate.h"
+
 typedef struct
 {
   gboolean publish_token_control;
@@ -27,6 +29,7 @@ typedef struct
   char *remote_allowed_cidr;
   gboolean ip_filter_enabled;
   GPtrArray *allowed; /* GInetAddressMask, parsed remote_allowed_cidr */
+  TgPolicy *policy;   /* what admission reads of the above (tollgate.h) */
 } TgSettings;
 
 TgSettings *tg_settings_new_default (void);

@@ -118,6 +118,31 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
 
 /* --- the handshake, on libsrt's thread --- */
 
+/* The admission's outcome as an SRT rejection reason. */
+static int
+reject_reason (TgAdmit outcome)
+{
+  switch (outcome)
+    {
+    case TG_ADMIT_OK:
+      return 0;
+    case TG_ADMIT_INVALID_STREAM_ID:
+      return SRT_REJX_BAD_REQUEST;
+    case TG_ADMIT_UNKNOWN_APP:
+      return SRT_REJX_NOTFOUND;
+    case TG_ADMIT_UNREGISTERED:
+      return SRT_REJX_FORBIDDEN;
+    case TG_ADMIT_IN_USE:
+      return SRT_REJX_CONFLICT;
+    case TG_ADMIT_NO_TOKEN:
+    case TG_ADMIT_REFUSED:
+      return SRT_REJX_UNAUTHORIZED;
+    case TG_ADMIT_STORE_ERROR:
+      return SRT_REJX_ISE;
+    }
+  return SRT_REJX_ISE;
+}
+
 /* Decides on a caller: NULL with *reason set to refuse it. Checks the
  * token without spending it: the caller may yet fail the handshake (a
  * wrong passphrase), so the token is spent, and the stream id claimed, only
@@ -129,48 +154,32 @@ decide (TgSrtListener *listener, SRTSOCKET caller, const char *streamid,
   TgServer *server = listener->server;
   g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
   g_autoptr (TgSettings) settings = NULL;
+  TgAdmission request;
+  TgLiveWanted wanted;
+  TgVerdict verdict;
+  TgAdmit outcome;
   Publish *publish;
 
   *reason = SRT_REJX_BAD_REQUEST;
   if (!tg_srt_streamid_parse (streamid, &app, &stream_id, &token, error))
     return NULL;
   settings = tg_apps_get_settings (server->apps, app);
-  *reason = SRT_REJX_NOTFOUND;
-  *problem = "unknown application";
-  if (settings == NULL)
+  /* Only looked at: claimed once the caller is accepted (start). */
+  wanted = (TgLiveWanted){ server->live, app, stream_id };
+  request = (TgAdmission){ .app = app,
+                           .stream_id = stream_id,
+                           .type = TG_TOKEN_TYPE_PUBLISH,
+                           .credential = token,
+                           .door = "SRT",
+                           .claim = tg_live_is_free,
+                           .claim_data = &wanted };
+  outcome = tg_admit (server->store, settings ? settings->policy : NULL,
+                      &request, &verdict, error);
+  *reason = reject_reason (outcome);
+  *problem = outcome == TG_ADMIT_REFUSED ? tg_verdict_to_string (verdict)
+                                         : tg_admit_to_string (outcome);
+  if (outcome != TG_ADMIT_OK)
     return NULL;
-  *reason = SRT_REJX_BAD_REQUEST;
-  *problem = "invalid stream id";
-  if (!tg_stream_id_is_valid (stream_id))
-    return NULL;
-  if (settings->accept_only_streams_in_data_store)
-    {
-      g_autoptr (JsonObject) known
-          = tg_broadcast_load (server->store, app, stream_id, NULL);
-
-      *reason = SRT_REJX_FORBIDDEN;
-      *problem = "not_allowed_unregistered_streams";
-      if (known == NULL)
-        return NULL;
-    }
-  *reason = SRT_REJX_CONFLICT;
-  *problem = "streamIdInUse";
-  if (tg_live_is_claimed (server->live, app, stream_id))
-    return NULL;
-  *reason = SRT_REJX_UNAUTHORIZED;
-  *problem = "no token";
-  if (settings->publish_token_control)
-    {
-      TgVerdict verdict = TG_VERDICT_UNKNOWN;
-
-      if (token)
-        verdict = tg_store_check (server->store, app, token, stream_id,
-                                  TG_TOKEN_TYPE_PUBLISH, error);
-      if (verdict != TG_VERDICT_OK && token)
-        *problem = tg_verdict_to_string (verdict);
-      if (verdict != TG_VERDICT_OK)
-        return NULL;
-    }
   /* Set now, the caller's key material is checked against it after this
    * callback: a mismatch is refused by libsrt (SRT_REJ_BADSECRET). */
   if (*settings->srt_passphrase != '\0'

@@ -41,10 +41,11 @@ void tg_ws_send (Client *client, JsonObject *object);
 void tg_ws_send_error (Client *client, const char *definition,
                        const char *stream_id);
 
-/* The one-time token rule, checked without spending: NULL when the token
- * would do (or none is needed), else the error definition. Any thread. */
-const char *tg_ws_check_token (Client *client, TgSignalRequest *request,
-                               gboolean needed, TgTokenType type);
+/* The admission (tollgate.h), checked without spending: NULL when the
+ * client may go on, else the error definition. Publish: the stream must not
+ * be claimed (it is claimed afterwards). Any thread. */
+const char *tg_ws_admit (Client *client, TgSignalRequest *request,
+                         const TgSettings *settings, TgTokenType type);
 
 /* tg-ws-publish.c: publish, and the publisher's takeConfiguration (its
  * offer), takeCandidate and stop: FALSE when the client does not publish

@@ -250,22 +250,9 @@ media_wait_over (gpointer data)
 static const char *
 refusal_of (Client *client, TgSignalRequest *request, TgSettings *settings)
 {
-  TgServer *server = client->ws->server;
-
-  if (settings->accept_only_streams_in_data_store)
-    {
-      g_autoptr (JsonObject) known = tg_broadcast_load (
-          server->store, client->app, request->stream_id, NULL);
-
-      if (known == NULL)
-        return "not_allowed_unregistered_streams";
-    }
   if (g_hash_table_contains (client->publishing, request->stream_id))
     return "already_publishing";
-  if (tg_live_is_claimed (server->live, client->app, request->stream_id))
-    return "streamIdInUse";
-  return tg_ws_check_token (client, request, settings->publish_token_control,
-                            TG_TOKEN_TYPE_PUBLISH);
+  return tg_ws_admit (client, request, settings, TG_TOKEN_TYPE_PUBLISH);
 }
 
 void

@@ -146,22 +146,50 @@ get_stream_info (Client *client, TgSignalRequest *request)
   tg_ws_send (client, reply);
 }
 
-/* The one-time token rule, checked without spending: NULL when the token
- * would do (or none is needed), else the error definition. */
+/* The admission's outcome as an error definition of PROTOCOL.md 5. */
+static const char *
+definition_of (TgAdmit outcome)
+{
+  switch (outcome)
+    {
+    case TG_ADMIT_OK:
+      return NULL;
+    case TG_ADMIT_INVALID_STREAM_ID:
+      return "invalidStreamName";
+    case TG_ADMIT_UNREGISTERED:
+      return "not_allowed_unregistered_streams";
+    case TG_ADMIT_IN_USE:
+      return "streamIdInUse";
+    case TG_ADMIT_STORE_ERROR:
+      return "highResourceUsage";
+    case TG_ADMIT_UNKNOWN_APP:
+    case TG_ADMIT_NO_TOKEN:
+    case TG_ADMIT_REFUSED:
+      return "unauthorized_access";
+    }
+  return "unauthorized_access";
+}
+
 const char *
-tg_ws_check_token (Client *client, TgSignalRequest *request, gboolean needed,
-                   TgTokenType type)
+tg_ws_admit (Client *client, TgSignalRequest *request,
+             const TgSettings *settings, TgTokenType type)
 {
   TgServer *server = client->ws->server;
-  TgVerdict verdict;
+  TgLiveWanted wanted = { server->live, client->app, request->stream_id };
+  TgAdmission admission = { .app = client->app,
+                            .stream_id = request->stream_id,
+                            .type = type,
+                            .credential = request->token,
+                            .door = "WebRTC" };
 
-  if (!needed)
-    return NULL;
-  if (request->token == NULL)
-    return "unauthorized_access";
-  verdict = tg_store_check (server->store, client->app, request->token,
-                            request->stream_id, type, NULL);
-  return verdict == TG_VERDICT_OK ? NULL : "unauthorized_access";
+  if (type == TG_TOKEN_TYPE_PUBLISH)
+    {
+      admission.claim = tg_live_is_free;
+      admission.claim_data = &wanted;
+    }
+  return definition_of (tg_admit (server->store,
+                                  settings ? settings->policy : NULL,
+                                  &admission, NULL, NULL));
 }
 
 /* --- playing over WebRTC --- */
@@ -403,6 +431,14 @@ play (Client *client, TgSignalRequest *request)
       tg_ws_send_error (client, "already_playing", request->stream_id);
       return;
     }
+  /* Before the stream's state: a player with a bad token learns it at
+   * once and moves on to its next technology; a good one waits. */
+  refusal = tg_ws_admit (client, request, settings, TG_TOKEN_TYPE_PLAY);
+  if (refusal)
+    {
+      tg_ws_send_error (client, refusal, request->stream_id);
+      return;
+    }
   if (!tg_live_with_stream (server->live, client->app, request->stream_id,
                             describe, &attach)
       || !attach.ready)
@@ -410,17 +446,12 @@ play (Client *client, TgSignalRequest *request)
       send_no_stream (client, request->stream_id, TRUE);
       return;
     }
-  refusal = tg_ws_check_token (client, request, settings->play_token_control,
-                               TG_TOKEN_TYPE_PLAY);
-  if (refusal)
-    {
-      g_free (attach.profile_level_id);
-      tg_ws_send_error (client, refusal, request->stream_id);
-      return;
-    }
   spec.app = client->app;
   spec.stream_id = request->stream_id;
-  spec.token = settings->play_token_control ? request->token : NULL;
+  spec.token = tg_policy_scheme (settings->policy, TG_TOKEN_TYPE_PLAY)
+                       != TG_SCHEME_NONE
+                   ? request->token
+                   : NULL;
   spec.store = server->store;
   spec.profile_level_id
       = attach.profile_level_id ? attach.profile_level_id : "42e01f";

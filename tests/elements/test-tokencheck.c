@@ -155,6 +155,94 @@ test_spent_token_refused (void)
   tg_test_rig_assert_refused (second, "unknown-or-spent");
 }
 
+#define KEY "0123456789abcdef0123456789abcdef"
+
+static void
+put_settings (TgStore *store, const char *json)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (tg_store_record_put (store, "settings", APP, json, FALSE,
+                                      &error));
+  g_assert_no_error (error);
+}
+
+static char *
+jwt_for (const char *stream_id, const char *type, const char *key)
+{
+  g_autofree char *claims = g_strdup_printf (
+      "{\"streamId\":\"%s\",\"type\":\"%s\",\"exp\":%" G_GINT64_FORMAT
+      "}",
+      stream_id, type, g_get_real_time () / G_USEC_PER_SEC + 3600);
+
+  return tg_jwt_sign (claims, key);
+}
+
+/* With the app's play JWT control on (its settings in the store, as the
+ * server keeps them), a JWT is checked, not spent: it opens any number of
+ * elements, and a one-time token opens none. */
+static void
+test_app_jwt (void)
+{
+  g_autoptr (TgTestStore) ts = tg_test_store_new ();
+  g_autofree char *jwt = jwt_for ("s1", "play", KEY);
+  g_autofree char *token
+      = tg_test_mint (ts->store, APP, "s1", TG_TOKEN_TYPE_PLAY);
+  g_autoptr (TgTestRig) refused = NULL;
+
+  put_settings (ts->store, "{\"playJwtControlEnabled\":true,"
+                           "\"jwtStreamSecretKey\":\"" KEY "\"}");
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr (TgTestRig) rig
+          = tg_test_rig_new (make_tokencheck (ts->uri, "s1", "play", jwt));
+
+      g_assert_cmpint (gst_element_set_state (rig->element, GST_STATE_READY),
+                       ==, GST_STATE_CHANGE_SUCCESS);
+    }
+  refused = tg_test_rig_new (make_tokencheck (ts->uri, "s1", "play", token));
+  tg_test_rig_assert_refused (refused, "bad-jwt");
+  g_assert_true (tg_test_has_token (ts->store, APP, "s1", token));
+}
+
+/* JWTs the app's key did not sign for this stream and type. */
+static void
+test_app_jwt_refused (void)
+{
+  g_autoptr (TgTestStore) ts = tg_test_store_new ();
+  g_autofree char *other_key
+      = jwt_for ("s1", "play", "fedcba9876543210fedcba9876543210");
+  g_autofree char *other_stream = jwt_for ("s2", "play", KEY);
+  g_autofree char *publish = jwt_for ("s1", "publish", KEY);
+  g_autoptr (TgTestRig) a = NULL, b = NULL, c = NULL;
+
+  put_settings (ts->store, "{\"playJwtControlEnabled\":true,"
+                           "\"jwtStreamSecretKey\":\"" KEY "\"}");
+  a = tg_test_rig_new (make_tokencheck (ts->uri, "s1", "play", other_key));
+  tg_test_rig_assert_refused (a, "bad-jwt");
+  b = tg_test_rig_new (make_tokencheck (ts->uri, "s1", "play", other_stream));
+  tg_test_rig_assert_refused (b, "wrong-stream");
+  c = tg_test_rig_new (make_tokencheck (ts->uri, "s1", "play", publish));
+  tg_test_rig_assert_refused (c, "wrong-type");
+}
+
+/* An app that asks for no token to play: the element lets a player by and
+ * spends nothing. */
+static void
+test_app_without_scheme (void)
+{
+  g_autoptr (TgTestStore) ts = tg_test_store_new ();
+  g_autofree char *token
+      = tg_test_mint (ts->store, APP, "s1", TG_TOKEN_TYPE_PLAY);
+  g_autoptr (TgTestRig) rig = NULL;
+
+  put_settings (ts->store, "{\"playTokenControlEnabled\":false}");
+  rig = tg_test_rig_new (make_tokencheck (ts->uri, "s1", "play", token));
+  g_assert_cmpint (gst_element_set_state (rig->element, GST_STATE_READY), ==,
+                   GST_STATE_CHANGE_SUCCESS);
+  g_assert_true (tg_test_has_token (ts->store, APP, "s1", token));
+}
+
 static void
 test_missing_settings_refused (void)
 {
@@ -350,6 +438,9 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &refusals[i], test_refused);
     }
   g_test_add_func ("/tokencheck/refused/spent", test_spent_token_refused);
+  g_test_add_func ("/tokencheck/app/jwt", test_app_jwt);
+  g_test_add_func ("/tokencheck/app/jwt-refused", test_app_jwt_refused);
+  g_test_add_func ("/tokencheck/app/without-scheme", test_app_without_scheme);
   g_test_add_func ("/tokencheck/refused/missing-settings",
                    test_missing_settings_refused);
   g_test_add_func ("/tokencheck/refused/store-fails-to-open",

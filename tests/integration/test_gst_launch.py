@@ -7,11 +7,13 @@ import shutil
 import subprocess
 import unittest
 
-from tollgate_fixture import APP, TollgateTestCase, unique_id
+from tollgate_fixture import APP, TollgateTestCase, server_env, unique_id
 
 
 def gst_launch(*pipeline):
-    env = dict(os.environ)
+    """gst-launch-1.0 with the build's plugin (server_env() names it when
+    run by hand; meson's test_env already does)."""
+    env = server_env()
     env.pop("G_DEBUG", None)  # gst-launch-1.0 is not ours to hold to that
     preload = env.get("TOLLGATE_SANITIZER_PRELOAD", "")
     if preload:

@@ -13,7 +13,7 @@ import unittest
 import websocket
 
 from test_rtmp import RtmpTestCase, wait_for
-from tollgate_fixture import APP, unique_id
+from tollgate_fixture import APP, token_body, unique_id
 from webrtc_client import WebRtcViewer
 
 
@@ -49,21 +49,27 @@ class WebRtcTestCase(RtmpTestCase):
         return p
 
     def wait_until_playable(self, stream):
-        """Until the server knows the stream's tracks: a play without a
-        token is then refused; before, the client is told to wait and hears
-        streaming_started."""
+        """Until the server knows the stream's tracks: a play then gets an
+        offer; before, the client is told to wait and hears
+        streaming_started. The play carries a token, in case the app asks
+        for one: checked, not spent (the socket closes before playback),
+        then spent over REST so that the stream's tokens are the test's."""
+        token = self.mint_ok(stream, "play")
         ws = websocket.create_connection(self.ws_url(), timeout=30)
         try:
-            ws.send(json.dumps({"command": "play", "streamId": stream}))
+            ws.send(json.dumps({"command": "play", "streamId": stream,
+                                "token": token["tokenId"]}))
             reply = json.loads(ws.recv())
             if reply.get("definition") == "no_stream_exist":
                 self.assertEqual(json.loads(ws.recv()).get("definition"),
                                  "streaming_started")
             else:
-                self.assertEqual(reply.get("definition"),
-                                 "unauthorized_access", reply)
+                self.assertEqual(reply.get("command"), "takeConfiguration",
+                                 reply)
         finally:
             ws.close()
+        self.assertResult(self.server.validate(token_body(token)), 200,
+                          success=True)
 
     def viewer(self, stream, token=None):
         v = WebRtcViewer(self.ws_url(), stream, token)

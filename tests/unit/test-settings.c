@@ -61,6 +61,11 @@ test_bad_values (void)
       "0123456789012345678901234567890123456789\"}",
       "srtPassphrase" },
     { "{\"srtPassphrase\":10}", "srtPassphrase" },
+    /* JWT control needs a key: without one every door would refuse all. */
+    { "{\"playJwtControlEnabled\":true}", "jwtStreamSecretKey" },
+    { "{\"publishJwtControlEnabled\":true,"
+      "\"jwtStreamSecretKey\":\"0123456789012345678901234567890\"}",
+      "jwtStreamSecretKey" },
   };
   g_autoptr (TgSettings) base = tg_settings_new_default ();
 
@@ -95,6 +100,9 @@ test_good_values (void)
   g_assert_cmpstr (base->srt_passphrase, ==, "");
   g_assert_true (next->play_token_control);
   g_assert_false (base->play_token_control);
+  /* What admission reads follows. */
+  g_assert_cmpint (next->policy->play, ==, TG_SCHEME_ONE_TIME);
+  g_assert_cmpint (base->policy->play, ==, TG_SCHEME_NONE);
   g_assert_cmpuint (
       json_array_get_length (json_node_get_array (next->encoder_settings)), ==,
       1);
