@@ -1,5 +1,6 @@
 #include "tg-stream-private.h"
 
+#include "tg-debug.h"
 #include "tg-media-check.h"
 
 #include <gio/gio.h>
@@ -26,10 +27,34 @@ make (const char *factory, GError **error)
   GstElement *element = gst_element_factory_make (factory, NULL);
 
   if (element == NULL)
-    g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+    g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                  "GStreamer element %s is missing (install its plugin)",
                  factory);
   return element;
+}
+
+/* Links two elements already in the pipeline, or says why not. */
+static gboolean
+link_elements (GstElement *from, GstElement *to, GError **error)
+{
+  if (gst_element_link (from, to))
+    return TRUE;
+  g_set_error (error, TG_ERROR, TG_ERROR_FAILED, "Cannot link %s to %s",
+               GST_ELEMENT_NAME (from), GST_ELEMENT_NAME (to));
+  return FALSE;
+}
+
+/* Ends the stream from a streaming thread for the server's own failure
+ * (an element missing, a link refused): the bus says why (bus_message). */
+static void
+fail_stream (TgStream *stream, const char *what)
+{
+  g_autoptr (GError) error
+      = g_error_new (TG_ERROR, TG_ERROR_FAILED, "%s", what);
+
+  gst_element_post_message (
+      stream->pipeline,
+      gst_message_new_error (GST_OBJECT (stream->pipeline), error, NULL));
 }
 
 /* A free recording name: {id}.mp4, then {id}_1.mp4, {id}_2.mp4... */
@@ -87,40 +112,53 @@ reserve_pads (TgStream *stream, guint track)
       }
 }
 
-/* What a track needs between the demuxer and a muxer: MPEG-TS takes H.264
- * as byte-stream with the parameter sets before every key frame, MP4 as
- * avc with the sizes in its caps; MPEG-TS takes flvdemux's AAC as it is,
- * tsdemux's once framed. */
+/* What a track needs between the demuxer and a muxer (needs_parser):
+ * MPEG-TS takes H.264 as byte-stream with the parameter sets before every
+ * key frame, MP4 as avc with the sizes in its caps; MPEG-TS takes
+ * flvdemux's AAC as it is, tsdemux's once framed. NULL if missing. */
 static GstElement *
-parser_for (TgStreamInput input, guint track, guint output)
+parser_for (guint track, guint output)
 {
   GstElement *parser;
 
-  if (track == VIDEO)
-    {
-      parser = gst_element_factory_make ("h264parse", NULL);
-      if (output == OUT_HLS)
-        g_object_set (parser, "config-interval", -1, NULL);
-      return parser;
-    }
-  return output == OUT_MP4 || input == TG_STREAM_MPEGTS
-             ? gst_element_factory_make ("aacparse", NULL)
-             : NULL;
+  if (track != VIDEO)
+    return gst_element_factory_make ("aacparse", NULL);
+  parser = gst_element_factory_make ("h264parse", NULL);
+  if (parser && output == OUT_HLS)
+    g_object_set (parser, "config-interval", -1, NULL);
+  return parser;
 }
 
-/* Adds what sits in front of a muxer pad; returns the pad to link to. */
+/* Whether the track needs a parser in front of the output's muxer. */
+static gboolean
+needs_parser (TgStreamInput input, guint track, guint output)
+{
+  return track == VIDEO || output == OUT_MP4 || input == TG_STREAM_MPEGTS;
+}
+
+/* Adds what sits in front of a muxer pad; returns the pad to link to, or
+ * NULL when that failed (the stream is failed). */
 static GstPad *
 chain_to (TgStream *stream, guint track, guint output)
 {
-  GstElement *parser = parser_for (stream->input, track, output);
-  GstPad *src;
+  GstElement *parser;
+  g_autoptr (GstPad) src = NULL;
 
-  if (parser == NULL)
+  if (!needs_parser (stream->input, track, output))
     return gst_object_ref (stream->pads[track][output]);
+  parser = parser_for (track, output);
+  if (parser == NULL)
+    {
+      fail_stream (stream, "h264parse or aacparse is missing");
+      return NULL;
+    }
   gst_bin_add (GST_BIN (stream->pipeline), parser);
   src = gst_element_get_static_pad (parser, "src");
-  gst_pad_link (src, stream->pads[track][output]);
-  gst_object_unref (src);
+  if (gst_pad_link (src, stream->pads[track][output]) != GST_PAD_LINK_OK)
+    {
+      fail_stream (stream, "cannot link a parser to its muxer");
+      return NULL;
+    }
   gst_element_sync_state_with_parent (parser);
   return gst_element_get_static_pad (parser, "sink");
 }
@@ -252,6 +290,11 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
      * no outputs at all: the muxers have started without it. */
     g_info ("%s: %s track not recorded", stream->name, name);
   tee = gst_element_factory_make ("tee", NULL);
+  if (tee == NULL)
+    {
+      fail_stream (stream, "tee is missing");
+      return;
+    }
   g_object_set (tee, "allow-not-linked", TRUE, NULL);
   gst_bin_add (GST_BIN (stream->pipeline), tee);
   for (guint o = 0; o < OUTPUTS; o++)
@@ -260,9 +303,12 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
 
       if (stream->pads[track][o] == NULL)
         continue;
-      from = gst_element_request_pad_simple (tee, "src_%u");
       to = chain_to (stream, track, o);
-      gst_pad_link (from, to);
+      if (to == NULL)
+        return;
+      from = gst_element_request_pad_simple (tee, "src_%u");
+      if (gst_pad_link (from, to) != GST_PAD_LINK_OK)
+        fail_stream (stream, "cannot link a track to its outputs");
       gst_object_unref (from);
       gst_object_unref (to);
     }
@@ -271,7 +317,8 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
 
     if (track == VIDEO)
       tg_stream_judge_video (stream, in);
-    gst_pad_link (pad, in);
+    if (gst_pad_link (pad, in) != GST_PAD_LINK_OK)
+      fail_stream (stream, "cannot link the demuxer to a track");
     gst_element_sync_state_with_parent (tee);
   }
   g_mutex_lock (&stream->viewers_lock);
@@ -381,6 +428,7 @@ bus_message (GstBus *bus, GstMessage *message, gpointer data)
       gst_message_parse_error (message, &error, &debug);
       g_message ("%s: %s (%s)", stream->name, error->message,
                  debug ? debug : "");
+      tg_debug_dump (stream->pipeline, stream->name);
       end (stream, error);
       break;
     default:
@@ -417,7 +465,8 @@ add_hls (TgStream *stream, const TgStreamSpec *spec, GError **error)
                 /* old segments go once they have left the playlist */
                 "max-files", spec->hls_list_size + 2, NULL);
   gst_bin_add_many (GST_BIN (stream->pipeline), mux, sink, NULL);
-  gst_element_link (mux, sink);
+  if (!link_elements (mux, sink, error))
+    return FALSE;
   stream->mux[OUT_HLS] = mux;
   return TRUE;
 }
@@ -445,7 +494,8 @@ add_mp4 (TgStream *stream, const TgStreamSpec *spec, GError **error)
                 (guint64) MUX_WINDOW, NULL);
   g_object_set (sink, "location", stream->mp4_part, NULL);
   gst_bin_add_many (GST_BIN (stream->pipeline), mux, sink, NULL);
-  gst_element_link (mux, sink);
+  if (!link_elements (mux, sink, error))
+    return FALSE;
   stream->mux[OUT_MP4] = mux;
   return TRUE;
 }
@@ -496,7 +546,8 @@ build (TgStream *stream, const TgStreamSpec *spec, GError **error)
       g_object_set (gate, "app", spec->app, "stream-id", spec->stream_id,
                     "type", 0 /* publish */, "token", spec->token, NULL);
       gst_bin_add (GST_BIN (stream->pipeline), gate);
-      gst_element_link (gate, demux);
+      if (!link_elements (gate, demux, error))
+        return FALSE;
     }
   stream->src = gst_pad_new ("src", GST_PAD_SRC);
   gst_pad_set_query_function (stream->src, src_query);
@@ -504,7 +555,7 @@ build (TgStream *stream, const TgStreamSpec *spec, GError **error)
   in = gst_element_get_static_pad (gate ? gate : demux, "sink");
   if (gst_pad_link (stream->src, in) != GST_PAD_LINK_OK)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_STORE, "%s: could not link",
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED, "%s: could not link",
                    stream->name);
       return FALSE;
     }
@@ -528,7 +579,7 @@ add_outputs (TgStream *stream, const TgStreamSpec *spec, GError **error)
     return TRUE;
   *error = pop_error (stream->pipeline);
   if (*error == NULL)
-    g_set_error (error, TG_ERROR, TG_ERROR_STORE, "outputs did not start");
+    g_set_error (error, TG_ERROR, TG_ERROR_FAILED, "outputs did not start");
   return FALSE;
 }
 
@@ -558,7 +609,7 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
       = g_ptr_array_new_with_free_func ((GDestroyNotify) tg_viewer_unref);
   if (g_mkdir_with_parents (spec->dir, 0755) != 0)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_STORE, "Cannot create %s: %s",
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED, "Cannot create %s: %s",
                    spec->dir, g_strerror (errno));
       tg_stream_free (stream);
       return NULL;
@@ -606,7 +657,7 @@ watch (gpointer data)
 
   if (since == 0 || now_s () - since < STUCK_S)
     return G_SOURCE_CONTINUE;
-  error = g_error_new (TG_ERROR, TG_ERROR_STORE,
+  error = g_error_new (TG_ERROR, TG_ERROR_FAILED,
                        "stuck for %d s: a track stopped coming", STUCK_S);
   g_mutex_lock (&stream->lock);
   stream->watchdog = 0;
@@ -659,7 +710,7 @@ tg_stream_start (TgStream *stream, GError **error)
   if (gst_element_set_state (stream->pipeline, GST_STATE_PLAYING)
       == GST_STATE_CHANGE_FAILURE)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                    "%s: the pipeline did not start", stream->name);
       return FALSE;
     }
@@ -757,7 +808,7 @@ drain_timed_out (gpointer data)
 {
   TgStream *stream = data;
   g_autoptr (GError) error = g_error_new (
-      TG_ERROR, TG_ERROR_STORE, "did not drain within %d s", DRAIN_TIMEOUT_S);
+      TG_ERROR, TG_ERROR_FAILED, "did not drain within %d s", DRAIN_TIMEOUT_S);
 
   g_mutex_lock (&stream->lock);
   stream->drain_timeout = 0;

@@ -5,6 +5,7 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
+#include "tg-debug.h"
 #include "tg-webrtc-net.h"
 
 /* RTP payload types the server offers. */
@@ -173,6 +174,8 @@ add_source (TgViewer *viewer, TgViewerTrack track)
   GstElement *source = gst_element_factory_make ("appsrc", NULL);
   g_autoptr (GstCaps) caps = tg_viewer_caps (track, viewer->profile_level_id);
 
+  if (source == NULL)
+    return NULL;
   g_object_set (source, "is-live", TRUE, "do-timestamp", TRUE, "format",
                 GST_FORMAT_TIME, "caps", caps, "max-bytes",
                 (guint64) MAX_QUEUED, "leaky-type", 2 /* downstream */, NULL);
@@ -202,6 +205,11 @@ start_media (gpointer data)
   if (viewer->token)
     {
       gate = gst_element_factory_make ("tokencheck", NULL);
+      if (gate == NULL)
+        {
+          fail (viewer, "highResourceUsage", "tokencheck is missing");
+          return G_SOURCE_REMOVE;
+        }
       g_object_set (gate, "app", viewer->app, "stream-id", viewer->stream_id,
                     "type", 1 /* play */, "token", viewer->token, NULL);
       gst_bin_add (GST_BIN (viewer->pipeline), gate);
@@ -217,9 +225,18 @@ start_media (gpointer data)
       g_autoptr (GstPad) out = NULL;
       GstElement *last = sources[t] = add_source (viewer, t);
 
+      if (last == NULL)
+        {
+          fail (viewer, "highResourceUsage", "appsrc is missing");
+          return G_SOURCE_REMOVE;
+        }
       if (t == TG_VIEWER_VIDEO && gate)
         {
-          gst_element_link (last, gate);
+          if (!gst_element_link (last, gate))
+            {
+              fail (viewer, "notSetRemoteDescription", "could not link media");
+              return G_SOURCE_REMOVE;
+            }
           last = gate;
         }
       out = gst_element_get_static_pad (last, "src");
@@ -294,7 +311,7 @@ add_transceivers (TgViewer *viewer, GError **error)
           = gst_element_request_pad_simple (viewer->webrtc, "sink_%u");
       if (viewer->sinks[t] == NULL)
         {
-          g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+          g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                        "webrtcbin gave no pad");
           return FALSE;
         }
@@ -332,7 +349,7 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   viewer->webrtc = gst_element_factory_make ("webrtcbin", NULL);
   if (viewer->webrtc == NULL)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                    "GStreamer element webrtcbin is missing");
       viewer->closed = TRUE;
       tg_viewer_unref (viewer);
@@ -340,6 +357,7 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
     }
   tg_webrtc_configure (viewer->webrtc);
   gst_bin_add (GST_BIN (viewer->pipeline), viewer->webrtc);
+  tg_debug_watch_errors (viewer->pipeline, viewer->name);
   context = gst_context_new (TG_STORE_CONTEXT_TYPE, TRUE);
   gst_structure_set (gst_context_writable_structure (context), "store",
                      TG_TYPE_STORE, spec->store, NULL);

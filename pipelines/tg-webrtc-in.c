@@ -5,6 +5,7 @@
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
 
+#include "tg-debug.h"
 #include "tg-media-check.h"
 #include "tg-webrtc-net.h"
 #include "tollgate.h"
@@ -393,7 +394,7 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
   sink = gst_element_factory_make ("appsink", NULL);
   if (in->webrtc == NULL || in->mux == NULL || sink == NULL)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                    "webrtcbin, flvmux or appsink is missing");
       g_clear_object (&in->webrtc);
       g_clear_object (&in->mux);
@@ -403,12 +404,20 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
       return NULL;
     }
   tg_webrtc_configure (in->webrtc);
+  tg_debug_watch_errors (in->pipeline, in->name);
   g_object_set (in->mux, "latency", (guint64) MUX_LATENCY, "streamable", TRUE,
                 NULL);
   g_object_set (sink, "sync", FALSE, NULL);
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &sink_callbacks, in, NULL);
   gst_bin_add_many (GST_BIN (in->pipeline), in->webrtc, in->mux, sink, NULL);
-  gst_element_link (in->mux, sink);
+  if (!gst_element_link (in->mux, sink))
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
+                   "Cannot link flvmux to appsink");
+      in->closed = TRUE;
+      tg_webrtc_in_free (in);
+      return NULL;
+    }
   in->want_video = spec->video;
   in->want_audio = spec->audio;
   in->want_aac = spec->aac;

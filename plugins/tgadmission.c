@@ -195,8 +195,7 @@ tg_admit (TgStore *store, const TgPolicy *policy, const TgAdmission *request,
           TgVerdict *verdict, GError **error)
 {
   TgVerdict local_verdict = TG_VERDICT_OK;
-  TgAdmit outcome
-      = decide (store, policy, request, &local_verdict, error);
+  TgAdmit outcome = decide (store, policy, request, &local_verdict, error);
   g_autofree char *tag = request->credential && *request->credential
                              ? tg_token_hash (request->credential)
                              : g_strdup ("-");
@@ -209,8 +208,7 @@ tg_admit (TgStore *store, const TgPolicy *policy, const TgAdmission *request,
           outcome != TG_ADMIT_INVALID_STREAM_ID ? request->stream_id
                                                 : "(invalid id)",
           request->door ? request->door : "?",
-          policy ? scheme_name (tg_policy_scheme (policy, request->type))
-                 : "-",
+          policy ? scheme_name (tg_policy_scheme (policy, request->type)) : "-",
           tag, tg_admit_to_string (outcome),
           outcome == TG_ADMIT_REFUSED ? ", " : "",
           outcome == TG_ADMIT_REFUSED ? tg_verdict_to_string (local_verdict)

@@ -124,8 +124,7 @@ signature_matches (const char *jwt, gsize signed_length, const char *part,
   guchar mac[EVP_MAX_MD_SIZE];
   unsigned int mac_length = 0;
   gsize size = 0;
-  g_autofree guchar *signature
-      = base64url_decode (part, strlen (part), &size);
+  g_autofree guchar *signature = base64url_decode (part, strlen (part), &size);
 
   if (signature == NULL)
     return FALSE;
@@ -160,8 +159,7 @@ tg_jwt_verify (const char *jwt, const char *secret, const char *stream_id,
     return TG_VERDICT_BAD_JWT;
   if (now >= json_node_get_int (exp))
     return TG_VERDICT_EXPIRED;
-  if (g_strcmp0 (string_member (claims, "type"),
-                 tg_token_type_to_string (type))
+  if (g_strcmp0 (string_member (claims, "type"), tg_token_type_to_string (type))
       != 0)
     return TG_VERDICT_WRONG_TYPE;
   if (g_strcmp0 (string_member (claims, "streamId"), stream_id) != 0)

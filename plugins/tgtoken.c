@@ -71,7 +71,7 @@ tg_token_id_new (GError **error)
       if (RAND_bytes (bytes, sizeof bytes) != 1)
         {
           g_free (id);
-          g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+          g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                        "The random number generator failed");
           return NULL;
         }

@@ -28,6 +28,8 @@ typedef enum
   TG_ERROR_EXISTS,    /* the key is taken: 400 in Ant Media's API */
   TG_ERROR_FORBIDDEN, /* 403 */
   TG_ERROR_STORE,     /* the store failed: 500 */
+  TG_ERROR_FAILED,    /* anything else of the server's: an element missing,
+                       * a link refused, TLS, randomness: 500 */
 } TgError;
 
 typedef enum
@@ -47,7 +49,7 @@ typedef enum
   TG_VERDICT_WRONG_STREAM,
   TG_VERDICT_WRONG_ROOM,
   TG_VERDICT_STORE_ERROR, /* the store failed; the GError says how */
-  TG_VERDICT_BAD_JWT, /* not a JWT signed HS256 with the app's key */
+  TG_VERDICT_BAD_JWT,     /* not a JWT signed HS256 with the app's key */
 } TgVerdict;
 
 typedef struct

@@ -6,10 +6,11 @@
 
 #include "tg-apps.h"
 #include "tg-config.h"
+#include "tg-front.h"
 #include "tg-http.h"
 #include "tg-http-streams.h"
 #include "tg-live.h"
-#include "tg-rest.h"
+#include "tg-log.h"
 #include "tg-rtmp-listener.h"
 #include "tg-secret.h"
 #include "tg-srt-listener.h"
@@ -65,7 +66,7 @@ load_plugin (GError **error)
             = gst_registry_lookup_feature (gst_registry_get (), "tokencheck");
     }
   if (feature == NULL)
-    g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+    g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                  "The GStreamer plugin 'tollgate' (tokencheck) is not "
                  "installed");
   return feature != NULL;
@@ -116,7 +117,7 @@ run (TgConfig *config)
   ws = tg_ws_new (&server);
   server.ws = ws;
   if (error == NULL)
-    http = tg_http_new (config, certificate, tg_rest_handle, tg_ws_handle,
+    http = tg_http_new (config, certificate, tg_front_handle, tg_ws_handle,
                         &server, &error);
   if (http != NULL && config->rtmp_port != 0)
     rtmp = tg_rtmp_listener_new (&server, &error);
@@ -185,6 +186,7 @@ main (int argc, char **argv)
     }
   raise_file_limit ();
   gst_init (NULL, NULL);
+  tg_log_init ();
   if (!tg_webrtc_set_network (
           &(TgWebrtcNetwork){ .public_ip = config->webrtc_public_ip,
                               .interfaces = config->webrtc_interfaces,

@@ -8,7 +8,7 @@ TgConfig *
 tg_config_new_default (void)
 {
   TgConfig *config = g_new0 (TgConfig, 1);
-  const char *apps[] = { "LiveApp", "WebRTCAppEE", NULL };
+  const char *apps[] = { "LiveApp", "WebRTCAppEE", "live", NULL };
 
   config->data_dir
       = g_build_filename (g_get_user_data_dir (), "tollgate", NULL);

@@ -153,8 +153,8 @@ refuse (SoupServerMessage *msg, const Pass *pass)
   if (tg_policy_scheme (pass->policy, TG_TOKEN_TYPE_PLAY) == TG_SCHEME_JWT)
     text = g_strdup ("Invalid JWT Token");
   else
-    text = g_strconcat ("Invalid Token for streamId:",
-                        pass->stream ? pass->stream : "", NULL);
+    text = g_strconcat (
+        "Invalid Token for streamId:", pass->stream ? pass->stream : "", NULL);
   reply_text (msg, SOUP_STATUS_FORBIDDEN, text);
 }
 
@@ -536,8 +536,7 @@ tg_http_streams_handle (TgServer *server, SoupServerMessage *msg,
       return;
     }
   pass.policy = settings->policy;
-  if (tg_policy_scheme (settings->policy, TG_TOKEN_TYPE_PLAY)
-      != TG_SCHEME_NONE)
+  if (tg_policy_scheme (settings->policy, TG_TOKEN_TYPE_PLAY) != TG_SCHEME_NONE)
     {
       pass.stream
           = tg_playback_stream_id (segments[1] ? segments[0] : NULL,

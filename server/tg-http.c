@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "tg-accept.h"
+#include "tg-cors.h"
 #include "tg-http-guard.h"
 #include "tg-peer-limit.h"
 #include "tg-reply.h"
@@ -94,6 +95,8 @@ got_headers (SoupServerMessage *msg, gpointer data)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
+  /* Every answer, libsoup's own and refusals included. */
+  tg_cors_add_headers (msg);
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
     g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk), NULL);
   else if (soup_message_headers_get_content_length (headers) > TG_HTTP_MAX_BODY)

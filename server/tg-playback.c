@@ -142,7 +142,7 @@ tg_playback_session_id_new (GError **error)
 
   if (RAND_bytes (bytes, sizeof bytes) != 1)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                    "RAND_bytes failed: no session id can be made");
       return NULL;
     }

@@ -17,6 +17,7 @@ tg_error_http_status (const GError *error)
     case TG_ERROR_FORBIDDEN:
       return SOUP_STATUS_FORBIDDEN;
     case TG_ERROR_STORE:
+    case TG_ERROR_FAILED:
       return SOUP_STATUS_INTERNAL_SERVER_ERROR;
     }
   return SOUP_STATUS_INTERNAL_SERVER_ERROR;
@@ -50,7 +51,10 @@ tg_reply_result_with_id (SoupServerMessage *msg, guint status, gboolean success,
   else
     json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "dataId");
-  json_builder_add_string_value (builder, data_id ? data_id : "");
+  if (data_id)
+    json_builder_add_string_value (builder, data_id);
+  else
+    json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "errorId");
   json_builder_add_int_value (builder, 0);
   json_builder_end_object (builder);
@@ -74,6 +78,15 @@ tg_reply_error (SoupServerMessage *msg, const GError *error)
     g_message ("Request failed: %s", error ? error->message : "(unknown)");
   tg_reply_result (msg, status, FALSE,
                    status >= 500 ? "Internal server error" : error->message);
+}
+
+void
+tg_reply_refusal (SoupServerMessage *msg, const GError *error)
+{
+  if (tg_error_http_status (error) >= 500)
+    tg_reply_error (msg, error);
+  else
+    tg_reply_result (msg, SOUP_STATUS_OK, FALSE, error->message);
 }
 
 void

@@ -10,7 +10,7 @@ guint tg_error_http_status (const GError *error);
 void tg_reply_json (SoupServerMessage *msg, guint status, JsonNode *node);
 
 /* {"success":..,"message":..,"dataId":..,"errorId":0}; message and data_id
- * may be NULL (written as null and "" as Ant Media does). */
+ * may be NULL (written as null, as Ant Media's Result does). */
 void tg_reply_result (SoupServerMessage *msg, guint status, gboolean success,
                       const char *message);
 void tg_reply_result_with_id (SoupServerMessage *msg, guint status,
@@ -19,6 +19,11 @@ void tg_reply_result_with_id (SoupServerMessage *msg, guint status,
 
 /* A failed Result whose status and message come from error. */
 void tg_reply_error (SoupServerMessage *msg, const GError *error);
+
+/* For routes that answer every refusal with a Result, as Ant Media's
+ * validate-token and settings do: a client's error is 200 success:false
+ * naming it; a server's stays tg_reply_error's 500. */
+void tg_reply_refusal (SoupServerMessage *msg, const GError *error);
 
 /* A status with an empty body. */
 void tg_reply_empty (SoupServerMessage *msg, guint status);

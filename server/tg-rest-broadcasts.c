@@ -1,7 +1,9 @@
 /* Broadcast records over REST (PROTOCOL.md 2.3). A broadcast is stored as
  * its JSON object under kind "broadcast:{app}", key streamId. */
+#include "tg-ant-fields.h"
 #include "tg-broadcast.h"
 #include "tg-fields.h"
+#include "tg-live.h"
 #include "tg-reply.h"
 #include "tg-rest.h"
 #include "tg-rtmp-listener.h"
@@ -87,6 +89,26 @@ stop_publication (TgServer *server, const char *app, const char *stream_id)
                               stop_free);
 }
 
+/* A broadcast body: a JSON object, where Ant Media's fields that Tollgate
+ * does not implement are dropped, and any other unknown name is refused.
+ * An empty body (Ant Media's clients send none) is an empty object. */
+static JsonObject *
+parse_body (TgRequest *request, GError **error)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (request->msg);
+  JsonObject *given;
+
+  if (body->length == 0)
+    return json_object_new ();
+  given = tg_fields_parse_object (body->data, body->length, error);
+  if (given == NULL)
+    return NULL;
+  tg_ant_drop_ignored (given, tg_ant_ignored_broadcast_field);
+  if (!tg_fields_check (given, broadcast_fields, error))
+    g_clear_pointer (&given, json_object_unref);
+  return given;
+}
+
 static void
 reply_object (TgRequest *request, JsonObject *object)
 {
@@ -99,7 +121,6 @@ reply_object (TgRequest *request, JsonObject *object)
 void
 tg_rest_broadcast_create (TgRequest *request)
 {
-  SoupMessageBody *body = soup_server_message_get_request_body (request->msg);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) given = NULL;
   g_autoptr (JsonObject) broadcast = NULL;
@@ -109,8 +130,8 @@ tg_rest_broadcast_create (TgRequest *request)
   g_autofree char *text = NULL;
   const char *type;
 
-  given = tg_fields_parse_object (body->data, body->length, &error);
-  if (given == NULL || !tg_fields_check (given, broadcast_fields, &error))
+  given = parse_body (request, &error);
+  if (given == NULL)
     {
       tg_reply_error (request->msg, error);
       return;
@@ -231,25 +252,91 @@ tg_rest_broadcast_list (TgRequest *request)
     tg_reply_json (request->msg, SOUP_STATUS_OK, node);
 }
 
+/* Ant Media's words (PROTOCOL.md 2.3), its spelling kept. */
+#define DELETED_AND_STOPPED "brodcast is deleted and stopped successfully"
+#define DELETED_NOT_LIVE "brodcast is deleted but could not stopped "
+
 void
 tg_rest_broadcast_delete (TgRequest *request)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *kind = kind_of (request);
+  const char *stream_id = request->args[0];
+  gboolean live;
 
-  if (!tg_store_record_delete (request->server->store, kind, request->args[0],
-                               &error))
+  if (!tg_store_record_delete (request->server->store, kind, stream_id, &error))
     {
       if (g_error_matches (error, TG_ERROR, TG_ERROR_NOT_FOUND))
-        tg_reply_result (request->msg, SOUP_STATUS_NOT_FOUND, FALSE,
-                         "Broadcast not found");
+        tg_reply_result (request->msg, SOUP_STATUS_OK, FALSE, NULL);
       else
         tg_reply_error (request->msg, error);
       return;
     }
-  stop_publication (request->server, request->app, request->args[0]);
+  live = tg_live_is_claimed (request->server->live, request->app, stream_id);
+  stop_publication (request->server, request->app, stream_id);
   tg_reply_result (request->msg, SOUP_STATUS_OK, TRUE,
-                   "broadcast is deleted and stopped successfully");
+                   live ? DELETED_AND_STOPPED : DELETED_NOT_LIVE);
+}
+
+/* POST /{id}/stop (Ant Media REST v2): the publisher is cut off, whatever
+ * its door; success:false when the stream is not live. */
+void
+tg_rest_broadcast_stop (TgRequest *request)
+{
+  const char *stream_id = request->args[0];
+  gboolean live
+      = tg_live_is_claimed (request->server->live, request->app, stream_id);
+
+  if (live)
+    stop_publication (request->server, request->app, stream_id);
+  tg_reply_result (request->msg, SOUP_STATUS_OK, live, NULL);
+}
+
+/* PUT /{id}: the writable fields (name, description) the body names take
+ * its values; other broadcast fields are accepted and left as they are. */
+void
+tg_rest_broadcast_update (TgRequest *request)
+{
+  const char *stream_id = request->args[0];
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) given = parse_body (request, &error);
+  g_autoptr (JsonObject) broadcast = NULL;
+  static const char *const writable[] = { "name", "description" };
+
+  if (given == NULL)
+    {
+      tg_reply_refusal (request->msg, error);
+      return;
+    }
+  broadcast = tg_broadcast_load (request->server->store, request->app,
+                                 stream_id, &error);
+  if (broadcast == NULL)
+    {
+      g_autofree char *message = NULL;
+
+      if (!g_error_matches (error, TG_ERROR, TG_ERROR_NOT_FOUND))
+        {
+          tg_reply_error (request->msg, error);
+          return;
+        }
+      message = g_strdup_printf ("Broadcast with streamId: %s does not exist",
+                                 stream_id);
+      tg_reply_result (request->msg, SOUP_STATUS_OK, FALSE, message);
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (writable); i++)
+    if (tg_fields_string (given, writable[i]))
+      json_object_set_string_member (broadcast, writable[i],
+                                     tg_fields_string (given, writable[i]));
+  json_object_set_int_member (broadcast, "updateTime",
+                              g_get_real_time () / 1000);
+  if (!tg_broadcast_save (request->server->store, request->app, broadcast,
+                          FALSE, &error))
+    {
+      tg_reply_error (request->msg, error);
+      return;
+    }
+  tg_reply_result (request->msg, SOUP_STATUS_OK, TRUE, NULL);
 }
 
 static void

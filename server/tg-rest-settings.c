@@ -23,7 +23,7 @@ tg_rest_settings_set (TgRequest *request)
       || !tg_apps_update_settings (request->server->apps, request->app, object,
                                    &error))
     {
-      tg_reply_error (request->msg, error);
+      tg_reply_refusal (request->msg, error);
       return;
     }
   g_info ("Settings of %s changed", request->app);

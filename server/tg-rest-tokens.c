@@ -174,7 +174,7 @@ tg_rest_token_validate (TgRequest *request)
   object = tg_fields_parse_object (body->data, body->length, &error);
   if (object == NULL || !tg_fields_check (object, token_fields, &error))
     {
-      tg_reply_error (request->msg, error);
+      tg_reply_refusal (request->msg, error);
       return;
     }
   token_id = tg_fields_string (object, "tokenId");
@@ -182,13 +182,12 @@ tg_rest_token_validate (TgRequest *request)
   room_id = tg_fields_string (object, "roomId");
   if (!tg_token_type_from_string (tg_fields_string (object, "type"), &type))
     {
-      tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE,
-                       TYPE_MESSAGE);
+      tg_reply_result (request->msg, SOUP_STATUS_OK, FALSE, TYPE_MESSAGE);
       return;
     }
   if (stream_id == NULL && room_id == NULL)
     {
-      tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE,
+      tg_reply_result (request->msg, SOUP_STATUS_OK, FALSE,
                        "streamId: missing");
       return;
     }

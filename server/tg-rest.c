@@ -23,7 +23,9 @@ static const TgRoute broadcast_routes[]
         { "GET", "*/jwt-token", tg_rest_token_mint_jwt },
         { "DELETE", "*/tokens", tg_rest_token_revoke },
         { "GET", "*/tokens/list/*/*", tg_rest_token_list },
+        { "POST", "*/stop", tg_rest_broadcast_stop },
         { "GET", "*", tg_rest_broadcast_get },
+        { "PUT", "*", tg_rest_broadcast_update },
         { "DELETE", "*", tg_rest_broadcast_delete },
         { NULL } };
 

@@ -43,6 +43,8 @@ void tg_rest_broadcast_create (TgRequest *request);
 void tg_rest_broadcast_get (TgRequest *request);
 void tg_rest_broadcast_list (TgRequest *request);
 void tg_rest_broadcast_delete (TgRequest *request);
+void tg_rest_broadcast_stop (TgRequest *request);
+void tg_rest_broadcast_update (TgRequest *request);
 void tg_rest_broadcast_count (TgRequest *request);
 void tg_rest_broadcast_active_count (TgRequest *request);
 void tg_rest_settings_get (TgRequest *request);

@@ -218,10 +218,9 @@ publish_problem (Conn *conn, TgSettings *settings, const char *token,
                           .claim_data = &claim };
   g_autoptr (GError) error = NULL;
   TgVerdict verdict;
-  TgAdmit outcome
-      = tg_admit (conn->listener->server->store,
-                  settings ? settings->policy : NULL, &request, &verdict,
-                  &error);
+  TgAdmit outcome = tg_admit (conn->listener->server->store,
+                              settings ? settings->policy : NULL, &request,
+                              &verdict, &error);
 
   *claimed = claim.claimed;
   if (outcome == TG_ADMIT_REFUSED)

@@ -70,7 +70,7 @@ create (const char *path, GError **error)
 
   if (RAND_bytes (bytes, sizeof bytes) != 1)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                    "Could not make a server secret: RAND_bytes failed");
       return FALSE;
     }

@@ -1,5 +1,6 @@
 #include "tg-settings.h"
 
+#include "tg-ant-fields.h"
 #include "tg-fields.h"
 
 #include "tollgate.h"
@@ -133,6 +134,7 @@ tg_settings_new_default (void)
 
   settings->jwt_stream_secret_key = g_strdup ("");
   settings->hls_muxing = TRUE;
+  settings->delete_hls_on_end = TRUE; /* as in Ant Media */
   settings->hls_time = g_strdup ("2");
   settings->hls_list_size = g_strdup ("15");
   settings->encoder_settings = json_node_new (JSON_NODE_ARRAY);
@@ -348,6 +350,8 @@ tg_settings_apply (const TgSettings *base, JsonObject *object, GError **error)
     {
       const Field *field = find_field (l->data);
 
+      if (field == NULL && tg_ant_ignored_setting (l->data))
+        continue; /* Ant Media's, not implemented: README */
       if (field == NULL)
         {
           g_set_error (error, TG_ERROR, TG_ERROR_INVALID, "%s: unknown setting",

@@ -500,7 +500,7 @@ bind_socket (TgSrtListener *listener, GError **error)
              == SRT_ERROR
       || srt_listen (listener->socket, 64) == SRT_ERROR)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_STORE, "SRT port %d: %s",
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED, "SRT port %d: %s",
                    config->srt_port, srt_getlasterror_str ());
       return FALSE;
     }

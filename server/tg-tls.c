@@ -11,7 +11,7 @@
 static gboolean
 openssl_failed (const char *what, GError **error)
 {
-  g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+  g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                "Could not make a self-signed certificate: %s failed", what);
   return FALSE;
 }

@@ -162,8 +162,8 @@ put_settings (TgStore *store, const char *json)
 {
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (tg_store_record_put (store, "settings", APP, json, FALSE,
-                                      &error));
+  g_assert_true (
+      tg_store_record_put (store, "settings", APP, json, FALSE, &error));
   g_assert_no_error (error);
 }
 
@@ -171,8 +171,7 @@ static char *
 jwt_for (const char *stream_id, const char *type, const char *key)
 {
   g_autofree char *claims = g_strdup_printf (
-      "{\"streamId\":\"%s\",\"type\":\"%s\",\"exp\":%" G_GINT64_FORMAT
-      "}",
+      "{\"streamId\":\"%s\",\"type\":\"%s\",\"exp\":%" G_GINT64_FORMAT "}",
       stream_id, type, g_get_real_time () / G_USEC_PER_SEC + 3600);
 
   return tg_jwt_sign (claims, key);

@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from tollgate_fixture import APP, TollgateTestCase, unique_id
+from tollgate_fixture import APP, MSG_DELETED, TollgateTestCase, unique_id
 
 REFUSAL = "You are not allowed to publish the stream."
 
@@ -31,10 +31,13 @@ class RtmpTestCase(TollgateTestCase):
 
     def setUp(self):
         super().setUp()
+        # HLS files are kept when a stream ends, for the tests to look at
+        # (test_ant_rest checks the default, which deletes them).
         self.server.set_settings({"publishTokenControlEnabled": False,
                                   "acceptOnlyStreamsInDataStore": False,
                                   "mp4MuxingEnabled": False,
-                                  "hlsMuxingEnabled": True})
+                                  "hlsMuxingEnabled": True,
+                                  "deleteHLSFilesOnEnded": False})
 
     def url(self, stream, token=None):
         url = "rtmp://127.0.0.1:%d/%s/%s" % (self.server.rtmp_port, APP,
@@ -187,9 +190,7 @@ class PublishTest(RtmpTestCase):
                                      in self.playlist(s), timeout=30))
             self.assertEqual(self.server.get(path).status, 200)
             r = self.server.delete(path)
-            self.assertResult(r, 200, success=True,
-                              message="broadcast is deleted and stopped "
-                                      "successfully")
+            self.assertResult(r, 200, success=True, message=MSG_DELETED)
             # The publisher is cut off long before its 60 s are up.
             self.assertNotEqual(p.wait(timeout=20), 0)
         finally:

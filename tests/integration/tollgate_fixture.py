@@ -42,7 +42,9 @@ MSG_BAD_TYPE = "Invalid token type. Supported types are 'play' and 'publish'"
 MSG_ID_USED = ("Stream id is already being used. Please change stream id or "
                "keep it empty")
 MSG_ID_INVALID = "Stream id is not valid."
-MSG_DELETED = "broadcast is deleted and stopped successfully"
+# Ant Media's words, its spelling kept (PROTOCOL.md 2.3).
+MSG_DELETED = "brodcast is deleted and stopped successfully"
+MSG_DELETED_NOT_LIVE = "brodcast is deleted but could not stopped "
 
 RESULT_KEYS = {"success", "message", "dataId", "errorId"}
 TOKEN_KEYS = {"tokenId", "streamId", "expireDate", "type", "roomId"}

@@ -41,8 +41,8 @@ claim (gpointer data)
 }
 
 static TgAdmit
-admit (Fixture *f, const char *stream, TgTokenType type,
-       const char *credential, gboolean spend, TgVerdict *verdict)
+admit (Fixture *f, const char *stream, TgTokenType type, const char *credential,
+       gboolean spend, TgVerdict *verdict)
 {
   TgAdmission request = { .app = "LiveApp",
                           .stream_id = stream,
@@ -140,8 +140,8 @@ test_policy_load (Fixture *f, gconstpointer data)
 static void
 test_no_scheme_admits (Fixture *f, gconstpointer data)
 {
-  g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PUBLISH, NULL, TRUE, NULL),
-                   ==, TG_ADMIT_OK);
+  g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PUBLISH, NULL, TRUE, NULL), ==,
+                   TG_ADMIT_OK);
   g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PLAY, NULL, TRUE, NULL), ==,
                    TG_ADMIT_OK);
 }
@@ -168,8 +168,8 @@ test_order (Fixture *f, gconstpointer data)
   g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PUBLISH, token, TRUE, NULL),
                    ==, TG_ADMIT_UNREGISTERED);
   g_assert_cmpuint (f->claims, ==, 0);
-  g_assert_true (tg_store_record_put (f->store, "broadcast:LiveApp", "s1",
-                                      "{}", FALSE, NULL));
+  g_assert_true (tg_store_record_put (f->store, "broadcast:LiveApp", "s1", "{}",
+                                      FALSE, NULL));
   f->free = FALSE;
   g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PUBLISH, token, TRUE, NULL),
                    ==, TG_ADMIT_IN_USE);
@@ -186,9 +186,8 @@ test_order (Fixture *f, gconstpointer data)
 static void
 test_play_needs_no_record (Fixture *f, gconstpointer data)
 {
-  TgAdmission request = { .app = "LiveApp",
-                          .stream_id = "s1",
-                          .type = TG_TOKEN_TYPE_PLAY };
+  TgAdmission request
+      = { .app = "LiveApp", .stream_id = "s1", .type = TG_TOKEN_TYPE_PLAY };
 
   use_policy (f, "{\"acceptOnlyStreamsInDataStore\":true}");
   g_assert_cmpint (tg_admit (f->store, f->policy, &request, NULL, NULL), ==,
@@ -210,8 +209,8 @@ test_one_time (Fixture *f, gconstpointer data)
                    ==, TG_ADMIT_REFUSED);
   g_assert_cmpint (verdict, ==, TG_VERDICT_WRONG_STREAM);
   /* Checked only: still there. */
-  g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PLAY, token, FALSE, NULL),
-                   ==, TG_ADMIT_OK);
+  g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PLAY, token, FALSE, NULL), ==,
+                   TG_ADMIT_OK);
   g_assert_cmpuint (tokens_of (f, "s1"), ==, 1);
   /* Spent once. */
   g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PLAY, token, TRUE, NULL), ==,
@@ -245,8 +244,8 @@ test_jwt (Fixture *f, gconstpointer data)
   g_assert_cmpint (verdict, ==, TG_VERDICT_BAD_JWT);
   g_assert_cmpuint (tokens_of (f, "s1"), ==, 1);
   /* Publishing is the other direction: no scheme there. */
-  g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PUBLISH, NULL, TRUE, NULL),
-                   ==, TG_ADMIT_OK);
+  g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PUBLISH, NULL, TRUE, NULL), ==,
+                   TG_ADMIT_OK);
 }
 
 int

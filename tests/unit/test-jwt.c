@@ -76,9 +76,8 @@ test_expired (void)
 
   g_assert_cmpint (tg_jwt_verify (jwt, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW), ==,
                    TG_VERDICT_EXPIRED);
-  g_assert_cmpint (
-      tg_jwt_verify (jwt, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW - 1), ==,
-      TG_VERDICT_OK);
+  g_assert_cmpint (tg_jwt_verify (jwt, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW - 1),
+                   ==, TG_VERDICT_OK);
 }
 
 static void
@@ -88,9 +87,8 @@ test_other_stream_and_type (void)
 
   g_assert_cmpint (tg_jwt_verify (jwt, KEY, "s2", TG_TOKEN_TYPE_PLAY, NOW), ==,
                    TG_VERDICT_WRONG_STREAM);
-  g_assert_cmpint (
-      tg_jwt_verify (jwt, KEY, "s1", TG_TOKEN_TYPE_PUBLISH, NOW), ==,
-      TG_VERDICT_WRONG_TYPE);
+  g_assert_cmpint (tg_jwt_verify (jwt, KEY, "s1", TG_TOKEN_TYPE_PUBLISH, NOW),
+                   ==, TG_VERDICT_WRONG_TYPE);
 }
 
 /* A header naming another algorithm, over a body the key never signed:
@@ -147,9 +145,17 @@ static void
 test_malformed (void)
 {
   static const char *const inputs[] = {
-    "", ".", "..", "...", "a.b.c", "a.b", "one-time-token-000000000000000",
-    "eyJhbGciOiJIUzI1NiJ9.e30.", "eyJhbGciOiJIUzI1NiJ9.e30.a.b",
-    "eyJhbGciOiJIUzI1NiJ9.e%30.abc", "eyJhbGciOiJIUzI1NiJ9.e30.a",
+    "",
+    ".",
+    "..",
+    "...",
+    "a.b.c",
+    "a.b",
+    "one-time-token-000000000000000",
+    "eyJhbGciOiJIUzI1NiJ9.e30.",
+    "eyJhbGciOiJIUzI1NiJ9.e30.a.b",
+    "eyJhbGciOiJIUzI1NiJ9.e%30.abc",
+    "eyJhbGciOiJIUzI1NiJ9.e30.a",
   };
   g_autofree char *huge = g_strnfill (5000, 'a');
 
@@ -157,10 +163,10 @@ test_malformed (void)
     g_assert_cmpint (
         tg_jwt_verify (inputs[i], KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW), ==,
         TG_VERDICT_BAD_JWT);
-  g_assert_cmpint (tg_jwt_verify (huge, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW),
-                   ==, TG_VERDICT_BAD_JWT);
-  g_assert_cmpint (tg_jwt_verify (NULL, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW),
-                   ==, TG_VERDICT_BAD_JWT);
+  g_assert_cmpint (tg_jwt_verify (huge, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW), ==,
+                   TG_VERDICT_BAD_JWT);
+  g_assert_cmpint (tg_jwt_verify (NULL, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW), ==,
+                   TG_VERDICT_BAD_JWT);
 }
 
 /* exp must be an integer: a string or a missing one is refused. */
@@ -174,9 +180,8 @@ test_exp_required (void)
 
   g_assert_cmpint (tg_jwt_verify (no_exp, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW),
                    ==, TG_VERDICT_BAD_JWT);
-  g_assert_cmpint (
-      tg_jwt_verify (text_exp, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW), ==,
-      TG_VERDICT_BAD_JWT);
+  g_assert_cmpint (tg_jwt_verify (text_exp, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW),
+                   ==, TG_VERDICT_BAD_JWT);
 }
 
 /* A key shorter than 256 bits verifies nothing, not even its own JWTs. */
@@ -185,9 +190,8 @@ test_short_key (void)
 {
   g_autofree char *jwt = signed_claims ("s1", "play", NOW + 60, "short");
 
-  g_assert_cmpint (
-      tg_jwt_verify (jwt, "short", "s1", TG_TOKEN_TYPE_PLAY, NOW), ==,
-      TG_VERDICT_BAD_JWT);
+  g_assert_cmpint (tg_jwt_verify (jwt, "short", "s1", TG_TOKEN_TYPE_PLAY, NOW),
+                   ==, TG_VERDICT_BAD_JWT);
   g_assert_cmpint (tg_jwt_verify (jwt, "", "s1", TG_TOKEN_TYPE_PLAY, NOW), ==,
                    TG_VERDICT_BAD_JWT);
 }

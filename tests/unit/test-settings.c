@@ -24,7 +24,7 @@ test_defaults (void)
   g_assert_nonnull (strstr (text, "\"encoderSettings\":[]"));
   g_assert_nonnull (strstr (text, "\"remoteAllowedCIDR\":\"127.0.0.1\""));
   g_assert_nonnull (strstr (text, "\"publishTokenControlEnabled\":false"));
-  g_assert_nonnull (strstr (text, "\"deleteHLSFilesOnEnded\":false"));
+  g_assert_nonnull (strstr (text, "\"deleteHLSFilesOnEnded\":true"));
   g_assert_true (settings->hls_muxing);
 }
 
