@@ -19,6 +19,18 @@ enum
   OUTPUTS
 };
 
+/* What passes into a track (tg-stream-info.c). */
+typedef struct
+{
+  GMutex lock; /* for the rest */
+  guint64 bytes, buffers;
+  GstClockTime first, last; /* earliest and latest time of its buffers */
+  gint width, height;
+} TgStreamMeter;
+
+/* Counts what enters the track through pad (its tee's sink). */
+void tg_stream_meter_watch (TgStream *stream, guint track, GstPad *pad);
+
 /* The publisher's thread pushes the FLV and does the demuxing and parsing;
  * each muxer has a thread of its own (GstAggregator's). No queues: the
  * muxers' windows absorb the interleaving of audio and video, and a muxer
@@ -79,6 +91,7 @@ struct _TgStream
   TgStreamMediaReady on_media_ready;
   gpointer media_ready_data;
   GPtrArray *viewers; /* TgViewer */
+  TgStreamMeter meters[TRACKS];
 };
 
 /* The profile-level-id of an SDP for this H.264 (its avcC's). */

@@ -317,6 +317,7 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
 
     if (track == VIDEO)
       tg_stream_judge_video (stream, in);
+    tg_stream_meter_watch (stream, track, in);
     if (gst_pad_link (pad, in) != GST_PAD_LINK_OK)
       fail_stream (stream, "cannot link the demuxer to a track");
     gst_element_sync_state_with_parent (tee);
@@ -605,6 +606,11 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
   stream->pipeline = gst_pipeline_new (stream->name);
   g_mutex_init (&stream->lock);
   g_mutex_init (&stream->viewers_lock);
+  for (guint t = 0; t < TRACKS; t++)
+    {
+      g_mutex_init (&stream->meters[t].lock);
+      stream->meters[t].first = stream->meters[t].last = GST_CLOCK_TIME_NONE;
+    }
   stream->viewers
       = g_ptr_array_new_with_free_func ((GDestroyNotify) tg_viewer_unref);
   if (g_mkdir_with_parents (spec->dir, 0755) != 0)
@@ -864,6 +870,8 @@ tg_stream_free (TgStream *stream)
     }
   g_mutex_clear (&stream->lock);
   g_mutex_clear (&stream->viewers_lock);
+  for (guint t = 0; t < TRACKS; t++)
+    g_mutex_clear (&stream->meters[t].lock);
   g_ptr_array_unref (stream->viewers);
   g_free (stream->profile_level_id);
   g_clear_pointer (&stream->gop, g_ptr_array_unref);

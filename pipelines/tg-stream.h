@@ -86,6 +86,17 @@ void tg_stream_push_opus (TgStream *stream, GstSample *frame);
  * batches). Not with the viewer's lock held. */
 void tg_stream_feed_viewer (TgStream *stream, TgViewer *viewer);
 
+/* What the stream is, as measured so far (getStreamInfo): the video's size
+ * (0 before its caps), average bitrates in bits per second (0 in its first
+ * second), codec names as Ant Media gives them (NULL: no such track). */
+typedef struct
+{
+  gint width, height;
+  gint64 video_bitrate, audio_bitrate;
+  const char *video_codec, *audio_codec;
+} TgStreamInfo;
+void tg_stream_get_info (TgStream *stream, TgStreamInfo *info);
+
 /* What a viewer's offer needs: the H.264 profile-level-id (NULL before
  * video was seen) and whether there is audio; NULL with *ready FALSE until
  * the stream's tracks are all known (media_ready). */

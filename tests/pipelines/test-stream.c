@@ -181,11 +181,27 @@ test_hls_and_mp4 (Fixture *f, gconstpointer data)
   g_autofree char *text = NULL;
   g_autoptr (GPtrArray) left = NULL;
 
+  TgStreamInfo info;
+
   g_assert_no_error (error);
+  tg_stream_get_info (stream, &info);
+  g_assert_cmpint (info.width, ==, 0);
+  g_assert_null (info.video_codec);
   g_assert_true (tg_stream_start (stream, &error));
   publish (f, stream, flv);
   g_assert_no_error (f->ended_error);
   g_assert_cmpstr (tg_stream_get_recording (stream), ==, mp4);
+  /* What passed, measured: ffmpeg's test pattern, its x264 stream of a
+   * few hundred kb/s and its AAC of about 128 kb/s. */
+  tg_stream_get_info (stream, &info);
+  g_assert_cmpint (info.width, ==, 320);
+  g_assert_cmpint (info.height, ==, 240);
+  g_assert_cmpstr (info.video_codec, ==, "H264");
+  g_assert_cmpstr (info.audio_codec, ==, "AAC");
+  g_assert_cmpint (info.video_bitrate, >, 20000);
+  g_assert_cmpint (info.video_bitrate, <, 5000000);
+  g_assert_cmpint (info.audio_bitrate, >, 64000);
+  g_assert_cmpint (info.audio_bitrate, <, 200000);
   tg_stream_free (stream);
 
   g_assert_true (g_file_get_contents (playlist, &text, NULL, NULL));
