@@ -136,6 +136,23 @@ needs_parser (TgStreamInput input, guint track, guint output)
   return track == VIDEO || output == OUT_MP4 || input == TG_STREAM_MPEGTS;
 }
 
+/* A video tag that held two access units (a WebRTC publisher's burst
+ * can): h264parse splits them and gives the second a DTS it interpolated
+ * but no PTS, which mp4mux refuses ("Buffer has no PTS"), ending the
+ * stream. Such a frame is presented when it is decoded: PTS = DTS. */
+static GstPadProbeReturn
+pts_from_dts (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (GST_BUFFER_PTS_IS_VALID (buffer) || !GST_BUFFER_DTS_IS_VALID (buffer))
+    return GST_PAD_PROBE_OK;
+  buffer = gst_buffer_make_writable (buffer);
+  GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer);
+  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  return GST_PAD_PROBE_OK;
+}
+
 /* Adds what sits in front of a muxer pad; returns the pad to link to, or
  * NULL when that failed (the stream is failed). */
 static GstPad *
@@ -154,6 +171,9 @@ chain_to (TgStream *stream, guint track, guint output)
     }
   gst_bin_add (GST_BIN (stream->pipeline), parser);
   src = gst_element_get_static_pad (parser, "src");
+  if (track == VIDEO && output == OUT_MP4)
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, pts_from_dts, NULL,
+                       NULL);
   if (gst_pad_link (src, stream->pads[track][output]) != GST_PAD_LINK_OK)
     {
       fail_stream (stream, "cannot link a parser to its muxer");
