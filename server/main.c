@@ -115,19 +115,17 @@ run (TgConfig *config)
   if (error == NULL)
     tg_http_streams_prepare (&server, &error);
   ws = tg_ws_new (&server);
-  server.ws = ws;
   if (error == NULL)
-    http = tg_http_new (config, certificate, tg_front_handle, tg_ws_handle,
-                        &server, &error);
+    http = tg_http_new (config, certificate, tg_front_handle, &server,
+                        tg_ws_handle, ws, &error);
   if (http != NULL && config->rtmp_port != 0)
     rtmp = tg_rtmp_listener_new (&server, &error);
-  server.rtmp = rtmp;
   if (http != NULL && error == NULL && config->srt_port != 0)
     srt = tg_srt_listener_new (&server, &error);
-  server.srt = srt;
   if (http == NULL || error != NULL)
     {
       g_printerr ("tollgate: %s\n", error->message);
+      tg_live_close (live);
       return 1;
     }
   signals[0] = g_unix_signal_add (SIGINT, quit, loop);
@@ -146,8 +144,9 @@ run (TgConfig *config)
   g_source_remove (signals[0]);
   g_source_remove (signals[1]);
   g_source_remove (purge_source);
-  server.rtmp = NULL;
-  server.srt = NULL;
+  /* Every publication, whatever its door, is stopped and its stream
+   * finalised; then the doors close. */
+  tg_live_close (live);
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&srt, tg_srt_listener_free);
   /* WebSocket clients go while the HTTP workers still run their contexts. */

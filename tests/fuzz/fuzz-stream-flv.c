@@ -11,12 +11,12 @@
  *              tag body, e.g. AF 00 <AudioSpecificConfig> is an AAC
  *              sequence header, 17 00 00 00 00 <avcC> an AVC one,
  *              27 01 <cts> <NAL units> an inter frame
- * which are framed as the RTMP listener frames them (server/tg-flv.c, and
- * tg-rtmp-listener.c's rule for the header): the messages are held until
- * the first frame, then an FLV header announcing the tracks seen so far is
- * pushed, then every message as a tag of its own. The mutations so land in
- * codec configuration, NAL units, AAC frames and timestamps, not in the
- * framing, which the server makes itself and a publisher cannot touch.
+ * which are framed as the RTMP listener frames them (server/rtmp/tg-flv.c,
+ * and tg-rtmp-listener.c's rule for the header): the messages are held
+ * until the first frame, then an FLV header announcing the tracks seen so
+ * far is pushed, then every message as a tag of its own. The mutations so
+ * land in codec configuration, NAL units, AAC frames and timestamps, not in
+ * the framing, which the server makes itself and a publisher cannot touch.
  * libFuzzer mutates them as records too (fuzz-stream.h, mutate_records):
  * a body mutated or cut short, a record repeated, dropped or moved.
  *

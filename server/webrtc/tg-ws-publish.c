@@ -2,26 +2,26 @@
  * the stream is built (spending the token) -> start -> the client's offer
  * -> our answer -> candidates -> publish_started when media arrives; stop
  * or a closed connection -> the stream is finished -> publish_finished. */
-#include "tg-broadcast.h"
 #include "tg-live.h"
 #include "tg-publish.h"
 #include "tg-webrtc-in.h"
-#include "tg-ws-private.h"
+#include "tg-ws-publish.h"
 
 /* A publisher whose media has not come this long after start is ended. */
 #define MEDIA_WAIT_S 10
 
 /* One WebRTC publish. Held by its client's table while the client
- * publishes, and by its stream until that has ended. */
+ * publishes, and by its publication until that has ended. */
 typedef struct
 {
   gint refs;
-  Client *client; /* a reference */
+  TgWsClient *client; /* a reference */
   char *stream_id;
-  TgStream *stream;
-  TgWebrtcIn *in;      /* NULL once the client has stopped */
-  gint started;        /* atomic: media came (publish_started sent) */
-  GSource *media_wait; /* the client's context's: until media comes */
+  TgPublication *publication; /* a reference */
+  TgStream *stream;           /* the publication's */
+  TgWebrtcIn *in;             /* NULL once the client has stopped */
+  gint started;               /* atomic: media came (publish_started sent) */
+  GSource *media_wait;        /* the client's context's: until media comes */
 } Publishing;
 
 static Publishing *
@@ -36,39 +36,28 @@ publishing_unref (Publishing *p)
 {
   if (!g_atomic_int_dec_and_test (&p->refs))
     return;
-  tg_stream_free (p->stream);
+  tg_publication_unref (p->publication);
   tg_ws_client_unref (p->client);
   g_free (p->stream_id);
   g_free (p);
-}
-
-gboolean
-tg_ws_publishing (TgWs *ws)
-{
-  gboolean publishing;
-
-  g_mutex_lock (&ws->lock);
-  publishing = ws->publishing > 0;
-  g_mutex_unlock (&ws->lock);
-  return publishing;
 }
 
 /* --- news for the client, carried to its context --- */
 
 typedef struct
 {
-  Client *client;
+  TgWsClient *client;
   Publishing *p; /* when the client stops publishing it, else NULL */
   JsonObject *message;
 } News;
 
-static void end_publishing (Client *client, Publishing *p);
+static void end_publishing (TgWsClient *client, Publishing *p);
 
 static gboolean
 deliver (gpointer data)
 {
   News *news = data;
-  Client *client = news->client;
+  TgWsClient *client = news->client;
 
   tg_ws_send (client, g_steal_pointer (&news->message));
   if (news->p
@@ -169,32 +158,40 @@ static const TgWebrtcInCallbacks in_callbacks = {
   in_answer, in_candidate, in_media, in_opus, in_failed,
 };
 
-/* --- the stream --- */
+/* --- the publication, on the main context --- */
 
 static gboolean
-release_ended (gpointer data)
+stop_on_client (gpointer data)
 {
   Publishing *p = data;
-  TgWs *ws = p->client->ws;
 
-  g_mutex_lock (&ws->lock);
-  ws->publishing--;
-  g_mutex_unlock (&ws->lock);
-  publishing_unref (p);
+  if (g_hash_table_lookup (p->client->publishing, p->stream_id) == p)
+    end_publishing (p->client, p);
   return G_SOURCE_REMOVE;
 }
 
-/* On the main context. */
+/* Stopped by request or at shutdown: the client no longer publishes it (on
+ * its own context). */
 static void
-stream_ended (TgStream *stream, const GError *error, gpointer data)
+stop (TgPublication *publication, gpointer data)
 {
   Publishing *p = data;
 
-  tg_publish_ended (p->client->ws->server, p->client->app, p->stream_id, error);
-  tell (p, tg_signal_notification ("publish_finished", p->stream_id), FALSE);
-  /* Not from inside the pipeline's own bus callback. */
-  g_idle_add (release_ended, p);
+  g_main_context_invoke_full (p->client->context, G_PRIORITY_DEFAULT,
+                              stop_on_client, publishing_ref (p),
+                              (GDestroyNotify) publishing_unref);
 }
+
+static void
+ended (TgPublication *publication, gpointer data)
+{
+  Publishing *p = data;
+
+  tell (p, tg_signal_notification ("publish_finished", p->stream_id), FALSE);
+  publishing_unref (p); /* the publication's */
+}
+
+static const TgDoor webrtc_door = { "WebRTC", stop, ended };
 
 /* A viewer joined: on its client's thread, with the stream's viewer lock
  * held (end_publishing waits for it). */
@@ -209,7 +206,7 @@ key_frame_wanted (TgStream *stream, gpointer data)
 /* The client no longer publishes it: the ingest stops, the stream drains
  * and ends (files finalised, broadcast updated), then publish_finished. */
 static void
-end_publishing (Client *client, Publishing *p)
+end_publishing (TgWsClient *client, Publishing *p)
 {
   g_hash_table_remove (client->publishing, p->stream_id);
   if (p->media_wait)
@@ -234,7 +231,7 @@ static gboolean
 media_wait_over (gpointer data)
 {
   Publishing *p = data;
-  Client *client = p->client;
+  TgWsClient *client = p->client;
 
   g_clear_pointer (&p->media_wait, g_source_unref);
   if (g_atomic_int_get (&p->started)
@@ -248,7 +245,7 @@ media_wait_over (gpointer data)
 }
 
 static const char *
-refusal_of (Client *client, TgSignalRequest *request, TgSettings *settings)
+refusal_of (TgWsClient *client, TgSignalRequest *request, TgSettings *settings)
 {
   if (g_hash_table_contains (client->publishing, request->stream_id))
     return "already_publishing";
@@ -256,9 +253,9 @@ refusal_of (Client *client, TgSignalRequest *request, TgSettings *settings)
 }
 
 void
-tg_ws_publish (Client *client, TgSignalRequest *request)
+tg_ws_publish (TgWsClient *client, TgSignalRequest *request)
 {
-  TgServer *server = client->ws->server;
+  TgServer *server = client->server;
   g_autoptr (TgSettings) settings
       = tg_apps_get_settings (server->apps, client->app);
   g_autoptr (GError) error = NULL;
@@ -266,9 +263,6 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
   const char *refusal = refusal_of (client, request, settings);
   Publishing *p;
 
-  if (refusal == NULL
-      && !tg_live_claim (server->live, client->app, request->stream_id))
-    refusal = "streamIdInUse";
   if (refusal)
     {
       g_info ("WebSocket %s: publish %s/%s refused: %s", client->peer,
@@ -280,12 +274,20 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
   p->refs = 1;
   p->client = tg_ws_client_ref (client);
   p->stream_id = g_strdup (request->stream_id);
+  p->publication = tg_live_claim (server->live, &webrtc_door, p, client->app,
+                                  request->stream_id, client->peer);
+  if (p->publication == NULL)
+    {
+      g_info ("WebSocket %s: publish %s/%s refused: streamIdInUse",
+              client->peer, client->app, request->stream_id);
+      tg_ws_send_error (client, "streamIdInUse", request->stream_id);
+      publishing_unref (p);
+      return;
+    }
   /* The token is spent here, by the stream's tokencheck. */
-  p->stream = tg_publish_stream_new (server, settings, TG_STREAM_FLV,
-                                     client->app, request->stream_id,
-                                     request->token, stream_ended, p, &error);
   name = g_strdup_printf ("%s/%s", client->app, request->stream_id);
-  if (p->stream)
+  if (tg_publish_build (server, p->publication, settings, TG_STREAM_FLV,
+                        request->token, &error))
     {
       TgWebrtcInSpec spec = {
         .name = name,
@@ -297,6 +299,7 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
                           * GST_SECOND),
       };
 
+      p->stream = p->publication->stream;
       if (request->audio)
         tg_stream_take_opus (p->stream);
       p->in = tg_webrtc_in_new (&spec, &in_callbacks, p, &error);
@@ -305,7 +308,7 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
     {
       g_info ("WebSocket %s: publish %s refused: %s", client->peer, name,
               error->message);
-      tg_live_release (server->live, client->app, request->stream_id);
+      tg_live_abandon (server->live, p->publication);
       tg_ws_send_error (client,
                         g_error_matches (error, TG_ERROR, TG_ERROR_FORBIDDEN)
                             ? "unauthorized_access"
@@ -314,19 +317,10 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
       publishing_unref (p);
       return;
     }
-  g_clear_error (&error);
   tg_stream_on_key_frame_wanted (p->stream, key_frame_wanted, p);
-  if (!tg_stream_start (p->stream, &error)
-      || !tg_broadcast_went_live (server->store, client->app,
-                                  request->stream_id, "WebRTC", client->peer,
-                                  &error))
-    g_message ("WebSocket %s: %s", client->peer, error->message);
-  tg_live_set_stream (server->live, client->app, request->stream_id, p->stream);
-  g_mutex_lock (&client->ws->lock);
-  client->ws->publishing++;
-  g_mutex_unlock (&client->ws->lock);
-  publishing_ref (p); /* the stream's, until it has ended */
+  publishing_ref (p); /* the publication's, until it has ended */
   g_hash_table_insert (client->publishing, p->stream_id, p);
+  tg_publish_start (server, p->publication);
   p->media_wait = g_timeout_source_new_seconds (MEDIA_WAIT_S);
   g_source_set_callback (p->media_wait, media_wait_over, publishing_ref (p),
                          (GDestroyNotify) publishing_unref);
@@ -335,7 +329,7 @@ tg_ws_publish (Client *client, TgSignalRequest *request)
 }
 
 gboolean
-tg_ws_publish_take (Client *client, TgSignalRequest *request)
+tg_ws_publish_take (TgWsClient *client, TgSignalRequest *request)
 {
   Publishing *p = g_hash_table_lookup (client->publishing, request->stream_id);
 
@@ -349,7 +343,7 @@ tg_ws_publish_take (Client *client, TgSignalRequest *request)
 }
 
 gboolean
-tg_ws_publish_stop (Client *client, const char *stream_id)
+tg_ws_publish_stop (TgWsClient *client, const char *stream_id)
 {
   Publishing *p = g_hash_table_lookup (client->publishing, stream_id);
 
@@ -359,7 +353,7 @@ tg_ws_publish_stop (Client *client, const char *stream_id)
 }
 
 void
-tg_ws_publish_end_all (Client *client)
+tg_ws_publish_end_all (TgWsClient *client)
 {
   g_autoptr (GList) all = g_hash_table_get_values (client->publishing);
 

@@ -11,14 +11,10 @@
 typedef struct _TgSrtListener TgSrtListener;
 
 TgSrtListener *tg_srt_listener_new (TgServer *server, GError **error);
-/* Cuts every publisher off and waits, running the main context, until their
- * streams have drained and their files are final; then frees. */
+/* After the live registry was closed (tg_live_close: every publication has
+ * ended): cuts off the callers left and waits, running the main context,
+ * until their threads have finished; then frees. */
 void tg_srt_listener_free (TgSrtListener *listener);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgSrtListener, tg_srt_listener_free)
 
 guint16 tg_srt_listener_get_port (TgSrtListener *listener);
-
-/* Stops the stream app/stream_id if it is published here: its caller is
- * disconnected and the stream drains and is finalised. Any thread. */
-void tg_srt_stop_stream (TgSrtListener *listener, const char *app,
-                         const char *stream_id);

@@ -4,14 +4,11 @@
 #include <srt/srt.h>
 #include <syslog.h>
 
-#include "tg-broadcast.h"
 #include "tg-live.h"
 #include "tg-peer-limit.h"
 #include "tg-publish.h"
 #include "tg-refusals.h"
-#include "tg-rest.h"
 #include "tg-srt-streamid.h"
-#include "tg-stream.h"
 
 /* Received data gathers for BATCH_MS before it is read, and is pushed in
  * batches of up to BATCH_BYTES. */
@@ -40,11 +37,10 @@ struct _TgSrtListener
   GHashTable *ready;  /* SRTSOCKET -> Publish: decided, not yet accepted */
   GList *publishers;  /* Publish, while their thread receives */
   guint threads;      /* receiving threads not yet joined */
-  guint unfinished;   /* streams started and not yet ended */
 };
 
-/* One accepted publish. Held by its receiving thread, and by its stream
- * until that has ended. */
+/* One accepted caller. Held by its receiving thread, and by its
+ * publication until that has ended. */
 typedef struct
 {
   gint refs;
@@ -54,10 +50,10 @@ typedef struct
   char *stream_id;
   char *key; /* app/stream, for logs */
   char *peer;
-  TgSettings *settings; /* the app's, when decided */
-  char *token;          /* NULL once spent; never logged */
-  gint64 decided;       /* monotonic time of the decision */
-  TgStream *stream;     /* from start */
+  TgSettings *settings;       /* the app's, when decided */
+  char *token;                /* NULL once spent; never logged */
+  gint64 decided;             /* monotonic time of the decision */
+  TgPublication *publication; /* from start (a reference) */
   GThread *thread;
 } Publish;
 
@@ -74,7 +70,7 @@ publish_unref (Publish *publish)
   if (!g_atomic_int_dec_and_test (&publish->refs))
     return;
   tg_peer_limit_release (publish->listener->peers, publish->peer);
-  tg_stream_free (publish->stream);
+  g_clear_pointer (&publish->publication, tg_publication_unref);
   tg_settings_unref (publish->settings);
   g_free (publish->token);
   g_free (publish->app);
@@ -84,37 +80,32 @@ publish_unref (Publish *publish)
   g_free (publish);
 }
 
-/* --- the streams, on the main context --- */
+/* --- the publications, on the main context --- */
 
-static gboolean
-release_ended (gpointer data)
-{
-  Publish *publish = data;
-  TgSrtListener *listener = publish->listener;
-
-  g_mutex_lock (&listener->lock);
-  listener->unfinished--;
-  g_mutex_unlock (&listener->lock);
-  publish_unref (publish);
-  return G_SOURCE_REMOVE;
-}
-
+/* Stopped by request or at shutdown, or the stream has ended (a failed
+ * pipeline ends its publisher): closing the socket wakes the receiving
+ * thread, which finishes the stream (it is listed until it is done with
+ * the socket). */
 static void
-stream_ended (TgStream *stream, const GError *error, gpointer data)
+cut_off (TgPublication *publication, gpointer data)
 {
   Publish *publish = data;
   TgSrtListener *listener = publish->listener;
 
-  tg_publish_ended (listener->server, publish->app, publish->stream_id, error);
-  /* A failed pipeline ends its publisher; closing the socket wakes the
-   * receiving thread (which is listed until it is done with the socket). */
   g_mutex_lock (&listener->lock);
   if (g_list_find (listener->publishers, publish))
     srt_close (publish->socket);
   g_mutex_unlock (&listener->lock);
-  /* Not from inside the pipeline's own bus callback. */
-  g_idle_add (release_ended, publish);
 }
+
+static void
+ended (TgPublication *publication, gpointer data)
+{
+  cut_off (publication, data);
+  publish_unref (data); /* the publication's */
+}
+
+static const TgDoor srt_door = { "SRT", cut_off, ended };
 
 /* --- the handshake, on libsrt's thread --- */
 
@@ -313,7 +304,8 @@ drain (Publish *publish, char *batch, gboolean *got)
         }
       if (fill > 0 && (n <= 0 || fill >= BATCH_BYTES))
         {
-          if (!tg_stream_push (publish->stream, g_bytes_new (batch, fill)))
+          if (!tg_stream_push (publish->publication->stream,
+                               g_bytes_new (batch, fill)))
             {
               g_info ("SRT %s: closing: %s takes no more data", publish->peer,
                       publish->key);
@@ -359,7 +351,7 @@ receive (gpointer data)
       got = FALSE;
       g_usleep (BATCH_MS * G_TIME_SPAN_MILLISECOND);
     }
-  tg_stream_finish (publish->stream);
+  tg_stream_finish (publish->publication->stream);
   g_mutex_lock (&listener->lock);
   listener->publishers = g_list_remove (listener->publishers, publish);
   g_mutex_unlock (&listener->lock);
@@ -381,18 +373,20 @@ build (TgSrtListener *listener, Publish *publish)
   g_autoptr (GError) error = NULL;
   g_autofree char *token = g_steal_pointer (&publish->token);
 
-  if (!tg_live_claim (server->live, publish->app, publish->stream_id))
+  publish->publication
+      = tg_live_claim (server->live, &srt_door, publish, publish->app,
+                       publish->stream_id, publish->peer);
+  if (publish->publication == NULL)
     {
       g_info ("SRT %s: publish refused: streamIdInUse", publish->peer);
       return FALSE;
     }
-  publish->stream = tg_publish_stream_new (
-      server, publish->settings, TG_STREAM_MPEGTS, publish->app,
-      publish->stream_id, token, stream_ended, publish, &error);
-  if (publish->stream == NULL)
+  if (!tg_publish_build (server, publish->publication, publish->settings,
+                         TG_STREAM_MPEGTS, token, &error))
     {
       g_info ("SRT %s: publish refused: %s", publish->peer, error->message);
-      tg_live_release (server->live, publish->app, publish->stream_id);
+      tg_live_abandon (server->live, publish->publication);
+      g_clear_pointer (&publish->publication, tg_publication_unref);
       return FALSE;
     }
   return TRUE;
@@ -401,8 +395,6 @@ build (TgSrtListener *listener, Publish *publish)
 static void
 start (TgSrtListener *listener, Publish *publish, SRTSOCKET socket)
 {
-  g_autoptr (GError) error = NULL;
-
   if (!build (listener, publish))
     {
       srt_close (socket);
@@ -410,18 +402,14 @@ start (TgSrtListener *listener, Publish *publish, SRTSOCKET socket)
       return;
     }
   publish->socket = socket;
-  if (!tg_stream_start (publish->stream, &error)
-      || !tg_broadcast_went_live (listener->server->store, publish->app,
-                                  publish->stream_id, "SRT", publish->peer,
-                                  &error))
-    g_message ("SRT %s: %s", publish->peer, error->message);
-  g_info ("SRT %s: publishing %s", publish->peer, publish->key);
-  tg_live_set_stream (listener->server->live, publish->app, publish->stream_id,
-                      publish->stream);
+  /* Listed before it goes live, so that a stop finds it. */
   g_mutex_lock (&listener->lock);
-  listener->unfinished++;
-  publish_ref (publish); /* the stream's, until it has ended */
+  publish_ref (publish); /* the publication's, until it has ended */
   listener->publishers = g_list_prepend (listener->publishers, publish);
+  g_mutex_unlock (&listener->lock);
+  tg_publish_start (listener->server, publish->publication);
+  g_info ("SRT %s: publishing %s", publish->peer, publish->key);
+  g_mutex_lock (&listener->lock);
   publish->thread = g_thread_new ("srt", receive, publish);
   listener->threads++;
   g_mutex_unlock (&listener->lock);
@@ -542,7 +530,7 @@ busy (TgSrtListener *listener)
   gboolean busy;
 
   g_mutex_lock (&listener->lock);
-  busy = listener->threads > 0 || listener->unfinished > 0;
+  busy = listener->threads > 0;
   g_mutex_unlock (&listener->lock);
   return busy;
 }
@@ -556,7 +544,8 @@ tg_srt_listener_free (TgSrtListener *listener)
     srt_close (listener->socket);
   if (listener->acceptor)
     g_thread_join (listener->acceptor);
-  /* Publishers are cut off and their streams drain, as for RTMP. */
+  /* Whatever publishers are left (publications have ended: the live
+   * registry was closed) are cut off. */
   g_mutex_lock (&listener->lock);
   for (GList *l = listener->publishers; l; l = l->next)
     srt_close (((Publish *) l->data)->socket);
@@ -575,26 +564,4 @@ guint16
 tg_srt_listener_get_port (TgSrtListener *listener)
 {
   return listener->port;
-}
-
-void
-tg_srt_stop_stream (TgSrtListener *listener, const char *app,
-                    const char *stream_id)
-{
-  g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);
-
-  /* Closing its socket wakes the receiving thread, which finishes the
-   * stream (it is listed until it is done with the socket). */
-  g_mutex_lock (&listener->lock);
-  for (GList *l = listener->publishers; l; l = l->next)
-    {
-      Publish *publish = l->data;
-
-      if (g_str_equal (publish->key, key))
-        {
-          g_info ("%s: stopped by request", key);
-          srt_close (publish->socket);
-        }
-    }
-  g_mutex_unlock (&listener->lock);
 }

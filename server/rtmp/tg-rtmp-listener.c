@@ -5,14 +5,11 @@
 #include <sys/socket.h>
 
 #include "tg-accept.h"
-#include "tg-broadcast.h"
 #include "tg-flv.h"
 #include "tg-live.h"
 #include "tg-peer-limit.h"
 #include "tg-publish.h"
-#include "tg-rest.h"
 #include "tg-rtmp-session.h"
-#include "tg-stream.h"
 
 #define READ_SIZE (128 * 1024)
 /* A connection that sends nothing for this long is closed: a stalled
@@ -48,25 +45,10 @@ struct _TgRtmpListener
   TgAcceptor *acceptor;
   TgPeerLimit *peers; /* connections per client address */
   guint16 port;
-  GMutex lock;      /* guards what follows */
-  GHashTable *live; /* "app/stream" -> Live (a reference) */
-  GList *conns;     /* Conn */
-  guint threads;    /* connection threads not yet joined */
-  guint freeing;    /* ended streams whose release is still to run */
+  GMutex lock;   /* guards what follows */
+  GList *conns;  /* Conn */
+  guint threads; /* connection threads not yet joined */
 };
-
-/* A stream being published. It outlives its connection: after the
- * publisher goes, the pipeline drains and the files are finalised. Held by
- * the listener's table while live and by its connection while it pushes. */
-typedef struct
-{
-  gint refs;
-  TgRtmpListener *listener;
-  char *key; /* app/stream */
-  char *app;
-  char *stream_id;
-  TgStream *stream; /* NULL while the publish is being checked */
-} Live;
 
 typedef struct
 {
@@ -81,7 +63,10 @@ typedef struct
   gboolean published; /* it has asked to publish */
   gboolean closing;   /* stop reading after this batch */
   gboolean batching;  /* reads wait for a batch (BATCH_MS) */
-  Live *live;         /* the stream this connection publishes (a reference) */
+  /* What this connection publishes (a reference). It outlives the
+   * connection: after the publisher goes, its stream drains and the files
+   * are finalised. */
+  TgPublication *publication;
   gboolean sent_header;
   /* Messages before the first audio or video frame: codec configuration.
    * Held back so that the FLV header can say which streams there are. */
@@ -89,26 +74,7 @@ typedef struct
   gboolean has_audio, has_video;
 } Conn;
 
-/* --- streams --- */
-
-static Live *
-live_ref (Live *live)
-{
-  g_atomic_int_inc (&live->refs);
-  return live;
-}
-
-static void
-live_unref (Live *live)
-{
-  if (!g_atomic_int_dec_and_test (&live->refs))
-    return;
-  tg_stream_free (live->stream);
-  g_free (live->key);
-  g_free (live->app);
-  g_free (live->stream_id);
-  g_free (live);
-}
+/* --- publications --- */
 
 /* Cuts a connection off from another thread: its blocked read returns.
  * Called with the lock held, while the connection is listed (its thread
@@ -119,38 +85,22 @@ interrupt (Conn *conn)
   shutdown (conn->fd, SHUT_RDWR);
 }
 
-static gboolean
-release_ended (gpointer data)
-{
-  Live *live = data;
-  TgRtmpListener *listener = live->listener;
-
-  g_mutex_lock (&listener->lock);
-  listener->freeing--;
-  g_mutex_unlock (&listener->lock);
-  live_unref (live);
-  return G_SOURCE_REMOVE;
-}
-
-/* On the main context, from the stream's pipeline. */
+/* On the main context: stopped by request or at shutdown, or its stream
+ * has ended (a failed pipeline ends its publisher). The connection's
+ * thread then finishes the stream. */
 static void
-stream_ended (TgStream *stream, const GError *error, gpointer data)
+cut_off (TgPublication *publication, gpointer data)
 {
-  Live *live = data;
-  TgRtmpListener *listener = live->listener;
+  TgRtmpListener *listener = data;
 
-  tg_publish_ended (listener->server, live->app, live->stream_id, error);
   g_mutex_lock (&listener->lock);
-  g_hash_table_steal (listener->live, live->key);
-  /* A failed pipeline ends its publisher. */
   for (GList *l = listener->conns; l; l = l->next)
-    if (((Conn *) l->data)->live == live)
+    if (((Conn *) l->data)->publication == publication)
       interrupt (l->data);
-  listener->freeing++;
   g_mutex_unlock (&listener->lock);
-  /* Not from inside the pipeline's own bus callback. */
-  g_idle_add (release_ended, live);
 }
+
+static const TgDoor rtmp_door = { "RTMP", cut_off, cut_off };
 
 /* --- the session's callbacks, on the connection's thread --- */
 
@@ -178,39 +128,36 @@ on_send (gpointer data, const guint8 *bytes, gsize size)
 
 typedef struct
 {
-  TgRtmpListener *listener;
-  Live *live;
-  gboolean claimed;
+  Conn *conn;
+  const char *app, *stream_id;
+  TgPublication *publication;
 } Claim;
 
 /* The admission's question whether the stream is free: if it is, it is
- * reserved in the table with a stream-less Live. */
+ * claimed. */
 static gboolean
 claim_stream (gpointer data)
 {
   Claim *claim = data;
-  TgRtmpListener *listener = claim->listener;
+  TgRtmpListener *listener = claim->conn->listener;
 
-  g_mutex_lock (&listener->lock);
-  claim->claimed = tg_live_claim (listener->server->live, claim->live->app,
-                                  claim->live->stream_id);
-  if (claim->claimed)
-    g_hash_table_insert (listener->live, claim->live->key,
-                         live_ref (claim->live));
-  g_mutex_unlock (&listener->lock);
-  return claim->claimed;
+  claim->publication
+      = tg_live_claim (listener->server->live, &rtmp_door, listener, claim->app,
+                       claim->stream_id, claim->conn->peer);
+  return claim->publication != NULL;
 }
 
 /* Why a publish is refused, or NULL: the admission, checked without
  * spending (the stream's tokencheck spends a one-time token as the
- * pipeline starts). *claimed: the stream id was reserved. */
+ * pipeline starts). *publication: the stream id was claimed. */
 static const char *
-publish_problem (Conn *conn, TgSettings *settings, const char *token,
-                 Live *live, gboolean *claimed)
+publish_problem (Conn *conn, TgSettings *settings, const char *app,
+                 const char *stream_id, const char *token,
+                 TgPublication **publication)
 {
-  Claim claim = { conn->listener, live, FALSE };
-  TgAdmission request = { .app = live->app,
-                          .stream_id = live->stream_id,
+  Claim claim = { conn, app, stream_id, NULL };
+  TgAdmission request = { .app = app,
+                          .stream_id = stream_id,
                           .type = TG_TOKEN_TYPE_PUBLISH,
                           .credential = token,
                           .door = "RTMP",
@@ -222,7 +169,7 @@ publish_problem (Conn *conn, TgSettings *settings, const char *token,
                               settings ? settings->policy : NULL, &request,
                               &verdict, &error);
 
-  *claimed = claim.claimed;
+  *publication = claim.publication;
   if (outcome == TG_ADMIT_REFUSED)
     return tg_verdict_to_string (verdict);
   return outcome == TG_ADMIT_OK ? NULL : tg_admit_to_string (outcome);
@@ -248,50 +195,37 @@ on_publish (gpointer data, const char *app, const char *stream_id,
   g_autoptr (TgSettings) settings
       = tg_apps_get_settings (listener->server->apps, app);
   g_autoptr (GError) error = NULL;
-  Live *live = g_new0 (Live, 1);
+  g_autofree char *key = NULL;
+  TgPublication *publication = NULL;
   const char *problem;
-  gboolean reserved;
 
   conn->published = TRUE;
-  live->refs = 1;
-  live->listener = listener;
-  live->app = g_strdup (app ? app : "?");
-  live->stream_id = g_strdup (stream_id ? stream_id : "?");
-  live->key = g_strdup_printf ("%s/%s", live->app, live->stream_id);
-  problem = publish_problem (conn, settings, token, live, &reserved);
-  if (problem == NULL)
-    {
-      live->stream = tg_publish_stream_new (
-          listener->server, settings, TG_STREAM_FLV, live->app, live->stream_id,
-          token, stream_ended, live, &error);
-      if (live->stream == NULL)
-        problem = error->message;
-    }
+  app = app ? app : "?";
+  stream_id = stream_id ? stream_id : "?";
+  key = g_strdup_printf ("%s/%s", app, stream_id);
+  problem
+      = publish_problem (conn, settings, app, stream_id, token, &publication);
+  if (problem == NULL
+      && !tg_publish_build (listener->server, publication, settings,
+                            TG_STREAM_FLV, token, &error))
+    problem = error->message;
   if (problem != NULL)
     {
-      g_info ("RTMP %s: publish of %s refused: %s", conn->peer, live->key,
-              problem);
-      if (reserved)
+      g_info ("RTMP %s: publish of %s refused: %s", conn->peer, key, problem);
+      if (publication)
         {
-          g_mutex_lock (&listener->lock);
-          g_hash_table_remove (listener->live, live->key);
-          tg_live_release (listener->server->live, live->app, live->stream_id);
-          g_mutex_unlock (&listener->lock);
+          tg_live_abandon (listener->server->live, publication);
+          tg_publication_unref (publication);
         }
-      live_unref (live);
       tg_rtmp_session_refuse (conn->session);
       conn->closing = TRUE;
       return;
     }
   g_mutex_lock (&listener->lock);
-  conn->live = live;
+  conn->publication = publication;
   g_mutex_unlock (&listener->lock);
-  if (!tg_stream_start (live->stream, &error)
-      || !tg_broadcast_went_live (listener->server->store, app, stream_id,
-                                  "RTMP", conn->peer, &error))
-    g_message ("RTMP %s: %s", conn->peer, error->message);
-  g_info ("RTMP %s: publishing %s", conn->peer, live->key);
-  tg_live_set_stream (listener->server->live, app, stream_id, live->stream);
+  tg_publish_start (listener->server, publication);
+  g_info ("RTMP %s: publishing %s", conn->peer, key);
   tg_rtmp_session_accept (conn->session);
   batch_reads (conn);
 }
@@ -312,11 +246,12 @@ is_frame (guint8 type, const guint8 *bytes, gsize size)
 static gboolean
 push_early (Conn *conn)
 {
-  gboolean ok = tg_stream_push (
-      conn->live->stream, tg_flv_header (conn->has_audio, conn->has_video));
+  gboolean ok
+      = tg_stream_push (conn->publication->stream,
+                        tg_flv_header (conn->has_audio, conn->has_video));
 
   for (guint i = 0; ok && i < conn->early->len; i++)
-    ok = tg_stream_push (conn->live->stream,
+    ok = tg_stream_push (conn->publication->stream,
                          g_bytes_ref (conn->early->pdata[i]));
   g_ptr_array_set_size (conn->early, 0);
   conn->sent_header = TRUE;
@@ -331,11 +266,11 @@ on_media (gpointer data, guint8 type, guint32 timestamp, const guint8 *bytes,
   GBytes *tag;
   gboolean ok;
 
-  if (conn->live == NULL || conn->closing)
+  if (conn->publication == NULL || conn->closing)
     return;
   tag = tg_flv_tag (type, timestamp, bytes, size);
   if (conn->sent_header)
-    ok = tg_stream_push (conn->live->stream, tag);
+    ok = tg_stream_push (conn->publication->stream, tag);
   else
     {
       conn->has_audio |= type == 8;
@@ -348,7 +283,7 @@ on_media (gpointer data, guint8 type, guint32 timestamp, const guint8 *bytes,
   if (!ok)
     {
       g_info ("RTMP %s: closing: %s takes no more data", conn->peer,
-              conn->live->key);
+              conn->publication->key);
       conn->closing = TRUE;
     }
 }
@@ -358,15 +293,15 @@ static void
 on_unpublish (gpointer data)
 {
   Conn *conn = data;
-  Live *live = conn->live;
+  TgPublication *publication = conn->publication;
 
-  if (live == NULL)
+  if (publication == NULL)
     return;
   g_mutex_lock (&conn->listener->lock);
-  conn->live = NULL;
+  conn->publication = NULL;
   g_mutex_unlock (&conn->listener->lock);
-  tg_stream_finish (live->stream);
-  live_unref (live);
+  tg_stream_finish (publication->stream);
+  tg_publication_unref (publication);
 }
 
 static const TgRtmpCallbacks callbacks = {
@@ -556,8 +491,6 @@ tg_rtmp_listener_new (TgServer *server, GError **error)
   listener = g_new0 (TgRtmpListener, 1);
   listener->server = server;
   g_mutex_init (&listener->lock);
-  listener->live = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                          (GDestroyNotify) live_unref);
   listener->peers = tg_peer_limit_new (
       "RTMP", (guint) config->rtmp_connections_per_address);
   listener->socket = g_steal_pointer (&socket);
@@ -567,15 +500,14 @@ tg_rtmp_listener_new (TgServer *server, GError **error)
   return listener;
 }
 
-/* Whether connection threads or streams are still to finish. */
+/* Whether connection threads are still to finish. */
 static gboolean
 busy (TgRtmpListener *listener)
 {
   gboolean busy;
 
   g_mutex_lock (&listener->lock);
-  busy = listener->threads > 0 || listener->freeing > 0
-         || g_hash_table_size (listener->live) > 0;
+  busy = listener->threads > 0;
   g_mutex_unlock (&listener->lock);
   return busy;
 }
@@ -587,66 +519,18 @@ tg_rtmp_listener_free (TgRtmpListener *listener)
     return;
   g_clear_pointer (&listener->acceptor, tg_acceptor_free);
   g_socket_close (listener->socket, NULL);
-  /* Publishers are cut off and their streams drain (each within its drain
-   * timeout), so that a server that stops leaves complete recordings and
-   * finished broadcasts. */
+  /* Whatever connections are left (publications have ended: the live
+   * registry was closed) are cut off. */
   g_mutex_lock (&listener->lock);
   for (GList *l = listener->conns; l; l = l->next)
     interrupt (l->data);
   g_mutex_unlock (&listener->lock);
   while (busy (listener))
     g_main_context_iteration (NULL, TRUE);
-  g_hash_table_unref (listener->live);
   g_object_unref (listener->socket);
   tg_peer_limit_free (listener->peers);
   g_mutex_clear (&listener->lock);
   g_free (listener);
-}
-
-typedef struct
-{
-  TgServer *server;
-  char *key;
-} StopRequest;
-
-static void
-stop_request_free (StopRequest *request)
-{
-  g_free (request->key);
-  g_free (request);
-}
-
-static gboolean
-stop_stream (gpointer data)
-{
-  StopRequest *request = data;
-  TgRtmpListener *listener = request->server->rtmp;
-  Live *live;
-
-  if (listener == NULL)
-    return G_SOURCE_REMOVE;
-  g_mutex_lock (&listener->lock);
-  live = g_hash_table_lookup (listener->live, request->key);
-  if (live)
-    {
-      g_info ("%s: stopped by request", request->key);
-      for (GList *l = listener->conns; l; l = l->next)
-        if (((Conn *) l->data)->live == live)
-          interrupt (l->data); /* its thread finishes the stream */
-    }
-  g_mutex_unlock (&listener->lock);
-  return G_SOURCE_REMOVE;
-}
-
-void
-tg_rtmp_stop_stream (TgServer *server, const char *app, const char *stream_id)
-{
-  StopRequest *request = g_new0 (StopRequest, 1);
-
-  request->server = server;
-  request->key = g_strdup_printf ("%s/%s", app, stream_id);
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, stop_stream, request,
-                              (GDestroyNotify) stop_request_free);
 }
 
 guint16

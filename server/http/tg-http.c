@@ -66,6 +66,7 @@ struct _TgHttp
   SoupServerCallback handler;
   SoupServerWebsocketCallback websocket;
   gpointer handler_data;
+  gpointer websocket_data;
 };
 
 /* --- request size --- */
@@ -330,7 +331,8 @@ worker_start (Worker *worker)
   soup_server_add_handler (worker->server, NULL, http->handler,
                            http->handler_data, NULL);
   soup_server_add_websocket_handler (worker->server, NULL, NULL, NULL,
-                                     http->websocket, http->handler_data, NULL);
+                                     http->websocket, http->websocket_data,
+                                     NULL);
   g_signal_connect (worker->server, "request-started",
                     G_CALLBACK (request_started), NULL);
   add_idle_listener (worker);
@@ -426,8 +428,9 @@ start_worker (Worker *worker)
 
 TgHttp *
 tg_http_new (const TgConfig *config, GTlsCertificate *certificate,
-             SoupServerCallback handler, SoupServerWebsocketCallback websocket,
-             gpointer handler_data, GError **error)
+             SoupServerCallback handler, gpointer handler_data,
+             SoupServerWebsocketCallback websocket, gpointer websocket_data,
+             GError **error)
 {
   g_autoptr (TgHttp) http = g_new0 (TgHttp, 1);
   int wanted[KINDS] = { config->http_port, config->https_port };
@@ -443,6 +446,7 @@ tg_http_new (const TgConfig *config, GTlsCertificate *certificate,
   http->handler = handler;
   http->websocket = websocket;
   http->handler_data = handler_data;
+  http->websocket_data = websocket_data;
   if (certificate && wanted[TLS])
     {
       http->tls_context = tg_tls_context_new (certificate, error);

@@ -6,9 +6,6 @@
 #include "tg-live.h"
 #include "tg-reply.h"
 #include "tg-rest.h"
-#include "tg-rtmp-listener.h"
-#include "tg-srt-listener.h"
-#include "tg-ws.h"
 
 #define ID_IN_USE                                                              \
   "Stream id is already being used. Please change stream id or keep it empty"
@@ -43,50 +40,6 @@ static char *
 kind_of (TgRequest *request)
 {
   return tg_broadcast_kind (request->app);
-}
-
-typedef struct
-{
-  TgServer *server;
-  char *app;
-  char *stream_id;
-} Stop;
-
-static void
-stop_free (gpointer data)
-{
-  Stop *stop = data;
-
-  g_free (stop->app);
-  g_free (stop->stream_id);
-  g_free (stop);
-}
-
-/* On the main context, where the listeners come and go. */
-static gboolean
-stop_on_main (gpointer data)
-{
-  Stop *stop = data;
-
-  tg_rtmp_stop_stream (stop->server, stop->app, stop->stream_id);
-  if (stop->server->srt)
-    tg_srt_stop_stream (stop->server->srt, stop->app, stop->stream_id);
-  tg_ws_stop_stream (stop->server->ws, stop->app, stop->stream_id);
-  return G_SOURCE_REMOVE;
-}
-
-/* Whatever door publishes it: its publisher is cut off and its stream
- * drains and is finalised. */
-static void
-stop_publication (TgServer *server, const char *app, const char *stream_id)
-{
-  Stop *stop = g_new0 (Stop, 1);
-
-  stop->server = server;
-  stop->app = g_strdup (app);
-  stop->stream_id = g_strdup (stream_id);
-  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, stop_on_main, stop,
-                              stop_free);
 }
 
 /* A broadcast body: a JSON object, where Ant Media's fields that Tollgate
@@ -272,8 +225,9 @@ tg_rest_broadcast_delete (TgRequest *request)
         tg_reply_error (request->msg, error);
       return;
     }
-  live = tg_live_is_claimed (request->server->live, request->app, stream_id);
-  stop_publication (request->server, request->app, stream_id);
+  /* Whatever door publishes it: its publisher is cut off and its stream
+   * drains and is finalised. */
+  live = tg_live_stop (request->server->live, request->app, stream_id);
   tg_reply_result (request->msg, SOUP_STATUS_OK, TRUE,
                    live ? DELETED_AND_STOPPED : DELETED_NOT_LIVE);
 }
@@ -283,12 +237,9 @@ tg_rest_broadcast_delete (TgRequest *request)
 void
 tg_rest_broadcast_stop (TgRequest *request)
 {
-  const char *stream_id = request->args[0];
   gboolean live
-      = tg_live_is_claimed (request->server->live, request->app, stream_id);
+      = tg_live_stop (request->server->live, request->app, request->args[0]);
 
-  if (live)
-    stop_publication (request->server, request->app, stream_id);
   tg_reply_result (request->msg, SOUP_STATUS_OK, live, NULL);
 }
 

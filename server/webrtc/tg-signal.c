@@ -1,7 +1,6 @@
 #include "tg-signal.h"
 
 #include "tg-fields.h"
-#include "tg-rest.h"
 #include "tollgate.h"
 
 /* Largest frame a client may send: an SDP offer with many candidates is a

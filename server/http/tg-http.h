@@ -17,9 +17,9 @@ typedef struct _TgHttp TgHttp;
  * without a status is taken as a WebSocket handshake, and the connection,
  * once upgraded, goes to websocket (on the same worker thread). */
 TgHttp *tg_http_new (const TgConfig *config, GTlsCertificate *certificate,
-                     SoupServerCallback handler,
+                     SoupServerCallback handler, gpointer handler_data,
                      SoupServerWebsocketCallback websocket,
-                     gpointer handler_data, GError **error);
+                     gpointer websocket_data, GError **error);
 void tg_http_free (TgHttp *http);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgHttp, tg_http_free)
 

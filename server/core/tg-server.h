@@ -6,7 +6,7 @@
 #include "tg-config.h"
 #include "tollgate.h"
 
-typedef struct
+typedef struct _TgServer
 {
   const TgConfig *config;
   TgStore *store;
@@ -14,12 +14,6 @@ typedef struct
   /* TG_SECRET_SIZE bytes (tg-secret.h): signs playback-session keys */
   GBytes *secret;
   gint ready; /* atomic: every enabled listener is bound */
-  /* Streams being published, whatever the protocol (tg-live.h). */
+  /* Publications, whatever their door (tg-live.h). */
   struct _TgLive *live;
-  /* The RTMP listener, or NULL; used on the main context only. */
-  struct _TgRtmpListener *rtmp;
-  /* The SRT listener, or NULL; used on the main context only. */
-  struct _TgSrtListener *srt;
-  /* WebSocket signalling clients (tg-ws.h). */
-  struct _TgWs *ws;
 } TgServer;

@@ -3,7 +3,6 @@
 #include "tg-http.h"
 
 #include "tg-playback.h"
-#include "tg-rest.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,60 +2,28 @@
 
 #include "tg-live.h"
 #include "tg-path.h"
-#include "tg-ws-private.h"
+#include "tg-ws-client.h"
+#include "tg-ws-publish.h"
+
+struct _TgWs
+{
+  TgServer *server;
+  GMutex lock;
+  GCond gone;
+  GList *clients; /* TgWsClient, while connected */
+  gboolean closing;
+};
 
 /* Largest frame a client may send (tg-signal.c refuses larger ones too). */
 #define MAX_PAYLOAD (64 * 1024)
 /* How long tg_ws_close waits for connections to go. */
 #define CLOSE_WAIT_S 5
 
-Client *
-tg_ws_client_ref (Client *client)
-{
-  g_atomic_int_inc (&client->refs);
-  return client;
-}
-
-void
-tg_ws_client_unref (Client *client)
-{
-  if (!g_atomic_int_dec_and_test (&client->refs))
-    return;
-  g_clear_object (&client->connection);
-  g_main_context_unref (client->context);
-  g_hash_table_unref (client->waiting);
-  g_hash_table_unref (client->sessions);
-  g_hash_table_unref (client->publishing);
-  g_free (client->app);
-  g_free (client->peer);
-  g_free (client);
-}
-
-/* --- sending, on the client's context --- */
-
-void
-tg_ws_send (Client *client, JsonObject *object)
-{
-  g_autofree char *text = tg_signal_to_text (object);
-
-  if (client->connection
-      && soup_websocket_connection_get_state (client->connection)
-             == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_send_text (client->connection, text);
-  json_object_unref (object);
-}
-
-void
-tg_ws_send_error (Client *client, const char *definition, const char *stream_id)
-{
-  tg_ws_send (client, tg_signal_error (definition, stream_id));
-}
-
 /* Work for the clients of an app about one of its streams, done on each
  * client's own context (its tables are that context's to touch). */
 typedef struct
 {
-  Client *client;
+  TgWsClient *client;
   char *stream_id;
 } Task;
 
@@ -78,7 +46,7 @@ for_clients_of (TgWs *ws, const char *app, const char *stream_id,
   g_mutex_lock (&ws->lock);
   for (GList *l = ws->clients; l; l = l->next)
     {
-      Client *client = l->data;
+      TgWsClient *client = l->data;
       Task *task;
 
       if (!g_str_equal (client->app, app))
@@ -96,7 +64,7 @@ static gboolean
 send_started (gpointer data)
 {
   Task *task = data;
-  Client *client = task->client;
+  TgWsClient *client = task->client;
 
   if (g_hash_table_remove (client->waiting, task->stream_id))
     tg_ws_send (client,
@@ -104,34 +72,22 @@ send_started (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void
-tg_ws_stream_started (TgWs *ws, const char *app, const char *stream_id)
+/* A publication's media is ready (the live registry's watcher): the
+ * clients waiting for it are told (streaming_started). Any thread. */
+static void
+stream_started (TgPublication *publication, gpointer data)
 {
-  for_clients_of (ws, app, stream_id, send_started);
-}
+  TgWs *ws = data;
 
-static gboolean
-stop_publishing (gpointer data)
-{
-  Task *task = data;
-
-  if (tg_ws_publish_stop (task->client, task->stream_id))
-    g_info ("%s/%s: stopped by request", task->client->app, task->stream_id);
-  return G_SOURCE_REMOVE;
-}
-
-void
-tg_ws_stop_stream (TgWs *ws, const char *app, const char *stream_id)
-{
-  for_clients_of (ws, app, stream_id, stop_publishing);
+  for_clients_of (ws, publication->app, publication->stream_id, send_started);
 }
 
 /* --- commands, on the client's context --- */
 
 static void
-get_stream_info (Client *client, TgSignalRequest *request)
+get_stream_info (TgWsClient *client, TgSignalRequest *request)
 {
-  TgServer *server = client->ws->server;
+  TgServer *server = client->server;
   JsonObject *reply;
 
   if (!tg_live_is_claimed (server->live, client->app, request->stream_id))
@@ -146,59 +102,13 @@ get_stream_info (Client *client, TgSignalRequest *request)
   tg_ws_send (client, reply);
 }
 
-/* The admission's outcome as an error definition of PROTOCOL.md 5. */
-static const char *
-definition_of (TgAdmit outcome)
-{
-  switch (outcome)
-    {
-    case TG_ADMIT_OK:
-      return NULL;
-    case TG_ADMIT_INVALID_STREAM_ID:
-      return "invalidStreamName";
-    case TG_ADMIT_UNREGISTERED:
-      return "not_allowed_unregistered_streams";
-    case TG_ADMIT_IN_USE:
-      return "streamIdInUse";
-    case TG_ADMIT_STORE_ERROR:
-      return "highResourceUsage";
-    case TG_ADMIT_UNKNOWN_APP:
-    case TG_ADMIT_NO_TOKEN:
-    case TG_ADMIT_REFUSED:
-      return "unauthorized_access";
-    }
-  return "unauthorized_access";
-}
-
-const char *
-tg_ws_admit (Client *client, TgSignalRequest *request,
-             const TgSettings *settings, TgTokenType type)
-{
-  TgServer *server = client->ws->server;
-  TgLiveWanted wanted = { server->live, client->app, request->stream_id };
-  TgAdmission admission = { .app = client->app,
-                            .stream_id = request->stream_id,
-                            .type = type,
-                            .credential = request->token,
-                            .door = "WebRTC" };
-
-  if (type == TG_TOKEN_TYPE_PUBLISH)
-    {
-      admission.claim = tg_live_is_free;
-      admission.claim_data = &wanted;
-    }
-  return definition_of (tg_admit (server->store,
-                                  settings ? settings->policy : NULL,
-                                  &admission, NULL, NULL));
-}
-
 /* --- playing over WebRTC --- */
 
 /* One stream a client plays: the viewer callbacks' data. It lives as long
  * as its viewer may call back, which is less than its client. */
 typedef struct
 {
-  Client *client;
+  TgWsClient *client;
   char *stream_id;
   TgViewer *viewer;
 } Session;
@@ -224,7 +134,7 @@ remove_viewer (TgStream *stream, gpointer viewer)
 /* Ends the client's session of stream_id, if any; on the client's
  * context. */
 static void
-end_session (Client *client, const char *stream_id)
+end_session (TgWsClient *client, const char *stream_id)
 {
   Session *session = NULL;
 
@@ -232,15 +142,15 @@ end_session (Client *client, const char *stream_id)
                                     (gpointer *) &session))
     return;
   if (session->viewer)
-    tg_live_with_stream (client->ws->server->live, client->app,
-                         session->stream_id, remove_viewer, session->viewer);
+    tg_live_with_stream (client->server->live, client->app, session->stream_id,
+                         remove_viewer, session->viewer);
   session_free (session);
 }
 
 /* A viewer's news, carried to its client's context. */
 typedef struct
 {
-  Client *client;
+  TgWsClient *client;
   TgViewer *viewer;
   char *stream_id;
   JsonObject *message; /* or NULL */
@@ -258,7 +168,7 @@ static gboolean
 deliver (gpointer data)
 {
   News *news = data;
-  Client *client = news->client;
+  TgWsClient *client = news->client;
 
   Session *session = g_hash_table_lookup (client->sessions, news->stream_id);
 
@@ -267,7 +177,7 @@ deliver (gpointer data)
   if (news->message)
     tg_ws_send (client, g_steal_pointer (&news->message));
   if (news->feeds)
-    tg_live_with_stream (client->ws->server->live, client->app, news->stream_id,
+    tg_live_with_stream (client->server->live, client->app, news->stream_id,
                          feed_viewer, news->viewer);
   if (news->ends)
     end_session (client, news->stream_id);
@@ -288,7 +198,7 @@ news_free (gpointer data)
 }
 
 static void
-tell (TgViewer *viewer, Client *client, const char *stream_id,
+tell (TgViewer *viewer, TgWsClient *client, const char *stream_id,
       JsonObject *message, gboolean ends)
 {
   News *news = g_new0 (News, 1);
@@ -399,7 +309,7 @@ add_viewer (TgStream *stream, gpointer data)
 }
 
 static void
-send_no_stream (Client *client, const char *stream_id, gboolean may_wait)
+send_no_stream (TgWsClient *client, const char *stream_id, gboolean may_wait)
 {
   JsonObject *reply = tg_signal_error ("no_stream_exist", stream_id);
 
@@ -415,9 +325,9 @@ send_no_stream (Client *client, const char *stream_id, gboolean may_wait)
 }
 
 static void
-play (Client *client, TgSignalRequest *request)
+play (TgWsClient *client, TgSignalRequest *request)
 {
-  TgServer *server = client->ws->server;
+  TgServer *server = client->server;
   g_autoptr (TgSettings) settings
       = tg_apps_get_settings (server->apps, client->app);
   g_autoptr (GError) error = NULL;
@@ -480,7 +390,7 @@ play (Client *client, TgSignalRequest *request)
 }
 
 static void
-take_configuration (Client *client, TgSignalRequest *request)
+take_configuration (TgWsClient *client, TgSignalRequest *request)
 {
   Session *session = g_hash_table_lookup (client->sessions, request->stream_id);
 
@@ -491,7 +401,7 @@ take_configuration (Client *client, TgSignalRequest *request)
 }
 
 static void
-take_candidate (Client *client, TgSignalRequest *request)
+take_candidate (TgWsClient *client, TgSignalRequest *request)
 {
   Session *session = g_hash_table_lookup (client->sessions, request->stream_id);
 
@@ -503,7 +413,7 @@ take_candidate (Client *client, TgSignalRequest *request)
 }
 
 static void
-stop (Client *client, TgSignalRequest *request)
+stop (TgWsClient *client, TgSignalRequest *request)
 {
   g_hash_table_remove (client->waiting, request->stream_id);
   if (tg_ws_publish_stop (client, request->stream_id)
@@ -515,7 +425,7 @@ stop (Client *client, TgSignalRequest *request)
 }
 
 static void
-handle (Client *client, TgSignalRequest *request)
+handle (TgWsClient *client, TgSignalRequest *request)
 {
   JsonObject *reply;
 
@@ -557,7 +467,7 @@ static void
 on_message (SoupWebsocketConnection *connection, gint type, GBytes *message,
             gpointer data)
 {
-  Client *client = data;
+  TgWsClient *client = data;
   g_autoptr (GError) error = NULL;
   g_autoptr (TgSignalRequest) request = NULL;
   TgSignalOutcome outcome;
@@ -589,7 +499,7 @@ on_message (SoupWebsocketConnection *connection, gint type, GBytes *message,
 static void
 on_closed (SoupWebsocketConnection *connection, gpointer data)
 {
-  Client *client = data;
+  TgWsClient *client = data;
   TgWs *ws = client->ws;
 
   g_autofree gpointer *keys
@@ -618,7 +528,7 @@ on_closed (SoupWebsocketConnection *connection, gpointer data)
 static gboolean
 cut (gpointer data)
 {
-  Client *client = data;
+  TgWsClient *client = data;
 
   if (client->connection)
     g_io_stream_close (
@@ -631,28 +541,17 @@ void
 tg_ws_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
               SoupWebsocketConnection *connection, gpointer user_data)
 {
-  TgServer *server = user_data;
-  TgWs *ws = server->ws;
+  TgWs *ws = user_data;
   g_auto (GStrv) segments = tg_path_split (path);
   GInetSocketAddress *remote
       = G_INET_SOCKET_ADDRESS (soup_server_message_get_remote_address (msg));
+  g_autofree char *peer = remote ? g_inet_address_to_string (
+                              g_inet_socket_address_get_address (remote))
+                                 : g_strdup ("?");
+  TgWsClient *client = tg_ws_client_new (ws->server, ws, connection,
+                                         segments ? segments[0] : "", peer);
   gboolean closing;
-  Client *client;
 
-  client = g_new0 (Client, 1);
-  client->refs = 1;
-  client->ws = ws;
-  client->connection = g_object_ref (connection);
-  client->context = g_main_context_ref_thread_default ();
-  client->app = g_strdup (segments ? segments[0] : "");
-  client->peer = remote ? g_inet_address_to_string (
-                     g_inet_socket_address_get_address (remote))
-                        : g_strdup ("?");
-  client->waiting
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  /* Keys are the sessions' own stream ids. */
-  client->sessions = g_hash_table_new (g_str_hash, g_str_equal);
-  client->publishing = g_hash_table_new (g_str_hash, g_str_equal);
   soup_websocket_connection_set_max_incoming_payload_size (connection,
                                                            MAX_PAYLOAD);
   g_signal_connect (connection, "message", G_CALLBACK (on_message), client);
@@ -674,6 +573,7 @@ tg_ws_new (TgServer *server)
   ws->server = server;
   g_mutex_init (&ws->lock);
   g_cond_init (&ws->gone);
+  tg_live_watch (server->live, stream_started, ws);
   return ws;
 }
 
@@ -686,7 +586,7 @@ tg_ws_close (TgWs *ws)
   ws->closing = TRUE;
   for (GList *l = ws->clients; l; l = l->next)
     {
-      Client *client = l->data;
+      TgWsClient *client = l->data;
 
       g_main_context_invoke_full (client->context, G_PRIORITY_DEFAULT, cut,
                                   tg_ws_client_ref (client),
@@ -698,9 +598,6 @@ tg_ws_close (TgWs *ws)
     g_warning ("%u WebSocket connections did not close",
                g_list_length (ws->clients));
   g_mutex_unlock (&ws->lock);
-  /* Their publishes' streams end on this (the main) context, as RTMP's. */
-  while (tg_ws_publishing (ws))
-    g_main_context_iteration (NULL, TRUE);
 }
 
 void
@@ -708,6 +605,7 @@ tg_ws_free (TgWs *ws)
 {
   if (ws == NULL)
     return;
+  tg_live_unwatch (ws->server->live, stream_started, ws);
   g_mutex_clear (&ws->lock);
   g_cond_clear (&ws->gone);
   g_free (ws);

@@ -1,0 +1,78 @@
+#include "tg-publish.h"
+
+#include "tg-broadcast.h"
+
+/* On a streaming thread: whoever waits for the stream to go live is told
+ * (WebSocket players, through the registry's watchers). */
+static void
+media_ready (TgStream *stream, const char *app, const char *stream_id,
+             gpointer data)
+{
+  TgPublication *publication = data;
+
+  tg_live_media_ready (publication->live, publication);
+}
+
+/* On the main context: the end sequence. */
+static void
+stream_ended (TgStream *stream, const GError *error, gpointer data)
+{
+  TgPublication *publication = data;
+  g_autoptr (GError) store_error = NULL;
+
+  g_info ("%s: publish ended%s%s", publication->key, error ? ": " : "",
+          error ? error->message : "");
+  if (!tg_broadcast_ended (publication->server->store, publication->app,
+                           publication->stream_id, &store_error))
+    g_message ("%s: broadcast not updated: %s", publication->key,
+               store_error->message);
+  tg_live_ended (publication->live, publication);
+  if (publication->door->ended)
+    publication->door->ended (publication, publication->door_data);
+}
+
+gboolean
+tg_publish_build (TgServer *server, TgPublication *publication,
+                  const TgSettings *settings, TgStreamInput input,
+                  const char *token, GError **error)
+{
+  g_autofree char *dir = g_build_filename (server->config->data_dir, "streams",
+                                           publication->app, NULL);
+  TgStreamSpec spec = {
+    .input = input,
+    .app = publication->app,
+    .stream_id = publication->stream_id,
+    .token = tg_policy_scheme (settings->policy, TG_TOKEN_TYPE_PUBLISH)
+                     != TG_SCHEME_NONE
+                 ? token
+                 : NULL,
+    .store = server->store,
+    .dir = dir,
+    .hls = settings->hls_muxing,
+    .hls_delete = settings->delete_hls_on_end,
+    .hls_time = g_ascii_strtod (settings->hls_time, NULL),
+    .hls_list_size
+    = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10),
+    .mp4 = settings->mp4_muxing,
+    .media_ready = media_ready,
+    .media_ready_data = publication,
+  };
+
+  publication->server = server;
+  publication->stream = tg_stream_new (&spec, stream_ended, publication, error);
+  return publication->stream != NULL;
+}
+
+void
+tg_publish_start (TgServer *server, TgPublication *publication)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!tg_stream_start (publication->stream, &error)
+      || !tg_broadcast_went_live (
+          server->store, publication->app, publication->stream_id,
+          publication->door->name, publication->peer, &error))
+    g_message ("%s %s: %s", publication->door->name, publication->peer,
+               error->message);
+  tg_live_went_live (publication->live, publication);
+}

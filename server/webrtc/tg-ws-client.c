@@ -1,0 +1,114 @@
+#include "tg-ws-client.h"
+
+#include "tg-live.h"
+
+TgWsClient *
+tg_ws_client_new (TgServer *server, struct _TgWs *ws,
+                  SoupWebsocketConnection *connection, const char *app,
+                  const char *peer)
+{
+  TgWsClient *client = g_new0 (TgWsClient, 1);
+
+  client->refs = 1;
+  client->server = server;
+  client->ws = ws;
+  client->connection = g_object_ref (connection);
+  client->context = g_main_context_ref_thread_default ();
+  client->app = g_strdup (app);
+  client->peer = g_strdup (peer);
+  client->waiting
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* Keys are the sessions' and publishes' own stream ids. */
+  client->sessions = g_hash_table_new (g_str_hash, g_str_equal);
+  client->publishing = g_hash_table_new (g_str_hash, g_str_equal);
+  return client;
+}
+
+TgWsClient *
+tg_ws_client_ref (TgWsClient *client)
+{
+  g_atomic_int_inc (&client->refs);
+  return client;
+}
+
+void
+tg_ws_client_unref (TgWsClient *client)
+{
+  if (!g_atomic_int_dec_and_test (&client->refs))
+    return;
+  g_clear_object (&client->connection);
+  g_main_context_unref (client->context);
+  g_hash_table_unref (client->waiting);
+  g_hash_table_unref (client->sessions);
+  g_hash_table_unref (client->publishing);
+  g_free (client->app);
+  g_free (client->peer);
+  g_free (client);
+}
+
+/* --- sending, on the client's context --- */
+
+void
+tg_ws_send (TgWsClient *client, JsonObject *object)
+{
+  g_autofree char *text = tg_signal_to_text (object);
+
+  if (client->connection
+      && soup_websocket_connection_get_state (client->connection)
+             == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_text (client->connection, text);
+  json_object_unref (object);
+}
+
+void
+tg_ws_send_error (TgWsClient *client, const char *definition,
+                  const char *stream_id)
+{
+  tg_ws_send (client, tg_signal_error (definition, stream_id));
+}
+
+/* The admission's outcome as an error definition of PROTOCOL.md 5. */
+static const char *
+definition_of (TgAdmit outcome)
+{
+  switch (outcome)
+    {
+    case TG_ADMIT_OK:
+      return NULL;
+    case TG_ADMIT_INVALID_STREAM_ID:
+      return "invalidStreamName";
+    case TG_ADMIT_UNREGISTERED:
+      return "not_allowed_unregistered_streams";
+    case TG_ADMIT_IN_USE:
+      return "streamIdInUse";
+    case TG_ADMIT_STORE_ERROR:
+      return "highResourceUsage";
+    case TG_ADMIT_UNKNOWN_APP:
+    case TG_ADMIT_NO_TOKEN:
+    case TG_ADMIT_REFUSED:
+      return "unauthorized_access";
+    }
+  return "unauthorized_access";
+}
+
+const char *
+tg_ws_admit (TgWsClient *client, TgSignalRequest *request,
+             const TgSettings *settings, TgTokenType type)
+{
+  TgServer *server = client->server;
+  TgLiveWanted wanted = { server->live, client->app, request->stream_id };
+  TgAdmission admission = { .app = client->app,
+                            .stream_id = request->stream_id,
+                            .type = type,
+                            .credential = request->token,
+                            .door = "WebRTC" };
+
+  if (type == TG_TOKEN_TYPE_PUBLISH)
+    {
+      admission.claim = tg_live_is_free;
+      admission.claim_data = &wanted;
+    }
+  return definition_of (tg_admit (server->store,
+                                  settings ? settings->policy : NULL,
+                                  &admission, NULL, NULL));
+}

@@ -1,0 +1,43 @@
+/* One WebSocket signalling connection (PROTOCOL.md 5): what it waits for,
+ * plays (tg-ws.c) and publishes (tg-ws-publish.c), and how to answer it.
+ * Used on its worker's context (the HTTP worker thread that accepted it);
+ * other threads only queue work for it there. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "tg-server.h"
+#include "tg-signal.h"
+
+typedef struct
+{
+  gint refs;
+  TgServer *server;
+  struct _TgWs *ws; /* the registry that lists it (tg-ws.h) */
+  SoupWebsocketConnection *connection; /* NULL once closed */
+  GMainContext *context;
+  char *app;
+  char *peer;
+  GHashTable *waiting;    /* stream ids this client waits to see go live */
+  GHashTable *sessions;   /* stream id -> what it plays (tg-ws.c) */
+  GHashTable *publishing; /* stream id -> what it publishes (tg-ws-publish.c) */
+} TgWsClient;
+
+/* A client of app on the calling thread's context. */
+TgWsClient *tg_ws_client_new (TgServer *server, struct _TgWs *ws,
+                              SoupWebsocketConnection *connection,
+                              const char *app, const char *peer);
+/* Any thread. */
+TgWsClient *tg_ws_client_ref (TgWsClient *client);
+void tg_ws_client_unref (TgWsClient *client);
+
+/* Sends object (taking it) if the connection is still open. */
+void tg_ws_send (TgWsClient *client, JsonObject *object);
+void tg_ws_send_error (TgWsClient *client, const char *definition,
+                       const char *stream_id);
+
+/* The admission (tollgate.h), checked without spending: NULL when the
+ * client may go on, else the error definition. Publish: the stream must not
+ * be claimed (it is claimed afterwards). Any thread. */
+const char *tg_ws_admit (TgWsClient *client, TgSignalRequest *request,
+                         const TgSettings *settings, TgTokenType type);
