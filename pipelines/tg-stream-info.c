@@ -88,4 +88,7 @@ tg_stream_get_info (TgStream *stream, TgStreamInfo *info)
                       : audio->buffers   ? "AAC"
                                          : NULL;
   g_mutex_unlock (&audio->lock);
+  g_mutex_lock (&stream->viewers_lock);
+  info->webrtc_viewers = stream->viewers->len;
+  g_mutex_unlock (&stream->viewers_lock);
 }

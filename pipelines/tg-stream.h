@@ -94,6 +94,7 @@ typedef struct
   gint width, height;
   gint64 video_bitrate, audio_bitrate;
   const char *video_codec, *audio_codec;
+  guint webrtc_viewers; /* WebRTC viewers attached now */
 } TgStreamInfo;
 void tg_stream_get_info (TgStream *stream, TgStreamInfo *info);
 

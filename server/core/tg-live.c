@@ -155,6 +155,19 @@ tg_live_with_stream (TgLive *live, const char *app, const char *stream_id,
   return found;
 }
 
+static void
+get_info (TgStream *stream, gpointer data)
+{
+  tg_stream_get_info (stream, data);
+}
+
+gboolean
+tg_live_get_info (TgLive *live, const char *app, const char *stream_id,
+                  TgStreamInfo *info)
+{
+  return tg_live_with_stream (live, app, stream_id, get_info, info);
+}
+
 /* --- stopping --- */
 
 /* On the main context, where publications end: a publication still listed

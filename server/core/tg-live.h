@@ -108,6 +108,11 @@ gboolean tg_live_with_stream (TgLive *live, const char *app,
  * when app/stream_id is not claimed. */
 gboolean tg_live_stop (TgLive *live, const char *app, const char *stream_id);
 
+/* What the running stream of app/stream_id is now (tg_stream_get_info):
+ * FALSE when it is not live. Any thread. */
+gboolean tg_live_get_info (TgLive *live, const char *app, const char *stream_id,
+                           TgStreamInfo *info);
+
 /* At shutdown, on the main context: later claims are refused, every
  * publication is stopped (one going live meanwhile too), and the main
  * context runs until each has ended and its files are final. */

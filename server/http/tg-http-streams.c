@@ -1,5 +1,6 @@
 #include "tg-http-streams.h"
 
+#include "tg-hls-viewers.h"
 #include "tg-http.h"
 
 #include "tg-playback.h"
@@ -220,7 +221,10 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
     }
   pass->session_id = presented_session (server->secret, msg, query, pass);
   if (pass->session_id)
-    return TRUE;
+    {
+      tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id);
+      return TRUE;
+    }
   /* No session: the token (spent) or JWT (checked) opens one. */
   outcome = tg_admit (server->store, pass->policy, &request, NULL, &error);
   if (outcome == TG_ADMIT_OK)
@@ -238,6 +242,7 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
                   "Internal server error");
       return FALSE;
     }
+  tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id);
   return TRUE;
 }
 

@@ -3,6 +3,7 @@
 #include "tg-ant-fields.h"
 #include "tg-broadcast.h"
 #include "tg-fields.h"
+#include "tg-hls-viewers.h"
 #include "tg-live.h"
 #include "tg-reply.h"
 #include "tg-rest.h"
@@ -146,6 +147,26 @@ load (TgRequest *request, const char *stream_id, GError **error)
   return text ? json_from_string (text, error) : NULL;
 }
 
+/* A live broadcast's size, bitrate and viewers, as they are now (the
+ * record holds what does not change while it runs). */
+static void
+add_live_values (TgRequest *request, JsonObject *broadcast)
+{
+  TgStreamInfo info;
+
+  if (!tg_live_get_info (request->server->live, request->app, request->args[0],
+                         &info))
+    return;
+  json_object_set_int_member (broadcast, "width", info.width);
+  json_object_set_int_member (broadcast, "height", info.height);
+  json_object_set_int_member (broadcast, "bitrate",
+                              info.video_bitrate + info.audio_bitrate);
+  json_object_set_int_member (broadcast, "webRTCViewerCount",
+                              info.webrtc_viewers);
+  json_object_set_int_member (broadcast, "hlsViewerCount",
+                              tg_hls_viewers (request->app, request->args[0]));
+}
+
 void
 tg_rest_broadcast_get (TgRequest *request)
 {
@@ -160,6 +181,8 @@ tg_rest_broadcast_get (TgRequest *request)
         tg_reply_error (request->msg, error);
       return;
     }
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    add_live_values (request, json_node_get_object (node));
   tg_reply_json (request->msg, SOUP_STATUS_OK, node);
 }
 

@@ -88,17 +88,29 @@ static void
 get_stream_info (TgWsClient *client, TgSignalRequest *request)
 {
   TgServer *server = client->server;
-  JsonObject *reply;
+  JsonObject *reply, *entry;
+  JsonArray *infos;
+  TgStreamInfo info;
 
-  if (!tg_live_is_claimed (server->live, client->app, request->stream_id))
+  if (!tg_live_get_info (server->live, client->app, request->stream_id, &info))
     {
       reply = tg_signal_error ("no_stream_exist", request->stream_id);
       json_object_set_string_member (reply, "error_code", "404");
       tg_ws_send (client, reply);
       return;
     }
+  /* Ant Media's fields: one entry, the stream as it is (no ABR rungs). */
+  entry = json_object_new ();
+  json_object_set_int_member (entry, "streamWidth", info.width);
+  json_object_set_int_member (entry, "streamHeight", info.height);
+  json_object_set_int_member (entry, "videoBitrate", info.video_bitrate);
+  json_object_set_int_member (entry, "audioBitrate", info.audio_bitrate);
+  json_object_set_string_member (entry, "videoCodec", info.video_codec);
+  json_object_set_string_member (entry, "audioCodec", info.audio_codec);
+  infos = json_array_new ();
+  json_array_add_object_element (infos, entry);
   reply = tg_signal_reply ("streamInformation", request->stream_id);
-  json_object_set_array_member (reply, "streamInfo", json_array_new ());
+  json_object_set_array_member (reply, "streamInfo", infos);
   tg_ws_send (client, reply);
 }
 

@@ -105,6 +105,50 @@ class PlayTest(WebRtcTestCase):
         # The server opened the data channel.
         self.assertTrue(all(v.data_channels for v in viewers))
 
+    def test_stream_info_and_live_viewer_counts(self):
+        """getStreamInfo gives the stream as it is, and the broadcast
+        counts its viewers while it is live (PROTOCOL.md 2.3, 5)."""
+        s = unique_id()
+        self.publish(s)
+
+        def stream_info():
+            ws = websocket.create_connection(self.ws_url(), timeout=30)
+            try:
+                ws.send(json.dumps({"command": "getStreamInfo",
+                                    "streamId": s}))
+                reply = json.loads(ws.recv())
+            finally:
+                ws.close()
+            self.assertEqual(reply.get("command"), "streamInformation",
+                             reply)
+            return reply["streamInfo"][0]
+        # Bitrates are measured over a second of media at least.
+        self.assertTrue(wait_for(lambda: stream_info()["audioBitrate"] > 0))
+        info = stream_info()
+        self.assertEqual((info["streamWidth"], info["streamHeight"]),
+                         (320, 240), info)
+        self.assertEqual((info["videoCodec"], info["audioCodec"]),
+                         ("H264", "AAC"), info)
+        self.assertGreater(info["videoBitrate"], 10000, info)
+        self.assertGreater(info["audioBitrate"], 32000, info)
+
+        path = "/%s/rest/v2/broadcasts/%s" % (APP, s)
+        b = self.assertJson(self.server.get(path), 200)
+        self.assertEqual((b["width"], b["height"], b["webRTCViewerCount"],
+                          b["hlsViewerCount"]), (320, 240, 0, 0), b)
+        self.assertGreater(b["bitrate"], 0, b)
+        v = self.viewer(s, self.play_token(s))
+        self.assertPlays(v)
+        r = self.server.get("/%s/streams/%s.m3u8?token=%s"
+                            % (APP, s, self.play_token(s)))
+        self.assertEqual(r.status, 200, r)
+        b = self.assertJson(self.server.get(path), 200)
+        self.assertEqual((b["webRTCViewerCount"], b["hlsViewerCount"]),
+                         (1, 1), b)
+        v.stop()
+        self.assertTrue(wait_for(lambda: self.assertJson(
+            self.server.get(path), 200)["webRTCViewerCount"] == 0))
+
     def test_b_frames_are_reencoded(self):
         """H.264 with B-frames is re-encoded for WebRTC viewers, once per
         stream, to constrained baseline level 3.1 (42e01f); without them it
