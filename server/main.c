@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include "tg-apps.h"
+#include "tg-broadcast.h"
 #include "tg-config.h"
 #include "tg-front.h"
 #include "tg-http.h"
@@ -103,6 +104,14 @@ run (TgConfig *config)
     secret = tg_secret_load_or_create (config->data_dir, &error);
   if (secret)
     apps = tg_apps_new (store, config->apps, &error);
+  for (guint i = 0; apps && error == NULL && config->apps[i]; i++)
+    {
+      gint repaired = tg_broadcast_repair (store, config->apps[i], &error);
+
+      if (repaired > 0)
+        g_message ("%s: %d broadcasts left live by the last run ended",
+                   config->apps[i], repaired);
+    }
   if (apps && config->https_port != 0)
     certificate
         = tg_tls_load_or_create (config->data_dir, config->tls_certificate,

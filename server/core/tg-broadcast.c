@@ -138,3 +138,34 @@ tg_broadcast_ended (TgStore *store, const char *app, const char *stream_id,
     json_object_set_int_member (broadcast, viewer_counts[i], 0);
   return tg_broadcast_save (store, app, broadcast, FALSE, error);
 }
+
+gint
+tg_broadcast_repair (TgStore *store, const char *app, GError **error)
+{
+  g_autofree char *kind = tg_broadcast_kind (app);
+  g_autoptr (GPtrArray) texts
+      = tg_store_record_list (store, kind, 0, G_MAXINT32, error);
+  gint repaired = 0;
+
+  if (texts == NULL)
+    return -1;
+  for (guint i = 0; i < texts->len; i++)
+    {
+      g_autoptr (JsonNode) node = json_from_string (texts->pdata[i], NULL);
+      JsonObject *broadcast;
+      const char *stream_id;
+
+      if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      broadcast = json_node_get_object (node);
+      stream_id = tg_fields_string (broadcast, "streamId");
+      if (stream_id == NULL
+          || g_strcmp0 (tg_fields_string (broadcast, "status"), "broadcasting")
+                 != 0)
+        continue;
+      if (!tg_broadcast_ended (store, app, stream_id, error))
+        return -1;
+      repaired++;
+    }
+  return repaired;
+}

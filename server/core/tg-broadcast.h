@@ -30,3 +30,8 @@ gboolean tg_broadcast_went_live (TgStore *store, const char *app,
  * its viewer counts reset. */
 gboolean tg_broadcast_ended (TgStore *store, const char *app,
                              const char *stream_id, GError **error);
+
+/* At start: the broadcasts a crash left "broadcasting" end as
+ * tg_broadcast_ended ends them (zombis deleted, the rest finished), since
+ * nothing is live yet. How many, or -1. */
+gint tg_broadcast_repair (TgStore *store, const char *app, GError **error);

@@ -220,6 +220,12 @@ tg_live_stop (TgLive *live, const char *app, const char *stream_id)
       g_info ("%s: stopped by request", key);
       stop_later (publication);
     }
+  else if (publication)
+    {
+      /* Still being built: stopped once it goes live. */
+      g_info ("%s: to be stopped by request", key);
+      publication->stop_wanted = TRUE;
+    }
   g_mutex_unlock (&live->lock);
   return publication != NULL;
 }
@@ -293,7 +299,7 @@ tg_live_went_live (TgLive *live, TgPublication *publication)
   g_mutex_lock (&live->lock);
   publication->start_time = g_get_real_time () / 1000;
   publication->running = TRUE;
-  if (live->closing && publication->listed)
+  if ((live->closing || publication->stop_wanted) && publication->listed)
     stop_later (publication);
   g_mutex_unlock (&live->lock);
 }

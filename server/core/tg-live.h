@@ -54,6 +54,7 @@ struct _TgPublication
   gboolean running;  /* it went live: its stream may be watched and stopped */
   gboolean listed;   /* app/stream_id is claimed by it */
   gboolean stopping; /* a stop is on its way to the main context */
+  gboolean stop_wanted; /* asked before it went live: stopped as it does */
 };
 
 TgLive *tg_live_new (void);
@@ -104,8 +105,9 @@ gboolean tg_live_with_stream (TgLive *live, const char *app,
 
 /* Stops the publication of app/stream_id, whatever its door: the
  * publisher is cut off, its stream drains and its files are finalised.
- * Any thread: the door's stop function runs on the main context. FALSE
- * when app/stream_id is not claimed. */
+ * Any thread: the door's stop function runs on the main context; one
+ * still being built is stopped as it goes live. FALSE when app/stream_id is
+ * not claimed. */
 gboolean tg_live_stop (TgLive *live, const char *app, const char *stream_id);
 
 /* What the running stream of app/stream_id is now (tg_stream_get_info):
