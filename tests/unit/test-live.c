@@ -449,10 +449,11 @@ test_free_with_a_publication_warns (void)
     {
       TgLive *live = tg_live_new ();
       Fake fake = { 0 };
-      g_autoptr (TgPublication) publication
+      TgPublication *publication
           = claim (live, &doors[0], &fake, "LiveApp", "s1");
 
       tg_live_free (live);
+      tg_publication_unref (publication);
       return;
     }
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
