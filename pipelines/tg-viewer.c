@@ -7,6 +7,7 @@
 
 #include "tg-debug.h"
 #include "tg-webrtc-net.h"
+#include "tg-webrtc-peer.h"
 
 /* RTP payload types the server offers. */
 #define PT_H264 96
@@ -25,11 +26,9 @@ struct _TgViewer
   TgViewerCallbacks callbacks;
   gpointer data;
   GstElement *pipeline, *webrtc;
-  GstPad *sinks[TG_VIEWER_TRACKS]; /* webrtcbin's, one per transceiver */
-  GObject *channel;                /* the data channel */
-  GMutex lock;                     /* for what follows */
-  gboolean closed, starting;
-  char *mids[TG_VIEWER_TRACKS + 1];      /* from the offer */
+  GstPad *sinks[TG_VIEWER_TRACKS];       /* webrtcbin's, one per transceiver */
+  GObject *channel;                      /* the data channel */
+  TgWebrtcPeer *peer;                    /* its lock guards what follows */
   GstElement *sources[TG_VIEWER_TRACKS]; /* appsrc, once started */
   gint key_frame_wanted;                 /* atomic */
   gboolean fresh;                        /* started, and fed no video yet */
@@ -67,91 +66,40 @@ tg_viewer_unref (TgViewer *viewer)
     g_clear_object (&viewer->sinks[t]);
   g_clear_object (&viewer->channel);
   gst_object_unref (viewer->pipeline);
-  g_mutex_clear (&viewer->lock);
+  g_clear_pointer (&viewer->peer, tg_webrtc_peer_free);
   g_free (viewer->name);
   g_free (viewer->app);
   g_free (viewer->stream_id);
   g_free (viewer->token);
   g_free (viewer->profile_level_id);
-  for (guint i = 0; i <= TG_VIEWER_TRACKS; i++)
-    g_free (viewer->mids[i]);
   g_free (viewer);
 }
 
-/* Whether callbacks may still be made; the caller then holds the lock
- * until it has made them (close waits for it). */
-static gboolean
-lock_open (TgViewer *viewer)
+/* --- what the peer reports --- */
+
+static void
+offer_made (const char *sdp, gpointer data)
 {
-  g_mutex_lock (&viewer->lock);
-  if (!viewer->closed)
-    return TRUE;
-  g_mutex_unlock (&viewer->lock);
-  return FALSE;
+  TgViewer *viewer = data;
+
+  viewer->callbacks.offer (viewer, sdp, viewer->data);
 }
 
 static void
-fail (TgViewer *viewer, const char *definition, const char *reason)
+candidate_made (guint mline, const char *mid, const char *candidate,
+                gpointer data)
 {
-  if (!lock_open (viewer))
-    return;
-  viewer->closed = TRUE;
+  TgViewer *viewer = data;
+
+  viewer->callbacks.candidate (viewer, mline, mid, candidate, viewer->data);
+}
+
+static void
+failed (const char *definition, const char *reason, gpointer data)
+{
+  TgViewer *viewer = data;
+
   viewer->callbacks.failed (viewer, definition, reason, viewer->data);
-  g_mutex_unlock (&viewer->lock);
-}
-
-/* --- the offer --- */
-
-static void
-offer_created (GstPromise *promise, gpointer data)
-{
-  TgViewer *viewer = data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
-  GstWebRTCSessionDescription *offer = NULL;
-  g_autofree char *text = NULL;
-
-  if (reply)
-    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
-                       &offer, NULL);
-  gst_promise_unref (promise);
-  if (offer == NULL)
-    {
-      fail (viewer, "notSetLocalDescription", "webrtcbin made no offer");
-      return;
-    }
-  g_signal_emit_by_name (viewer->webrtc, "set-local-description", offer, NULL);
-  text = gst_sdp_message_as_text (offer->sdp);
-  g_mutex_lock (&viewer->lock);
-  for (guint i = 0;
-       i < gst_sdp_message_medias_len (offer->sdp) && i <= TG_VIEWER_TRACKS;
-       i++)
-    viewer->mids[i] = g_strdup (gst_sdp_media_get_attribute_val (
-        gst_sdp_message_get_media (offer->sdp, i), "mid"));
-  g_mutex_unlock (&viewer->lock);
-  gst_webrtc_session_description_free (offer);
-  if (lock_open (viewer))
-    {
-      viewer->callbacks.offer (viewer, text, viewer->data);
-      g_mutex_unlock (&viewer->lock);
-    }
-}
-
-static void
-ice_candidate (GstElement *webrtc, guint mline, const char *candidate,
-               gpointer data)
-{
-  TgViewer *viewer = data;
-
-  g_autofree char *announced = tg_webrtc_announce (candidate);
-
-  if (announced && lock_open (viewer))
-    {
-      const char *mid = mline <= TG_VIEWER_TRACKS ? viewer->mids[mline] : NULL;
-
-      viewer->callbacks.candidate (viewer, mline, mid ? mid : "", announced,
-                                   viewer->data);
-      g_mutex_unlock (&viewer->lock);
-    }
 }
 
 /* --- media, once ICE has connected (on the main context) --- */
@@ -190,25 +138,24 @@ add_source (TgViewer *viewer, TgViewerTrack track)
   return source;
 }
 
-/* The token is spent here: tokencheck goes to READY before the viewer's
- * media is linked to webrtcbin. */
-static gboolean
+/* ICE and DTLS are done (the peer's connected). The token is spent here:
+ * tokencheck goes to READY before the viewer's media is linked to
+ * webrtcbin. */
+static void
 start_media (gpointer data)
 {
   TgViewer *viewer = data;
   GstElement *sources[TG_VIEWER_TRACKS] = { NULL };
   GstElement *gate = NULL;
 
-  if (!lock_open (viewer))
-    return G_SOURCE_REMOVE;
-  g_mutex_unlock (&viewer->lock);
   if (viewer->token)
     {
       gate = gst_element_factory_make ("tokencheck", NULL);
       if (gate == NULL)
         {
-          fail (viewer, "highResourceUsage", "tokencheck is missing");
-          return G_SOURCE_REMOVE;
+          tg_webrtc_peer_fail (viewer->peer, "highResourceUsage",
+                               "tokencheck is missing");
+          return;
         }
       g_object_set (gate, "app", viewer->app, "stream-id", viewer->stream_id,
                     "type", 1 /* play */, "token", viewer->token, NULL);
@@ -216,8 +163,9 @@ start_media (gpointer data)
       if (gst_element_set_state (gate, GST_STATE_READY)
           == GST_STATE_CHANGE_FAILURE)
         {
-          fail (viewer, "unauthorized_access", "play token refused");
-          return G_SOURCE_REMOVE;
+          tg_webrtc_peer_fail (viewer->peer, "unauthorized_access",
+                               "play token refused");
+          return;
         }
     }
   for (guint t = 0; t < viewer->tracks; t++)
@@ -227,31 +175,34 @@ start_media (gpointer data)
 
       if (last == NULL)
         {
-          fail (viewer, "highResourceUsage", "appsrc is missing");
-          return G_SOURCE_REMOVE;
+          tg_webrtc_peer_fail (viewer->peer, "highResourceUsage",
+                               "appsrc is missing");
+          return;
         }
       if (t == TG_VIEWER_VIDEO && gate)
         {
           if (!gst_element_link (last, gate))
             {
-              fail (viewer, "notSetRemoteDescription", "could not link media");
-              return G_SOURCE_REMOVE;
+              tg_webrtc_peer_fail (viewer->peer, "notSetRemoteDescription",
+                                   "could not link media");
+              return;
             }
           last = gate;
         }
       out = gst_element_get_static_pad (last, "src");
       if (gst_pad_link (out, viewer->sinks[t]) != GST_PAD_LINK_OK)
         {
-          fail (viewer, "notSetRemoteDescription", "could not link media");
-          return G_SOURCE_REMOVE;
+          tg_webrtc_peer_fail (viewer->peer, "notSetRemoteDescription",
+                               "could not link media");
+          return;
         }
     }
   if (gate)
     gst_element_sync_state_with_parent (gate);
   for (guint t = 0; t < viewer->tracks; t++)
     gst_element_sync_state_with_parent (sources[t]);
-  if (!lock_open (viewer))
-    return G_SOURCE_REMOVE;
+  if (!tg_webrtc_peer_lock_open (viewer->peer))
+    return;
   for (guint t = 0; t < viewer->tracks; t++)
     viewer->sources[t] = sources[t];
   /* Its picture starts at a key frame: the stream's last one and what
@@ -259,42 +210,7 @@ start_media (gpointer data)
   viewer->fresh = TRUE;
   g_atomic_int_set (&viewer->key_frame_wanted, TRUE);
   viewer->callbacks.started (viewer, viewer->data);
-  g_mutex_unlock (&viewer->lock);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-ice_state_changed (GstElement *webrtc, GParamSpec *pspec, gpointer data)
-{
-  TgViewer *viewer = data;
-  GstWebRTCICEConnectionState state;
-
-  g_object_get (webrtc, "ice-connection-state", &state, NULL);
-  if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
-    fail (viewer, "ice_connection_failed", "ICE failed");
-}
-
-/* ICE and DTLS are done: the media can start (media pushed into webrtcbin
- * before its DTLS is may never flow, in 1.22.0). */
-static void
-connection_state_changed (GstElement *webrtc, GParamSpec *pspec, gpointer data)
-{
-  TgViewer *viewer = data;
-  GstWebRTCPeerConnectionState state;
-  gboolean start = FALSE;
-
-  g_object_get (webrtc, "connection-state", &state, NULL);
-  if (state != GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
-    return;
-  g_mutex_lock (&viewer->lock);
-  start = !viewer->starting && !viewer->closed;
-  viewer->starting = TRUE;
-  g_mutex_unlock (&viewer->lock);
-  /* Never from inside webrtcbin's own signal: on the main context. */
-  if (start)
-    g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, start_media,
-                                tg_viewer_ref (viewer),
-                                (GDestroyNotify) tg_viewer_unref);
+  tg_webrtc_peer_unlock (viewer->peer);
 }
 
 /* --- the viewer --- */
@@ -330,9 +246,16 @@ TgViewer *
 tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
                gpointer data, GError **error)
 {
+  static const TgWebrtcPeerCallbacks peer_callbacks = {
+    .description = offer_made,
+    .candidate = candidate_made,
+    .failed = failed,
+    .connected = start_media,
+    .ref = (GBoxedCopyFunc) tg_viewer_ref,
+    .unref = (GDestroyNotify) tg_viewer_unref,
+  };
   TgViewer *viewer = g_new0 (TgViewer, 1);
   g_autoptr (GstContext) context = NULL;
-  GstPromise *promise;
 
   viewer->refs = 1;
   viewer->name = g_strdup_printf ("%s/%s", spec->app, spec->stream_id);
@@ -344,14 +267,12 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   viewer->tracks = spec->audio ? 2 : 1;
   viewer->callbacks = *callbacks;
   viewer->data = data;
-  g_mutex_init (&viewer->lock);
   viewer->pipeline = gst_pipeline_new (NULL);
   viewer->webrtc = gst_element_factory_make ("webrtcbin", NULL);
   if (viewer->webrtc == NULL)
     {
       g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                    "GStreamer element webrtcbin is missing");
-      viewer->closed = TRUE;
       tg_viewer_unref (viewer);
       return NULL;
     }
@@ -364,22 +285,14 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   gst_element_set_context (viewer->pipeline, context);
   if (!add_transceivers (viewer, error))
     {
-      viewer->closed = TRUE;
       tg_viewer_unref (viewer);
       return NULL;
     }
-  g_signal_connect (viewer->webrtc, "on-ice-candidate",
-                    G_CALLBACK (ice_candidate), viewer);
-  g_signal_connect (viewer->webrtc, "notify::ice-connection-state",
-                    G_CALLBACK (ice_state_changed), viewer);
-  g_signal_connect (viewer->webrtc, "notify::connection-state",
-                    G_CALLBACK (connection_state_changed), viewer);
+  viewer->peer = tg_webrtc_peer_new (viewer->webrtc, &peer_callbacks, viewer);
   gst_element_set_state (viewer->pipeline, GST_STATE_PLAYING);
   g_signal_emit_by_name (viewer->webrtc, "create-data-channel", "data", NULL,
                          &viewer->channel);
-  promise = gst_promise_new_with_change_func (
-      offer_created, tg_viewer_ref (viewer), (GDestroyNotify) tg_viewer_unref);
-  g_signal_emit_by_name (viewer->webrtc, "create-offer", NULL, promise);
+  tg_webrtc_peer_create_offer (viewer->peer);
   return viewer;
 }
 
@@ -391,7 +304,8 @@ tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
 
   if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
     {
-      fail (viewer, "notSetRemoteDescription", "unreadable answer");
+      tg_webrtc_peer_fail (viewer->peer, "notSetRemoteDescription",
+                           "unreadable answer");
       return;
     }
   answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER,
@@ -424,8 +338,9 @@ tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp,
 {
   GstElement *source = NULL;
 
-  g_mutex_lock (&viewer->lock);
-  if (!viewer->closed && track < viewer->tracks)
+  if (!tg_webrtc_peer_lock_open (viewer->peer))
+    return;
+  if (track < viewer->tracks)
     source = viewer->sources[track];
   if (source && track == TG_VIEWER_VIDEO && viewer->fresh && gop)
     for (guint i = 0; i < gop->len; i++)
@@ -434,7 +349,7 @@ tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp,
     tg_push_restamped (source, rtp);
   if (source && track == TG_VIEWER_VIDEO)
     viewer->fresh = FALSE;
-  g_mutex_unlock (&viewer->lock);
+  tg_webrtc_peer_unlock (viewer->peer);
 }
 
 gboolean
@@ -446,14 +361,12 @@ tg_viewer_take_key_frame (TgViewer *viewer)
 void
 tg_viewer_close (TgViewer *viewer)
 {
-  g_mutex_lock (&viewer->lock);
-  viewer->closed = TRUE;
-  g_mutex_unlock (&viewer->lock);
+  tg_webrtc_peer_close (viewer->peer);
   gst_element_set_state (viewer->pipeline, GST_STATE_NULL);
 }
 
 void
 tg_viewer_end (TgViewer *viewer)
 {
-  fail (viewer, NULL, "the stream ended");
+  tg_webrtc_peer_fail (viewer->peer, NULL, "the stream ended");
 }

@@ -8,6 +8,7 @@
 #include "tg-debug.h"
 #include "tg-media-check.h"
 #include "tg-webrtc-net.h"
+#include "tg-webrtc-peer.h"
 #include "tollgate.h"
 
 /* How much of one track the muxer holds while it waits for the other. */
@@ -34,103 +35,34 @@ struct _TgWebrtcIn
   gint64 last_key, last_ask, key_frame_every;
   gint key_frame_wanted; /* atomic: a viewer joined */
   GstWebRTCRTPTransceiver *video_transceiver;
-  GMutex lock; /* for what follows */
-  gboolean closed;
-  char *mids[4]; /* from the answer */
+  TgWebrtcPeer *peer; /* its lock guards the callbacks */
 };
 
-/* Whether callbacks may still be made; the caller then holds the lock
- * until it has made them (free waits for it). */
-static gboolean
-lock_open (TgWebrtcIn *in)
+/* --- what the peer reports --- */
+
+static void
+answer_made (const char *sdp, gpointer data)
 {
-  g_mutex_lock (&in->lock);
-  if (!in->closed)
-    return TRUE;
-  g_mutex_unlock (&in->lock);
-  return FALSE;
+  TgWebrtcIn *in = data;
+
+  in->callbacks.answer (in, sdp, in->data);
 }
 
 static void
-fail (TgWebrtcIn *in, const char *definition, const char *reason)
+candidate_made (guint mline, const char *mid, const char *candidate,
+                gpointer data)
 {
-  if (!lock_open (in))
-    return;
-  in->closed = TRUE;
+  TgWebrtcIn *in = data;
+
+  in->callbacks.candidate (in, mline, mid, candidate, in->data);
+}
+
+static void
+failed (const char *definition, const char *reason, gpointer data)
+{
+  TgWebrtcIn *in = data;
+
   in->callbacks.failed (in, definition, reason, in->data);
-  g_mutex_unlock (&in->lock);
-}
-
-/* --- the answer --- */
-
-static void
-answer_created (GstPromise *promise, gpointer data)
-{
-  TgWebrtcIn *in = data;
-  const GstStructure *reply = gst_promise_get_reply (promise);
-  GstWebRTCSessionDescription *answer = NULL;
-  g_autofree char *text = NULL;
-
-  if (reply)
-    gst_structure_get (reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
-                       &answer, NULL);
-  gst_promise_unref (promise);
-  if (answer == NULL)
-    {
-      fail (in, "notSetLocalDescription", "webrtcbin made no answer");
-      return;
-    }
-  g_signal_emit_by_name (in->webrtc, "set-local-description", answer, NULL);
-  text = gst_sdp_message_as_text (answer->sdp);
-  if (lock_open (in))
-    {
-      for (guint i = 0; i < gst_sdp_message_medias_len (answer->sdp)
-                        && i < G_N_ELEMENTS (in->mids);
-           i++)
-        in->mids[i] = g_strdup (gst_sdp_media_get_attribute_val (
-            gst_sdp_message_get_media (answer->sdp, i), "mid"));
-      in->callbacks.answer (in, text, in->data);
-      g_mutex_unlock (&in->lock);
-    }
-  gst_webrtc_session_description_free (answer);
-}
-
-static void
-offer_set (GstPromise *promise, gpointer data)
-{
-  TgWebrtcIn *in = data;
-
-  gst_promise_unref (promise);
-  g_signal_emit_by_name (
-      in->webrtc, "create-answer", NULL,
-      gst_promise_new_with_change_func (answer_created, in, NULL));
-}
-
-static void
-ice_candidate (GstElement *webrtc, guint mline, const char *candidate,
-               gpointer data)
-{
-  TgWebrtcIn *in = data;
-  g_autofree char *announced = tg_webrtc_announce (candidate);
-
-  if (announced && lock_open (in))
-    {
-      const char *mid
-          = mline < G_N_ELEMENTS (in->mids) ? in->mids[mline] : NULL;
-
-      in->callbacks.candidate (in, mline, mid ? mid : "", announced, in->data);
-      g_mutex_unlock (&in->lock);
-    }
-}
-
-static void
-ice_state_changed (GstElement *webrtc, GParamSpec *pspec, gpointer data)
-{
-  GstWebRTCICEConnectionState state;
-
-  g_object_get (webrtc, "ice-connection-state", &state, NULL);
-  if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
-    fail (data, "ice_connection_failed", "ICE failed");
 }
 
 /* --- media --- */
@@ -146,15 +78,15 @@ ts_sample (GstAppSink *sink, gpointer data)
 
   if (buffer == NULL || !gst_buffer_map (buffer, &map, GST_MAP_READ))
     return GST_FLOW_OK;
-  if (lock_open (in))
+  if (tg_webrtc_peer_lock_open (in->peer))
     {
       more = in->callbacks.media (in, g_bytes_new (map.data, map.size),
                                   in->data);
-      g_mutex_unlock (&in->lock);
+      tg_webrtc_peer_unlock (in->peer);
     }
   gst_buffer_unmap (buffer, &map);
   if (!more)
-    fail (in, NULL, "the stream takes no more data");
+    tg_webrtc_peer_fail (in->peer, NULL, "the stream takes no more data");
   return more ? GST_FLOW_OK : GST_FLOW_EOS;
 }
 
@@ -188,10 +120,10 @@ opus_sample (GstAppSink *sink, gpointer data)
   TgWebrtcIn *in = data;
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
 
-  if (sample && lock_open (in))
+  if (sample && tg_webrtc_peer_lock_open (in->peer))
     {
       in->callbacks.opus (in, sample, in->data);
-      g_mutex_unlock (&in->lock);
+      tg_webrtc_peer_unlock (in->peer);
     }
   return GST_FLOW_OK;
 }
@@ -247,7 +179,7 @@ media_refused (GstPad *pad, const char *what, gpointer data)
   TgWebrtcIn *in = data;
 
   g_message ("%s: Refused the publisher's video track: %s", in->name, what);
-  fail (in, "invalidCodecData", what);
+  tg_webrtc_peer_fail (in->peer, "invalidCodecData", what);
 }
 
 /* A received track: depayloaded, Opus made AAC, into the muxer. On a
@@ -310,7 +242,7 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   bin = gst_parse_bin_from_description (chain, TRUE, &error);
   if (bin == NULL)
     {
-      fail (in, "highResourceUsage", error->message);
+      tg_webrtc_peer_fail (in->peer, "highResourceUsage", error->message);
       return;
     }
   depay = gst_bin_get_by_name (GST_BIN (bin), "depay");
@@ -341,7 +273,8 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   gst_element_sync_state_with_parent (bin);
   sink = gst_element_get_static_pad (bin, "sink");
   if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
-    fail (in, "notSetRemoteDescription", "could not link a track");
+    tg_webrtc_peer_fail (in->peer, "notSetRemoteDescription",
+                         "could not link a track");
 }
 
 /* --- the publisher --- */
@@ -378,6 +311,11 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
                   const TgWebrtcInCallbacks *callbacks, gpointer data,
                   GError **error)
 {
+  static const TgWebrtcPeerCallbacks peer_callbacks = {
+    .description = answer_made,
+    .candidate = candidate_made,
+    .failed = failed,
+  };
   TgWebrtcIn *in = g_new0 (TgWebrtcIn, 1);
   GstAppSinkCallbacks sink_callbacks = { .new_sample = ts_sample };
   GstElement *sink;
@@ -387,7 +325,6 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
   in->key_frame_every = GST_TIME_AS_USECONDS (spec->key_frame_every);
   in->callbacks = *callbacks;
   in->data = data;
-  g_mutex_init (&in->lock);
   in->pipeline = gst_pipeline_new (NULL);
   in->webrtc = gst_element_factory_make ("webrtcbin", NULL);
   in->mux = gst_element_factory_make ("flvmux", NULL);
@@ -399,7 +336,6 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
       g_clear_object (&in->webrtc);
       g_clear_object (&in->mux);
       g_clear_object (&sink);
-      in->closed = TRUE;
       tg_webrtc_in_free (in);
       return NULL;
     }
@@ -414,7 +350,6 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
     {
       g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
                    "Cannot link flvmux to appsink");
-      in->closed = TRUE;
       tg_webrtc_in_free (in);
       return NULL;
     }
@@ -423,10 +358,7 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
   in->want_aac = spec->aac;
   add_transceivers (in);
   g_signal_connect (in->webrtc, "pad-added", G_CALLBACK (pad_added), in);
-  g_signal_connect (in->webrtc, "on-ice-candidate", G_CALLBACK (ice_candidate),
-                    in);
-  g_signal_connect (in->webrtc, "notify::ice-connection-state",
-                    G_CALLBACK (ice_state_changed), in);
+  in->peer = tg_webrtc_peer_new (in->webrtc, &peer_callbacks, in);
   gst_element_set_state (in->pipeline, GST_STATE_PLAYING);
   return in;
 }
@@ -467,6 +399,16 @@ offers (const GstSDPMessage *sdp, const char *kind)
   return FALSE;
 }
 
+/* The client's offer is set: our answer. */
+static void
+offer_set (GstPromise *promise, gpointer data)
+{
+  TgWebrtcIn *in = data;
+
+  gst_promise_unref (promise);
+  tg_webrtc_peer_create_answer (in->peer);
+}
+
 void
 tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
 {
@@ -475,7 +417,8 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
 
   if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
     {
-      fail (in, "notSetRemoteDescription", "unreadable offer");
+      tg_webrtc_peer_fail (in->peer, "notSetRemoteDescription",
+                           "unreadable offer");
       return;
     }
   if (in->video == NULL && in->want_video && offers (message, "video"))
@@ -495,7 +438,8 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
   if (in->video == NULL && in->audio == NULL)
     {
       gst_sdp_message_free (message);
-      fail (in, "notSetRemoteDescription", "the offer sends no track");
+      tg_webrtc_peer_fail (in->peer, "notSetRemoteDescription",
+                           "the offer sends no track");
       return;
     }
   offer
@@ -521,9 +465,8 @@ tg_webrtc_in_want_key_frame (TgWebrtcIn *in)
 void
 tg_webrtc_in_free (TgWebrtcIn *in)
 {
-  g_mutex_lock (&in->lock);
-  in->closed = TRUE;
-  g_mutex_unlock (&in->lock);
+  if (in->peer)
+    tg_webrtc_peer_close (in->peer);
   if (in->pipeline)
     {
       gst_element_set_state (in->pipeline, GST_STATE_NULL);
@@ -532,9 +475,7 @@ tg_webrtc_in_free (TgWebrtcIn *in)
   g_clear_object (&in->video);
   g_clear_object (&in->audio);
   gst_clear_object (&in->video_transceiver);
-  for (guint i = 0; i < G_N_ELEMENTS (in->mids); i++)
-    g_free (in->mids[i]);
-  g_mutex_clear (&in->lock);
+  g_clear_pointer (&in->peer, tg_webrtc_peer_free);
   g_free (in->name);
   g_free (in);
 }
