@@ -7,8 +7,8 @@
 
 enum
 {
-  VIDEO,
-  AUDIO,
+  VIDEO = TG_STREAM_VIDEO,
+  AUDIO = TG_STREAM_AUDIO,
   TRACKS
 };
 
@@ -31,27 +31,38 @@ typedef struct
 /* Counts what enters the track through pad (its tee's sink). */
 void tg_stream_meter_watch (TgStream *stream, guint track, GstPad *pad);
 
-/* The publisher's thread pushes the FLV and does the demuxing and parsing;
- * each muxer has a thread of its own (GstAggregator's). No queues: the
- * muxers' windows absorb the interleaving of audio and video, and a muxer
- * that is full holds the publisher back (TCP does the rest). */
+/* The publisher's thread pushes the FLV or MPEG-TS and does the demuxing
+ * and parsing (a WebRTC publisher's tracks come parsed, each on a thread of
+ * its own); each muxer has a thread of its own (GstAggregator's). No
+ * queues: the muxers' windows absorb the interleaving of audio and video,
+ * and a muxer that is full holds the publisher back (TCP does the rest). */
 struct _TgStream
 {
   char *name; /* app/stream, for logs */
   GstElement *pipeline;
   GstPad *src; /* ours, not an element's: pushed from the caller's thread */
+  /* Frames (TG_STREAM_FRAMES, tg-stream-frames.c): a pad of ours per
+   * track, and where it is linked from (the gate's for video, if any);
+   * the caps it was last given, on its own thread. */
+  GstPad *track_src[TRACKS], *track_out[TRACKS];
+  GstCaps *track_caps[TRACKS];
+  /* What an expected track will be, if known: a track that never comes
+   * is ended with them (an empty track, rather than none announced). */
+  GstCaps *expected_caps[TRACKS];
   gboolean started, finished; /* the caller's thread only */
-  gboolean refused;           /* the caller's too: what it sent broke a rule */
+  gint refused;               /* atomic: what the publisher sent broke a rule */
   GstElement *mux[OUTPUTS];   /* mpegtsmux before hlssink, mp4mux; or NULL */
   char *dir;                  /* the app's streams folder */
   char *stream_id;
   gboolean hls_delete;
-  char *mp4_part;  /* the recording while it is written */
-  char *mp4_final; /* its name once complete */
+  char *mp4_part;       /* the recording while it is written */
+  char *mp4_final;      /* its name once complete */
+  gboolean mp4_dropped; /* it lacks a track (release_unfed) */
   TgStreamEnded ended;
   gpointer user_data;
   guint bus_watch;
-  gint pushing_since;  /* atomic: monotonic seconds, 0 when not pushing */
+  /* Atomic, per track (bytes: [0]): monotonic seconds, 0 when not pushing. */
+  gint pushing_since[TRACKS];
   GMutex lock;         /* for the three below */
   guint drain_timeout; /* on the main context */
   guint watchdog;      /* on the main context: finds stuck pushes */
@@ -93,6 +104,33 @@ struct _TgStream
   GPtrArray *viewers; /* TgViewer */
   TgStreamMeter meters[TRACKS];
 };
+
+/* Requests the muxer pads of a track, before its data flows. */
+void tg_stream_reserve_pads (TgStream *stream, guint track);
+/* A track is found (pad: where it comes from, with these caps): it goes to
+ * every output, through a tee. On its streaming thread, before its first
+ * buffer. */
+void tg_stream_add_track (TgStream *stream, GstPad *pad, guint track,
+                          GstCaps *caps);
+/* The publish gate (tokencheck), added to the pipeline; NULL if missing. */
+GstElement *tg_stream_add_gate (TgStream *stream, const TgStreamSpec *spec,
+                                GError **error);
+/* For the pads of ours that feed the pipeline: no latency (the publisher
+ * sets the pace, not a clock). */
+gboolean tg_stream_src_query (GstPad *pad, GstObject *parent, GstQuery *query);
+/* Pushes on one of our pads, watched for a push stuck in a full muxer. */
+gboolean tg_stream_push_buffer (TgStream *stream, GstPad *pad, guint track,
+                                GstBuffer *buffer);
+/* The stream fails for what the publisher sent, with a line that says why
+ * (bus_message); it takes nothing more. Any thread. */
+void tg_stream_refuse (TgStream *stream, const char *format, ...)
+    G_GNUC_PRINTF (2, 3);
+/* Frames input (tg-stream-frames.c): its pads (and the gate); the end
+ * pushed on each track; its leftovers freed. */
+gboolean tg_stream_build_frames (TgStream *stream, const TgStreamSpec *spec,
+                                 GError **error);
+void tg_stream_end_frames (TgStream *stream);
+void tg_stream_free_frames (TgStream *stream);
 
 /* The profile-level-id of an SDP for this H.264 (its avcC's). */
 char *tg_stream_profile_level_id (const GstStructure *caps);

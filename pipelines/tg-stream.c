@@ -90,9 +90,8 @@ end_without_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return caps ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
 }
 
-/* Requests the muxer pads of a track, before its data flows. */
-static void
-reserve_pads (TgStream *stream, guint track)
+void
+tg_stream_reserve_pads (TgStream *stream, guint track)
 {
   static const char *templates[TRACKS][OUTPUTS] = {
     [VIDEO] = { "sink_%d", "video_%u" },
@@ -217,22 +216,17 @@ demux_no_more_pads (GstElement *demux, gpointer data)
 }
 
 /* A track carried a malformed configuration record or frame: the stream
- * fails with a line that says so (bus_message). */
+ * fails with a line that says so (bus_message). On the publisher's thread
+ * (the demuxers push on it): it takes nothing more, and no end goes down
+ * (tg_stream_finish). */
 static void
 media_refused (GstPad *pad, const char *what, gpointer data)
 {
   TgStream *stream = data;
-  g_autoptr (GstObject) demux = gst_pad_get_parent (pad);
 
-  /* On the publisher's thread (the demuxers push on it): it takes nothing
-   * more, and no end goes down (tg_stream_finish). */
-  stream->refused = TRUE;
-  GST_ELEMENT_ERROR (
-      demux, STREAM, FORMAT,
-      ("Refused the publisher's %s track: %s",
-       g_str_has_prefix (GST_PAD_NAME (pad), "video") ? "video" : "audio",
-       what),
-      (NULL));
+  tg_stream_refuse (
+      stream, "Refused the publisher's %s track: %s",
+      g_str_has_prefix (GST_PAD_NAME (pad), "video") ? "video" : "audio", what);
 }
 
 /* H.264, or AAC (audio/mpeg is MP3 too). */
@@ -250,7 +244,7 @@ supported (const GstStructure *s, guint track)
          && (version == 2 || version == 4);
 }
 
-/* flvdemux found a stream: feed it to every output. Runs on the streaming
+/* A demuxer found a stream: feed it to every output. Runs on the streaming
  * thread, before the pad's first buffer. */
 static void
 demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
@@ -259,6 +253,26 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
   const char *name = GST_PAD_NAME (pad);
   guint track = g_str_has_prefix (name, "video") ? VIDEO : AUDIO;
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+
+  /* tsdemux adds a program's streams together, before any data. Other
+   * streams than audio and video (data, subtitles), and a second one of
+   * either, are left out. */
+  if (stream->input == TG_STREAM_MPEGTS
+      && ((!g_str_has_prefix (name, "video")
+           && !g_str_has_prefix (name, "audio"))
+          || stream->tees[track]))
+    {
+      g_info ("%s: %s track not taken", stream->name, name);
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop, NULL, NULL);
+      return;
+    }
+  tg_stream_add_track (stream, pad, track, caps);
+}
+
+void
+tg_stream_add_track (TgStream *stream, GstPad *pad, guint track, GstCaps *caps)
+{
+  const char *name = track == VIDEO ? "video" : "audio";
   GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
   GstElement *tee;
   gboolean done;
@@ -271,34 +285,18 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
   if (done)
     return;
   if (stream->input == TG_STREAM_MPEGTS)
-    {
-      /* tsdemux adds a program's streams together, before any data. Other
-       * streams than audio and video (data, subtitles), and a second one
-       * of either, are left out. */
-      if ((!g_str_has_prefix (name, "video")
-           && !g_str_has_prefix (name, "audio"))
-          || stream->tees[track])
-        {
-          g_info ("%s: %s track not taken", stream->name, name);
-          gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, drop, NULL, NULL);
-          return;
-        }
-      reserve_pads (stream, track);
-    }
+    tg_stream_reserve_pads (stream, track);
   n = !!stream->pads[track][OUT_HLS] + !!stream->pads[track][OUT_MP4];
 
   if (!supported (s, track))
     {
-      GST_ELEMENT_ERROR (
-          demux, STREAM, CODEC_NOT_FOUND,
-          ("Unsupported %s codec %s%s: publish H.264 and AAC", name,
-           s ? gst_structure_get_name (s) : "(none)",
-           s && gst_structure_has_name (s, "audio/mpeg") ? " (MP3)" : ""),
-          (NULL));
       /* The stream ends by that error: nothing more goes down, no end
        * either (a muxer that ends a track whose caps never came fails,
        * and one whose pad is released while it runs too). */
-      stream->refused = TRUE;
+      tg_stream_refuse (
+          stream, "Unsupported %s codec %s%s: publish H.264 and AAC", name,
+          s ? gst_structure_get_name (s) : "(none)",
+          s && gst_structure_has_name (s, "audio/mpeg") ? " (MP3)" : "");
       gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, drop, NULL,
                          NULL);
       return;
@@ -349,8 +347,9 @@ demux_pad_added (GstElement *demux, GstPad *pad, gpointer data)
   if (stream->rtp_built)
     tg_stream_add_rtp_branch (stream, track);
   /* FLV: the header named the tracks (flvdemux itself waits for audio and
-   * video, or 6 s). MPEG-TS: tsdemux says when it has added them all. */
-  if (stream->input == TG_STREAM_FLV
+   * video, or 6 s); frames: the publisher did (tg_stream_expect_track).
+   * MPEG-TS: tsdemux says when it has added them all. */
+  if (stream->input != TG_STREAM_MPEGTS
       && (stream->tees[VIDEO] || !(stream->announced_tracks & (1u << VIDEO)))
       && (stream->tees[AUDIO] || !(stream->announced_tracks & (1u << AUDIO))))
     media_ready (stream);
@@ -364,6 +363,13 @@ finalise_recording (TgStream *stream)
   if (stream->mp4_part == NULL
       || !g_file_test (stream->mp4_part, G_FILE_TEST_EXISTS))
     return;
+  if (stream->mp4_dropped)
+    {
+      g_message ("%s: recording dropped: a track it announced never came",
+                 stream->name);
+      g_remove (stream->mp4_part);
+      return;
+    }
   if (g_rename (stream->mp4_part, stream->mp4_final) != 0)
     g_message ("%s: could not rename the recording: %s", stream->name,
                g_strerror (errno));
@@ -538,8 +544,8 @@ pop_error (GstElement *pipeline)
 /* Queries reaching the publisher's end. The muxers ask for the latency
  * before every buffer until they get an answer: none, nothing to wait for
  * (the publisher sets the pace, not a clock). */
-static gboolean
-src_query (GstPad *pad, GstObject *parent, GstQuery *query)
+gboolean
+tg_stream_src_query (GstPad *pad, GstObject *parent, GstQuery *query)
 {
   if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
     return gst_pad_query_default (pad, parent, query);
@@ -547,6 +553,20 @@ src_query (GstPad *pad, GstObject *parent, GstQuery *query)
   return TRUE;
 }
 
+GstElement *
+tg_stream_add_gate (TgStream *stream, const TgStreamSpec *spec, GError **error)
+{
+  GstElement *gate = make ("tokencheck", error);
+
+  if (gate == NULL)
+    return NULL;
+  g_object_set (gate, "app", spec->app, "stream-id", spec->stream_id, "type",
+                0 /* publish */, "token", spec->token, NULL);
+  gst_bin_add (GST_BIN (stream->pipeline), gate);
+  return gate;
+}
+
+/* What the publisher's bytes go through: the gate, then the demuxer. */
 static gboolean
 build (TgStream *stream, const TgStreamSpec *spec, GError **error)
 {
@@ -561,17 +581,12 @@ build (TgStream *stream, const TgStreamSpec *spec, GError **error)
   gst_bin_add (GST_BIN (stream->pipeline), demux);
   if (spec->token)
     {
-      gate = make ("tokencheck", error);
-      if (gate == NULL)
-        return FALSE;
-      g_object_set (gate, "app", spec->app, "stream-id", spec->stream_id,
-                    "type", 0 /* publish */, "token", spec->token, NULL);
-      gst_bin_add (GST_BIN (stream->pipeline), gate);
-      if (!link_elements (gate, demux, error))
+      gate = tg_stream_add_gate (stream, spec, error);
+      if (gate == NULL || !link_elements (gate, demux, error))
         return FALSE;
     }
   stream->src = gst_pad_new ("src", GST_PAD_SRC);
-  gst_pad_set_query_function (stream->src, src_query);
+  gst_pad_set_query_function (stream->src, tg_stream_src_query);
   gst_pad_set_active (stream->src, TRUE);
   in = gst_element_get_static_pad (gate ? gate : demux, "sink");
   if (gst_pad_link (stream->src, in) != GST_PAD_LINK_OK)
@@ -640,7 +655,9 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
       tg_stream_free (stream);
       return NULL;
     }
-  if (!build (stream, spec, error))
+  if (spec->input == TG_STREAM_FRAMES
+          ? !tg_stream_build_frames (stream, spec, error)
+          : !build (stream, spec, error))
     {
       tg_stream_free (stream);
       return NULL;
@@ -674,13 +691,29 @@ now_s (void)
   return (gint) (g_get_monotonic_time () / G_USEC_PER_SEC) + 1;
 }
 
+gboolean
+tg_stream_push_buffer (TgStream *stream, GstPad *pad, guint track,
+                       GstBuffer *buffer)
+{
+  GstFlowReturn flow;
+
+  g_atomic_int_set (&stream->pushing_since[track], now_s ());
+  flow = gst_pad_push (pad, buffer);
+  g_atomic_int_set (&stream->pushing_since[track], 0);
+  return flow == GST_FLOW_OK;
+}
+
 static gboolean
 watch (gpointer data)
 {
   TgStream *stream = data;
-  gint since = g_atomic_int_get (&stream->pushing_since);
+  gint since = 0;
   g_autoptr (GError) error = NULL;
 
+  for (guint t = 0; t < TRACKS; t++)
+    if (g_atomic_int_get (&stream->pushing_since[t]))
+      since = since ? MIN (since, stream->pushing_since[t])
+                    : stream->pushing_since[t];
   if (since == 0 || now_s () - since < STUCK_S)
     return G_SOURCE_CONTINUE;
   error = g_error_new (TG_ERROR, TG_ERROR_FAILED,
@@ -763,15 +796,17 @@ send_start (TgStream *stream)
   stream->started = TRUE;
 }
 
-/* The publisher's container broke a rule of tg-ingest-check.h: the stream
- * fails with a line that says so (bus_message). */
-static void
-refuse_input (TgStream *stream, const char *reason)
+void
+tg_stream_refuse (TgStream *stream, const char *format, ...)
 {
-  g_autoptr (GError) error
-      = g_error_new (GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX,
-                     "Refused the publisher's stream: %s", reason);
+  g_autoptr (GError) error = NULL;
+  va_list args;
 
+  g_atomic_int_set (&stream->refused, TRUE);
+  va_start (args, format);
+  error = g_error_new_valist (GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT, format,
+                              args);
+  va_end (args);
   gst_element_post_message (
       stream->pipeline,
       gst_message_new_error (GST_OBJECT (stream->pipeline), error, NULL));
@@ -784,17 +819,15 @@ tg_stream_push (TgStream *stream, GBytes *flv)
   const guint8 *data = g_bytes_get_data (flv, &size);
   const char *reason = NULL;
   GstBuffer *buffer;
-  GstFlowReturn flow;
 
-  if (stream->finished || stream->refused)
+  if (stream->finished || g_atomic_int_get (&stream->refused))
     {
       g_bytes_unref (flv);
       return FALSE;
     }
   if (!tg_ingest_check_feed (stream->ingest, data, size, &reason))
     {
-      stream->refused = TRUE;
-      refuse_input (stream, reason);
+      tg_stream_refuse (stream, "Refused the publisher's stream: %s", reason);
       g_bytes_unref (flv);
       return FALSE;
     }
@@ -804,18 +837,15 @@ tg_stream_push (TgStream *stream, GBytes *flv)
     {
       /* Flags: 0x04 audio, 0x01 video. */
       if (data[4] & 0x01)
-        reserve_pads (stream, VIDEO);
+        tg_stream_reserve_pads (stream, VIDEO);
       if (data[4] & 0x04)
-        reserve_pads (stream, AUDIO);
+        tg_stream_reserve_pads (stream, AUDIO);
       stream->announced = TRUE;
     }
   /* The buffer takes a reference of its own: drop the one given to us. */
   buffer = gst_buffer_new_wrapped_bytes (flv);
   g_bytes_unref (flv);
-  g_atomic_int_set (&stream->pushing_since, now_s ());
-  flow = gst_pad_push (stream->src, buffer);
-  g_atomic_int_set (&stream->pushing_since, 0);
-  return flow == GST_FLOW_OK;
+  return tg_stream_push_buffer (stream, stream->src, 0, buffer);
 }
 
 static gboolean
@@ -844,6 +874,37 @@ drain_timed_out (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* A track announced (its muxer pads reserved) that never came, as when a
+ * publisher leaves before its first video frame: its pads go, so that the
+ * muxers, which wait for every pad, finish with the others. Once nothing
+ * more can come; the muxers have not started (they wait for every pad
+ * before their first output). mp4mux keeps an empty track for a pad it
+ * gave, which makes the file unreadable: that recording is dropped. */
+static void
+release_unfed (TgStream *stream)
+{
+  for (guint t = 0; t < TRACKS; t++)
+    {
+      gboolean found;
+
+      g_mutex_lock (&stream->viewers_lock);
+      found = stream->tees[t] != NULL;
+      g_mutex_unlock (&stream->viewers_lock);
+      if (found || !(g_atomic_int_get (&stream->announced_tracks) & (1u << t)))
+        continue;
+      g_info ("%s: the announced %s never came", stream->name,
+              t == VIDEO ? "video" : "audio");
+      stream->mp4_dropped = stream->pads[t][OUT_MP4] != NULL;
+      for (guint o = 0; o < OUTPUTS; o++)
+        if (stream->pads[t][o])
+          {
+            gst_element_release_request_pad (stream->mux[o],
+                                             stream->pads[t][o]);
+            gst_clear_object (&stream->pads[t][o]);
+          }
+    }
+}
+
 void
 tg_stream_finish (TgStream *stream)
 {
@@ -855,11 +916,16 @@ tg_stream_finish (TgStream *stream)
     stream->drain_timeout
         = g_timeout_add_seconds (DRAIN_TIMEOUT_S, drain_timed_out, stream);
   g_mutex_unlock (&stream->lock);
-  if (!stream->started)
-    send_start (stream);
-  /* A refused stream ends by its error, not by draining. */
-  if (!stream->refused)
-    gst_pad_push_event (stream->src, gst_event_new_eos ());
+  if (stream->input == TG_STREAM_FRAMES)
+    tg_stream_end_frames (stream);
+  else
+    {
+      if (!stream->started)
+        send_start (stream);
+      /* A refused stream ends by its error, not by draining. */
+      if (!g_atomic_int_get (&stream->refused))
+        gst_pad_push_event (stream->src, gst_event_new_eos ());
+    }
   tg_stream_end_opus (stream);
   /* With no outputs there is no sink to say it is done: nothing to drain.
    * With no track found, nothing reaches them: nothing to wait for. */
@@ -867,7 +933,11 @@ tg_stream_finish (TgStream *stream)
     gst_element_post_message (
         stream->pipeline, gst_message_new_eos (GST_OBJECT (stream->pipeline)));
   else if (!tracks_found (stream))
-    refuse_input (stream, "it ended before any media");
+    tg_stream_refuse (stream,
+                      "Refused the publisher's stream: it ended before any "
+                      "media");
+  else if (!g_atomic_int_get (&stream->refused))
+    release_unfed (stream);
 }
 
 void
@@ -888,6 +958,7 @@ tg_stream_free (TgStream *stream)
       gst_pad_set_active (stream->src, FALSE);
       gst_object_unref (stream->src);
     }
+  tg_stream_free_frames (stream);
   g_mutex_clear (&stream->lock);
   g_mutex_clear (&stream->viewers_lock);
   for (guint t = 0; t < TRACKS; t++)

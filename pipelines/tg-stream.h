@@ -1,7 +1,8 @@
 /* One published stream: ingest -> tokencheck(publish) -> demux and parse ->
  * outputs (HLS: mpegtsmux ! hlssink; MP4: mp4mux ! filesink). The caller
- * feeds FLV (an FLV header, then FLV tags, as RTMP delivers them) and hears
- * back on its main context. */
+ * feeds FLV (an FLV header, then FLV tags, as RTMP delivers them), MPEG-TS
+ * (SRT), or frames already parsed (WebRTC), and hears back on its main
+ * context. */
 #pragma once
 
 #include <gst/gst.h>
@@ -13,7 +14,16 @@ typedef enum
 {
   TG_STREAM_FLV,    /* an FLV header, then FLV tags (RTMP) */
   TG_STREAM_MPEGTS, /* MPEG-TS packets (SRT) */
+  /* Parsed frames per track (WebRTC): H.264 as avc in whole access units,
+   * AAC raw, each with its caps (tg_stream_push_frame) */
+  TG_STREAM_FRAMES,
 } TgStreamInput;
+
+typedef enum
+{
+  TG_STREAM_VIDEO,
+  TG_STREAM_AUDIO,
+} TgStreamTrack;
 
 typedef struct _TgStream TgStream;
 
@@ -59,6 +69,20 @@ gboolean tg_stream_start (TgStream *stream, GError **error);
  * one thread. FALSE when the stream no longer takes data (it has failed, or
  * was stopped): the publisher should be cut off. */
 gboolean tg_stream_push (TgStream *stream, GBytes *flv);
+
+/* Frames input: a track the publisher will send, before its first frame
+ * (as an FLV header announces them): the muxers wait for it and the
+ * stream can be played once every expected track has come. caps: what
+ * its frames' will be, if known (NULL): a track that never comes then
+ * ends as an empty track, and the recording keeps the other. */
+void tg_stream_expect_track (TgStream *stream, TgStreamTrack track,
+                             GstCaps *caps);
+/* Frames input: one frame of a track with its caps (the caller's), taking the
+ * buffer, on that track's own thread (one thread per track); times from 0.
+ * Blocks while a muxer is full. FALSE as tg_stream_push; finish once no more
+ * pushes can come. */
+gboolean tg_stream_push_frame (TgStream *stream, TgStreamTrack track,
+                               GstCaps *caps, GstBuffer *frame);
 
 /* The publisher is gone: drain, finalise the files, then call ended (on the
  * main context). A stream that has not drained within a few seconds is

@@ -11,8 +11,6 @@
 #include "tg-webrtc-peer.h"
 #include "tollgate.h"
 
-/* How much of one track the muxer holds while it waits for the other. */
-#define MUX_LATENCY (2 * GST_SECOND)
 /* Key frames are asked of the client at most this often (microseconds). */
 #define KEY_FRAME_ASK_GAP G_USEC_PER_SEC
 
@@ -21,13 +19,13 @@ struct _TgWebrtcIn
   char *name; /* app/stream, for logs */
   TgWebrtcInCallbacks callbacks;
   gpointer data;
-  GstElement *pipeline, *webrtc, *mux;
+  TgStream *stream; /* where the tracks go */
+  GstElement *pipeline, *webrtc;
   gboolean want_video, want_audio; /* what publish allowed */
   gboolean want_aac;
-  /* The muxer's pads for the tracks the offer sends and publish allowed,
-   * requested with the offer: the FLV header names them, and the stream
-   * waits for each. */
-  GstPad *video, *audio;
+  /* The tracks the offer sends and publish allowed, known with the offer:
+   * the stream waits for each. */
+  gboolean video, aac;
   /* The video track's, on its streaming thread: the last time given, when
    * the last key frame came and when one was last asked for
    * (monotonic, microseconds). */
@@ -35,7 +33,10 @@ struct _TgWebrtcIn
   gint64 last_key, last_ask, key_frame_every;
   gint key_frame_wanted; /* atomic: a viewer joined */
   GstWebRTCRTPTransceiver *video_transceiver;
-  TgWebrtcPeer *peer; /* its lock guards the callbacks */
+  TgWebrtcPeer *peer; /* its lock guards the callbacks and what follows */
+  /* The time of the first frame of either track: the stream's 0. */
+  GstClockTime base;
+  gboolean media_came;
 };
 
 /* --- what the peer reports --- */
@@ -67,27 +68,86 @@ failed (const char *definition, const char *reason, gpointer data)
 
 /* --- media --- */
 
+/* Where a track's chain ends: H.264 as the stream takes it (as flvdemux
+ * gives it), AAC as aacparse gives it, the Opus for the viewers. */
+#define VIDEO_OUT                                                              \
+  "video/x-h264,stream-format=avc,alignment=au"                                \
+  " ! appsink name=out sync=false async=false"
+#define AUDIO_OUT "appsink name=out sync=false async=false"
+/* What that AAC is: LC, 48 kHz, stereo (its AudioSpecificConfig). */
+#define AAC_CAPS                                                               \
+  "audio/mpeg, mpegversion=(int)4, stream-format=(string)raw,"                 \
+  " framed=(boolean)true, rate=(int)48000, channels=(int)2,"                   \
+  " codec_data=(buffer)1190"
+#define OPUS_OUT "appsink name=opus sync=false async=false"
+
+/* The running time of one of a frame's times (the encoder of the VP8
+ * path shifts times and its segment alike); NONE if it has none. */
+static GstClockTime
+running_time (GstSample *sample, GstClockTime t)
+{
+  const GstSegment *segment = gst_sample_get_segment (sample);
+
+  if (!GST_CLOCK_TIME_IS_VALID (t) || segment == NULL
+      || segment->format != GST_FORMAT_TIME)
+    return t;
+  return gst_segment_to_running_time (segment, GST_FORMAT_TIME, t);
+}
+
+/* The stream's time of a frame: from the first (before it: NONE). */
+static GstClockTime
+rebased (GstClockTime t, GstClockTime base)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (t) || t < base)
+    return GST_CLOCK_TIME_NONE;
+  return t - base;
+}
+
+/* A frame of a track, parsed: into the stream, its times from the first
+ * frame of either track (in running time: the tracks' clock). A video
+ * frame from before that is given 0 (the first is a key frame); audio
+ * from before it is dropped. */
 static GstFlowReturn
-ts_sample (GstAppSink *sink, gpointer data)
+frame_sample (GstAppSink *sink, gpointer data)
 {
   TgWebrtcIn *in = data;
+  TgStreamTrack track
+      = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sink), "track"));
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
-  GstMapInfo map;
-  gboolean more = TRUE;
+  GstCaps *caps = sample ? gst_sample_get_caps (sample) : NULL;
+  GstClockTime base, pts, dts;
+  gboolean first;
 
-  if (buffer == NULL || !gst_buffer_map (buffer, &map, GST_MAP_READ))
+  if (buffer == NULL || caps == NULL)
     return GST_FLOW_OK;
-  if (tg_webrtc_peer_lock_open (in->peer))
-    {
-      more = in->callbacks.media (in, g_bytes_new (map.data, map.size),
-                                  in->data);
-      tg_webrtc_peer_unlock (in->peer);
-    }
-  gst_buffer_unmap (buffer, &map);
-  if (!more)
-    tg_webrtc_peer_fail (in->peer, NULL, "the stream takes no more data");
-  return more ? GST_FLOW_OK : GST_FLOW_EOS;
+  pts = running_time (sample, GST_BUFFER_PTS (buffer));
+  dts = running_time (sample, GST_BUFFER_DTS (buffer));
+  if (!tg_webrtc_peer_lock_open (in->peer))
+    return GST_FLOW_EOS;
+  if (!GST_CLOCK_TIME_IS_VALID (in->base))
+    in->base = GST_CLOCK_TIME_IS_VALID (dts) ? dts : pts;
+  base = in->base;
+  first = !in->media_came;
+  in->media_came = TRUE;
+  if (first)
+    in->callbacks.media_came (in, in->data);
+  /* Not held while pushing: a track waiting in a full muxer would stop
+   * the other track, which the muxer waits for. */
+  tg_webrtc_peer_unlock (in->peer);
+  pts = rebased (pts, base);
+  dts = rebased (dts, base);
+  if (track == TG_STREAM_AUDIO && !GST_CLOCK_TIME_IS_VALID (pts))
+    return GST_FLOW_OK;
+  buffer = gst_buffer_copy (buffer); /* the memory is shared */
+  GST_BUFFER_PTS (buffer) = GST_CLOCK_TIME_IS_VALID (pts) ? pts : 0;
+  GST_BUFFER_DTS (buffer) = GST_BUFFER_DTS_IS_VALID (buffer)
+                                ? (GST_CLOCK_TIME_IS_VALID (dts) ? dts : 0)
+                                : GST_CLOCK_TIME_NONE;
+  if (tg_stream_push_frame (in->stream, track, caps, buffer))
+    return GST_FLOW_OK;
+  tg_webrtc_peer_fail (in->peer, NULL, "the stream takes no more data");
+  return GST_FLOW_EOS;
 }
 
 /* Asks the client for a key frame (a PLI, sent by webrtcbin's RTP session)
@@ -114,26 +174,24 @@ ask_key_frame (TgWebrtcIn *in, GstPad *pad, GstBuffer *buffer)
                                GST_CLOCK_TIME_NONE, FALSE, 0));
 }
 
+/* The client's Opus as it is, for the stream's WebRTC viewers. */
 static GstFlowReturn
 opus_sample (GstAppSink *sink, gpointer data)
 {
   TgWebrtcIn *in = data;
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
 
-  if (sample && tg_webrtc_peer_lock_open (in->peer))
-    {
-      in->callbacks.opus (in, sample, in->data);
-      tg_webrtc_peer_unlock (in->peer);
-    }
+  if (sample)
+    tg_stream_push_opus (in->stream, sample);
   return GST_FLOW_OK;
 }
 
 /* Browsers send H.264 without B-frames, whose decoding order is its
  * presentation order: DTS = PTS, kept from going backward (jitter), so
- * that the muxers downstream drop nothing. The jitter buffer may let
+ * that the stream's muxers drop nothing. The jitter buffer may let
  * frames of a burst through with no time: they get the last one's (a
- * frame without a time would stop flvmux, which then never picks its
- * track again); those before any time are dropped. */
+ * frame without a time would stop a muxer); those before any time are
+ * dropped. */
 static GstPadProbeReturn
 video_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -182,8 +240,37 @@ media_refused (GstPad *pad, const char *what, gpointer data)
   tg_webrtc_peer_fail (in->peer, "invalidCodecData", what);
 }
 
-/* A received track: depayloaded, Opus made AAC, into the muxer. On a
- * streaming thread. */
+/* The received track's chain, parsed, into an appsink "out" for the
+ * stream (and "opus" for its viewers); NULL: not taken. */
+static const char *
+chain_for (TgWebrtcIn *in, const char *encoding, TgStreamTrack *track)
+{
+  *track = TG_STREAM_VIDEO;
+  if (g_strcmp0 (encoding, "H264") == 0 && in->video)
+    return "rtph264depay name=depay request-keyframe=true"
+           " wait-for-keyframe=true ! h264parse ! " VIDEO_OUT;
+  if (g_strcmp0 (encoding, "VP8") == 0 && in->video)
+    /* Made H.264 once, for every output; key frames are then made here
+     * when asked (ask_key_frame), and the client asked only on loss. */
+    return "rtpvp8depay request-keyframe=true wait-for-keyframe=true"
+           " ! vp8dec ! videoconvert ! x264enc tune=zerolatency"
+           " speed-preset=ultrafast bframes=0 key-int-max=300"
+           " ! video/x-h264,profile=constrained-baseline ! h264parse "
+           "! " VIDEO_OUT;
+  *track = TG_STREAM_AUDIO;
+  if (g_strcmp0 (encoding, "OPUS") == 0 && in->want_audio)
+    /* As it is to the viewers, and made AAC for the stream if wanted. */
+    return in->aac ? "rtpopusdepay ! tee name=t ! " OPUS_OUT
+                     " t. ! opusdec plc=true ! audioconvert ! audioresample"
+                     " ! audiorate skip-to-first=true"
+                     " ! audio/x-raw,rate=48000,channels=2 ! avenc_aac"
+                     " ! aacparse ! " AUDIO_OUT
+                   : "rtpopusdepay ! " OPUS_OUT;
+  return NULL;
+}
+
+/* A received track: depayloaded, parsed (Opus made AAC), into the
+ * stream. On a streaming thread. */
 static void
 pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
 {
@@ -191,11 +278,13 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   g_autoptr (GstCaps) caps = NULL;
   const char *encoding;
   const char *chain;
+  TgStreamTrack track;
   g_autoptr (GError) error = NULL;
   GstElement *bin;
-  g_autoptr (GstElement) opus = NULL, depay = NULL;
-  g_autoptr (GstPad) sink = NULL, src = NULL, to = NULL;
+  g_autoptr (GstElement) opus = NULL, depay = NULL, out = NULL;
+  g_autoptr (GstPad) sink = NULL;
   GstAppSinkCallbacks opus_callbacks = { .new_sample = opus_sample };
+  GstAppSinkCallbacks out_callbacks = { .new_sample = frame_sample };
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
@@ -203,35 +292,8 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   encoding = caps ? gst_structure_get_string (gst_caps_get_structure (caps, 0),
                                               "encoding-name")
                   : NULL;
-  if (g_strcmp0 (encoding, "H264") == 0 && in->video)
-    {
-      chain = "rtph264depay name=depay request-keyframe=true"
-              " wait-for-keyframe=true ! h264parse";
-      to = gst_object_ref (in->video);
-    }
-  else if (g_strcmp0 (encoding, "VP8") == 0 && in->video)
-    {
-      /* Made H.264 once, for every output; key frames are then made here
-       * when asked (ask_key_frame), and the client asked only on loss. */
-      chain = "rtpvp8depay request-keyframe=true wait-for-keyframe=true"
-              " ! vp8dec ! videoconvert ! x264enc tune=zerolatency"
-              " speed-preset=ultrafast bframes=0 key-int-max=300"
-              " ! video/x-h264,profile=constrained-baseline ! h264parse";
-      to = gst_object_ref (in->video);
-    }
-  else if (g_strcmp0 (encoding, "OPUS") == 0 && in->want_audio)
-    {
-      /* As it is to the viewers, and made AAC for the FLV if wanted. */
-      chain = in->audio ? "rtpopusdepay ! tee name=t"
-                          " ! appsink name=opus sync=false async=false"
-                          " t. ! opusdec plc=true ! audioconvert"
-                          " ! audioresample ! audiorate skip-to-first=true"
-                          " ! avenc_aac ! aacparse"
-                        : "rtpopusdepay"
-                          " ! appsink name=opus sync=false async=false";
-      to = in->audio ? gst_object_ref (in->audio) : NULL;
-    }
-  else
+  chain = chain_for (in, encoding, &track);
+  if (chain == NULL)
     {
       g_message ("%s: WebRTC %s track not taken", in->name,
                  encoding ? encoding : "(unknown)");
@@ -248,28 +310,35 @@ pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   depay = gst_bin_get_by_name (GST_BIN (bin), "depay");
   if (depay)
     {
-      g_autoptr (GstPad) out = gst_element_get_static_pad (depay, "src");
+      g_autoptr (GstPad) checked = gst_element_get_static_pad (depay, "src");
 
       /* What the client sends is checked before h264parse sees it. */
-      tg_media_check_pad (out, media_refused, in);
+      tg_media_check_pad (checked, media_refused, in);
     }
   opus = gst_bin_get_by_name (GST_BIN (bin), "opus");
   if (opus)
     gst_app_sink_set_callbacks (GST_APP_SINK (opus), &opus_callbacks, in, NULL);
-  gst_bin_add (GST_BIN (in->pipeline), bin);
-  src = gst_element_get_static_pad (bin, "src");
-  if (src && to == in->video)
-    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, video_frame, in, NULL);
-  else if (src)
+  out = gst_bin_get_by_name (GST_BIN (bin), "out");
+  if (out)
     {
-      GstClockTime *last = g_new (GstClockTime, 1);
+      g_autoptr (GstPad) in_pad = gst_element_get_static_pad (out, "sink");
+      g_autoptr (GstPad) last = gst_pad_get_peer (in_pad);
 
-      *last = GST_CLOCK_TIME_NONE;
-      gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, drop_backwards, last,
-                         g_free);
+      g_object_set_data (G_OBJECT (out), "track", GUINT_TO_POINTER (track));
+      gst_app_sink_set_callbacks (GST_APP_SINK (out), &out_callbacks, in, NULL);
+      if (track == TG_STREAM_VIDEO)
+        gst_pad_add_probe (last, GST_PAD_PROBE_TYPE_BUFFER, video_frame, in,
+                           NULL);
+      else
+        {
+          GstClockTime *last_time = g_new (GstClockTime, 1);
+
+          *last_time = GST_CLOCK_TIME_NONE;
+          gst_pad_add_probe (last, GST_PAD_PROBE_TYPE_BUFFER, drop_backwards,
+                             last_time, g_free);
+        }
     }
-  if (src && to)
-    gst_pad_link (src, to);
+  gst_bin_add (GST_BIN (in->pipeline), bin);
   gst_element_sync_state_with_parent (bin);
   sink = gst_element_get_static_pad (bin, "sink");
   if (gst_pad_link (pad, sink) != GST_PAD_LINK_OK)
@@ -316,43 +385,26 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
     .candidate = candidate_made,
     .failed = failed,
   };
-  TgWebrtcIn *in = g_new0 (TgWebrtcIn, 1);
-  GstAppSinkCallbacks sink_callbacks = { .new_sample = ts_sample };
-  GstElement *sink;
+  TgWebrtcIn *in;
+  GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
 
+  if (webrtc == NULL)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED, "webrtcbin is missing");
+      return NULL;
+    }
+  in = g_new0 (TgWebrtcIn, 1);
   in->name = g_strdup (spec->name);
-  in->last_pts = GST_CLOCK_TIME_NONE;
+  in->stream = spec->stream;
+  in->last_pts = in->base = GST_CLOCK_TIME_NONE;
   in->key_frame_every = GST_TIME_AS_USECONDS (spec->key_frame_every);
   in->callbacks = *callbacks;
   in->data = data;
   in->pipeline = gst_pipeline_new (NULL);
-  in->webrtc = gst_element_factory_make ("webrtcbin", NULL);
-  in->mux = gst_element_factory_make ("flvmux", NULL);
-  sink = gst_element_factory_make ("appsink", NULL);
-  if (in->webrtc == NULL || in->mux == NULL || sink == NULL)
-    {
-      g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
-                   "webrtcbin, flvmux or appsink is missing");
-      g_clear_object (&in->webrtc);
-      g_clear_object (&in->mux);
-      g_clear_object (&sink);
-      tg_webrtc_in_free (in);
-      return NULL;
-    }
+  in->webrtc = webrtc;
   tg_webrtc_configure (in->webrtc);
   tg_debug_watch_errors (in->pipeline, in->name);
-  g_object_set (in->mux, "latency", (guint64) MUX_LATENCY, "streamable", TRUE,
-                NULL);
-  g_object_set (sink, "sync", FALSE, NULL);
-  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &sink_callbacks, in, NULL);
-  gst_bin_add_many (GST_BIN (in->pipeline), in->webrtc, in->mux, sink, NULL);
-  if (!gst_element_link (in->mux, sink))
-    {
-      g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
-                   "Cannot link flvmux to appsink");
-      tg_webrtc_in_free (in);
-      return NULL;
-    }
+  gst_bin_add (GST_BIN (in->pipeline), in->webrtc);
   in->want_video = spec->video;
   in->want_audio = spec->audio;
   in->want_aac = spec->aac;
@@ -421,11 +473,21 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
                            "unreadable offer");
       return;
     }
-  if (in->video == NULL && in->want_video && offers (message, "video"))
-    in->video = gst_element_request_pad_simple (in->mux, "video");
-  if (in->audio == NULL && in->want_audio && offers (message, "audio")
-      && (in->want_aac || in->video == NULL))
-    in->audio = gst_element_request_pad_simple (in->mux, "audio");
+  /* The stream needs a track to go live: AAC is made when there is no
+   * video, even if no output wants it. */
+  if (!in->video && in->want_video && offers (message, "video"))
+    {
+      in->video = TRUE;
+      tg_stream_expect_track (in->stream, TG_STREAM_VIDEO, NULL);
+    }
+  if (!in->aac && in->want_audio && offers (message, "audio")
+      && (in->want_aac || !in->video))
+    {
+      in->aac = TRUE;
+      g_autoptr (GstCaps) aac = gst_caps_from_string (AAC_CAPS);
+
+      tg_stream_expect_track (in->stream, TG_STREAM_AUDIO, aac);
+    }
   if (in->video)
     {
       /* H.264 if it can (VP8 costs a transcode): webrtcbin would otherwise
@@ -435,7 +497,7 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
 
       g_object_set (in->video_transceiver, "codec-preferences", caps, NULL);
     }
-  if (in->video == NULL && in->audio == NULL)
+  if (!in->video && !in->aac)
     {
       gst_sdp_message_free (message);
       tg_webrtc_peer_fail (in->peer, "notSetRemoteDescription",
@@ -472,8 +534,6 @@ tg_webrtc_in_free (TgWebrtcIn *in)
       gst_element_set_state (in->pipeline, GST_STATE_NULL);
       gst_object_unref (in->pipeline);
     }
-  g_clear_object (&in->video);
-  g_clear_object (&in->audio);
   gst_clear_object (&in->video_transceiver);
   g_clear_pointer (&in->peer, tg_webrtc_peer_free);
   g_free (in->name);

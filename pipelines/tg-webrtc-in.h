@@ -1,11 +1,13 @@
 /* One WebRTC publisher: a pipeline of its own with a webrtcbin that takes
- * the client's offer (H.264 or VP8, and Opus), and turns what it receives
- * into FLV (H.264 as is, VP8 to H.264, Opus to AAC) for the stream's
- * pipeline, which takes it as it takes RTMP's; the Opus also goes as it is
- * to the stream's WebRTC viewers. Callbacks come on any thread. */
+ * the client's offer (H.264 or VP8, and Opus), and feeds what it receives
+ * into the stream's pipeline as parsed frames, a track at a time (H.264 as
+ * is, VP8 made H.264, Opus made AAC: TG_STREAM_FRAMES); the Opus also goes
+ * as it is to the stream's WebRTC viewers. Callbacks come on any thread. */
 #pragma once
 
 #include <gst/gst.h>
+
+#include "tg-stream.h"
 
 G_BEGIN_DECLS
 
@@ -16,11 +18,8 @@ typedef struct
   void (*answer) (TgWebrtcIn *in, const char *sdp, gpointer data);
   void (*candidate) (TgWebrtcIn *in, guint mline, const char *mid,
                      const char *candidate, gpointer data);
-  /* FLV bytes, from one streaming thread; FALSE: take no more. */
-  gboolean (*media) (TgWebrtcIn *in, GBytes *ts, gpointer data);
-  /* The client's Opus frames as they come (for the stream's WebRTC
-   * viewers, untouched), from a streaming thread. */
-  void (*opus) (TgWebrtcIn *in, GstSample *frame, gpointer data);
+  /* The first frame has come, and goes into the stream. */
+  void (*media_came) (TgWebrtcIn *in, gpointer data);
   /* definition: the client's error, or NULL when media stopped coming. */
   void (*failed) (TgWebrtcIn *in, const char *definition, const char *reason,
                   gpointer data);
@@ -29,11 +28,12 @@ typedef struct
 typedef struct
 {
   const char *name; /* app/stream, for logs */
+  TgStream *stream; /* built with TG_STREAM_FRAMES; outlives the ingest */
   /* The tracks the client may send (publish's "video" and "audio"); the
    * offer tells which it does. Others are dropped. */
   gboolean video, audio;
-  /* The Opus is also made AAC into the FLV (for HLS and MP4); it is
-   * anyway when there is no video (the FLV needs a track). */
+  /* The Opus is also made AAC into the stream (for HLS and MP4); it is
+   * anyway when there is no video (the stream needs a track). */
   gboolean aac;
   /* The client is asked for a key frame when it has sent none for this
    * long (the stream's HLS segment length). */

@@ -118,26 +118,15 @@ in_candidate (TgWebrtcIn *in, guint mline, const char *mid,
   tell (p, message, FALSE);
 }
 
-static gboolean
-in_media (TgWebrtcIn *in, GBytes *ts, gpointer data)
-{
-  Publishing *p = data;
-
-  if (!g_atomic_int_exchange (&p->started, TRUE))
-    {
-      g_info ("WebSocket %s: publishing %s/%s", p->client->peer, p->client->app,
-              p->stream_id);
-      tell (p, tg_signal_notification ("publish_started", p->stream_id), FALSE);
-    }
-  return tg_stream_push (p->stream, ts);
-}
-
 static void
-in_opus (TgWebrtcIn *in, GstSample *frame, gpointer data)
+in_media_came (TgWebrtcIn *in, gpointer data)
 {
   Publishing *p = data;
 
-  tg_stream_push_opus (p->stream, frame);
+  g_atomic_int_set (&p->started, TRUE);
+  g_info ("WebSocket %s: publishing %s/%s", p->client->peer, p->client->app,
+          p->stream_id);
+  tell (p, tg_signal_notification ("publish_started", p->stream_id), FALSE);
 }
 
 static void
@@ -155,7 +144,10 @@ in_failed (TgWebrtcIn *in, const char *definition, const char *reason,
 }
 
 static const TgWebrtcInCallbacks in_callbacks = {
-  in_answer, in_candidate, in_media, in_opus, in_failed,
+  in_answer,
+  in_candidate,
+  in_media_came,
+  in_failed,
 };
 
 /* --- the publication, on the main context --- */
@@ -286,11 +278,12 @@ tg_ws_publish (TgWsClient *client, TgSignalRequest *request)
     }
   /* The token is spent here, by the stream's tokencheck. */
   name = g_strdup_printf ("%s/%s", client->app, request->stream_id);
-  if (tg_publish_build (server, p->publication, settings, TG_STREAM_FLV,
+  if (tg_publish_build (server, p->publication, settings, TG_STREAM_FRAMES,
                         request->token, &error))
     {
       TgWebrtcInSpec spec = {
         .name = name,
+        .stream = p->publication->stream,
         .video = request->video,
         .audio = request->audio,
         .aac = settings->hls_muxing || settings->mp4_muxing,

@@ -465,16 +465,9 @@ class PublishMatrixTest(RtmpTestCase):
 
     def reuse(self, rows):
         """Once the publishes of good JWTs are over, the same JWTs publish
-        again: a JWT is not spent. Over RTMP and SRT: a second WebRTC
-        publish of a stream id whose first has just ended sometimes does
-        not drain (1 run in 3: "did not drain within 10 s", its
-        {id}_1.mp4.part left), a known defect of the WebRTC ingest (its FLV
-        round trip), to be mended with it; JWT reuse itself is the
-        admission's, the same for every door."""
+        again, on every door: a JWT is not spent."""
         again = []
         for r in rows:
-            if r.door == WEBRTC:
-                continue
             with self.subTest(over=True, **r.name()):
                 self.assertEqual(r.kind, GOOD_JWT)
                 self.check_over(r)
@@ -502,8 +495,8 @@ class PublishMatrixTest(RtmpTestCase):
                                          "exp": exp}, SECRET))
         rows, accepted = self.door_matrix((JWT_SCHEME,))
         # A good JWT a door, with and without acceptOnlyStreams..., and
-        # again over RTMP and SRT (reuse).
-        self.assertEqual(len(accepted), 2 * len(DOORS) + 2 * 2)
+        # each again (reuse).
+        self.assertEqual(len(accepted), 2 * 2 * len(DOORS))
         self.check_all_over(rows, accepted)
 
     def test_files_left_over_rtmp(self):

@@ -139,6 +139,8 @@ class PlayTest(WebRtcTestCase):
         self.assertGreater(b["bitrate"], 0, b)
         v = self.viewer(s, self.play_token(s))
         self.assertPlays(v)
+        # The first segment is complete (a playlist is written with it).
+        self.assertTrue(wait_for(lambda: self.playlist(s)))
         r = self.server.get("/%s/streams/%s.m3u8?token=%s"
                             % (APP, s, self.play_token(s)))
         self.assertEqual(r.status, 200, r)

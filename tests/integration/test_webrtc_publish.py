@@ -74,6 +74,56 @@ class PublishTest(WebRtcTestCase):
                         p.definitions())
         self.assertTrue(wait_for(lambda: self.ended(s)))
 
+    def silent(self, media, clock_rate):
+        """PUBLISH_PIPELINE with one track offered but never sent: its RTP
+        is dropped (its caps still go, so the offer has it)."""
+        tail = "media=%s,encoding-name=" % media
+        start = PUBLISH_PIPELINE.index(tail)
+        end = PUBLISH_PIPELINE.index("! webrtc.", start)
+        self.assertIn("clock-rate=%d" % clock_rate,
+                      PUBLISH_PIPELINE[start:end])
+        return (PUBLISH_PIPELINE[:end] + "! valve drop=true"
+                " drop-mode=forward-sticky-events " + PUBLISH_PIPELINE[end:])
+
+    def publish_silent(self, media, clock_rate):
+        """Publishes with that track silent, and stops once the other's
+        media came; returns the stream's files once it has ended."""
+        self.server.set_settings({"mp4MuxingEnabled": True})
+        self.addCleanup(self.server.set_settings,
+                        {"mp4MuxingEnabled": False})
+        s = unique_id()
+        p = self.publisher(s, self.mint_ok(s, "publish")["tokenId"],
+                           self.silent(media, clock_rate))
+        self.assertTrue(p.wait_for_definition("publish_started"),
+                        (p.definitions(), p.errors))
+        p.stop()
+        self.assertIn("publish_finished", p.definitions())
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        return s, self.files_of(s)
+
+    def test_audio_offered_but_never_sent(self):
+        """A publisher whose offer has audio but who sends none (or leaves
+        before its first audio frame): its stream still ends when it
+        stops, the muxers told that the audio will not come; the
+        recording is final and plays its video, with an empty AAC
+        track."""
+        s, files = self.publish_silent("audio", 48000)
+        self.assertIn(s + ".mp4", files)
+        self.assertNotIn(s + ".mp4.part", files)
+        recording = os.path.join(self.streams_dir(), s + ".mp4")
+        self.assertEqual(self.codecs(recording), {"h264", "aac"})
+        self.assertGreater(self.decoded_frames(recording), 0)
+
+    def test_video_offered_but_never_sent(self):
+        """The same with the video: the stream ends, its HLS holds the
+        audio; a recording missing a track it announced cannot be made
+        valid, and is dropped (the log says so)."""
+        s, files = self.publish_silent("video", 90000)
+        self.assertNotIn(s + ".mp4", files)
+        self.assertNotIn(s + ".mp4.part", files)
+        playlist = os.path.join(self.streams_dir(), s + ".m3u8")
+        self.assertEqual(self.codecs(playlist), {"aac"})
+
     def codecs(self, path):
         return set(self.ffprobe(path, "stream=codec_name").split())
 

@@ -279,7 +279,8 @@ class TollgateServer:
         self.kill()
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
-        shutil.rmtree(self._log_dir, ignore_errors=True)
+        if not os.environ.get("TOLLGATE_KEEP_LOGS"):
+            shutil.rmtree(self._log_dir, ignore_errors=True)
 
     @property
     def pid(self):
