@@ -72,40 +72,59 @@ gboolean
 tg_stream_push_frame (TgStream *stream, TgStreamTrack track, GstCaps *caps,
                       GstBuffer *frame)
 {
-  if (stream->finished || g_atomic_int_get (&stream->refused))
+  gboolean open;
+
+  g_mutex_lock (&stream->frames_lock);
+  open = !stream->frames_closed && !g_atomic_int_get (&stream->refused);
+  if (open && stream->track_caps[track] == NULL)
+    start_track (stream, track, caps);
+  else if (open && !gst_caps_is_equal (caps, stream->track_caps[track]))
+    /* A new configuration (a browser changing resolution): a new avcC. */
+    gst_pad_push_event (stream->track_src[track], gst_event_new_caps (caps));
+  if (open)
+    gst_caps_replace (&stream->track_caps[track], caps);
+  g_mutex_unlock (&stream->frames_lock);
+  if (!open)
     {
       gst_buffer_unref (frame);
       return FALSE;
     }
-  if (stream->track_caps[track] == NULL)
-    start_track (stream, track, caps);
-  else if (!gst_caps_is_equal (caps, stream->track_caps[track]))
-    /* A new configuration (a browser changing resolution): a new avcC. */
-    gst_pad_push_event (stream->track_src[track], gst_event_new_caps (caps));
-  gst_caps_replace (&stream->track_caps[track], caps);
+  /* Not under the lock: it may wait in a full muxer for the other track. */
   return tg_stream_push_buffer (stream, stream->track_src[track], track, frame);
+}
+
+void
+tg_stream_close_frames (TgStream *stream)
+{
+  gboolean any;
+
+  g_mutex_lock (&stream->frames_lock);
+  stream->frames_closed = TRUE;
+  any = stream->track_caps[VIDEO] || stream->track_caps[AUDIO];
+  /* An expected track that never came, of known caps, starts empty (if
+   * the other came: else the stream ended before any media). */
+  for (guint t = 0; t < TRACKS && any; t++)
+    if (stream->track_caps[t] == NULL && stream->expected_caps[t]
+        && !g_atomic_int_get (&stream->refused))
+      {
+        start_track (stream, t, stream->expected_caps[t]);
+        gst_caps_replace (&stream->track_caps[t], stream->expected_caps[t]);
+      }
+  g_mutex_unlock (&stream->frames_lock);
 }
 
 void
 tg_stream_end_frames (TgStream *stream)
 {
-  gboolean any = stream->track_caps[VIDEO] || stream->track_caps[AUDIO];
+  guint order[TRACKS] = { VIDEO, AUDIO };
 
-  /* A refused stream ends by its error, not by draining. */
-  if (g_atomic_int_get (&stream->refused))
-    return;
-  for (guint t = 0; t < TRACKS; t++)
-    {
-      /* An expected track that never came, of known caps, starts empty
-       * (if the other came: else the stream ended before any media). */
-      if (any && stream->track_caps[t] == NULL && stream->expected_caps[t])
-        {
-          start_track (stream, t, stream->expected_caps[t]);
-          gst_caps_replace (&stream->track_caps[t], stream->expected_caps[t]);
-        }
-      if (stream->track_caps[t])
-        gst_pad_push_event (stream->track_src[t], gst_event_new_eos ());
-    }
+  /* A track's end waits for a frame of it that waits in a muxer for the
+   * other track: the other's end goes first. */
+  if (g_atomic_int_get (&stream->pushing_since[VIDEO]))
+    order[0] = AUDIO, order[1] = VIDEO;
+  for (guint i = 0; i < TRACKS; i++)
+    if (stream->track_caps[order[i]])
+      gst_pad_push_event (stream->track_src[order[i]], gst_event_new_eos ());
 }
 
 void

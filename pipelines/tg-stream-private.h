@@ -42,17 +42,19 @@ struct _TgStream
   GstElement *pipeline;
   GstPad *src; /* ours, not an element's: pushed from the caller's thread */
   /* Frames (TG_STREAM_FRAMES, tg-stream-frames.c): a pad of ours per
-   * track, and where it is linked from (the gate's for video, if any);
-   * the caps it was last given, on its own thread. */
+   * track, and where it is linked from (the gate's for video, if any). */
   GstPad *track_src[TRACKS], *track_out[TRACKS];
-  GstCaps *track_caps[TRACKS];
+  GMutex frames_lock;          /* for the two below */
+  gboolean frames_closed;      /* finishing: no more frames */
+  GstCaps *track_caps[TRACKS]; /* the caps each was last given */
   /* What an expected track will be, if known: a track that never comes
    * is ended with them (an empty track, rather than none announced). */
   GstCaps *expected_caps[TRACKS];
-  gboolean started, finished; /* the caller's thread only */
-  gint refused;               /* atomic: what the publisher sent broke a rule */
-  GstElement *mux[OUTPUTS];   /* mpegtsmux before hlssink, mp4mux; or NULL */
-  char *dir;                  /* the app's streams folder */
+  gboolean started;         /* the caller's thread only */
+  gint finished;            /* atomic: tg_stream_finish was called */
+  gint refused;             /* atomic: what the publisher sent broke a rule */
+  GstElement *mux[OUTPUTS]; /* mpegtsmux before hlssink, mp4mux; or NULL */
+  char *dir;                /* the app's streams folder */
   char *stream_id;
   gboolean hls_delete;
   char *mp4_part;       /* the recording while it is written */
@@ -125,10 +127,12 @@ gboolean tg_stream_push_buffer (TgStream *stream, GstPad *pad, guint track,
  * (bus_message); it takes nothing more. Any thread. */
 void tg_stream_refuse (TgStream *stream, const char *format, ...)
     G_GNUC_PRINTF (2, 3);
-/* Frames input (tg-stream-frames.c): its pads (and the gate); the end
+/* Frames input (tg-stream-frames.c): its pads (and the gate); closed to
+ * more frames, an expected track that never came started empty; the end
  * pushed on each track; its leftovers freed. */
 gboolean tg_stream_build_frames (TgStream *stream, const TgStreamSpec *spec,
                                  GError **error);
+void tg_stream_close_frames (TgStream *stream);
 void tg_stream_end_frames (TgStream *stream);
 void tg_stream_free_frames (TgStream *stream);
 

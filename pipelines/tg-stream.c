@@ -223,10 +223,11 @@ static void
 media_refused (GstPad *pad, const char *what, gpointer data)
 {
   TgStream *stream = data;
+  gboolean video = g_str_has_prefix (GST_PAD_NAME (pad), "video")
+                   || pad == stream->track_out[VIDEO]; /* the gate's */
 
-  tg_stream_refuse (
-      stream, "Refused the publisher's %s track: %s",
-      g_str_has_prefix (GST_PAD_NAME (pad), "video") ? "video" : "audio", what);
+  tg_stream_refuse (stream, "Refused the publisher's %s track: %s",
+                    video ? "video" : "audio", what);
 }
 
 /* H.264, or AAC (audio/mpeg is MP3 too). */
@@ -641,6 +642,7 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
   stream->pipeline = gst_pipeline_new (stream->name);
   g_mutex_init (&stream->lock);
   g_mutex_init (&stream->viewers_lock);
+  g_mutex_init (&stream->frames_lock);
   for (guint t = 0; t < TRACKS; t++)
     {
       g_mutex_init (&stream->meters[t].lock);
@@ -820,7 +822,8 @@ tg_stream_push (TgStream *stream, GBytes *flv)
   const char *reason = NULL;
   GstBuffer *buffer;
 
-  if (stream->finished || g_atomic_int_get (&stream->refused))
+  if (g_atomic_int_get (&stream->finished)
+      || g_atomic_int_get (&stream->refused))
     {
       g_bytes_unref (flv);
       return FALSE;
@@ -908,21 +911,23 @@ release_unfed (TgStream *stream)
 void
 tg_stream_finish (TgStream *stream)
 {
-  if (stream->finished)
+  if (g_atomic_int_exchange (&stream->finished, TRUE))
     return;
-  stream->finished = TRUE;
   g_mutex_lock (&stream->lock);
   if (!stream->done)
     stream->drain_timeout
         = g_timeout_add_seconds (DRAIN_TIMEOUT_S, drain_timed_out, stream);
   g_mutex_unlock (&stream->lock);
+  /* A refused stream ends by its error, not by draining. Frames may still
+   * be on their way (tg_stream_push_frame refuses them from now on), one
+   * perhaps waiting in a muxer for a track that is not coming: it is let
+   * through (release_unfed) before the tracks' ends go down. */
   if (stream->input == TG_STREAM_FRAMES)
-    tg_stream_end_frames (stream);
+    tg_stream_close_frames (stream);
   else
     {
       if (!stream->started)
         send_start (stream);
-      /* A refused stream ends by its error, not by draining. */
       if (!g_atomic_int_get (&stream->refused))
         gst_pad_push_event (stream->src, gst_event_new_eos ());
     }
@@ -938,6 +943,8 @@ tg_stream_finish (TgStream *stream)
                       "media");
   else if (!g_atomic_int_get (&stream->refused))
     release_unfed (stream);
+  if (stream->input == TG_STREAM_FRAMES && !g_atomic_int_get (&stream->refused))
+    tg_stream_end_frames (stream);
 }
 
 void
@@ -961,6 +968,7 @@ tg_stream_free (TgStream *stream)
   tg_stream_free_frames (stream);
   g_mutex_clear (&stream->lock);
   g_mutex_clear (&stream->viewers_lock);
+  g_mutex_clear (&stream->frames_lock);
   for (guint t = 0; t < TRACKS; t++)
     g_mutex_clear (&stream->meters[t].lock);
   g_ptr_array_unref (stream->viewers);

@@ -77,10 +77,11 @@ gboolean tg_stream_push (TgStream *stream, GBytes *flv);
  * ends as an empty track, and the recording keeps the other. */
 void tg_stream_expect_track (TgStream *stream, TgStreamTrack track,
                              GstCaps *caps);
-/* Frames input: one frame of a track with its caps (the caller's), taking the
- * buffer, on that track's own thread (one thread per track); times from 0.
- * Blocks while a muxer is full. FALSE as tg_stream_push; finish once no more
- * pushes can come. */
+/* Frames input: one frame of a track with its caps (the caller's), taking
+ * the buffer, on that track's own thread (one thread per track); times
+ * from 0. Blocks while a muxer is full. FALSE as tg_stream_push, and once
+ * the stream is finishing: tg_stream_finish may come from another thread
+ * while frames are pushed, and lets one that waits in a muxer through. */
 gboolean tg_stream_push_frame (TgStream *stream, TgStreamTrack track,
                                GstCaps *caps, GstBuffer *frame);
 

@@ -36,7 +36,8 @@ struct _TgWebrtcIn
   TgWebrtcPeer *peer; /* its lock guards the callbacks and what follows */
   /* The time of the first frame of either track: the stream's 0. */
   GstClockTime base;
-  gboolean media_came;
+  guint came;          /* 1 << track: its first frame came */
+  gboolean media_came; /* every track taken has */
 };
 
 /* --- what the peer reports --- */
@@ -80,6 +81,14 @@ failed (const char *definition, const char *reason, gpointer data)
   " framed=(boolean)true, rate=(int)48000, channels=(int)2,"                   \
   " codec_data=(buffer)1190"
 #define OPUS_OUT "appsink name=opus sync=false async=false"
+
+/* The tracks taken (1 << track), known with the offer. */
+static guint
+expected (TgWebrtcIn *in)
+{
+  return (in->video ? 1u << TG_STREAM_VIDEO : 0)
+         | (in->aac ? 1u << TG_STREAM_AUDIO : 0);
+}
 
 /* The running time of one of a frame's times (the encoder of the VP8
  * path shifts times and its segment alike); NONE if it has none. */
@@ -128,8 +137,9 @@ frame_sample (GstAppSink *sink, gpointer data)
   if (!GST_CLOCK_TIME_IS_VALID (in->base))
     in->base = GST_CLOCK_TIME_IS_VALID (dts) ? dts : pts;
   base = in->base;
-  first = !in->media_came;
-  in->media_came = TRUE;
+  in->came |= 1u << track;
+  first = !in->media_came && (in->came & expected (in)) == expected (in);
+  in->media_came |= first;
   if (first)
     in->callbacks.media_came (in, in->data);
   /* Not held while pushing: a track waiting in a full muxer would stop
@@ -522,6 +532,12 @@ void
 tg_webrtc_in_want_key_frame (TgWebrtcIn *in)
 {
   g_atomic_int_set (&in->key_frame_wanted, TRUE);
+}
+
+void
+tg_webrtc_in_close (TgWebrtcIn *in)
+{
+  tg_webrtc_peer_close (in->peer);
 }
 
 void

@@ -18,7 +18,7 @@ typedef struct
   void (*answer) (TgWebrtcIn *in, const char *sdp, gpointer data);
   void (*candidate) (TgWebrtcIn *in, guint mline, const char *mid,
                      const char *candidate, gpointer data);
-  /* The first frame has come, and goes into the stream. */
+  /* Every track taken has sent its first frame into the stream. */
   void (*media_came) (TgWebrtcIn *in, gpointer data);
   /* definition: the client's error, or NULL when media stopped coming. */
   void (*failed) (TgWebrtcIn *in, const char *definition, const char *reason,
@@ -49,6 +49,10 @@ void tg_webrtc_in_take_candidate (TgWebrtcIn *in, guint mline,
 /* A viewer has joined: the client is asked for a key frame (at most one
  * a second). Any thread. */
 void tg_webrtc_in_want_key_frame (TgWebrtcIn *in);
+/* From now on no callback comes, and no frame goes into the stream, which
+ * may then finish (tg_stream_finish) while a frame is on its way. Not from
+ * inside a callback. */
+void tg_webrtc_in_close (TgWebrtcIn *in);
 /* Stops it: once this returns, no callback runs or comes. Not from inside
  * a callback. */
 void tg_webrtc_in_free (TgWebrtcIn *in);

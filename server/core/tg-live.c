@@ -1,5 +1,7 @@
 #include "tg-live.h"
 
+#include "tg-wait.h"
+
 typedef struct
 {
   TgLiveWatch func;
@@ -230,17 +232,6 @@ tg_live_stop (TgLive *live, const char *app, const char *stream_id)
   return publication != NULL;
 }
 
-static gboolean
-busy (TgLive *live)
-{
-  gboolean busy;
-
-  g_mutex_lock (&live->lock);
-  busy = live->held > 0;
-  g_mutex_unlock (&live->lock);
-  return busy;
-}
-
 void
 tg_live_close (TgLive *live)
 {
@@ -258,8 +249,7 @@ tg_live_close (TgLive *live)
     if (publication->running)
       stop_later (publication);
   g_mutex_unlock (&live->lock);
-  while (busy (live))
-    g_main_context_iteration (NULL, TRUE);
+  tg_wait_until_none (&live->lock, &live->held);
 }
 
 /* --- watchers --- */

@@ -285,18 +285,21 @@ guard_input_create_source (GPollableInputStream *stream,
       cancellable);
 }
 
-/* Blocking reads: what libsoup does not use, done anyway. */
-static gssize
-guard_read (GInputStream *stream, void *buffer, gsize count,
-            GCancellable *cancellable, GError **error)
-{
-  TgHttpGuard *guard = guard_of_input (stream);
+/* Blocking reads and writes, which libsoup does not use, done anyway:
+ * the non-blocking kind (attempt), and a wait for the socket while it
+ * would block. */
+typedef gssize (*Attempt) (GObject *stream, void *buffer, gsize count,
+                           GError **error);
 
+static gssize
+blocking (TgHttpGuard *guard, GIOCondition condition, Attempt attempt,
+          GObject *stream, void *buffer, gsize count, GCancellable *cancellable,
+          GError **error)
+{
   for (;;)
     {
       GError *local = NULL;
-      gssize n = guard_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream),
-                                         buffer, count, &local);
+      gssize n = attempt (stream, buffer, count, &local);
 
       if (n >= 0
           || !g_error_matches (local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -307,10 +310,25 @@ guard_read (GInputStream *stream, void *buffer, gsize count,
         }
       g_clear_error (&local);
       if (guard == NULL
-          || !g_socket_condition_wait (guard->socket, G_IO_IN, cancellable,
+          || !g_socket_condition_wait (guard->socket, condition, cancellable,
                                        error))
         return -1;
     }
+}
+
+static gssize
+attempt_read (GObject *stream, void *buffer, gsize count, GError **error)
+{
+  return guard_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream), buffer,
+                                 count, error);
+}
+
+static gssize
+guard_read (GInputStream *stream, void *buffer, gsize count,
+            GCancellable *cancellable, GError **error)
+{
+  return blocking (guard_of_input (stream), G_IO_IN, attempt_read,
+                   G_OBJECT (stream), buffer, count, cancellable, error);
 }
 
 static void
@@ -393,30 +411,19 @@ guard_output_create_source (GPollableOutputStream *stream,
 }
 
 static gssize
+attempt_write (GObject *stream, void *buffer, gsize count, GError **error)
+{
+  return guard_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (stream), buffer,
+                                  count, error);
+}
+
+static gssize
 guard_write (GOutputStream *stream, const void *buffer, gsize count,
              GCancellable *cancellable, GError **error)
 {
-  TgHttpGuard *guard = guard_of_output (stream);
-
-  for (;;)
-    {
-      GError *local = NULL;
-      gssize n = guard_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (stream),
-                                          buffer, count, &local);
-
-      if (n >= 0
-          || !g_error_matches (local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          if (local)
-            g_propagate_error (error, local);
-          return n;
-        }
-      g_clear_error (&local);
-      if (guard == NULL
-          || !g_socket_condition_wait (guard->socket, G_IO_OUT, cancellable,
-                                       error))
-        return -1;
-    }
+  return blocking (guard_of_output (stream), G_IO_OUT, attempt_write,
+                   G_OBJECT (stream), (void *) buffer, count, cancellable,
+                   error);
 }
 
 static gboolean

@@ -10,6 +10,7 @@
 #include "tg-peer-limit.h"
 #include "tg-publish.h"
 #include "tg-rtmp-session.h"
+#include "tg-wait.h"
 
 #define READ_SIZE (128 * 1024)
 /* A connection that sends nothing for this long is closed: a stalled
@@ -500,18 +501,6 @@ tg_rtmp_listener_new (TgServer *server, GError **error)
   return listener;
 }
 
-/* Whether connection threads are still to finish. */
-static gboolean
-busy (TgRtmpListener *listener)
-{
-  gboolean busy;
-
-  g_mutex_lock (&listener->lock);
-  busy = listener->threads > 0;
-  g_mutex_unlock (&listener->lock);
-  return busy;
-}
-
 void
 tg_rtmp_listener_free (TgRtmpListener *listener)
 {
@@ -525,8 +514,7 @@ tg_rtmp_listener_free (TgRtmpListener *listener)
   for (GList *l = listener->conns; l; l = l->next)
     interrupt (l->data);
   g_mutex_unlock (&listener->lock);
-  while (busy (listener))
-    g_main_context_iteration (NULL, TRUE);
+  tg_wait_until_none (&listener->lock, &listener->threads);
   g_object_unref (listener->socket);
   tg_peer_limit_free (listener->peers);
   g_mutex_clear (&listener->lock);

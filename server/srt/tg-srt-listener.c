@@ -9,6 +9,7 @@
 #include "tg-publish.h"
 #include "tg-refusals.h"
 #include "tg-srt-streamid.h"
+#include "tg-wait.h"
 
 /* Received data gathers for BATCH_MS before it is read, and is pushed in
  * batches of up to BATCH_BYTES. */
@@ -524,17 +525,6 @@ tg_srt_listener_new (TgServer *server, GError **error)
   return listener;
 }
 
-static gboolean
-busy (TgSrtListener *listener)
-{
-  gboolean busy;
-
-  g_mutex_lock (&listener->lock);
-  busy = listener->threads > 0;
-  g_mutex_unlock (&listener->lock);
-  return busy;
-}
-
 void
 tg_srt_listener_free (TgSrtListener *listener)
 {
@@ -550,8 +540,7 @@ tg_srt_listener_free (TgSrtListener *listener)
   for (GList *l = listener->publishers; l; l = l->next)
     srt_close (((Publish *) l->data)->socket);
   g_mutex_unlock (&listener->lock);
-  while (busy (listener))
-    g_main_context_iteration (NULL, TRUE);
+  tg_wait_until_none (&listener->lock, &listener->threads);
   g_hash_table_unref (listener->ready);
   tg_refusals_free (listener->refusals);
   tg_peer_limit_free (listener->peers);

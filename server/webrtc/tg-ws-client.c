@@ -46,6 +46,53 @@ tg_ws_client_unref (TgWsClient *client)
   g_free (client);
 }
 
+/* --- work carried to the client's context --- */
+
+typedef struct
+{
+  TgWsClient *client;
+  TgWsClientFunc func;
+  gpointer data;
+  GDestroyNotify free;
+} Hop;
+
+static gboolean
+hop_run (gpointer data)
+{
+  Hop *hop = data;
+
+  hop->func (hop->client, hop->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+hop_free (gpointer data)
+{
+  Hop *hop = data;
+
+  if (hop->free)
+    hop->free (hop->data);
+  tg_ws_client_unref (hop->client);
+  g_free (hop);
+}
+
+void
+tg_ws_client_invoke (TgWsClient *client, TgWsClientFunc func, gpointer data,
+                     GDestroyNotify free)
+{
+  Hop *hop = g_new (Hop, 1);
+  GSource *source = g_idle_source_new ();
+
+  hop->client = tg_ws_client_ref (client);
+  hop->func = func;
+  hop->data = data;
+  hop->free = free;
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, hop_run, hop, hop_free);
+  g_source_attach (source, client->context);
+  g_source_unref (source);
+}
+
 /* --- sending, on the client's context --- */
 
 void

@@ -31,6 +31,14 @@ TgWsClient *tg_ws_client_new (TgServer *server, struct _TgWs *ws,
 TgWsClient *tg_ws_client_ref (TgWsClient *client);
 void tg_ws_client_unref (TgWsClient *client);
 
+/* Work for the client, done on its context (its tables are that
+ * context's to touch): func (client, data), then free (data) if not NULL;
+ * the client is kept meanwhile. Any thread; never at once, even on that
+ * context (the caller may hold locks the work takes). */
+typedef void (*TgWsClientFunc) (TgWsClient *client, gpointer data);
+void tg_ws_client_invoke (TgWsClient *client, TgWsClientFunc func,
+                          gpointer data, GDestroyNotify free);
+
 /* Sends object (taking it) if the connection is still open. */
 void tg_ws_send (TgWsClient *client, JsonObject *object);
 void tg_ws_send_error (TgWsClient *client, const char *definition,

@@ -1,7 +1,8 @@
 /* WebRTC publish over the signalling (PROTOCOL.md 5): publish -> checks ->
  * the stream is built (spending the token) -> start -> the client's offer
- * -> our answer -> candidates -> publish_started when media arrives; stop
- * or a closed connection -> the stream is finished -> publish_finished. */
+ * -> our answer -> candidates -> publish_started once each track taken has
+ * sent media; stop or a closed connection -> the stream is finished ->
+ * publish_finished. */
 #include "tg-live.h"
 #include "tg-publish.h"
 #include "tg-webrtc-in.h"
@@ -46,25 +47,22 @@ publishing_unref (Publishing *p)
 
 typedef struct
 {
-  TgWsClient *client;
   Publishing *p; /* when the client stops publishing it, else NULL */
   JsonObject *message;
 } News;
 
 static void end_publishing (TgWsClient *client, Publishing *p);
 
-static gboolean
-deliver (gpointer data)
+static void
+deliver (TgWsClient *client, gpointer data)
 {
   News *news = data;
-  TgWsClient *client = news->client;
 
   tg_ws_send (client, g_steal_pointer (&news->message));
   if (news->p
       && g_hash_table_lookup (client->publishing, news->p->stream_id)
              == news->p)
     end_publishing (client, news->p);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -72,7 +70,6 @@ news_free (gpointer data)
 {
   News *news = data;
 
-  tg_ws_client_unref (news->client);
   if (news->p)
     publishing_unref (news->p);
   if (news->message)
@@ -85,11 +82,9 @@ tell (Publishing *p, JsonObject *message, gboolean ends)
 {
   News *news = g_new0 (News, 1);
 
-  news->client = tg_ws_client_ref (p->client);
   news->p = ends ? publishing_ref (p) : NULL;
   news->message = message;
-  g_main_context_invoke_full (p->client->context, G_PRIORITY_DEFAULT, deliver,
-                              news, news_free);
+  tg_ws_client_invoke (p->client, deliver, news, news_free);
 }
 
 /* --- the ingest's callbacks, on any thread --- */
@@ -152,14 +147,13 @@ static const TgWebrtcInCallbacks in_callbacks = {
 
 /* --- the publication, on the main context --- */
 
-static gboolean
-stop_on_client (gpointer data)
+static void
+stop_on_client (TgWsClient *client, gpointer data)
 {
   Publishing *p = data;
 
-  if (g_hash_table_lookup (p->client->publishing, p->stream_id) == p)
-    end_publishing (p->client, p);
-  return G_SOURCE_REMOVE;
+  if (g_hash_table_lookup (client->publishing, p->stream_id) == p)
+    end_publishing (client, p);
 }
 
 /* Stopped by request or at shutdown: the client no longer publishes it (on
@@ -169,9 +163,8 @@ stop (TgPublication *publication, gpointer data)
 {
   Publishing *p = data;
 
-  g_main_context_invoke_full (p->client->context, G_PRIORITY_DEFAULT,
-                              stop_on_client, publishing_ref (p),
-                              (GDestroyNotify) publishing_unref);
+  tg_ws_client_invoke (p->client, stop_on_client, publishing_ref (p),
+                       (GDestroyNotify) publishing_unref);
 }
 
 static void
@@ -210,10 +203,12 @@ end_publishing (TgWsClient *client, Publishing *p)
     {
       /* Once this returns, key_frame_wanted no longer runs. */
       tg_stream_on_key_frame_wanted (p->stream, NULL, NULL);
-      tg_webrtc_in_free (p->in);
-      p->in = NULL;
+      tg_webrtc_in_close (p->in);
     }
+  /* Before the ingest stops: a frame of it may wait in a muxer for a
+   * track that is not coming, which finishing lets through. */
   tg_stream_finish (p->stream);
+  g_clear_pointer (&p->in, tg_webrtc_in_free);
   publishing_unref (p);
 }
 

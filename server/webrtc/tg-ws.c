@@ -20,26 +20,10 @@ struct _TgWs
 #define CLOSE_WAIT_S 5
 
 /* Work for the clients of an app about one of its streams, done on each
- * client's own context (its tables are that context's to touch). */
-typedef struct
-{
-  TgWsClient *client;
-  char *stream_id;
-} Task;
-
-static void
-task_free (gpointer data)
-{
-  Task *task = data;
-
-  tg_ws_client_unref (task->client);
-  g_free (task->stream_id);
-  g_free (task);
-}
-
+ * client's own context. */
 static void
 for_clients_of (TgWs *ws, const char *app, const char *stream_id,
-                GSourceFunc func)
+                TgWsClientFunc func)
 {
   if (ws == NULL)
     return;
@@ -47,29 +31,19 @@ for_clients_of (TgWs *ws, const char *app, const char *stream_id,
   for (GList *l = ws->clients; l; l = l->next)
     {
       TgWsClient *client = l->data;
-      Task *task;
 
-      if (!g_str_equal (client->app, app))
-        continue;
-      task = g_new0 (Task, 1);
-      task->client = tg_ws_client_ref (client);
-      task->stream_id = g_strdup (stream_id);
-      g_main_context_invoke_full (client->context, G_PRIORITY_DEFAULT, func,
-                                  task, task_free);
+      if (g_str_equal (client->app, app))
+        tg_ws_client_invoke (client, func, g_strdup (stream_id), g_free);
     }
   g_mutex_unlock (&ws->lock);
 }
 
-static gboolean
-send_started (gpointer data)
+static void
+send_started (TgWsClient *client, gpointer stream_id)
 {
-  Task *task = data;
-  TgWsClient *client = task->client;
-
-  if (g_hash_table_remove (client->waiting, task->stream_id))
+  if (g_hash_table_remove (client->waiting, stream_id))
     tg_ws_send (client,
-                tg_signal_notification ("streaming_started", task->stream_id));
-  return G_SOURCE_REMOVE;
+                tg_signal_notification ("streaming_started", stream_id));
 }
 
 /* A publication's media is ready (the live registry's watcher): the
@@ -162,7 +136,6 @@ end_session (TgWsClient *client, const char *stream_id)
 /* A viewer's news, carried to its client's context. */
 typedef struct
 {
-  TgWsClient *client;
   TgViewer *viewer;
   char *stream_id;
   JsonObject *message; /* or NULL */
@@ -176,16 +149,14 @@ feed_viewer (TgStream *stream, gpointer viewer)
   tg_stream_feed_viewer (stream, viewer);
 }
 
-static gboolean
-deliver (gpointer data)
+static void
+deliver (TgWsClient *client, gpointer data)
 {
   News *news = data;
-  TgWsClient *client = news->client;
-
   Session *session = g_hash_table_lookup (client->sessions, news->stream_id);
 
   if (session == NULL || session->viewer != news->viewer)
-    return G_SOURCE_REMOVE; /* a session that has already ended */
+    return; /* a session that has already ended */
   if (news->message)
     tg_ws_send (client, g_steal_pointer (&news->message));
   if (news->feeds)
@@ -193,7 +164,6 @@ deliver (gpointer data)
                          feed_viewer, news->viewer);
   if (news->ends)
     end_session (client, news->stream_id);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -201,7 +171,6 @@ news_free (gpointer data)
 {
   News *news = data;
 
-  tg_ws_client_unref (news->client);
   tg_viewer_unref (news->viewer);
   g_free (news->stream_id);
   if (news->message)
@@ -215,13 +184,11 @@ tell (TgViewer *viewer, TgWsClient *client, const char *stream_id,
 {
   News *news = g_new0 (News, 1);
 
-  news->client = tg_ws_client_ref (client);
   news->viewer = tg_viewer_ref (viewer);
   news->stream_id = g_strdup (stream_id);
   news->message = message;
   news->ends = ends;
-  g_main_context_invoke_full (client->context, G_PRIORITY_DEFAULT, deliver,
-                              news, news_free);
+  tg_ws_client_invoke (client, deliver, news, news_free);
 }
 
 static void
@@ -256,21 +223,17 @@ viewer_started (TgViewer *viewer, gpointer data)
   Session *session = data;
 
   News *news = g_new0 (News, 1);
-  GSource *source = g_idle_source_new ();
 
   g_info ("WebSocket %s: playing %s/%s", session->client->peer,
           session->client->app, session->stream_id);
   tell (viewer, session->client, session->stream_id,
         tg_signal_notification ("play_started", session->stream_id), FALSE);
-  /* Fed from the client's context, later: the viewer's lock is held here,
-   * and feeding takes the stream's, then the viewer's. */
-  news->client = tg_ws_client_ref (session->client);
+  /* Fed from the client's context, later: feeding takes the stream's
+   * lock, then the viewer's. */
   news->viewer = tg_viewer_ref (viewer);
   news->stream_id = g_strdup (session->stream_id);
   news->feeds = TRUE;
-  g_source_set_callback (source, deliver, news, news_free);
-  g_source_attach (source, session->client->context);
-  g_source_unref (source);
+  tg_ws_client_invoke (session->client, deliver, news, news_free);
 }
 
 static void
@@ -359,6 +322,16 @@ play (TgWsClient *client, TgSignalRequest *request)
   if (refusal)
     {
       tg_ws_send_error (client, refusal, request->stream_id);
+      return;
+    }
+  if (!settings->webrtc_enabled)
+    {
+      /* The app plays over HTTP only (webRTCEnabled false): as Ant Media
+       * without a WebRTC muxer, the stream is not there for WebRTC, and
+       * the player moves on to its next technology. */
+      g_info ("WebSocket %s: play %s/%s refused: webRTCEnabled is false",
+              client->peer, client->app, request->stream_id);
+      send_no_stream (client, request->stream_id, FALSE);
       return;
     }
   if (!tg_live_with_stream (server->live, client->app, request->stream_id,
@@ -537,16 +510,13 @@ on_closed (SoupWebsocketConnection *connection, gpointer data)
 
 /* On the client's context: its stream is closed under it, which ends the
  * connection at once ("closed"), whatever the peer does. */
-static gboolean
-cut (gpointer data)
+static void
+cut (TgWsClient *client, gpointer data)
 {
-  TgWsClient *client = data;
-
   if (client->connection)
     g_io_stream_close (
         soup_websocket_connection_get_io_stream (client->connection), NULL,
         NULL);
-  return G_SOURCE_REMOVE;
 }
 
 void
@@ -573,7 +543,7 @@ tg_ws_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
   closing = ws->closing;
   g_mutex_unlock (&ws->lock);
   if (closing) /* the server is stopping */
-    cut (client);
+    cut (client, NULL);
   g_debug ("WebSocket %s: connected to %s", client->peer, client->app);
 }
 
@@ -600,9 +570,7 @@ tg_ws_close (TgWs *ws)
     {
       TgWsClient *client = l->data;
 
-      g_main_context_invoke_full (client->context, G_PRIORITY_DEFAULT, cut,
-                                  tg_ws_client_ref (client),
-                                  (GDestroyNotify) tg_ws_client_unref);
+      tg_ws_client_invoke (client, cut, NULL, NULL);
     }
   while (ws->clients && g_cond_wait_until (&ws->gone, &ws->lock, deadline))
     ;

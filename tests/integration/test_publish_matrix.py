@@ -28,7 +28,8 @@ import unittest
 import urllib.parse
 
 import jwt_tool
-from test_rtmp import REFUSAL, RtmpTestCase, wait_for
+from test_rtmp import (REFUSAL, USER_AUDIO, USER_TONE, USER_VIDEO,
+                       RtmpTestCase, wait_for)
 from test_srt import SrtTestCase
 from tollgate_fixture import APP, future, unique_id
 from webrtc_client import WebRtcPublisher
@@ -156,10 +157,9 @@ class PublishMatrixTest(RtmpTestCase):
             subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y",
                             "-f", "lavfi", "-i",
                             "testsrc=size=320x240:rate=25", "-f", "lavfi",
-                            "-i", "sine=frequency=440", "-t", "1",
-                            "-c:v", "libx264", "-g", "25", "-preset",
-                            "ultrafast", "-c:a", "aac", "-f", "mpegts",
-                            cls.ts], check=True, timeout=60)
+                            "-i", USER_TONE, "-t", "1"] + USER_VIDEO
+                           + USER_AUDIO + ["-f", "mpegts", cls.ts],
+                           check=True, timeout=60)
             super().setUpClass()
         except BaseException:
             os.unlink(cls.ts)

@@ -15,6 +15,15 @@ from tollgate_fixture import APP, MSG_DELETED, TollgateTestCase, unique_id
 REFUSAL = "You are not allowed to publish the stream."
 
 
+# What users publish: OBS's and ffmpeg's defaults are H.264 High profile
+# with B-frames (x264's veryfast keeps them; ultrafast has none), 4:2:0,
+# and AAC at 48 kHz. A key frame a second.
+USER_VIDEO = ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast",
+              "-profile:v", "high", "-bf", "2", "-g", "25"]
+USER_TONE = "sine=frequency=440:sample_rate=48000"
+USER_AUDIO = ["-c:a", "aac", "-ar", "48000"]
+
+
 def wait_for(condition, timeout=20.0, step=0.05):
     """Polls a condition until it holds or the deadline passes."""
     deadline = time.monotonic() + timeout
@@ -45,14 +54,14 @@ class RtmpTestCase(TollgateTestCase):
         return url + ("?token=%s" % token if token else "")
 
     def ffmpeg(self, url, seconds=3, audio=True, wait=True):
+        """Publishes as users do (USER_VIDEO, USER_AUDIO)."""
         argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f",
                 "lavfi", "-i", "testsrc=size=320x240:rate=25"]
         if audio:
-            argv += ["-f", "lavfi", "-i", "sine=frequency=440"]
-        argv += ["-t", str(seconds), "-c:v", "libx264", "-g", "25",
-                 "-preset", "ultrafast"]
+            argv += ["-f", "lavfi", "-i", USER_TONE]
+        argv += ["-t", str(seconds)] + USER_VIDEO
         if audio:
-            argv += ["-c:a", "aac"]
+            argv += USER_AUDIO
         argv += ["-f", "flv", url]
         if not wait:
             return subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)

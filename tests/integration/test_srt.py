@@ -11,7 +11,8 @@ import subprocess
 import tempfile
 import unittest
 
-from test_rtmp import RtmpTestCase, wait_for
+from test_rtmp import (USER_AUDIO, USER_TONE, USER_VIDEO, RtmpTestCase,
+                       wait_for)
 from tollgate_fixture import APP, unique_id
 
 
@@ -29,10 +30,9 @@ class SrtTestCase(RtmpTestCase):
     def srt_ffmpeg(self, streamid, seconds=3, wait=True, options=""):
         argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
                 "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
-                "-f", "lavfi", "-i", "sine=frequency=440",
-                "-t", str(seconds), "-c:v", "libx264", "-g", "25",
-                "-preset", "ultrafast", "-c:a", "aac", "-f", "mpegts",
-                self.srt_url(streamid, options)]
+                "-f", "lavfi", "-i", USER_TONE, "-t", str(seconds)]
+        argv += USER_VIDEO + USER_AUDIO + ["-f", "mpegts",
+                                           self.srt_url(streamid, options)]
         if not wait:
             return subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
         return subprocess.run(argv, capture_output=True, text=True,

@@ -105,6 +105,34 @@ class PlayTest(WebRtcTestCase):
         # The server opened the data channel.
         self.assertTrue(all(v.data_channels for v in viewers))
 
+    def test_webrtc_off_plays_over_http_only(self):
+        """webRTCEnabled false: WebSocket play answers no_stream_exist at
+        once and for good (nothing waits, the token is not spent), so a
+        player moves on to HLS, which plays with that token."""
+        s = unique_id()
+        self.publish(s)
+        self.server.set_settings({"webRTCEnabled": False})
+        self.addCleanup(self.server.set_settings, {"webRTCEnabled": True})
+        token = self.play_token(s)
+        ws = websocket.create_connection(self.ws_url(), timeout=30)
+        try:
+            ws.send(json.dumps({"command": "play", "streamId": s,
+                                "token": token}))
+            reply = json.loads(ws.recv())
+            ws.send(json.dumps({"command": "ping"}))
+            after = json.loads(ws.recv())
+        finally:
+            ws.close()
+        self.assertEqual((reply.get("command"), reply.get("definition")),
+                         ("error", "no_stream_exist"), reply)
+        self.assertNotIn("information", reply)  # nothing waits
+        self.assertEqual(after.get("command"), "pong", after)
+        self.assertEqual(self.tokens_of(s), [token])
+        self.assertTrue(wait_for(lambda: self.playlist(s)))
+        r = self.server.get("/%s/streams/%s.m3u8?token=%s" % (APP, s, token))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.tokens_of(s), [])
+
     def test_stream_info_and_live_viewer_counts(self):
         """getStreamInfo gives the stream as it is, and the broadcast
         counts its viewers while it is live (PROTOCOL.md 2.3, 5)."""

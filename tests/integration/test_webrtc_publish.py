@@ -86,26 +86,27 @@ class PublishTest(WebRtcTestCase):
                 " drop-mode=forward-sticky-events " + PUBLISH_PIPELINE[end:])
 
     def publish_silent(self, media, clock_rate):
-        """Publishes with that track silent, and stops once the other's
-        media came; returns the stream's files once it has ended."""
+        """Publishes with that track silent: publish_started never comes
+        (it waits for every track taken), and the publish times out;
+        returns the stream's files once it has ended."""
         self.server.set_settings({"mp4MuxingEnabled": True})
         self.addCleanup(self.server.set_settings,
                         {"mp4MuxingEnabled": False})
         s = unique_id()
         p = self.publisher(s, self.mint_ok(s, "publish")["tokenId"],
                            self.silent(media, clock_rate))
-        self.assertTrue(p.wait_for_definition("publish_started"),
+        self.assertTrue(p.wait_for_definition("publishTimeoutError"),
                         (p.definitions(), p.errors))
-        p.stop()
-        self.assertIn("publish_finished", p.definitions())
+        self.assertTrue(p.wait_for_definition("publish_finished"),
+                        p.definitions())
+        self.assertNotIn("publish_started", p.definitions())
         self.assertTrue(wait_for(lambda: self.ended(s)))
         return s, self.files_of(s)
 
     def test_audio_offered_but_never_sent(self):
-        """A publisher whose offer has audio but who sends none (or leaves
-        before its first audio frame): its stream still ends when it
-        stops, the muxers told that the audio will not come; the
-        recording is final and plays its video, with an empty AAC
+        """A publisher whose offer has audio but who sends none: its
+        stream still ends (the muxers told that the audio will not come);
+        the recording is final and plays its video, with an empty AAC
         track."""
         s, files = self.publish_silent("audio", 48000)
         self.assertIn(s + ".mp4", files)
