@@ -72,18 +72,29 @@ gboolean
 tg_stream_push_frame (TgStream *stream, TgStreamTrack track, GstCaps *caps,
                       GstBuffer *frame)
 {
-  gboolean open;
+  gboolean open, first = FALSE, pushed = FALSE;
 
   g_mutex_lock (&stream->frames_lock);
   open = !stream->frames_closed && !g_atomic_int_get (&stream->refused);
   if (open && stream->track_caps[track] == NULL)
-    start_track (stream, track, caps);
+    {
+      /* The track's start and its first frame go down together, before
+       * any end (tg_stream_end_frames): a parser that saw caps and an end
+       * but no frame would leave a muxer pad without caps. The first
+       * frame does not wait: the muxers wait for it. */
+      start_track (stream, track, caps);
+      pushed = tg_stream_push_buffer (stream, stream->track_src[track], track,
+                                      frame);
+      first = TRUE;
+    }
   else if (open && !gst_caps_is_equal (caps, stream->track_caps[track]))
     /* A new configuration (a browser changing resolution): a new avcC. */
     gst_pad_push_event (stream->track_src[track], gst_event_new_caps (caps));
   if (open)
     gst_caps_replace (&stream->track_caps[track], caps);
   g_mutex_unlock (&stream->frames_lock);
+  if (first)
+    return pushed;
   if (!open)
     {
       gst_buffer_unref (frame);

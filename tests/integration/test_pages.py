@@ -24,6 +24,7 @@ class PagesTest(WebRtcTestCase):
         for path, kind in (("/%s/" % APP, "text/html"),
                            ("/%s/play.html" % APP, "text/html"),
                            ("/%s/signalling.js" % APP, "text/javascript"),
+                           ("/%s/hls.js" % APP, "text/javascript"),
                            ("/%s/pages.css" % APP, "text/css")):
             with self.subTest(path=path):
                 r = self.server.get(path)
@@ -51,7 +52,7 @@ class PagesTest(WebRtcTestCase):
         self.assertEqual((seen["videoWidth"], seen["videoHeight"]),
                          (320, 240), seen)
         self.assertGreater(seen["currentTime"], seen["start"] + 1)
-        self.assertEqual(seen["status"], "play_started", seen)
+        self.assertEqual(seen["status"], "playing (webrtc)", seen)
         self.assertEqual(self.tokens_of(s), [])
 
     def test_publish_page_publishes_and_play_page_plays_it(self):
@@ -78,7 +79,7 @@ class PagesTest(WebRtcTestCase):
             "&playOrder=webrtc" % (self.server.http_port, APP, s,
                                    self.play_token(s)))
         self.assertEqual(code, 0, seen)
-        self.assertEqual(seen["status"], "play_started", seen)
+        self.assertEqual(seen["status"], "playing (webrtc)", seen)
         # Chromium's fake camera.
         self.assertEqual((seen["videoWidth"], seen["videoHeight"]),
                          (640, 480), seen)
@@ -96,8 +97,67 @@ class PagesTest(WebRtcTestCase):
             "http://127.0.0.1:%d/%s/play.html?id=%s&token=nope"
             % (self.server.http_port, APP, s))
         self.assertEqual(code, 1, seen)
-        self.assertEqual(seen["status"], "error: unauthorized_access", seen)
+        self.assertEqual(seen["status"], "error: webrtc: unauthorized_access;"
+                         " hls: unauthorized_access", seen)
         self.assertEqual(self.tokens_of(s), [token])
+
+    def page(self, query):
+        return "http://127.0.0.1:%d/%s/play.html?%s" % (
+            self.server.http_port, APP, query)
+
+    def live_with_hls(self):
+        s = unique_id()
+        self.publish(s)
+        self.assertTrue(wait_for(lambda: self.playlist(s)))
+        return s
+
+    def test_play_page_plays_hls_on_one_token(self):
+        """playOrder=hls: the adaptive master is asked for first (404: no
+        ladder), which spends the token and opens the session that plays
+        the stream's own playlist; the token then opens nothing more."""
+        s = self.live_with_hls()
+        token = self.play_token(s)
+        code, seen = self.watch(self.page("id=%s&playOrder=hls&token=%s"
+                                          % (s, token)))
+        self.assertEqual(code, 0, seen)
+        self.assertEqual(seen["status"], "playing (hls)", seen)
+        self.assertEqual((seen["videoWidth"], seen["videoHeight"]),
+                         (320, 240), seen)
+        self.assertEqual(self.tokens_of(s), [])
+        code, seen = self.watch(self.page("id=%s&playOrder=hls&token=%s"
+                                          % (s, token)))
+        self.assertEqual(code, 1, seen)
+        self.assertEqual(seen["status"], "error: hls: unauthorized_access",
+                         seen)
+
+    def test_play_page_falls_back_from_webrtc_to_hls(self):
+        """The default order (webrtc,hls) with WebRTC off for the app: the
+        WebRTC attempt fails before playing and spends nothing, so HLS
+        plays with the same token, which is then spent."""
+        s = self.live_with_hls()
+        self.server.set_settings({"webRTCEnabled": False})
+        self.addCleanup(self.server.set_settings, {"webRTCEnabled": True})
+        code, seen = self.watch(self.page("id=%s&token=%s"
+                                          % (s, self.play_token(s))))
+        self.assertEqual(code, 0, seen)
+        self.assertEqual(seen["status"], "playing (hls)", seen)
+        self.assertIn("webrtc failed (no_stream_exist)",
+                      "\n".join(seen["console"]), seen)
+        self.assertEqual(self.tokens_of(s), [])
+
+    def test_play_page_plays_a_recording(self):
+        self.server.set_settings({"mp4MuxingEnabled": True})
+        self.addCleanup(self.server.set_settings,
+                        {"mp4MuxingEnabled": False})
+        s = unique_id()
+        self.assertEqual(self.ffmpeg(self.url(s), seconds=4).returncode, 0)
+        self.assertTrue(wait_for(lambda: s + ".mp4" in self.files_of(s)))
+        code, seen = self.watch(self.page(
+            "id=streams/%s.mp4&playOrder=vod&token=%s"
+            % (s, self.play_token(s))))
+        self.assertEqual(code, 0, seen)
+        self.assertEqual(seen["status"], "playing (vod)", seen)
+        self.assertEqual(self.tokens_of(s), [])
 
 
 if __name__ == "__main__":
