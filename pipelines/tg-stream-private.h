@@ -81,8 +81,8 @@ struct _TgStream
   GstElement *tees[TRACKS]; /* once the track is found */
   char *profile_level_id;   /* the H.264's, for viewers' offers */
   gboolean rtp_built;       /* the RTP branches are there */
-  gboolean b_frames;        /* the video has some: it is re-encoded */
-  gint64 last_key_frame;    /* the video branch's: one was last made */
+  gboolean reencoded; /* for WebRTC: B-frames, or a profile browsers refuse */
+  gint64 last_key_frame; /* the video branch's: one was last made */
   /* The video branch's: its RTP packets since the last key frame, which a
    * new viewer is given first (NULL when over GOP_CACHE_MAX). */
   GPtrArray *gop;

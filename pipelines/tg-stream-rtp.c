@@ -64,7 +64,7 @@ want_key_frame (TgStream *stream, GstAppSink *sink)
 
   if (stream->key_frame_wanted)
     stream->key_frame_wanted (stream, stream->key_frame_wanted_data);
-  if (!stream->b_frames || now - stream->last_key_frame < KEY_FRAME_GAP)
+  if (!stream->reencoded || now - stream->last_key_frame < KEY_FRAME_GAP)
     return;
   stream->last_key_frame = now;
   pad = gst_element_get_static_pad (GST_ELEMENT (sink), "sink");
@@ -127,10 +127,10 @@ void
 tg_stream_add_rtp_branch (TgStream *stream, guint track)
 {
   gboolean opus = track == AUDIO && stream->opus_input;
-  const char *description = opus               ? BRANCH_OPUS
-                            : track == AUDIO   ? BRANCH_AUDIO
-                            : stream->b_frames ? BRANCH_VIDEO_REENCODED
-                                               : BRANCH_VIDEO;
+  const char *description = opus                ? BRANCH_OPUS
+                            : track == AUDIO    ? BRANCH_AUDIO
+                            : stream->reencoded ? BRANCH_VIDEO_REENCODED
+                                                : BRANCH_VIDEO;
   GstAppSinkCallbacks callbacks = { .new_sample = rtp_sample };
   g_autoptr (GError) error = NULL;
   GstElement *branch;
@@ -167,28 +167,57 @@ tg_stream_add_rtp_branch (TgStream *stream, guint track)
 
 /* A frame of the video: B-frames show as a presentation time other than
  * the decoding time. */
+/* Whether every browser takes this H.264 as it is: constrained baseline
+ * (profile_idc 66 with constraint_set1). Chromium takes a few more
+ * profiles, Firefox no other; a High or Main stream is re-encoded. */
+static gboolean
+browsers_take (const char *profile_level_id)
+{
+  char constraints[3] = { 0 };
+
+  if (profile_level_id == NULL || strlen (profile_level_id) != 6
+      || !g_str_has_prefix (profile_level_id, "42"))
+    return FALSE;
+  memcpy (constraints, profile_level_id + 2, 2);
+  return (g_ascii_strtoull (constraints, NULL, 16) & 0x40) != 0;
+}
+
+/* The video goes to WebRTC viewers re-encoded as constrained baseline
+ * (BRANCH_VIDEO_REENCODED), if no viewer has come yet. */
+static void
+reencode (TgStream *stream, const char *why)
+{
+  g_mutex_lock (&stream->viewers_lock);
+  if (!stream->rtp_built)
+    {
+      stream->reencoded = TRUE;
+      g_free (stream->profile_level_id);
+      stream->profile_level_id = g_strdup ("42e01f");
+    }
+  g_mutex_unlock (&stream->viewers_lock);
+  g_info ("%s: H.264 %s: re-encoded for WebRTC viewers", stream->name, why);
+}
+
 static GstPadProbeReturn
 judge_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   TgStream *stream = data;
   GstBuffer *buffer = gst_pad_probe_info_get_buffer (info);
+  g_autofree char *profile = NULL;
 
   if (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_DTS_IS_VALID (buffer)
       && GST_BUFFER_PTS (buffer) != GST_BUFFER_DTS (buffer))
-    {
-      g_mutex_lock (&stream->viewers_lock);
-      if (!stream->rtp_built)
-        {
-          stream->b_frames = TRUE;
-          g_free (stream->profile_level_id);
-          stream->profile_level_id = g_strdup ("42e01f");
-        }
-      g_mutex_unlock (&stream->viewers_lock);
-      g_info ("%s: H.264 with B-frames: re-encoded for WebRTC viewers",
-              stream->name);
-    }
+    reencode (stream, "with B-frames");
   else if (++stream->video_frames < JUDGED_FRAMES)
     return GST_PAD_PROBE_OK;
+  else
+    {
+      g_mutex_lock (&stream->viewers_lock);
+      profile = g_strdup (stream->profile_level_id);
+      g_mutex_unlock (&stream->viewers_lock);
+      if (!browsers_take (profile))
+        reencode (stream, "in a profile browsers may refuse");
+    }
   g_atomic_int_set (&stream->video_judged, TRUE);
   tg_stream_check_ready (stream);
   return GST_PAD_PROBE_REMOVE;

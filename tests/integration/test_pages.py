@@ -145,6 +145,25 @@ class PagesTest(WebRtcTestCase):
                       "\n".join(seen["console"]), seen)
         self.assertEqual(self.tokens_of(s), [])
 
+    def test_play_page_plays_high_profile_over_webrtc(self):
+        """H.264 High profile without B-frames (libx264 with -tune
+        zerolatency, low-latency OBS setups): browsers take constrained
+        baseline only (Chromium refused the video m-line of an offer with
+        the stream's 64001e and played audio alone), so the WebRTC video is
+        re-encoded once; HLS keeps the original."""
+        s = unique_id()
+        self.publish(s, x264=("-preset", "veryfast", "-tune", "zerolatency",
+                              "-profile:v", "high"))
+        code, seen = self.watch(self.page("id=%s&playOrder=webrtc&token=%s"
+                                          % (s, self.play_token(s))))
+        self.assertEqual(code, 0, seen)
+        self.assertEqual((seen["videoWidth"], seen["videoHeight"]),
+                         (320, 240), seen)
+        self.assertTrue(wait_for(lambda: self.playlist(s)))
+        playlist = os.path.join(self.streams_dir(), s + ".m3u8")
+        self.assertIn("h264,High", self.ffprobe(
+            playlist, "stream=codec_name,profile").split())
+
     def test_play_page_plays_a_recording(self):
         self.server.set_settings({"mp4MuxingEnabled": True})
         self.addCleanup(self.server.set_settings,

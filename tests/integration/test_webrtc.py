@@ -28,17 +28,19 @@ class WebRtcTestCase(RtmpTestCase):
     def ws_url(self):
         return "ws://127.0.0.1:%d/%s/websocket" % (self.server.http_port, APP)
 
-    def publish(self, stream, seconds=60, b_frames=0, gop=25):
-        """An RTMP publisher browsers could play too: 4:2:0, no B-frames
-        unless asked for."""
+    def publish(self, stream, seconds=60, b_frames=0, gop=25,
+                x264=("-preset", "ultrafast")):
+        """An RTMP publisher: 4:2:0, no B-frames unless asked for, x264's
+        ultrafast (constrained baseline) unless other x264 options are
+        given."""
         p = subprocess.Popen(
             ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
              "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
              "-f", "lavfi", "-i", "sine=frequency=440", "-t", str(seconds),
              "-c:v", "libx264", "-pix_fmt", "yuv420p",
              "-bf", str(b_frames),
-             "-g", str(gop), "-preset", "ultrafast", "-c:a", "aac",
-             "-f", "flv", self.url(stream)],
+             "-g", str(gop)] + list(x264) + ["-c:a", "aac",
+                                             "-f", "flv", self.url(stream)],
             stderr=subprocess.DEVNULL)
 
         def stop():
