@@ -2,6 +2,7 @@
 
 #include "tg-hls-viewers.h"
 #include "tg-http.h"
+#include "tg-resume.h"
 
 #include "tg-playback.h"
 
@@ -190,8 +191,16 @@ presented_session (GBytes *secret, SoupServerMessage *msg, GHashTable *query,
   return NULL;
 }
 
-/* Lets the request through with a session (a presented one, or a new one
- * opened by spending its token) or replies 403 / 500 and returns FALSE. */
+static gboolean
+one_time (const Pass *pass)
+{
+  return tg_policy_scheme (pass->policy, TG_TOKEN_TYPE_PLAY)
+         == TG_SCHEME_ONE_TIME;
+}
+
+/* Lets the request through with a session (a presented one, a new one
+ * opened by spending its token, or the one its spent token opened for
+ * the same client: tg-resume.h) or replies 403 / 500 and returns FALSE. */
 static gboolean
 open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
               Pass *pass)
@@ -203,8 +212,11 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
                           .door = "HTTP",
                           .spend = TRUE };
   g_autoptr (GError) error = NULL;
+  const char *client = soup_server_message_get_remote_host (msg);
   TgAdmit outcome;
 
+  if (client == NULL)
+    client = "";
   if (pass->stream == NULL || !tg_stream_id_is_valid (pass->stream))
     {
       refuse (msg, pass);
@@ -225,14 +237,32 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
       tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id);
       return TRUE;
     }
-  /* No session: the token (spent) or JWT (checked) opens one. */
+  /* No session: the token (spent) or JWT (checked) opens one; a one-time
+   * token its client spent already resumes the session it opened. */
   outcome = tg_admit (server->store, pass->policy, &request, NULL, &error);
   if (outcome == TG_ADMIT_OK)
-    pass->session_id = tg_playback_session_id_new (&error);
+    {
+      pass->session_id = tg_playback_session_id_new (&error);
+      if (pass->session_id && one_time (pass) && request.credential)
+        tg_resume_remember (request.credential, client, pass->app, pass->stream,
+                            pass->epoch, pass->session_id,
+                            pass->now + pass->idle);
+    }
   else if (outcome != TG_ADMIT_STORE_ERROR)
     {
-      refuse (msg, pass);
-      return FALSE;
+      pass->session_id
+          = one_time (pass) && request.credential
+                ? tg_resume_find (request.credential, client, pass->app,
+                                  pass->stream, pass->epoch, pass->now,
+                                  pass->now + pass->idle)
+                : NULL;
+      if (pass->session_id == NULL)
+        {
+          refuse (msg, pass);
+          return FALSE;
+        }
+      g_info ("Playback of %s/%s by %s: its spent token resumes its session",
+              pass->app, pass->stream, client);
     }
   if (pass->session_id == NULL)
     {

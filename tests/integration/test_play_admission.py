@@ -279,10 +279,12 @@ class OneTimeTokenTest(AdmissionCase):
                                            headers=cookie))
         self.assertPlaylist(self.server.get(self.streams_path(s + ".m3u8"),
                                             headers=cookie))
-        # Spent: without the session it no longer opens one.
+        # Spent: it opens no session for another client (its own client
+        # resumes its session with it: test_streams).
         self.assertNotIn(token, self.tokens_of(s))
         self.assertRefused(self.server.get(self.streams_path(s + ".m3u8",
-                                                             token)), s)
+                                                             token),
+                                           source="127.0.0.2"), s)
         self.assertRefused(self.server.get(self.streams_path(segment)), s)
 
     def test_webrtc_refuses_without_or_with_a_bad_token(self):

@@ -24,6 +24,8 @@ REFUSED = "Invalid Token for streamId:%s"
 MEDIA = None  # made once by setUpModule
 
 HLS_FRAMES = 125  # 5 s at 25 fps, in 5 segments
+# Another client than the tests' own 127.0.0.1 (any 127/8 address is local).
+OTHER_CLIENT = "127.0.0.2"
 MP4_FRAMES = 500  # 20 s at 25 fps
 MARKER = b"OUTSIDE-MARKER-not-to-be-served"
 
@@ -202,9 +204,11 @@ class TokenControlTest(StreamsCase):
                     "null", "-")
         self.assertEqual(play.returncode, 0, play.stderr)
         self.assertEqual(frames_read(play), HLS_FRAMES, play.stdout)
-        # Both tokens are spent.
+        # Both tokens are spent (for any client but the one that spent
+        # them).
         self.assertRefused(self.server.get(self.path("s1.m3u8?token=" +
-                                                     token)), "s1")
+                                                     token),
+                                           source=OTHER_CLIENT), "s1")
 
     def test_cookie_client_plays_hls(self):
         jar = http.cookiejar.CookieJar()
@@ -263,14 +267,41 @@ class TokenControlTest(StreamsCase):
             self.assertEqual("Secure" in parts, https, parts)
 
     def test_spent_token_without_session_is_refused(self):
+        """From any client but the one that spent it."""
         token = self.token("s1")
         first = self.server.get(self.path("s1.m3u8?token=" + token))
         self.assertEqual(first.status, 200, first)
         for name in ("s1.m3u8", "s1000000001.ts"):
             for method in ("GET", "HEAD"):
                 r = self.server.request(method, self.path(name) + "?token=" +
-                                        token)
+                                        token, source=OTHER_CLIENT)
                 self.assertEqual(r.status, 403, r)
+        self.assertRefused(self.server.get(self.path("s1.m3u8?token=" +
+                                                     token),
+                                           source=OTHER_CLIENT), "s1")
+
+    def test_spent_token_resumes_its_clients_session(self):
+        """A cookieless cross-origin player (Ant Media's, embedded on
+        another site) asks every file with the page's token: the client
+        that spent it resumes the session it opened, for that stream and
+        until tokens are revoked; any other client is refused."""
+        token = self.token("s1")
+        r = self.server.request("HEAD", self.path("s1_adaptive.m3u8?token=" +
+                                                  token))
+        self.assertEqual(r.status, 404, r)  # spent, and a session opened
+        for method in ("HEAD", "GET"):
+            r = self.server.request(method, self.path("s1.m3u8?token=" +
+                                                      token))
+            self.assertEqual(r.status, 200, r)
+        self.assertIn("s1000000000.ts?session=", r.body.decode())
+        r = self.server.get(self.path("s1000000000.ts?token=" + token))
+        self.assertEqual(r.status, 200, r)
+        self.assertRefused(self.server.get(self.path("s1.m3u8?token=" + token),
+                                           source=OTHER_CLIENT), "s1")
+        self.assertRefused(self.server.get(self.path("v1.mp4?token=" + token)),
+                           "v1")
+        r = self.server.delete("/%s/rest/v2/broadcasts/s1/tokens" % APP)
+        self.assertEqual(r.status, 200, r)
         self.assertRefused(self.server.get(self.path("s1.m3u8?token=" +
                                                      token)), "s1")
 
@@ -378,7 +409,8 @@ class TokenControlTest(StreamsCase):
         self.assertEqual(r.status, 404, r)
         cookie = self.session_cookie(r, "s1")
         self.assertEqual(self.server.request(
-            "HEAD", self.path("s1.m3u8?token=" + token)).status, 403)
+            "HEAD", self.path("s1.m3u8?token=" + token),
+            source=OTHER_CLIENT).status, 403)
         self.assertValid({"tokenId": token, "streamId": "s1", "type": "play"},
                          expect=False)
         r = self.server.get(self.path("s1.m3u8"), headers=cookie)
@@ -397,14 +429,16 @@ class TokenControlTest(StreamsCase):
         self.session_cookie(r, "s1")  # refreshed
 
     def test_concurrent_uses_of_one_token(self):
+        """Eight clients (127.0.0.1 to .8) race on one token: one plays."""
         token = self.token("s1")
         n = 8
         barrier = threading.Barrier(n)
         statuses = []
         lock = threading.Lock()
+        sources = iter("127.0.0.%d" % (i + 1) for i in range(n))
 
-        def use():
-            conn = self.server.connection()
+        def use(source):
+            conn = self.server.connection(source=source)
             conn.connect()
             barrier.wait()
             conn.request("HEAD", self.path("s1.m3u8?token=" + token))
@@ -413,7 +447,8 @@ class TokenControlTest(StreamsCase):
             with lock:
                 statuses.append(status)
 
-        threads = [threading.Thread(target=use) for _ in range(n)]
+        threads = [threading.Thread(target=use, args=(next(sources),))
+                   for _ in range(n)]
         for t in threads:
             t.start()
         for t in threads:
