@@ -4,15 +4,47 @@ and microphone, driven by playwright-core: tests/browser/): play.html plays
 a stream published over RTMP and one the publish page publishes, and its
 video element decodes frames."""
 
+import http.server
 import json
 import os
 import subprocess
+import threading
 import unittest
 
 from test_rtmp import wait_for
 
 from test_webrtc import WebRtcTestCase
 from tollgate_fixture import APP, unique_id
+
+# Ant Media's player's requests, from a page of another origin, without
+# cookies (credentials omitted).
+CROSS_ORIGIN_PAGE = """<!doctype html>
+<video id="video" muted autoplay playsinline></video>
+<div id="status">starting</div>
+<script src="BASE/hls.js"></script>
+<script>
+const streams = "BASE/streams/";
+const query = "?token=TOKEN";
+const status = document.getElementById("status");
+(async () => {
+  const head = (file) => fetch(streams + file + query,
+                               { method: "HEAD", credentials: "omit" });
+  const adaptive = await head("STREAM_adaptive.m3u8");
+  const plain = await head("STREAM.m3u8");
+  if (!plain.ok) {
+    status.textContent = `error: ${adaptive.status} then ${plain.status}`;
+    return;
+  }
+  const hls = new Hls({ xhrSetup: (xhr) => (xhr.withCredentials = false) });
+  hls.on(Hls.Events.ERROR, (e, data) => {
+    if (data.fatal) status.textContent = `error: ${data.details}`;
+  });
+  hls.loadSource(streams + "STREAM.m3u8" + query);
+  hls.attachMedia(document.getElementById("video"));
+  status.textContent = `playing: ${adaptive.status} then ${plain.status}`;
+})();
+</script>
+"""
 
 BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                            "..", "browser")
@@ -162,6 +194,39 @@ class PagesTest(WebRtcTestCase):
         playlist = os.path.join(self.streams_dir(), s + ".m3u8")
         self.assertIn("h264,High", self.ffprobe(
             playlist, "stream=codec_name,profile").split())
+
+    def test_player_on_another_origin_plays_hls_on_one_token(self):
+        """A page served from another origin (another port) asks as Ant
+        Media's player does, without cookies: HEAD {id}_adaptive.m3u8 (404,
+        which spends the token), HEAD {id}.m3u8 with the same token, then
+        hls.js without credentials. The second request resumes the session
+        the first opened (same client), so the page plays; CORS lets it read
+        each answer."""
+        s = self.live_with_hls()
+        token = self.play_token(s)
+        base = "http://127.0.0.1:%d/%s" % (self.server.http_port, APP)
+        page = (CROSS_ORIGIN_PAGE.replace("BASE", base)
+                .replace("STREAM", s).replace("TOKEN", token)).encode()
+
+        class Page(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args):
+                pass
+
+        other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        threading.Thread(target=other.serve_forever, daemon=True).start()
+        self.addCleanup(other.server_close)
+        self.addCleanup(other.shutdown)
+        # localhost, not 127.0.0.1: another origin than the server's.
+        code, seen = self.watch("http://localhost:%d/" % other.server_port)
+        self.assertEqual(code, 0, seen)
+        self.assertEqual(seen["status"], "playing: 404 then 200", seen)
+        self.assertEqual(self.tokens_of(s), [])
 
     def test_play_page_plays_a_recording(self):
         self.server.set_settings({"mp4MuxingEnabled": True})
