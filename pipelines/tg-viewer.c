@@ -296,6 +296,22 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   return viewer;
 }
 
+/* Whether an answer rejects our video m-line (port 0), as a browser does
+ * when it takes none of the offered H.264 profiles. */
+static gboolean
+refuses_video (const GstSDPMessage *answer)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (answer); i++)
+    {
+      const GstSDPMedia *media = gst_sdp_message_get_media (answer, i);
+
+      if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0
+          && gst_sdp_media_get_port (media) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 void
 tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
 {
@@ -306,6 +322,15 @@ tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
     {
       tg_webrtc_peer_fail (viewer->peer, "notSetRemoteDescription",
                            "unreadable answer");
+      return;
+    }
+  if (refuses_video (message))
+    {
+      /* Not a silent audio-only session: the player is told, and moves on
+       * (to HLS); nothing was spent. */
+      gst_sdp_message_free (message);
+      tg_webrtc_peer_fail (viewer->peer, "notSetRemoteDescription",
+                           "the answer refuses the video (its H.264)");
       return;
     }
   answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER,

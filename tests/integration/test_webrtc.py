@@ -7,6 +7,7 @@ growing."""
 
 import json
 import os
+import re
 import subprocess
 import unittest
 
@@ -106,6 +107,35 @@ class PlayTest(WebRtcTestCase):
         self.assertEqual(self.tokens_of(s), [])
         # The server opened the data channel.
         self.assertTrue(all(v.data_channels for v in viewers))
+
+    def test_an_answer_refusing_the_video_is_told(self):
+        """A browser that takes none of the offered H.264 answers the video
+        m-line with port 0: the player hears notSetRemoteDescription (and
+        moves on to its next technology) rather than getting sound alone;
+        the token is not spent."""
+        s = unique_id()
+        self.publish(s)
+        token = self.play_token(s)
+        ws = websocket.create_connection(self.ws_url(), timeout=30)
+        try:
+            ws.send(json.dumps({"command": "play", "streamId": s,
+                                "token": token}))
+            offer = json.loads(ws.recv())
+            self.assertEqual((offer.get("command"), offer.get("type")),
+                             ("takeConfiguration", "offer"), offer)
+            answer = re.sub(r"(?m)^m=video \d+", "m=video 0",
+                            offer["sdp"]).replace("a=sendonly", "a=recvonly")
+            ws.send(json.dumps({"command": "takeConfiguration",
+                                "streamId": s, "type": "answer",
+                                "sdp": answer}))
+            reply = json.loads(ws.recv())
+            while reply.get("command") == "takeCandidate":
+                reply = json.loads(ws.recv())
+        finally:
+            ws.close()
+        self.assertEqual((reply.get("command"), reply.get("definition")),
+                         ("error", "notSetRemoteDescription"), reply)
+        self.assertEqual(self.tokens_of(s), [token])
 
     def test_webrtc_off_plays_over_http_only(self):
         """webRTCEnabled false: WebSocket play answers no_stream_exist at
