@@ -1,5 +1,6 @@
 #include "tg-stream-private.h"
 
+#include "tg-cmaf.h"
 #include "tg-debug.h"
 #include "tg-media-check.h"
 
@@ -331,6 +332,14 @@ tg_stream_add_track (TgStream *stream, GstPad *pad, guint track, GstCaps *caps)
       gst_object_unref (from);
       gst_object_unref (to);
     }
+  if (stream->cmaf)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!tg_cmaf_add_track (stream->cmaf, GST_BIN (stream->pipeline), tee,
+                              track, &error))
+        fail_stream (stream, error->message);
+    }
   {
     g_autoptr (GstPad) in = gst_element_get_static_pad (tee, "sink");
 
@@ -436,6 +445,8 @@ end (TgStream *stream, const GError *error)
     finalise_recording (stream);
   if (stream->mux[OUT_HLS] && stream->hls_delete)
     delete_hls (stream);
+  if (stream->cmaf)
+    tg_cmaf_end (stream->cmaf, stream->hls_delete);
   stream->ended (stream, error, stream->user_data);
 }
 
@@ -611,6 +622,15 @@ add_outputs (TgStream *stream, const TgStreamSpec *spec, GError **error)
     return FALSE;
   if (spec->mp4 && !add_mp4 (stream, spec, error))
     return FALSE;
+  if (spec->dash)
+    {
+      TgCmafSpec cmaf = { .dir = spec->dir,
+                          .stream_id = spec->stream_id,
+                          .segment_time = spec->hls_time,
+                          .list_size = spec->hls_list_size };
+
+      stream->cmaf = tg_cmaf_new (&cmaf);
+    }
   if (gst_element_set_state (stream->pipeline, GST_STATE_READY)
       != GST_STATE_CHANGE_FAILURE)
     return TRUE;
@@ -934,7 +954,7 @@ tg_stream_finish (TgStream *stream)
   tg_stream_end_opus (stream);
   /* With no outputs there is no sink to say it is done: nothing to drain.
    * With no track found, nothing reaches them: nothing to wait for. */
-  if (!stream->mux[OUT_HLS] && !stream->mux[OUT_MP4])
+  if (!stream->mux[OUT_HLS] && !stream->mux[OUT_MP4] && !stream->cmaf)
     gst_element_post_message (
         stream->pipeline, gst_message_new_eos (GST_OBJECT (stream->pipeline)));
   else if (!tracks_found (stream))
@@ -966,6 +986,7 @@ tg_stream_free (TgStream *stream)
       gst_object_unref (stream->src);
     }
   tg_stream_free_frames (stream);
+  tg_cmaf_free (stream->cmaf);
   g_mutex_clear (&stream->lock);
   g_mutex_clear (&stream->viewers_lock);
   g_mutex_clear (&stream->frames_lock);

@@ -45,6 +45,9 @@ typedef struct
   guint hls_list_size; /* segments in the playlist */
   gboolean hls_delete; /* remove the playlist and segments at the end */
   gboolean mp4;
+  /* CMAF: DASH in {dir}/{id}/, LL-HLS in {dir}/ll-hls/{id}/ (tg-cmaf.h),
+   * segments of hls_time, hls_list_size of them listed */
+  gboolean dash;
   TgStreamMediaReady media_ready; /* may be NULL */
   gpointer media_ready_data;
 } TgStreamSpec;

@@ -54,6 +54,7 @@ tg_publish_build (TgServer *server, TgPublication *publication,
     .hls_list_size
     = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10),
     .mp4 = settings->mp4_muxing,
+    .dash = settings->dash_muxing,
     .media_ready = media_ready,
     .media_ready_data = publication,
   };
