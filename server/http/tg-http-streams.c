@@ -49,6 +49,7 @@ typedef struct
   gint64 epoch;
   gint64 idle;
   gint64 now;
+  TgViewerFile file; /* what was asked for, for the viewer counts */
 } Pass;
 
 static void
@@ -235,7 +236,8 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
   pass->session_id = presented_session (server->secret, msg, query, pass);
   if (pass->session_id)
     {
-      tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id);
+      tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id,
+                          pass->file);
       return TRUE;
     }
   /* No session: the token (spent) or JWT (checked) opens one; a one-time
@@ -273,7 +275,8 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
                   "Internal server error");
       return FALSE;
     }
-  tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id);
+  tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id,
+                          pass->file);
   return TRUE;
 }
 
@@ -551,6 +554,15 @@ serve (TgServer *server, SoupServerMessage *msg, char **segments,
   set_body (msg, body, validator);
 }
 
+/* What a file is for the viewer counts. */
+static TgViewerFile
+viewer_file (const char *name)
+{
+  if (g_str_has_suffix (name, ".mpd"))
+    return TG_VIEWER_DASH;
+  return g_str_has_suffix (name, ".m3u8") ? TG_VIEWER_HLS : TG_VIEWER_MEDIA;
+}
+
 /* --- LL-HLS: requests held until what they ask for exists --- */
 
 typedef struct
@@ -685,6 +697,7 @@ tg_http_streams_handle (TgServer *server, SoupServerMessage *msg,
       return;
     }
   pass.policy = settings->policy;
+  pass.file = viewer_file (file_of (segments));
   if (tg_policy_scheme (settings->policy, TG_TOKEN_TYPE_PLAY) != TG_SCHEME_NONE)
     {
       pass.stream

@@ -111,6 +111,23 @@ class DashTest(CmafTestCase):
                             % (APP, s, s, token), source="127.0.0.2")
         self.assertEqual(r.status, 403, r)
 
+    def test_viewer_counts_tell_dash_from_hls(self):
+        self.server.set_settings({"playTokenControlEnabled": True})
+        s = unique_id()
+        self.live(s, seconds=20)
+        mpd = self.server.get("/%s/streams/%s/%s.mpd?token=%s" % (
+            APP, s, s, self.mint_ok(s, "play")["tokenId"]))
+        self.assertEqual(mpd.status, 200, mpd)
+        ll = self.server.get("/%s/streams/ll-hls/%s/%s__master.m3u8?token=%s"
+                             % (APP, s, s, self.mint_ok(s, "play")["tokenId"]))
+        self.assertEqual(ll.status, 200, ll)
+        plain = self.server.get("/%s/streams/%s.m3u8?token=%s" % (
+            APP, s, self.mint_ok(s, "play")["tokenId"]))
+        self.assertEqual(plain.status, 200, plain)
+        b = self.server.get("/%s/rest/v2/broadcasts/%s" % (APP, s)).json()
+        self.assertEqual((b["dashViewerCount"], b["hlsViewerCount"]), (1, 2),
+                         b)
+
     def test_segments_start_with_a_key_frame(self):
         s = unique_id()
         self.live(s, seconds=4)
