@@ -275,8 +275,7 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
                   "Internal server error");
       return FALSE;
     }
-  tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id,
-                          pass->file);
+  tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id, pass->file);
   return TRUE;
 }
 
