@@ -121,12 +121,16 @@ tg_cmaf_hls_media (TgCmaf *cmaf, const CmafTrack *track)
 {
   GString *out = g_string_new ("#EXTM3U\n#EXT-X-VERSION:9\n");
   GList *first = track->segments.tail;
-  guint listed = 1, next_part = 0, next_number;
+  guint listed = 1, next_part = 0, next_number, sequence;
   g_autofree char *init = uri_of (cmaf, tg_cmaf_init_name (track));
   g_autofree char *hint = NULL;
 
-  for (; first->prev && listed < cmaf->list_size; listed++)
+  for (; first && first->prev && listed < cmaf->list_size; listed++)
     first = first->prev;
+  /* the first segment listed, or the one being made */
+  sequence = first         ? ((CmafSegment *) first->data)->number
+             : track->open ? track->open->number
+                           : track->next_number + 1;
   g_string_append_printf (out,
                           "#EXT-X-TARGETDURATION:%u\n"
                           "#EXT-X-PART-INF:PART-TARGET=%.3f\n",
@@ -140,7 +144,7 @@ tg_cmaf_hls_media (TgCmaf *cmaf, const CmafTrack *track)
   g_string_append_printf (out,
                           "#EXT-X-MEDIA-SEQUENCE:%u\n"
                           "#EXT-X-MAP:URI=\"%s\"\n",
-                          ((CmafSegment *) first->data)->number, init);
+                          sequence, init);
   for (GList *l = first; l; l = l->next, listed--)
     {
       const CmafSegment *segment = l->data;

@@ -68,8 +68,9 @@ gboolean tg_cmaf_write (const char *path, const void *data, gsize length);
 /* A real time (g_get_real_time) as ISO 8601 UTC, to the millisecond. */
 char *tg_cmaf_format_time (gint64 real_time);
 
-/* Every track with a segment, if every used track has one. */
-gboolean tg_cmaf_ready (TgCmaf *cmaf);
+/* Whether every track used has its init segment and a whole segment (or,
+ * without segments, a part): what the MPD (or the playlists) need. */
+gboolean tg_cmaf_ready (TgCmaf *cmaf, gboolean segments);
 
 /* The manifests, with the lock held. */
 char *tg_cmaf_mpd (TgCmaf *cmaf);

@@ -96,17 +96,19 @@ tg_cmaf_format_time (gint64 real_time)
 }
 
 gboolean
-tg_cmaf_ready (TgCmaf *cmaf)
+tg_cmaf_ready (TgCmaf *cmaf, gboolean segments)
 {
   gboolean any = FALSE;
 
   for (guint t = 0; t < CMAF_TRACKS; t++)
     {
       CmafTrack *track = &cmaf->tracks[t];
+      gboolean parts = track->open && track->open->parts->len > 0;
 
       if (!track->used)
         continue;
-      if (g_queue_is_empty (&track->segments) || !track->init_written)
+      if (!track->init_written
+          || (g_queue_is_empty (&track->segments) && (segments || !parts)))
         return FALSE;
       any = TRUE;
     }
@@ -129,10 +131,13 @@ write_manifests (TgCmaf *cmaf)
   g_autofree char *mpd = NULL;
   g_autofree char *master = NULL;
 
-  if (!tg_cmaf_ready (cmaf))
+  if (tg_cmaf_ready (cmaf, TRUE))
+    {
+      mpd = g_strdup_printf ("%s.mpd", cmaf->stream_id);
+      write_text (cmaf->media_dir, mpd, tg_cmaf_mpd (cmaf));
+    }
+  if (!tg_cmaf_ready (cmaf, FALSE))
     return;
-  mpd = g_strdup_printf ("%s.mpd", cmaf->stream_id);
-  write_text (cmaf->media_dir, mpd, tg_cmaf_mpd (cmaf));
   for (guint t = 0; t < CMAF_TRACKS; t++)
     if (cmaf->tracks[t].used)
       {
@@ -167,12 +172,6 @@ close_segment (TgCmaf *cmaf, CmafTrack *track)
                                                   / segment->duration);
   g_byte_array_set_size (track->current, 0);
   g_queue_push_tail (&track->segments, segment);
-  if (cmaf->availability_start == 0)
-    /* timeline 0 is when the first segment would have begun */
-    cmaf->availability_start
-        = g_get_real_time ()
-          - (gint64) ((segment->start + segment->duration) * G_USEC_PER_SEC
-                      / track->box.timescale);
   while (g_queue_get_length (&track->segments)
          > cmaf->list_size + EXTRA_SEGMENTS)
     {
@@ -230,6 +229,12 @@ add_fragment (TgCmaf *cmaf, CmafTrack *track, GByteArray *fragment)
   tg_cmaf_write (path, fragment->data, fragment->len);
   g_array_append_val (track->open->parts, part);
   track->open->duration = info.decode_time + info.duration - track->open->start;
+  if (cmaf->availability_start == 0)
+    /* timeline 0 is when the first part would have begun */
+    cmaf->availability_start
+        = g_get_real_time ()
+          - (gint64) ((info.decode_time + info.duration) * G_USEC_PER_SEC
+                      / track->box.timescale);
   g_byte_array_append (track->current, fragment->data, fragment->len);
 }
 

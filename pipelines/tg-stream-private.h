@@ -56,6 +56,7 @@ struct _TgStream
   gint refused;             /* atomic: what the publisher sent broke a rule */
   GstElement *mux[OUTPUTS]; /* mpegtsmux before hlssink, mp4mux; or NULL */
   TgCmaf *cmaf;             /* DASH and LL-HLS, or NULL */
+  gboolean dash_delete;
   char *dir;                /* the app's streams folder */
   char *stream_id;
   gboolean hls_delete;

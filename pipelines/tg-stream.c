@@ -446,7 +446,7 @@ end (TgStream *stream, const GError *error)
   if (stream->mux[OUT_HLS] && stream->hls_delete)
     delete_hls (stream);
   if (stream->cmaf)
-    tg_cmaf_end (stream->cmaf, stream->hls_delete);
+    tg_cmaf_end (stream->cmaf, stream->dash_delete);
   stream->ended (stream, error, stream->user_data);
 }
 
@@ -657,6 +657,7 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
   stream->dir = g_strdup (spec->dir);
   stream->stream_id = g_strdup (spec->stream_id);
   stream->hls_delete = spec->hls_delete;
+  stream->dash_delete = spec->dash_delete;
   stream->ended = ended;
   stream->user_data = user_data;
   stream->pipeline = gst_pipeline_new (stream->name);

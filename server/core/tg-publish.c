@@ -55,6 +55,7 @@ tg_publish_build (TgServer *server, TgPublication *publication,
     = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10),
     .mp4 = settings->mp4_muxing,
     .dash = settings->dash_muxing,
+    .dash_delete = settings->delete_dash_on_end,
     .media_ready = media_ready,
     .media_ready_data = publication,
   };

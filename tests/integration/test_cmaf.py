@@ -23,11 +23,13 @@ class CmafTestCase(RtmpTestCase):
     def setUp(self):
         super().setUp()
         self.server.set_settings({"dashMuxingEnabled": True, "hlsTime": "1",
-                                  "hlsListSize": "3"})
+                                  "hlsListSize": "3",
+                                  "deleteDASHFilesOnEnded": False})
         self.addCleanup(self.server.set_settings,
                         {"dashMuxingEnabled": False, "hlsTime": "2",
                          "hlsListSize": "15",
-                         "playTokenControlEnabled": False})
+                         "playTokenControlEnabled": False,
+                         "deleteDASHFilesOnEnded": True})
 
     def media_dir(self, s):
         return os.path.join(self.streams_dir(), s)
@@ -147,13 +149,16 @@ class DashTest(CmafTestCase):
         self.assertEqual(first.stdout.strip()[:1], "K", first)
 
     def test_files_go_at_the_end_by_default(self):
-        self.server.set_settings({"deleteHLSFilesOnEnded": True})
+        """deleteDASHFilesOnEnded (default true, as Ant Media); the HLS
+        files follow their own switch (kept here)."""
+        self.server.set_settings({"deleteDASHFilesOnEnded": True})
         s = unique_id()
         self.assertEqual(self.ffmpeg(self.url(s), seconds=3).returncode, 0)
         self.assertTrue(wait_for(lambda: not os.path.exists(
             self.media_dir(s))), os.listdir(self.streams_dir()))
         self.assertFalse(os.path.exists(
             os.path.join(self.streams_dir(), "ll-hls", s)))
+        self.assertTrue(self.ended(s))
 
 
 class LowLatencyHlsTest(CmafTestCase):
