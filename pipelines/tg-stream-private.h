@@ -57,7 +57,7 @@ struct _TgStream
   GstElement *mux[OUTPUTS]; /* mpegtsmux before hlssink, mp4mux; or NULL */
   TgCmaf *cmaf;             /* DASH and LL-HLS, or NULL */
   gboolean dash_delete;
-  char *dir;                /* the app's streams folder */
+  char *dir; /* the app's streams folder */
   char *stream_id;
   gboolean hls_delete;
   char *mp4_part;       /* the recording while it is written */
