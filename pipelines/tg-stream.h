@@ -48,7 +48,7 @@ typedef struct
   /* CMAF: DASH in {dir}/{id}/, LL-HLS in {dir}/ll-hls/{id}/ (tg-cmaf.h),
    * segments of hls_time, hls_list_size of them listed */
   gboolean dash;
-  gboolean dash_delete; /* remove the CMAF files at the end */
+  gboolean dash_delete;           /* remove the CMAF files at the end */
   TgStreamMediaReady media_ready; /* may be NULL */
   gpointer media_ready_data;
 } TgStreamSpec;
