@@ -208,6 +208,16 @@ class LowLatencyHlsTest(CmafTestCase):
         self.assertTrue(r.body.startswith(b"#EXTM3U\n"), r)
         self.assertIn(part.encode(), r.body)
         self.assertNotIn(part, text)
+        # the preload hint's part, asked for before it is written: held
+        # until it is, then served whole
+        hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="\.\./\.\./'
+                         r'([^"]+)"', r.body.decode()).group(1)
+        self.assertFalse(os.path.exists(os.path.join(self.streams_dir(),
+                                                     hint)))
+        got = self.server.get("/%s/streams/%s" % (APP, hint))
+        self.assertEqual(got.status, 200, got)
+        with open(os.path.join(self.streams_dir(), hint), "rb") as f:
+            self.assertEqual(got.body, f.read())
         r = self.server.get(self.playlist_url(s, query="?_HLS_msn=x"))
         self.assertEqual(r.status, 400, r)
         r = self.server.get(self.playlist_url(s, query="?_HLS_part=1"))
@@ -225,6 +235,14 @@ class LowLatencyHlsTest(CmafTestCase):
         self.assertEqual(sorted(set(streams)), ["aac", "h264"])
         # the three segments listed (hlsListSize), 25 frames each
         self.assertGreaterEqual(self.decoded_frames(url), 70)
+        self.assertEqual(self.tokens_of(s), [])
+        # and ffmpeg, on a token of its own
+        token = self.mint_ok(s, "play")["tokenId"]
+        url = self.http("ll-hls/%s/%s__master.m3u8?token=%s" % (s, s, token))
+        r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", url,
+                            "-map", "0", "-c", "copy", "-f", "null", "-"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.tokens_of(s), [])
 
 
