@@ -1,7 +1,8 @@
 // node ant-sdk-play.mjs WS_URL PLAYS: plays streams with Ant Media's own
 // JavaScript SDK (@antmedia/webrtc_adaptor from node_modules: its ES
 // modules, which Ant Media's own pages import) in headless Chromium.
-// PLAYS is a JSON array of {"streamId", "token"[, "wait": true]}; each is
+// PLAYS is a JSON array of {"streamId", "token"[, "wait": true][,
+// "tracks": true]} (the page's ?wait=1, ?tracks=1); each is
 // played in turn, in a page of its own (ant-sdk-play.html, served here on
 // 127.0.0.1 with the SDK as js/), until it has played (the SDK's
 // play_started, then a second of decoded video) or been refused (the
@@ -9,12 +10,13 @@
 // with "wait" waits through no_stream_exist: the first time it hears it,
 // {"waiting": streamId} is printed (the caller may start the stream then).
 // Pages that played stay open; once all have been tried, each is checked
-// to be still playing (its video advancing by another second), then
-// stopped (the SDK's stop, answered by play_finished).
+// to be still playing (its video advancing by another second) and to
+// have had a pong for the SDK's pings, then stopped (the SDK's stop,
+// answered by play_finished).
 // Prints one JSON line last, {"plays": [outcome...], "notServed":
 // [path...]}: each play's outcome as ant-sdk-play.html reports it, with
-// its console and, for those that played, "stillPlaying", the packets
-// received and "finished"; the paths the pages asked for that are not
+// its console and, for those that played, "stillPlaying", "received"
+// (packets, frames decoded) and "finished"; the paths the pages asked for that are not
 // here. Exits 0 unless the browser itself failed.
 import { createServer } from "node:http";
 import { readdir, readFile } from "node:fs/promises";
@@ -55,17 +57,20 @@ await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const base = `http://127.0.0.1:${server.address().port}/play.html`;
 
 const browser = await launch();
+// wss:// to the server's own self-signed certificate, as ws://.
+const context = await browser.newContext({ ignoreHTTPSErrors: true });
 const results = [];
 const playing = [];
 let code = 0;
 try {
-  for (const { streamId, token, wait } of plays) {
-    const page = await browser.newPage();
+  for (const { streamId, token, wait, tracks } of plays) {
+    const page = await context.newPage();
     const lines = [];
     page.on("console", (m) => lines.push(m.text()));
     page.on("pageerror", (e) => lines.push(`pageerror: ${e}`));
     const query = new URLSearchParams({ ws: wsUrl, id: streamId, token });
     if (wait) query.set("wait", "1");
+    if (tracks) query.set("tracks", "1");
     await page.goto(`${base}?${query}`);
     let result;
     try {
@@ -99,15 +104,19 @@ try {
         { timeout },
       );
       result.stillPlaying = true;
+      // The SDK pings every 3 s.
+      await page.waitForFunction(() => window.outcome.pongs > 0, null, {
+        timeout,
+      });
     } catch {
-      result.stillPlaying = false;
+      result.stillPlaying ??= false;
     }
     const late = await page.evaluate(() => window.outcome);
     result.streamInfo = late.streamInfo;
     result.callbacks = late.callbacks;
     result.errors = late.errors;
     result.pongs = late.pongs;
-    result.packets = await page.evaluate(() => window.packetsReceived());
+    result.received = await page.evaluate(() => window.received());
   }
   for (const [page, result] of playing) {
     await page.evaluate(() => window.stopPlay());
