@@ -1,35 +1,36 @@
 // node ant-sdk-play.mjs WS_URL PLAYS: plays streams with Ant Media's own
 // JavaScript SDK (@antmedia/webrtc_adaptor from node_modules: its ES
 // modules, which Ant Media's own pages import) in headless Chromium.
-// PLAYS is a JSON array of {"streamId", "token"[, "wait": true][,
-// "tracks": true]} (the page's ?wait=1, ?tracks=1); each is
-// played in turn, in a page of its own (ant-sdk-play.html, served here on
-// 127.0.0.1 with the SDK as js/), until it has played (the SDK's
-// play_started, then a second of decoded video) or been refused (the
-// SDK's callbackError), or TIMEOUT_MS (default 30000) has passed. A play
-// with "wait" waits through no_stream_exist: the first time it hears it,
-// {"waiting": streamId} is printed (the caller may start the stream then).
-// Pages that played stay open; once all have been tried, each is checked
-// to be still playing (its video advancing by another second) and to
-// have had a pong for the SDK's pings, then stopped (the SDK's stop,
+// PLAYS is a JSON array of {"streamId", "token"} with, optionally, "wait",
+// "tracks" or "end" true; each is played in turn, in a page of its own
+// (ant-sdk-play.html, served here on 127.0.0.1 with the SDK as js/), until
+// it has played (the SDK's play_started, then a second of decoded video)
+// or been refused (the SDK's callbackError), or TIMEOUT_MS (default
+// 30000) has passed.
+// - "wait": the page waits through no_stream_exist (?wait=1); the first
+//   time it hears it, {"waiting": streamId} is printed (the caller may
+//   start the stream then).
+// - "tracks": the page attaches newTrackAvailable's streams (?tracks=1).
+// - "end": once it plays, {"playing": streamId} is printed (the caller
+//   may end the stream then), and the page is watched until the SDK has
+//   heard play_finished and then an error (its own retry), then stopped.
+// Other pages that played stay open; once all have been tried, each is
+// checked to be still playing (its video advancing by another second) and
+// to have had a pong for the SDK's pings, then stopped (the SDK's stop,
 // answered by play_finished).
 // Prints one JSON line last, {"plays": [outcome...], "notServed":
 // [path...]}: each play's outcome as ant-sdk-play.html reports it, with
 // its console and, for those that played, "stillPlaying", "received"
-// (packets, frames decoded) and "finished"; the paths the pages asked for that are not
-// here. Exits 0 unless the browser itself failed.
+// (packets, frames decoded) and "finished"; the paths the pages asked for
+// that are not here. Exits 0 unless the browser itself failed.
 import { createServer } from "node:http";
 import { readdir, readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launch } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const sdkDir = dirname(
-  createRequire(import.meta.url).resolve("@antmedia/webrtc_adaptor/package.json"),
-);
-const esDir = join(sdkDir, "dist", "es");
+const esDir = join(here, "node_modules/@antmedia/webrtc_adaptor/dist/es");
 const files = {
   "/play.html": [join(here, "ant-sdk-play.html"), "text/html"],
 };
@@ -63,7 +64,7 @@ const results = [];
 const playing = [];
 let code = 0;
 try {
-  for (const { streamId, token, wait, tracks } of plays) {
+  for (const { streamId, token, wait, tracks, end } of plays) {
     const page = await context.newPage();
     const lines = [];
     page.on("console", (m) => lines.push(m.text()));
@@ -85,6 +86,18 @@ try {
       await page.waitForFunction(() => window.outcome?.done, null, {
         timeout,
       });
+      const done = await page.evaluate(() => window.outcome.done);
+      if (end && done === "played") {
+        console.log(JSON.stringify({ playing: streamId }));
+        await page.waitForFunction(
+          () =>
+            window.outcome.callbacks.includes("play_finished") &&
+            window.outcome.errors.length > 0,
+          null,
+          { timeout },
+        );
+        await page.evaluate(() => window.stopPlay());
+      }
       result = await page.evaluate(() => window.outcome);
     } catch (err) {
       result = (await page.evaluate(() => window.outcome)) || {};
@@ -93,7 +106,7 @@ try {
     result.token = token;
     result.console = lines;
     results.push(result);
-    if (result.done === "played") playing.push([page, result]);
+    if (result.done === "played" && !end) playing.push([page, result]);
   }
   for (const [page, result] of playing) {
     const start = await page.evaluate(() => window.outcome.mediaSeconds);

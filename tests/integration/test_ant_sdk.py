@@ -1,12 +1,13 @@
-"""Ant Media's own JavaScript SDK (@antmedia/webrtc_adaptor from npm, its
-browser build, unchanged) plays Tollgate streams over WebRTC in headless
-Chromium (tests/browser/ant-sdk-play.mjs), with play tokens on: streams
-published over RTMP by ffmpeg as users publish them (H.264 High with
-B-frames, High without, Main; AAC at 48 kHz) play through a one-time token
-with decoded frames; the token is then spent (played again: the SDK hears
+"""Ant Media's own JavaScript SDK (@antmedia/webrtc_adaptor from npm, its ES
+modules, unchanged) plays Tollgate streams over WebRTC in headless Chromium
+(tests/browser/ant-sdk-play.mjs), with play tokens on: streams published
+over RTMP by ffmpeg as users publish them (H.264 High with B-frames, High
+without, Main; AAC at 48 kHz) play through a one-time token with decoded
+frames and audio; the token is then spent (played again: the SDK hears
 unauthorized_access), a wrong token is refused the same way while the
-stream goes on playing for the others, and a stream that is not live is
-no_stream_exist (PROTOCOL.md 5)."""
+stream goes on playing for the others; a stream that is not live is
+no_stream_exist, and the SDK's own retries play it once it is; one that
+ends is play_finished; wss:// works as ws:// (PROTOCOL.md 5)."""
 
 import json
 import os
@@ -30,7 +31,7 @@ MAIN = (USER_VIDEO[:USER_VIDEO.index("-profile:v")]
 class AntSdkTest(WebRtcTestCase):
 
     def publish_as_user(self, stream, video):
-        self.publish_with(stream, video, USER_TONE, USER_AUDIO)
+        return self.publish_with(stream, video, USER_TONE, USER_AUDIO)
 
     def sdk(self, plays, url=None):
         """ant-sdk-play.mjs playing plays (a list of its objects) through
@@ -147,6 +148,23 @@ class AntSdkTest(WebRtcTestCase):
                                                  APP)))
         self.assertPlayed(seen[0])
         self.assertEqual(self.tokens_of(s), [])
+
+    def test_stream_that_ends(self):
+        """The stream ends while the SDK plays it: play_finished; then the
+        SDK plays again by itself with its token, which was spent when
+        playback started: unauthorized_access."""
+        s = unique_id()
+        publisher = self.publish_as_user(s, USER_VIDEO)
+        p = self.sdk([{"streamId": s, "token": self.play_token(s),
+                       "end": True}])
+        self.assertEqual(json.loads(p.stdout.readline()), {"playing": s})
+        publisher.terminate()
+        seen = self.outcomes(p)[0]
+        self.assertEqual(seen["done"], "played", seen)
+        self.assertIn("play_finished", seen["callbacks"], seen)
+        self.assertIn("reconnection_attempt_for_player", seen["callbacks"],
+                      seen)
+        self.assertEqual(seen["errors"][0], "unauthorized_access", seen)
 
     def test_player_waits_for_the_stream_to_go_live(self):
         """Played before it is live (a viewer who comes early), the stream
