@@ -33,12 +33,14 @@ typedef struct
   /* Its first buffer's running time: added to its decode times, so that
    * every track shares the stream's timeline. */
   GstClockTime start;
-  GByteArray *pending; /* bytes of boxes not yet complete */
-  GByteArray *init;    /* ftyp, moov */
-  GByteArray *moof;    /* a fragment's moof, until its mdat */
-  GByteArray *current; /* the segment being made */
-  CmafSegment *open;   /* its record, NULL between segments */
-  GQueue segments;     /* CmafSegment, finished, oldest first */
+  gboolean started;      /* start is known */
+  GstClockTime key_time; /* the latest key frame's, into mp4mux */
+  GByteArray *pending;   /* bytes of boxes not yet complete */
+  GByteArray *init;      /* ftyp, moov */
+  GByteArray *moof;      /* a fragment's moof, until its mdat */
+  GByteArray *current;   /* the segment being made */
+  CmafSegment *open;     /* its record, NULL between segments */
+  GQueue segments;       /* CmafSegment, finished, oldest first */
   guint next_number;
   guint64 bandwidth; /* highest bits per second of a segment */
   gboolean ended;

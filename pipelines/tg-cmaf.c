@@ -9,6 +9,9 @@
 /* Segments kept on disk past the manifests' window, for players a little
  * behind. */
 #define EXTRA_SEGMENTS 2
+/* How near a fragment's end must be to a key frame's time to be taken
+ * for it (timescales round). */
+#define KEY_TOLERANCE (5 * GST_MSECOND)
 
 /* --- files --- */
 
@@ -182,6 +185,17 @@ close_segment (TgCmaf *cmaf, CmafTrack *track)
     }
 }
 
+/* Whether the open segment lasts the segment time (audio: where the
+ * boundary is nearest, fragment being as long as the next one). */
+static gboolean
+long_enough (TgCmaf *cmaf, CmafTrack *track, const TgBoxFragment *fragment)
+{
+  return track->open
+         && track->open->duration
+                    + (track->index == 0 ? 0 : fragment->duration / 2)
+                >= cmaf->segment_time * track->box.timescale * 0.999;
+}
+
 /* One fragment (moof and mdat) has come: a part, and perhaps the start of
  * a segment. */
 static void
@@ -204,11 +218,7 @@ add_fragment (TgCmaf *cmaf, CmafTrack *track, GByteArray *fragment)
   if (shift && !tg_box_shift_moof (fragment->data, fragment->len, shift))
     shift = 0; /* past what a 32-bit time holds: left as it is */
   info.decode_time += shift;
-  /* A segment ends once it lasts the segment time, at a key frame; audio,
-   * all key frames, where the boundary is nearest. */
-  if (track->open && info.independent
-      && track->open->duration + (track->index == 0 ? 0 : info.duration / 2)
-             >= cmaf->segment_time * track->box.timescale * 0.999)
+  if (track->open && info.independent && long_enough (cmaf, track, &info))
     close_segment (cmaf, track);
   if (track->open == NULL && (info.independent || track->index != 0))
     {
@@ -236,6 +246,18 @@ add_fragment (TgCmaf *cmaf, CmafTrack *track, GByteArray *fragment)
           - (gint64) ((info.decode_time + info.duration) * G_USEC_PER_SEC
                       / track->box.timescale);
   g_byte_array_append (track->current, fragment->data, fragment->len);
+  /* Ended now rather than when the next fragment comes, if that one is
+   * known to start with a key frame: it has entered mp4mux (whose coming
+   * ended this fragment). Audio: every frame is one. */
+  if (long_enough (cmaf, track, &info)
+      && (track->index != 0
+          || (GST_CLOCK_TIME_IS_VALID (track->key_time)
+              && ABS ((gint64) gst_util_uint64_scale (
+                          info.decode_time + info.duration, GST_SECOND,
+                          track->box.timescale)
+                      - (gint64) track->key_time)
+                     < KEY_TOLERANCE)))
+    close_segment (cmaf, track);
 }
 
 /* A whole top-level box from mp4mux. */
@@ -373,30 +395,50 @@ watch_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* The first buffer's running time: where the track starts on the
- * stream's timeline (mp4mux starts each track's decode times at 0). */
-static GstPadProbeReturn
-watch_start (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+/* A buffer's running time (its decoding time's); NONE if unknown. */
+static GstClockTime
+running_time (GstPad *pad, GstBuffer *buffer)
 {
-  Sink *sink = data;
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
   GstClockTime time = GST_BUFFER_DTS_IS_VALID (buffer)
                           ? GST_BUFFER_DTS (buffer)
                           : GST_BUFFER_PTS (buffer);
   g_autoptr (GstEvent) event
       = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
   const GstSegment *segment = NULL;
-  guint64 running = GST_CLOCK_TIME_NONE;
 
   if (event)
     gst_event_parse_segment (event, &segment);
-  if (segment && segment->format == GST_FORMAT_TIME
-      && GST_CLOCK_TIME_IS_VALID (time))
-    running = gst_segment_to_running_time (segment, GST_FORMAT_TIME, time);
+  if (segment == NULL || segment->format != GST_FORMAT_TIME
+      || !GST_CLOCK_TIME_IS_VALID (time))
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_to_running_time (segment, GST_FORMAT_TIME, time);
+}
+
+/* What enters mp4mux: the first buffer's running time, where the track
+ * starts on the stream's timeline (mp4mux starts each track's decode
+ * times at 0); and the latest key frame's, which ends the fragment before
+ * it (add_fragment). */
+static GstPadProbeReturn
+watch_buffers (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Sink *sink = data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  gboolean key = !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  GstClockTime time;
+
+  if (!key && sink->track->started)
+    return GST_PAD_PROBE_OK;
+  time = running_time (pad, buffer);
   g_mutex_lock (&sink->cmaf->lock);
-  sink->track->start = GST_CLOCK_TIME_IS_VALID (running) ? running : 0;
+  if (!sink->track->started)
+    {
+      sink->track->started = TRUE;
+      sink->track->start = GST_CLOCK_TIME_IS_VALID (time) ? time : 0;
+    }
+  if (key)
+    sink->track->key_time = time;
   g_mutex_unlock (&sink->cmaf->lock);
-  return GST_PAD_PROBE_REMOVE;
+  return GST_PAD_PROBE_OK;
 }
 
 static GstElement *
@@ -460,7 +502,7 @@ tg_cmaf_add_track (TgCmaf *cmaf, GstBin *bin, GstElement *tee, guint track,
   mux_in = gst_pad_get_peer (mux_in);
   gst_pad_add_probe (mux_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, watch_caps,
                      data, NULL);
-  gst_pad_add_probe (mux_in, GST_PAD_PROBE_TYPE_BUFFER, watch_start, data,
+  gst_pad_add_probe (mux_in, GST_PAD_PROBE_TYPE_BUFFER, watch_buffers, data,
                      NULL);
   g_mutex_lock (&cmaf->lock);
   t->used = TRUE;
@@ -497,6 +539,7 @@ tg_cmaf_new (const TgCmafSpec *spec)
       CmafTrack *track = &cmaf->tracks[t];
 
       track->index = t;
+      track->key_time = GST_CLOCK_TIME_NONE;
       track->pending = g_byte_array_new ();
       track->init = g_byte_array_new ();
       track->moof = g_byte_array_new ();
