@@ -17,51 +17,63 @@ tg_cmaf_hls_name (TgCmaf *cmaf, const CmafTrack *track)
 {
   if (track == NULL)
     return g_strdup_printf ("%s__master.m3u8", cmaf->stream_id);
+  if (track->rung_height)
+    return g_strdup_printf ("%s__%up%ukbps.m3u8", cmaf->stream_id,
+                            track->rung_height, track->rung_kbps);
   return g_strdup_printf ("%s__%s.m3u8", cmaf->stream_id,
-                          track->index == 0 ? "video" : "audio");
+                          track->video ? "video" : "audio");
 }
 
-static const CmafTrack *
-used (TgCmaf *cmaf, guint index)
+/* One variant: a video track (with the audio as its rendition), or the
+ * audio alone. */
+static void
+append_variant (GString *out, TgCmaf *cmaf, const CmafTrack *main,
+                const CmafTrack *audio)
 {
-  return cmaf->tracks[index].used ? &cmaf->tracks[index] : NULL;
+  g_autofree char *name = tg_cmaf_hls_name (cmaf, main);
+  guint64 bandwidth = main->bandwidth + (audio ? audio->bandwidth : 0);
+
+  g_string_append_printf (
+      out,
+      "#EXT-X-STREAM-INF:BANDWIDTH=%" G_GUINT64_FORMAT ",CODECS=\"%s%s%s\"",
+      MAX (bandwidth, 1), main->codecs ? main->codecs : "", audio ? "," : "",
+      audio && audio->codecs ? audio->codecs : "");
+  if (main->video && main->width > 0 && main->height > 0)
+    g_string_append_printf (out, ",RESOLUTION=%dx%d", main->width,
+                            main->height);
+  if (audio)
+    g_string_append (out, ",AUDIO=\"audio\"");
+  g_string_append_printf (out, "\n%s\n", name);
 }
 
 char *
 tg_cmaf_hls_master (TgCmaf *cmaf)
 {
-  const CmafTrack *video = used (cmaf, 0), *audio = used (cmaf, 1);
-  const CmafTrack *main = video ? video : audio;
+  const CmafTrack *audio = cmaf->tracks[1].used ? &cmaf->tracks[1] : NULL;
   GString *out = g_string_new ("#EXTM3U\n#EXT-X-VERSION:9\n"
                                "#EXT-X-INDEPENDENT-SEGMENTS\n");
-  g_autofree char *main_name = tg_cmaf_hls_name (cmaf, main);
-  guint64 bandwidth = main->bandwidth;
-  g_autofree char *codecs = g_strdup (main->codecs ? main->codecs : "");
+  gboolean video = FALSE;
 
-  if (video && audio)
+  if (audio && cmaf->tracks[0].used)
     {
       g_autofree char *audio_name = tg_cmaf_hls_name (cmaf, audio);
-      char *both = g_strdup_printf ("%s,%s", codecs,
-                                    audio->codecs ? audio->codecs : "");
 
-      g_free (codecs);
-      codecs = both;
-      bandwidth += audio->bandwidth;
       g_string_append_printf (out,
                               "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\","
                               "NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,"
                               "URI=\"%s\"\n",
                               audio_name);
     }
-  g_string_append_printf (
-      out, "#EXT-X-STREAM-INF:BANDWIDTH=%" G_GUINT64_FORMAT ",CODECS=\"%s\"",
-      MAX (bandwidth, 1), codecs);
-  if (video && video->width > 0 && video->height > 0)
-    g_string_append_printf (out, ",RESOLUTION=%dx%d", video->width,
-                            video->height);
-  if (video && audio)
-    g_string_append (out, ",AUDIO=\"audio\"");
-  g_string_append_printf (out, "\n%s\n", main_name);
+  /* the source, then each rung whose playlist is written */
+  for (guint t = 0; t < CMAF_TRACKS; t++)
+    if (cmaf->tracks[t].video && cmaf->tracks[t].used
+        && tg_cmaf_track_ready (&cmaf->tracks[t], FALSE))
+      {
+        append_variant (out, cmaf, &cmaf->tracks[t], audio);
+        video = TRUE;
+      }
+  if (!video && audio)
+    append_variant (out, cmaf, audio, NULL);
   return g_string_free (out, FALSE);
 }
 

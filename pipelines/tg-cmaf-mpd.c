@@ -56,35 +56,57 @@ append_timeline (GString *out, TgCmaf *cmaf, const CmafTrack *track)
 }
 
 static void
-append_track (GString *out, TgCmaf *cmaf, const CmafTrack *track)
+append_representation (GString *out, TgCmaf *cmaf, const CmafTrack *track)
 {
-  gboolean video = track->index == 0;
-
-  g_string_append_printf (
-      out,
-      "    <AdaptationSet id=\"%u\" contentType=\"%s\" mimeType=\"%s\" "
-      "segmentAlignment=\"true\" startWithSAP=\"1\">\n"
-      "      <Representation id=\"%u\" codecs=\"%s\" "
-      "bandwidth=\"%" G_GUINT64_FORMAT "\"",
-      track->index, video ? "video" : "audio",
-      video ? "video/mp4" : "audio/mp4", track->index,
-      track->codecs ? track->codecs : (video ? "avc1" : "mp4a.40.2"),
-      MAX (track->bandwidth, 1));
-  if (video && track->width > 0 && track->height > 0)
+  g_string_append_printf (out,
+                          "      <Representation id=\"%u\" codecs=\"%s\" "
+                          "bandwidth=\"%" G_GUINT64_FORMAT "\"",
+                          track->index,
+                          track->codecs ? track->codecs
+                                        : (track->video ? "avc1" : "mp4a.40.2"),
+                          MAX (track->bandwidth, 1));
+  if (track->video && track->width > 0 && track->height > 0)
     g_string_append_printf (out, " width=\"%d\" height=\"%d\"", track->width,
                             track->height);
-  if (!video && track->rate > 0)
+  if (!track->video && track->rate > 0)
     g_string_append_printf (out, " audioSamplingRate=\"%d\"", track->rate);
   g_string_append (out, ">\n");
-  if (!video && track->channels > 0)
+  if (!track->video && track->channels > 0)
     g_string_append_printf (
         out,
         "      <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:"
         "3:audio_channel_configuration:2011\" value=\"%d\"/>\n",
         track->channels);
   append_timeline (out, cmaf, track);
-  g_string_append (out, "      </Representation>\n"
-                        "    </AdaptationSet>\n");
+  g_string_append (out, "      </Representation>\n");
+}
+
+/* The video's AdaptationSet (the source, and with adaptive every rung,
+ * highest first: the order of the tracks) or the audio's. */
+static void
+append_set (GString *out, TgCmaf *cmaf, gboolean video, gboolean adaptive)
+{
+  guint count = 0;
+
+  for (guint t = 0; t < CMAF_TRACKS; t++)
+    {
+      const CmafTrack *track = &cmaf->tracks[t];
+
+      if (!track->used || track->video != video
+          || (track->rung_height && !adaptive))
+        continue;
+      if (count++ == 0)
+        g_string_append_printf (
+            out,
+            "    <AdaptationSet id=\"%u\" contentType=\"%s\" "
+            "mimeType=\"%s\" segmentAlignment=\"true\" "
+            "startWithSAP=\"1\">\n",
+            video ? 0 : 1, video ? "video" : "audio",
+            video ? "video/mp4" : "audio/mp4");
+      append_representation (out, cmaf, track);
+    }
+  if (count)
+    g_string_append (out, "    </AdaptationSet>\n");
 }
 
 /* The newest end of a segment on the timeline, and the longest segment,
@@ -111,7 +133,7 @@ measure (TgCmaf *cmaf, double *end, double *longest)
 }
 
 char *
-tg_cmaf_mpd (TgCmaf *cmaf)
+tg_cmaf_mpd (TgCmaf *cmaf, gboolean adaptive)
 {
   GString *out = g_string_new ("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                                "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" "
@@ -139,9 +161,8 @@ tg_cmaf_mpd (TgCmaf *cmaf)
   append_duration (out, "maxSegmentDuration", longest);
   append_duration (out, "minBufferTime", cmaf->segment_time);
   g_string_append (out, ">\n  <Period id=\"0\" start=\"PT0S\">\n");
-  for (guint t = 0; t < CMAF_TRACKS; t++)
-    if (cmaf->tracks[t].used)
-      append_track (out, cmaf, &cmaf->tracks[t]);
+  append_set (out, cmaf, TRUE, adaptive);
+  append_set (out, cmaf, FALSE, adaptive);
   g_string_append (out, "  </Period>\n");
   if (!cmaf->ended)
     {

@@ -5,7 +5,8 @@
 #include "tg-cmaf-box.h"
 #include "tg-cmaf.h"
 
-#define CMAF_TRACKS 2 /* TgStreamTrack: video, audio */
+/* [0] the video, [1] the audio (TgStreamTrack), then ABR rungs' video. */
+#define CMAF_TRACKS 8
 
 typedef struct
 {
@@ -24,7 +25,9 @@ typedef struct
 typedef struct
 {
   gboolean used;
-  guint index; /* TgStreamTrack: the N of stream{N} */
+  guint index; /* the N of stream{N}: its place in TgCmaf's tracks */
+  gboolean video;
+  guint rung_height, rung_kbps; /* an ABR rung's; 0 for the source */
   /* From its caps: RFC 6381 codecs, video size, audio rate and channels. */
   char *codecs;
   gint width, height, rate, channels;
@@ -70,12 +73,17 @@ gboolean tg_cmaf_write (const char *path, const void *data, gsize length);
 /* A real time (g_get_real_time) as ISO 8601 UTC, to the millisecond. */
 char *tg_cmaf_format_time (gint64 real_time);
 
+/* Whether a track has its init segment and a whole segment (or, without
+ * segments, a part). */
+gboolean tg_cmaf_track_ready (const CmafTrack *track, gboolean segments);
+
 /* Whether every track used has its init segment and a whole segment (or,
- * without segments, a part): what the MPD (or the playlists) need. */
-gboolean tg_cmaf_ready (TgCmaf *cmaf, gboolean segments);
+ * without segments, a part): what the MPD (or the playlists) need.
+ * adaptive: the rungs' too. */
+gboolean tg_cmaf_ready (TgCmaf *cmaf, gboolean segments, gboolean adaptive);
 
 /* The manifests, with the lock held. */
-char *tg_cmaf_mpd (TgCmaf *cmaf);
+char *tg_cmaf_mpd (TgCmaf *cmaf, gboolean adaptive);
 char *tg_cmaf_hls_master (TgCmaf *cmaf);
 char *tg_cmaf_hls_media (TgCmaf *cmaf, const CmafTrack *track);
 /* The LL-HLS playlist's file name of a track, master when NULL. */

@@ -99,23 +99,40 @@ tg_cmaf_format_time (gint64 real_time)
 }
 
 gboolean
-tg_cmaf_ready (TgCmaf *cmaf, gboolean segments)
+tg_cmaf_track_ready (const CmafTrack *track, gboolean segments)
+{
+  gboolean parts = track->open && track->open->parts->len > 0;
+
+  return track->init_written
+         && (track->segments.length > 0 || (!segments && parts));
+}
+
+gboolean
+tg_cmaf_ready (TgCmaf *cmaf, gboolean segments, gboolean adaptive)
 {
   gboolean any = FALSE;
 
   for (guint t = 0; t < CMAF_TRACKS; t++)
     {
-      CmafTrack *track = &cmaf->tracks[t];
-      gboolean parts = track->open && track->open->parts->len > 0;
+      const CmafTrack *track = &cmaf->tracks[t];
 
-      if (!track->used)
+      if (!track->used || (track->rung_height && !adaptive))
         continue;
-      if (!track->init_written
-          || (g_queue_is_empty (&track->segments) && (segments || !parts)))
+      if (!tg_cmaf_track_ready (track, segments))
         return FALSE;
       any = TRUE;
     }
   return any;
+}
+
+/* Whether the stream has rungs (an adaptive MPD). */
+static gboolean
+has_rungs (TgCmaf *cmaf)
+{
+  for (guint t = 2; t < CMAF_TRACKS; t++)
+    if (cmaf->tracks[t].used)
+      return TRUE;
+  return FALSE;
 }
 
 static void
@@ -134,15 +151,22 @@ write_manifests (TgCmaf *cmaf)
   g_autofree char *mpd = NULL;
   g_autofree char *master = NULL;
 
-  if (tg_cmaf_ready (cmaf, TRUE))
+  if (tg_cmaf_ready (cmaf, TRUE, FALSE))
     {
       mpd = g_strdup_printf ("%s.mpd", cmaf->stream_id);
-      write_text (cmaf->media_dir, mpd, tg_cmaf_mpd (cmaf));
+      write_text (cmaf->media_dir, mpd, tg_cmaf_mpd (cmaf, FALSE));
     }
-  if (!tg_cmaf_ready (cmaf, FALSE))
+  if (has_rungs (cmaf) && tg_cmaf_ready (cmaf, TRUE, TRUE))
+    {
+      g_autofree char *adaptive
+          = g_strdup_printf ("%s_adaptive.mpd", cmaf->stream_id);
+
+      write_text (cmaf->media_dir, adaptive, tg_cmaf_mpd (cmaf, TRUE));
+    }
+  if (!tg_cmaf_ready (cmaf, FALSE, FALSE))
     return;
   for (guint t = 0; t < CMAF_TRACKS; t++)
-    if (cmaf->tracks[t].used)
+    if (cmaf->tracks[t].used && tg_cmaf_track_ready (&cmaf->tracks[t], FALSE))
       {
         g_autofree char *name = tg_cmaf_hls_name (cmaf, &cmaf->tracks[t]);
 
@@ -191,8 +215,7 @@ static gboolean
 long_enough (TgCmaf *cmaf, CmafTrack *track, const TgBoxFragment *fragment)
 {
   return track->open
-         && track->open->duration
-                    + (track->index == 0 ? 0 : fragment->duration / 2)
+         && track->open->duration + (track->video ? 0 : fragment->duration / 2)
                 >= cmaf->segment_time * track->box.timescale * 0.999;
 }
 
@@ -220,7 +243,7 @@ add_fragment (TgCmaf *cmaf, CmafTrack *track, GByteArray *fragment)
   info.decode_time += shift;
   if (track->open && info.independent && long_enough (cmaf, track, &info))
     close_segment (cmaf, track);
-  if (track->open == NULL && (info.independent || track->index != 0))
+  if (track->open == NULL && (info.independent || !track->video))
     {
       track->open = g_new0 (CmafSegment, 1);
       track->open->number = ++track->next_number;
@@ -250,7 +273,7 @@ add_fragment (TgCmaf *cmaf, CmafTrack *track, GByteArray *fragment)
    * known to start with a key frame: it has entered mp4mux (whose coming
    * ended this fragment). Audio: every frame is one. */
   if (long_enough (cmaf, track, &info)
-      && (track->index != 0
+      && (!track->video
           || (GST_CLOCK_TIME_IS_VALID (track->key_time)
               && ABS ((gint64) gst_util_uint64_scale (
                           info.decode_time + info.duration, GST_SECOND,
@@ -457,11 +480,12 @@ make (GstBin *bin, const char *factory, GError **error)
   return element;
 }
 
-gboolean
-tg_cmaf_add_track (TgCmaf *cmaf, GstBin *bin, GstElement *tee, guint track,
-                   GError **error)
+/* Adds the branch of t to bin, fed from a new pad of tee: its parser,
+ * mp4mux and appsink, in the bin's state. */
+static gboolean
+add_branch (TgCmaf *cmaf, GstBin *bin, GstElement *tee, CmafTrack *t,
+            GError **error)
 {
-  CmafTrack *t = &cmaf->tracks[track];
   GstElement *parser, *mux, *sink;
   GstAppSinkCallbacks callbacks = { .eos = eos, .new_sample = new_sample };
   Sink *data;
@@ -469,8 +493,6 @@ tg_cmaf_add_track (TgCmaf *cmaf, GstBin *bin, GstElement *tee, guint track,
   g_autoptr (GstPad) in = NULL;
   g_autoptr (GstPad) mux_in = NULL;
 
-  if (track >= CMAF_TRACKS || t->used)
-    return TRUE;
   /* made with the first track: a publisher refused before its media
    * leaves none */
   if (g_mkdir_with_parents (cmaf->media_dir, 0755) != 0
@@ -480,7 +502,7 @@ tg_cmaf_add_track (TgCmaf *cmaf, GstBin *bin, GstElement *tee, guint track,
                    "could not make the CMAF folders: %s", g_strerror (errno));
       return FALSE;
     }
-  parser = make (bin, track == 0 ? "h264parse" : "aacparse", error);
+  parser = make (bin, t->video ? "h264parse" : "aacparse", error);
   mux = parser ? make (bin, "mp4mux", error) : NULL;
   sink = mux ? make (bin, "appsink", error) : NULL;
   if (sink == NULL)
@@ -498,8 +520,9 @@ tg_cmaf_add_track (TgCmaf *cmaf, GstBin *bin, GstElement *tee, guint track,
   data->cmaf = cmaf;
   data->track = t;
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, data, g_free);
-  mux_in = gst_element_get_static_pad (parser, "src");
-  mux_in = gst_pad_get_peer (mux_in);
+  in = gst_element_get_static_pad (parser, "src");
+  mux_in = gst_pad_get_peer (in);
+  gst_clear_object (&in);
   gst_pad_add_probe (mux_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, watch_caps,
                      data, NULL);
   gst_pad_add_probe (mux_in, GST_PAD_PROBE_TYPE_BUFFER, watch_buffers, data,
@@ -521,6 +544,32 @@ tg_cmaf_add_track (TgCmaf *cmaf, GstBin *bin, GstElement *tee, guint track,
   return TRUE;
 }
 
+gboolean
+tg_cmaf_add_track (TgCmaf *cmaf, GstBin *bin, GstElement *tee, guint track,
+                   GError **error)
+{
+  if (track > 1 || cmaf->tracks[track].used)
+    return TRUE;
+  return add_branch (cmaf, bin, tee, &cmaf->tracks[track], error);
+}
+
+gboolean
+tg_cmaf_add_rung (TgCmaf *cmaf, GstBin *bin, GstElement *tee, guint height,
+                  guint kbps, GError **error)
+{
+  for (guint t = 2; t < CMAF_TRACKS; t++)
+    if (!cmaf->tracks[t].used)
+      {
+        cmaf->tracks[t].video = TRUE;
+        cmaf->tracks[t].rung_height = height;
+        cmaf->tracks[t].rung_kbps = kbps;
+        return add_branch (cmaf, bin, tee, &cmaf->tracks[t], error);
+      }
+  g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
+               "more rungs than CMAF packages (%d)", CMAF_TRACKS - 2);
+  return FALSE;
+}
+
 /* --- the packager --- */
 
 TgCmaf *
@@ -539,6 +588,7 @@ tg_cmaf_new (const TgCmafSpec *spec)
       CmafTrack *track = &cmaf->tracks[t];
 
       track->index = t;
+      track->video = t == 0;
       track->key_time = GST_CLOCK_TIME_NONE;
       track->pending = g_byte_array_new ();
       track->init = g_byte_array_new ();

@@ -38,6 +38,11 @@ TgCmaf *tg_cmaf_new (const TgCmafSpec *spec);
 gboolean tg_cmaf_add_track (TgCmaf *cmaf, GstBin *bin, GstElement *tee,
                             guint track, GError **error);
 
+/* Adds an ABR rung's video (H.264 from tee) as another representation:
+ * in {id}_adaptive.mpd, and a variant of the LL-HLS master. */
+gboolean tg_cmaf_add_rung (TgCmaf *cmaf, GstBin *bin, GstElement *tee,
+                           guint height, guint kbps, GError **error);
+
 /* The stream has ended: the manifests say so (a static MPD, playlists
  * with their end tag), or with remove every file goes. */
 void tg_cmaf_end (TgCmaf *cmaf, gboolean remove);
