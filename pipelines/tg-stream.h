@@ -27,6 +27,14 @@ typedef enum
 
 typedef struct _TgStream TgStream;
 
+/* A rung of the ABR ladder (the app's encoderSettings). */
+typedef struct
+{
+  gint height;
+  gint video_bitrate; /* bits per second */
+  gint audio_bitrate; /* bits per second; 0: the default (64000) */
+} TgStreamRung;
+
 /* The stream's tracks are all known (its media can be played): called
  * once, from a streaming thread. */
 typedef void (*TgStreamMediaReady) (TgStream *stream, const char *app,
@@ -45,6 +53,8 @@ typedef struct
   guint hls_list_size; /* segments in the playlist */
   gboolean hls_delete; /* remove the playlist and segments at the end */
   gboolean mp4;
+  const TgStreamRung *rungs; /* the ABR ladder, with hls (copied) */
+  guint n_rungs;
   TgStreamMediaReady media_ready; /* may be NULL */
   gpointer media_ready_data;
 } TgStreamSpec;
