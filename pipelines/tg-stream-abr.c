@@ -10,66 +10,25 @@
  * through appsrc: what fails there (a decoder choking on what a publisher
  * sent) stops the ladder, said once, never the stream; and a ladder that
  * falls behind loses frames (video up to its next key frame) rather than
- * hold the publisher back. */
-#include "tg-stream-abr.h"
+ * hold the publisher back. Here: its life, what feeds it, the decoded
+ * tracks; the rungs and the master playlist: tg-stream-abr-rungs.c. */
+#include "tg-stream-abr-private.h"
 
-#include "tg-stream-private.h"
+#include "tg-abr-files.h"
 
 #include <glib/gstdio.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
-/* Most media the ladder may have waiting: past it, frames are dropped. */
-#define BACKLOG (2 * GST_SECOND)
+/* Most media the ladder may have waiting (a moment's load on the machine,
+ * two default segments): past it, frames are dropped. */
+#define BACKLOG (4 * GST_SECOND)
 #define BACKLOG_BYTES (64 * 1024 * 1024)
 /* Longest wait for the ladder to drain once the stream's tracks end. */
 #define DRAIN_US (5 * G_USEC_PER_SEC)
-/* Key frame interval when the source's are further apart (seconds). */
-#define KEY_INT_S 10
 #define DEFAULT_AUDIO_BITRATE 64000
 /* Source key frames the decoder may hold before it outputs them. */
 #define MAX_KEYS 64
-#define SEGMENT_DIGITS 9
-
-typedef struct
-{
-  TgStreamAbr *abr;
-  TgStreamRung spec;
-  char *name;         /* {id}_{h}p{kbps}kbps */
-  gint width, height; /* as encoded */
-  char *codec;        /* its H.264 profile-level-id, once encoded */
-  GstElement *mux;    /* mpegtsmux */
-  GstPad *audio_pad;  /* the muxer's, while no audio is linked to it */
-  gboolean audio;     /* it has an audio track */
-} Rung;
-
-struct _TgStreamAbr
-{
-  TgStream *stream;
-  char *master; /* {dir}/{id}_adaptive.m3u8 */
-  double hls_time;
-  guint hls_list_size;
-  GstElement *pipeline;
-  GMutex lock;             /* for what follows, up to the atomics */
-  GPtrArray *ladder;       /* Rung, as asked */
-  GPtrArray *rungs;        /* the rungs made (from ladder) */
-  GstElement *src[TRACKS]; /* appsrc, once the track has come */
-  GstElement *tee[TRACKS]; /* the track decoded */
-  gboolean playing;
-  gboolean decided;          /* the source's size is known: rungs made */
-  gint width, height;        /* the source's */
-  char *codec;               /* the source's profile-level-id */
-  GArray *keys;              /* times of source key frames not yet decoded */
-  guint fed, ended;          /* tracks (1 << track) fed, and ended */
-  gboolean skipping[TRACKS]; /* each track's own thread */
-  gint failed;               /* atomic: an error stopped the ladder */
-  gint idle;                 /* atomic: no rung to make */
-  gint lagging;              /* atomic: it fell behind (said once) */
-  gint master_written;       /* atomic */
-  GMutex wait_lock;          /* for the two below */
-  GCond drained_cond;
-  gboolean drained; /* ended (EOS or error), or stopped */
-};
 
 typedef struct
 {
@@ -85,68 +44,12 @@ static const char *const needed[] = {
 };
 
 static void
-rung_free (Rung *rung)
+rung_free (TgAbrRung *rung)
 {
   g_free (rung->name);
   g_free (rung->codec);
   gst_clear_object (&rung->audio_pad);
   g_free (rung);
-}
-
-/* The elements of a chain, made, added and linked in order; FALSE if one
- * is missing (then none is added), or does not link. */
-static gboolean
-add_chain (TgStreamAbr *abr, GstElement **chain, guint n)
-{
-  for (guint i = 0; i < n; i++)
-    if (chain[i] == NULL)
-      {
-        for (guint j = 0; j < n; j++)
-          if (chain[j])
-            gst_object_unref (gst_object_ref_sink (chain[j]));
-        return FALSE;
-      }
-  for (guint i = 0; i < n; i++)
-    gst_bin_add (GST_BIN (abr->pipeline), chain[i]);
-  for (guint i = 0; i + 1 < n; i++)
-    if (!gst_element_link (chain[i], chain[i + 1]))
-      return FALSE;
-  return TRUE;
-}
-
-/* Sinks first, so that nothing flows into an element that is not ready. */
-static void
-start_chain (GstElement **chain, guint n)
-{
-  for (guint i = n; i > 0; i--)
-    gst_element_sync_state_with_parent (chain[i - 1]);
-}
-
-static GstElement *
-make (const char *factory)
-{
-  return gst_element_factory_make (factory, NULL);
-}
-
-static GstElement *
-make_caps (const char *description)
-{
-  GstElement *filter = make ("capsfilter");
-  g_autoptr (GstCaps) caps = gst_caps_from_string (description);
-
-  if (filter)
-    g_object_set (filter, "caps", caps, NULL);
-  return filter;
-}
-
-/* Links a new branch of tee to the sink pad of first. */
-static gboolean
-link_tee (GstElement *tee, GstElement *first)
-{
-  g_autoptr (GstPad) from = gst_element_request_pad_simple (tee, "src_%u");
-  g_autoptr (GstPad) to = gst_element_get_static_pad (first, "sink");
-
-  return gst_pad_link (from, to) == GST_PAD_LINK_OK;
 }
 
 static void
@@ -184,283 +87,6 @@ bus_sync (GstBus *bus, GstMessage *message, gpointer data)
       break;
     }
   return GST_BUS_DROP;
-}
-
-/* --- the master playlist --- */
-
-typedef struct
-{
-  gint64 bandwidth;
-  gint width, height;
-  const char *codec;
-  gboolean audio;
-  char *uri;
-} Variant;
-
-static gint
-by_bandwidth (gconstpointer a, gconstpointer b)
-{
-  const Variant *x = a, *y = b;
-
-  if (x->bandwidth != y->bandwidth)
-    return x->bandwidth > y->bandwidth ? -1 : 1;
-  return y->height - x->height;
-}
-
-static void
-variant_clear (Variant *variant)
-{
-  g_free (variant->uri);
-}
-
-/* Writes {id}_adaptive.m3u8 once every variant's size and codec are known
- * and the source has been measured; whole or not at all (a temporary file
- * renamed). Called with the lock held. */
-static void
-write_master (TgStreamAbr *abr, gint64 source_bandwidth)
-{
-  g_autoptr (GArray) variants = g_array_new (FALSE, TRUE, sizeof (Variant));
-  g_autoptr (GString) text = g_string_new ("#EXTM3U\n#EXT-X-VERSION:3\n");
-  g_autoptr (GError) error = NULL;
-  Variant source = {
-    .bandwidth = source_bandwidth,
-    .width = abr->width,
-    .height = abr->height,
-    .codec = abr->codec,
-    .audio = (abr->fed & (1u << AUDIO)) != 0,
-    .uri = g_strdup_printf ("%s.m3u8", abr->stream->stream_id),
-  };
-
-  g_array_set_clear_func (variants, (GDestroyNotify) variant_clear);
-  g_array_append_val (variants, source);
-  for (guint i = 0; i < abr->rungs->len; i++)
-    {
-      Rung *rung = abr->rungs->pdata[i];
-      Variant variant = {
-        .bandwidth = rung->spec.video_bitrate
-                     + (rung->audio ? rung->spec.audio_bitrate : 0),
-        .width = rung->width,
-        .height = rung->height,
-        .codec = rung->codec,
-        .audio = rung->audio,
-        .uri = g_strdup_printf ("%s.m3u8", rung->name),
-      };
-
-      g_array_append_val (variants, variant);
-    }
-  g_array_sort (variants, by_bandwidth);
-  for (guint i = 0; i < variants->len; i++)
-    {
-      Variant *v = &g_array_index (variants, Variant, i);
-
-      g_string_append_printf (text,
-                              "#EXT-X-STREAM-INF:BANDWIDTH=%" G_GINT64_FORMAT
-                              ",RESOLUTION=%dx%d,CODECS=\"avc1.%s%s\"\n%s\n",
-                              v->bandwidth, v->width, v->height, v->codec,
-                              v->audio ? ",mp4a.40.2" : "", v->uri);
-    }
-  if (!g_file_set_contents_full (abr->master, text->str, text->len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error))
-    g_message ("%s: %s", abr->stream->name, error->message);
-}
-
-/* On an encoder's thread, until the master is written. */
-static void
-try_master (TgStreamAbr *abr)
-{
-  TgStreamInfo info;
-  gboolean ready;
-
-  tg_stream_get_info (abr->stream, &info);
-  if (info.video_bitrate <= 0)
-    return; /* the source not measured yet */
-  g_mutex_lock (&abr->lock);
-  ready = abr->codec && !g_atomic_int_get (&abr->master_written);
-  for (guint i = 0; ready && i < abr->rungs->len; i++)
-    ready = ((Rung *) abr->rungs->pdata[i])->codec != NULL;
-  if (ready)
-    {
-      write_master (abr, info.video_bitrate + info.audio_bitrate);
-      g_atomic_int_set (&abr->master_written, TRUE);
-    }
-  g_mutex_unlock (&abr->lock);
-}
-
-/* --- rungs --- */
-
-/* What leaves a rung's encoder: its codec is noted, and its key-unit
- * events go no further, either way: the rung's key frames are the
- * source's (force_key_units), and hlssink's requests for one are answered
- * by h264parse at the next of them, as in the source's own HLS. */
-static GstPadProbeReturn
-encoded (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  Rung *rung = data;
-  TgStreamAbr *abr = rung->abr;
-  GstEvent *event;
-
-  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER)
-    {
-      if (!g_atomic_int_get (&abr->master_written))
-        try_master (abr);
-      return GST_PAD_PROBE_OK;
-    }
-  event = GST_PAD_PROBE_INFO_EVENT (info);
-  if (gst_video_event_is_force_key_unit (event))
-    return GST_PAD_PROBE_DROP;
-  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
-    {
-      GstCaps *caps;
-      char *codec;
-
-      gst_event_parse_caps (event, &caps);
-      codec = tg_stream_profile_level_id (gst_caps_get_structure (caps, 0));
-      g_mutex_lock (&abr->lock);
-      g_free (rung->codec);
-      rung->codec = codec;
-      g_mutex_unlock (&abr->lock);
-    }
-  return GST_PAD_PROBE_OK;
-}
-
-/* The rung's audio: queue ! avenc_aac into its muxer's pad. Locked. */
-static void
-link_audio (TgStreamAbr *abr, Rung *rung)
-{
-  GstElement *chain[] = { make ("queue"), make ("avenc_aac") };
-  g_autoptr (GstPad) out = NULL;
-
-  if (!add_chain (abr, chain, G_N_ELEMENTS (chain)))
-    return;
-  g_object_set (chain[1], "bitrate", rung->spec.audio_bitrate, NULL);
-  out = gst_element_get_static_pad (chain[1], "src");
-  if (gst_pad_link (out, rung->audio_pad) != GST_PAD_LINK_OK
-      || !link_tee (abr->tee[AUDIO], chain[0]))
-    g_message ("%s: %s: could not link its audio", abr->stream->name,
-               rung->name);
-  gst_clear_object (&rung->audio_pad);
-  start_chain (chain, G_N_ELEMENTS (chain));
-}
-
-static void
-set_encoder (GstElement *encoder, const TgStreamRung *spec, gint fps)
-{
-  gst_util_set_object_arg (G_OBJECT (encoder), "speed-preset", "veryfast");
-  gst_util_set_object_arg (G_OBJECT (encoder), "tune", "zerolatency");
-  g_object_set (encoder, "bitrate", (guint) MAX (1, spec->video_bitrate / 1000),
-                "bframes", 0, "key-int-max", (guint) MAX (1, fps) * KEY_INT_S,
-                /* key frames where the source has them, and nowhere else */
-                "option-string", "scenecut=0", NULL);
-}
-
-/* queue ! videoscale ! WxH ! x264enc ! avc ! h264parse ! mpegtsmux !
- * hlssink, from the decoded video's tee. Locked, on the decoder's thread
- * before its first frame. */
-static gboolean
-make_rung (TgStreamAbr *abr, Rung *rung, gint fps)
-{
-  TgStream *stream = abr->stream;
-  g_autofree char *size = g_strdup_printf (
-      "video/x-raw,width=%d,height=%d,pixel-aspect-ratio=1/1", rung->width,
-      rung->height);
-  GstElement *chain[] = {
-    make ("queue"),
-    make ("videoscale"),
-    make_caps (size),
-    make ("x264enc"),
-    make_caps ("video/x-h264,stream-format=avc,alignment=au"),
-    make ("h264parse"),
-    make ("mpegtsmux"),
-    make ("hlssink"),
-  };
-  g_autofree char *segments = NULL;
-  g_autofree char *playlist = NULL;
-  g_autoptr (GstPad) out = NULL;
-
-  if (!add_chain (abr, chain, G_N_ELEMENTS (chain)))
-    return FALSE;
-  set_encoder (chain[3], &rung->spec, fps);
-  g_object_set (chain[5], "config-interval", -1, NULL);
-  segments = g_strdup_printf ("%s/%s%%0%dd.ts", stream->dir, rung->name,
-                              SEGMENT_DIGITS);
-  playlist = g_strdup_printf ("%s/%s.m3u8", stream->dir, rung->name);
-  g_object_set (chain[7], "location", segments, "playlist-location", playlist,
-                "target-duration", (guint) MAX (1, abr->hls_time + 0.5),
-                "playlist-length", abr->hls_list_size, "max-files",
-                abr->hls_list_size + 2, NULL);
-  out = gst_element_get_static_pad (chain[3], "src");
-  gst_pad_add_probe (out,
-                     GST_PAD_PROBE_TYPE_BUFFER
-                         | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
-                         | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
-                     encoded, rung, NULL);
-  rung->mux = chain[6];
-  /* The muxer waits for every pad it has before its first output. */
-  rung->audio = (g_atomic_int_get (&stream->announced_tracks) & (1u << AUDIO))
-                || abr->tee[AUDIO];
-  if (rung->audio)
-    rung->audio_pad = gst_element_request_pad_simple (rung->mux, "sink_%d");
-  if (!link_tee (abr->tee[VIDEO], chain[0]))
-    return FALSE;
-  start_chain (chain, G_N_ELEMENTS (chain));
-  if (rung->audio && abr->tee[AUDIO])
-    link_audio (abr, rung);
-  return TRUE;
-}
-
-static gboolean
-made (TgStreamAbr *abr, const char *name)
-{
-  for (guint i = 0; i < abr->rungs->len; i++)
-    if (g_str_equal (((Rung *) abr->rungs->pdata[i])->name, name))
-      return TRUE;
-  return FALSE;
-}
-
-/* The decoded video's first caps: the source's size, hence the rungs,
- * each lower than the source (Ant Media encodes none at or above it). */
-static void
-decide (TgStreamAbr *abr, GstCaps *caps)
-{
-  GstVideoInfo video;
-  gint fps, width;
-
-  if (!gst_video_info_from_caps (&video, caps))
-    return;
-  fps = video.fps_d ? video.fps_n / video.fps_d : 0;
-  /* what is shown: the width the pixels' aspect ratio makes */
-  width = (gint) gst_util_uint64_scale_int (video.width, video.par_n,
-                                            MAX (1, video.par_d));
-  g_mutex_lock (&abr->lock);
-  if (!abr->decided)
-    {
-      abr->decided = TRUE;
-      abr->width = width;
-      abr->height = video.height;
-      for (guint i = 0; i < abr->ladder->len; i++)
-        {
-          Rung *rung = abr->ladder->pdata[i];
-
-          if (rung->spec.height >= abr->height || made (abr, rung->name))
-            {
-              g_info ("%s: rung %s not made (the source is %dx%d)",
-                      abr->stream->name, rung->name, width, video.height);
-              continue;
-            }
-          /* even sizes (4:2:0), the source's aspect ratio */
-          rung->height = MAX (2, rung->spec.height & ~1);
-          rung->width = MAX (2, (gint) gst_util_uint64_scale_int_round (
-                                    width, rung->height, 2 * video.height)
-                                    * 2);
-          if (make_rung (abr, rung, fps))
-            g_ptr_array_add (abr->rungs, rung);
-          else
-            g_message ("%s: rung %s could not be made", abr->stream->name,
-                       rung->name);
-        }
-      g_atomic_int_set (&abr->idle, abr->rungs->len == 0);
-    }
-  g_mutex_unlock (&abr->lock);
 }
 
 /* --- the decoded tracks --- */
@@ -531,7 +157,7 @@ decoded (GstPad *pad, GstPadProbeInfo *info, gpointer data)
       if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
         {
           gst_event_parse_caps (event, &caps);
-          decide (abr, caps);
+          tg_abr_decide (abr, caps);
         }
       return GST_PAD_PROBE_OK;
     }
@@ -553,7 +179,7 @@ decoded (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 static GstElement *
 make_src (void)
 {
-  GstElement *src = make ("appsrc");
+  GstElement *src = tg_abr_make ("appsrc");
 
   if (src)
     g_object_set (src, "format", GST_FORMAT_TIME, "handle-segment-change", TRUE,
@@ -567,15 +193,15 @@ add_video (TgStreamAbr *abr)
 {
   GstElement *chain[] = {
     make_src (),
-    make ("h264parse"),
-    make_caps ("video/x-h264,stream-format=avc,alignment=au"),
-    make ("avdec_h264"),
-    make ("tee"),
+    tg_abr_make ("h264parse"),
+    tg_abr_make_caps ("video/x-h264,stream-format=avc,alignment=au"),
+    tg_abr_make ("avdec_h264"),
+    tg_abr_make ("tee"),
   };
   g_autoptr (GstPad) in = NULL;
   g_autoptr (GstPad) out = NULL;
 
-  if (!add_chain (abr, chain, G_N_ELEMENTS (chain)))
+  if (!tg_abr_add_chain (abr, chain, G_N_ELEMENTS (chain)))
     return FALSE;
   /* bad frames are the publisher's: the decoder goes on */
   g_object_set (chain[3], "max-errors", -1, NULL);
@@ -590,7 +216,7 @@ add_video (TgStreamAbr *abr)
       decoded, abr, NULL);
   abr->src[VIDEO] = chain[0];
   abr->tee[VIDEO] = chain[4];
-  start_chain (chain, G_N_ELEMENTS (chain));
+  tg_abr_start_chain (chain, G_N_ELEMENTS (chain));
   return TRUE;
 }
 
@@ -600,23 +226,27 @@ static gboolean
 add_audio (TgStreamAbr *abr)
 {
   GstElement *chain[] = {
-    make_src (),           make ("aacparse"),      make ("avdec_aac"),
-    make ("audioconvert"), make ("audioresample"), make ("tee"),
+    make_src (),
+    tg_abr_make ("aacparse"),
+    tg_abr_make ("avdec_aac"),
+    tg_abr_make ("audioconvert"),
+    tg_abr_make ("audioresample"),
+    tg_abr_make ("tee"),
   };
 
-  if (!add_chain (abr, chain, G_N_ELEMENTS (chain)))
+  if (!tg_abr_add_chain (abr, chain, G_N_ELEMENTS (chain)))
     return FALSE;
   g_object_set (chain[5], "allow-not-linked", TRUE, NULL);
   abr->src[AUDIO] = chain[0];
   abr->tee[AUDIO] = chain[5];
   for (guint i = 0; i < abr->rungs->len; i++)
     {
-      Rung *rung = abr->rungs->pdata[i];
+      TgAbrRung *rung = abr->rungs->pdata[i];
 
       if (rung->audio_pad)
-        link_audio (abr, rung);
+        tg_abr_link_audio (abr, rung);
     }
-  start_chain (chain, G_N_ELEMENTS (chain));
+  tg_abr_start_chain (chain, G_N_ELEMENTS (chain));
   return TRUE;
 }
 
@@ -653,7 +283,7 @@ release_unfed (TgStreamAbr *abr)
 {
   for (guint i = 0; i < abr->rungs->len; i++)
     {
-      Rung *rung = abr->rungs->pdata[i];
+      TgAbrRung *rung = abr->rungs->pdata[i];
 
       if (rung->audio_pad == NULL)
         continue;
@@ -787,7 +417,7 @@ tg_stream_abr_new (TgStream *stream, const TgStreamSpec *spec)
   abr->rungs = g_ptr_array_new ();
   for (guint i = 0; i < spec->n_rungs; i++)
     {
-      Rung *rung = g_new0 (Rung, 1);
+      TgAbrRung *rung = g_new0 (TgAbrRung, 1);
 
       rung->abr = abr;
       rung->spec = spec->rungs[i];
@@ -807,37 +437,15 @@ tg_stream_abr_new (TgStream *stream, const TgStreamSpec *spec)
   return abr;
 }
 
-/* name's files: {name}.m3u8 and {name}%09d.ts. */
-static gboolean
-is_file_of (const char *file, const char *name)
-{
-  const char *rest;
-
-  if (!g_str_has_prefix (file, name))
-    return FALSE;
-  rest = file + strlen (name);
-  return g_str_equal (rest, ".m3u8")
-         || (strspn (rest, "0123456789") == SEGMENT_DIGITS
-             && g_str_equal (rest + SEGMENT_DIGITS, ".ts"));
-}
-
 static void
 delete_files (TgStreamAbr *abr)
 {
-  g_autoptr (GDir) dir = g_dir_open (abr->stream->dir, 0, NULL);
-  const char *file;
+  g_autofree const char **names = g_new0 (const char *, abr->rungs->len + 1);
 
+  for (guint i = 0; i < abr->rungs->len; i++)
+    names[i] = ((TgAbrRung *) abr->rungs->pdata[i])->name;
+  tg_abr_delete_files (abr->stream->dir, names);
   g_remove (abr->master);
-  while (dir && (file = g_dir_read_name (dir)))
-    for (guint i = 0; i < abr->rungs->len; i++)
-      if (is_file_of (file, ((Rung *) abr->rungs->pdata[i])->name))
-        {
-          g_autofree char *path
-              = g_build_filename (abr->stream->dir, file, NULL);
-
-          g_remove (path);
-          break;
-        }
 }
 
 void
