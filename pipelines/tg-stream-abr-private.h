@@ -56,6 +56,9 @@ GstElement *tg_abr_make (const char *factory);
 GstElement *tg_abr_make_caps (const char *description);
 /* Links a new branch of tee to the sink pad of first. */
 gboolean tg_abr_link_tee (GstElement *tee, GstElement *first);
+/* The H.264 profile-level-id of a caps event's codec_data, into *codec
+ * (the lock taken). */
+void tg_abr_note_codec (TgStreamAbr *abr, GstEvent *caps_event, char **codec);
 /* The decoded video's first caps: the source's size, hence the rungs.
  * On the decoder's thread, before its first frame. */
 void tg_abr_decide (TgStreamAbr *abr, GstCaps *caps);

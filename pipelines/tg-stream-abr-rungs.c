@@ -63,6 +63,20 @@ tg_abr_link_tee (GstElement *tee, GstElement *first)
   return gst_pad_link (from, to) == GST_PAD_LINK_OK;
 }
 
+void
+tg_abr_note_codec (TgStreamAbr *abr, GstEvent *caps_event, char **codec)
+{
+  GstCaps *caps;
+  char *value;
+
+  gst_event_parse_caps (caps_event, &caps);
+  value = tg_stream_profile_level_id (gst_caps_get_structure (caps, 0));
+  g_mutex_lock (&abr->lock);
+  g_free (*codec);
+  *codec = value;
+  g_mutex_unlock (&abr->lock);
+}
+
 /* --- the master playlist --- */
 
 /* Writes {id}_adaptive.m3u8: the source and each rung. Locked. */
@@ -146,17 +160,7 @@ encoded (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (gst_video_event_is_force_key_unit (event))
     return GST_PAD_PROBE_DROP;
   if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
-    {
-      GstCaps *caps;
-      char *codec;
-
-      gst_event_parse_caps (event, &caps);
-      codec = tg_stream_profile_level_id (gst_caps_get_structure (caps, 0));
-      g_mutex_lock (&abr->lock);
-      g_free (rung->codec);
-      rung->codec = codec;
-      g_mutex_unlock (&abr->lock);
-    }
+    tg_abr_note_codec (abr, event, &rung->codec);
   return GST_PAD_PROBE_OK;
 }
 

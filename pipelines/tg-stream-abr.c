@@ -112,17 +112,7 @@ to_decoder (GstPad *pad, GstPadProbeInfo *info, gpointer data)
       g_mutex_unlock (&abr->lock);
     }
   else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS)
-    {
-      GstCaps *caps;
-      char *codec;
-
-      gst_event_parse_caps (GST_PAD_PROBE_INFO_EVENT (info), &caps);
-      codec = tg_stream_profile_level_id (gst_caps_get_structure (caps, 0));
-      g_mutex_lock (&abr->lock);
-      g_free (abr->codec);
-      abr->codec = codec;
-      g_mutex_unlock (&abr->lock);
-    }
+    tg_abr_note_codec (abr, GST_PAD_PROBE_INFO_EVENT (info), &abr->codec);
   return GST_PAD_PROBE_OK;
 }
 
