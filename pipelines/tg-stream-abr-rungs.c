@@ -267,7 +267,8 @@ tg_abr_decide (TgStreamAbr *abr, GstCaps *caps)
 
   if (!gst_video_info_from_caps (&video, caps))
     return;
-  fps = video.fps_d ? video.fps_n / video.fps_d : 0;
+  /* a variable rate (WebRTC's 0/1) counted as 30 */
+  fps = video.fps_d && video.fps_n > 0 ? video.fps_n / video.fps_d : 30;
   /* what is shown: the width the pixels' aspect ratio makes */
   width = (gint) gst_util_uint64_scale_int (video.width, video.par_n,
                                             MAX (1, video.par_d));
