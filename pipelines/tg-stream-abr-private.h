@@ -39,6 +39,7 @@ struct _TgStreamAbr
   gboolean skipping[TRACKS]; /* each track's own thread */
   gint failed;               /* atomic: an error stopped the ladder */
   gint idle;                 /* atomic: no rung to make */
+  gint made;                 /* atomic: rungs made, audio goes to them */
   gint lagging;              /* atomic: it fell behind (said once) */
   gint master_written;       /* atomic */
   GMutex wait_lock;          /* for the two below */

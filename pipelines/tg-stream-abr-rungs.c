@@ -300,6 +300,7 @@ tg_abr_decide (TgStreamAbr *abr, GstCaps *caps)
                        rung->name);
         }
       g_atomic_int_set (&abr->idle, abr->rungs->len == 0);
+      g_atomic_int_set (&abr->made, abr->rungs->len > 0);
     }
   g_mutex_unlock (&abr->lock);
 }

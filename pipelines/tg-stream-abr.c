@@ -242,14 +242,16 @@ add_audio (TgStreamAbr *abr)
 
 /* --- feeding --- */
 
-/* Whether this buffer goes to the ladder: not once it has failed, nor
- * while it lags (the video then resumes at a key frame). */
+/* Whether this buffer goes to the ladder: not once it has failed or has
+ * found no rung to make, no audio before there are rungs to take it, and
+ * nothing while it lags (the video then resumes at a key frame). */
 static gboolean
 wanted (TgStreamAbr *abr, guint track, GstBuffer *buffer)
 {
   GstAppSrc *src = GST_APP_SRC (abr->src[track]);
 
-  if (g_atomic_int_get (&abr->failed) || g_atomic_int_get (&abr->idle))
+  if (g_atomic_int_get (&abr->failed) || g_atomic_int_get (&abr->idle)
+      || (track == AUDIO && !g_atomic_int_get (&abr->made)))
     return FALSE;
   if (gst_app_src_get_current_level_time (src) >= BACKLOG
       || gst_app_src_get_current_level_bytes (src) >= BACKLOG_BYTES)
