@@ -2,6 +2,7 @@
  * share of a stream. */
 #pragma once
 
+#include "tg-cmaf.h"
 #include "tg-ingest-check.h"
 #include "tg-stream.h"
 
@@ -54,7 +55,9 @@ struct _TgStream
   gint finished;            /* atomic: tg_stream_finish was called */
   gint refused;             /* atomic: what the publisher sent broke a rule */
   GstElement *mux[OUTPUTS]; /* mpegtsmux before hlssink, mp4mux; or NULL */
-  char *dir;                /* the app's streams folder */
+  TgCmaf *cmaf;             /* DASH and LL-HLS, or NULL */
+  gboolean dash_delete;
+  char *dir; /* the app's streams folder */
   char *stream_id;
   gboolean hls_delete;
   char *mp4_part;       /* the recording while it is written */

@@ -1,5 +1,6 @@
 #include "tg-stream-private.h"
 
+#include "tg-cmaf.h"
 #include "tg-debug.h"
 #include "tg-media-check.h"
 #include "tg-stream-abr.h"
@@ -332,6 +333,14 @@ tg_stream_add_track (TgStream *stream, GstPad *pad, guint track, GstCaps *caps)
       gst_object_unref (from);
       gst_object_unref (to);
     }
+  if (stream->cmaf)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!tg_cmaf_add_track (stream->cmaf, GST_BIN (stream->pipeline), tee,
+                              track, &error))
+        fail_stream (stream, error->message);
+    }
   {
     g_autoptr (GstPad) in = gst_element_get_static_pad (tee, "sink");
 
@@ -439,6 +448,8 @@ end (TgStream *stream, const GError *error)
     finalise_recording (stream);
   if (stream->mux[OUT_HLS] && stream->hls_delete)
     delete_hls (stream);
+  if (stream->cmaf)
+    tg_cmaf_end (stream->cmaf, stream->dash_delete);
   stream->ended (stream, error, stream->user_data);
 }
 
@@ -614,6 +625,15 @@ add_outputs (TgStream *stream, const TgStreamSpec *spec, GError **error)
     return FALSE;
   if (spec->mp4 && !add_mp4 (stream, spec, error))
     return FALSE;
+  if (spec->dash)
+    {
+      TgCmafSpec cmaf = { .dir = spec->dir,
+                          .stream_id = spec->stream_id,
+                          .segment_time = spec->hls_time,
+                          .list_size = spec->hls_list_size };
+
+      stream->cmaf = tg_cmaf_new (&cmaf);
+    }
   stream->abr = tg_stream_abr_new (stream, spec);
   if (gst_element_set_state (stream->pipeline, GST_STATE_READY)
       != GST_STATE_CHANGE_FAILURE)
@@ -641,6 +661,7 @@ tg_stream_new (const TgStreamSpec *spec, TgStreamEnded ended,
   stream->dir = g_strdup (spec->dir);
   stream->stream_id = g_strdup (spec->stream_id);
   stream->hls_delete = spec->hls_delete;
+  stream->dash_delete = spec->dash_delete;
   stream->ended = ended;
   stream->user_data = user_data;
   stream->pipeline = gst_pipeline_new (stream->name);
@@ -938,7 +959,7 @@ tg_stream_finish (TgStream *stream)
   tg_stream_end_opus (stream);
   /* With no outputs there is no sink to say it is done: nothing to drain.
    * With no track found, nothing reaches them: nothing to wait for. */
-  if (!stream->mux[OUT_HLS] && !stream->mux[OUT_MP4])
+  if (!stream->mux[OUT_HLS] && !stream->mux[OUT_MP4] && !stream->cmaf)
     gst_element_post_message (
         stream->pipeline, gst_message_new_eos (GST_OBJECT (stream->pipeline)));
   else if (!tracks_found (stream))
@@ -971,6 +992,7 @@ tg_stream_free (TgStream *stream)
       gst_object_unref (stream->src);
     }
   tg_stream_free_frames (stream);
+  tg_cmaf_free (stream->cmaf);
   g_mutex_clear (&stream->lock);
   g_mutex_clear (&stream->viewers_lock);
   g_mutex_clear (&stream->frames_lock);

@@ -53,6 +53,10 @@ typedef struct
   guint hls_list_size; /* segments in the playlist */
   gboolean hls_delete; /* remove the playlist and segments at the end */
   gboolean mp4;
+  /* CMAF: DASH in {dir}/{id}/, LL-HLS in {dir}/ll-hls/{id}/ (tg-cmaf.h),
+   * segments of hls_time, hls_list_size of them listed */
+  gboolean dash;
+  gboolean dash_delete;      /* remove the CMAF files at the end */
   const TgStreamRung *rungs; /* the ABR ladder, with hls (copied) */
   guint n_rungs;
   TgStreamMediaReady media_ready; /* may be NULL */

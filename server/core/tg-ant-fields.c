@@ -96,7 +96,6 @@ static const char *const settings_fields[] = {
   "dataChannelEnabled",
   "dataChannelPlayerDistribution",
   "dataChannelWebHookURL",
-  "deleteDASHFilesOnEnded",
   "disableIPv6Candidates",
   "dropWebRTCIngestIfNoPacketReceived",
   "enableTimeTokenForPlay",

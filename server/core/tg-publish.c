@@ -81,6 +81,8 @@ tg_publish_build (TgServer *server, TgPublication *publication,
     .hls_list_size
     = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10),
     .mp4 = settings->mp4_muxing,
+    .dash = settings->dash_muxing,
+    .dash_delete = settings->delete_dash_on_end,
     .rungs = rungs,
     .n_rungs = n_rungs,
     .media_ready = media_ready,

@@ -40,6 +40,7 @@ static const Field fields[] = {
   F ("jwtStreamSecretKey", FIELD_TEXT, jwt_stream_secret_key),
   F ("hlsMuxingEnabled", FIELD_BOOL, hls_muxing),
   F ("deleteHLSFilesOnEnded", FIELD_BOOL, delete_hls_on_end),
+  F ("deleteDASHFilesOnEnded", FIELD_BOOL, delete_dash_on_end),
   F ("dashMuxingEnabled", FIELD_BOOL, dash_muxing),
   F ("mp4MuxingEnabled", FIELD_BOOL, mp4_muxing),
   F ("hlsTime", FIELD_SECONDS, hls_time),
@@ -135,6 +136,7 @@ tg_settings_new_default (void)
   settings->jwt_stream_secret_key = g_strdup ("");
   settings->hls_muxing = TRUE;
   settings->delete_hls_on_end = TRUE; /* as in Ant Media */
+  settings->delete_dash_on_end = TRUE;
   settings->hls_time = g_strdup ("2");
   settings->hls_list_size = g_strdup ("15");
   settings->encoder_settings = json_node_new (JSON_NODE_ARRAY);

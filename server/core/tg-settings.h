@@ -19,6 +19,7 @@ typedef struct
   char *jwt_stream_secret_key;
   gboolean hls_muxing;
   gboolean delete_hls_on_end;
+  gboolean delete_dash_on_end;
   gboolean dash_muxing;
   gboolean mp4_muxing;
   char *hls_time;

@@ -1,7 +1,14 @@
 #include "tg-hls-viewers.h"
 
 static GMutex lock;
-static GHashTable *streams; /* "app/stream" -> (session id -> last seen) */
+/* "app/stream" -> (session id -> Viewer) */
+static GHashTable *streams;
+
+typedef struct
+{
+  gint64 last; /* seen */
+  gboolean dash;
+} Viewer;
 
 /* Drops the sessions of one stream not seen within the window. Locked. */
 static void
@@ -12,7 +19,7 @@ forget_idle (GHashTable *sessions, gint64 now)
 
   g_hash_table_iter_init (&iter, sessions);
   while (g_hash_table_iter_next (&iter, NULL, &last))
-    if (now - *(gint64 *) last > TG_HLS_VIEWER_S * G_USEC_PER_SEC)
+    if (now - ((Viewer *) last)->last > TG_HLS_VIEWER_S * G_USEC_PER_SEC)
       g_hash_table_iter_remove (&iter);
 }
 
@@ -37,11 +44,11 @@ sessions_of (const char *app, const char *stream_id, gboolean create)
 
 void
 tg_hls_viewer_seen (const char *app, const char *stream_id,
-                    const char *session_id)
+                    const char *session_id, TgViewerFile file)
 {
   gint64 now = g_get_monotonic_time ();
   GHashTable *sessions;
-  gint64 *last;
+  Viewer *last;
 
   g_mutex_lock (&lock);
   sessions = sessions_of (app, stream_id, TRUE);
@@ -52,19 +59,25 @@ tg_hls_viewer_seen (const char *app, const char *stream_id,
         forget_idle (sessions, now);
       if (g_hash_table_size (sessions) < TG_HLS_VIEWERS_MAX)
         {
-          last = g_new (gint64, 1);
+          last = g_new0 (Viewer, 1);
           g_hash_table_insert (sessions, g_strdup (session_id), last);
         }
     }
   if (last)
-    *last = now;
+    {
+      last->last = now;
+      if (file != TG_VIEWER_MEDIA)
+        last->dash = file == TG_VIEWER_DASH;
+    }
   g_mutex_unlock (&lock);
 }
 
 guint
-tg_hls_viewers (const char *app, const char *stream_id)
+tg_hls_viewers (const char *app, const char *stream_id, TgViewerFile kind)
 {
   GHashTable *sessions;
+  GHashTableIter iter;
+  gpointer viewer;
   guint count = 0;
 
   g_mutex_lock (&lock);
@@ -72,8 +85,10 @@ tg_hls_viewers (const char *app, const char *stream_id)
   if (sessions)
     {
       forget_idle (sessions, g_get_monotonic_time ());
-      count = g_hash_table_size (sessions);
-      if (count == 0)
+      g_hash_table_iter_init (&iter, sessions);
+      while (g_hash_table_iter_next (&iter, NULL, &viewer))
+        count += ((Viewer *) viewer)->dash == (kind == TG_VIEWER_DASH);
+      if (g_hash_table_size (sessions) == 0)
         {
           g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);
 

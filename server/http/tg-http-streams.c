@@ -2,6 +2,7 @@
 
 #include "tg-hls-viewers.h"
 #include "tg-http.h"
+#include "tg-llhls.h"
 #include "tg-resume.h"
 
 #include "tg-playback.h"
@@ -48,6 +49,7 @@ typedef struct
   gint64 epoch;
   gint64 idle;
   gint64 now;
+  TgViewerFile file; /* what was asked for, for the viewer counts */
 } Pass;
 
 static void
@@ -234,7 +236,8 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
   pass->session_id = presented_session (server->secret, msg, query, pass);
   if (pass->session_id)
     {
-      tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id);
+      tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id,
+                          pass->file);
       return TRUE;
     }
   /* No session: the token (spent) or JWT (checked) opens one; a one-time
@@ -272,7 +275,7 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
                   "Internal server error");
       return FALSE;
     }
-  tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id);
+  tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id, pass->file);
   return TRUE;
 }
 
@@ -300,21 +303,36 @@ set_cookie (TgServer *server, SoupServerMessage *msg, const Pass *pass)
 
 /* --- files --- */
 
-/* Whether segments name a file the route may serve: "file" or
- * "folder/file", no empty, hidden, "." or ".." names. Symlinks are refused
- * when opening. */
+/* Whether segments name a file the route may serve: "file",
+ * "folder/file" or "ll-hls/folder/file", no empty, hidden, "." or ".."
+ * names. Symlinks are refused when opening. */
 static gboolean
 path_is_allowed (char **segments)
 {
   guint n = g_strv_length (segments);
 
-  if (n == 0 || n > 2)
+  if (n == 0 || n > 3 || (n == 3 && !g_str_equal (segments[0], "ll-hls")))
     return FALSE;
   for (guint i = 0; i < n; i++)
     if (segments[i][0] == '\0' || segments[i][0] == '.'
         || strchr (segments[i], '/') != NULL)
       return FALSE;
   return TRUE;
+}
+
+/* The file's name, and the folder it is in (NULL: none). */
+static const char *
+file_of (char **segments)
+{
+  return segments[g_strv_length (segments) - 1];
+}
+
+static const char *
+folder_of (char **segments)
+{
+  guint n = g_strv_length (segments);
+
+  return n > 1 ? segments[n - 2] : NULL;
 }
 
 /* Opens a regular file under dir, following no symlink on the way; -1
@@ -325,7 +343,7 @@ open_file (const char *dir, char **segments, struct stat *st)
   int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int fd, saved;
 
-  if (dir_fd >= 0 && segments[1])
+  while (dir_fd >= 0 && segments[1])
     {
       int sub_fd = openat (dir_fd, segments[0],
                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -500,7 +518,7 @@ serve (TgServer *server, SoupServerMessage *msg, char **segments,
   g_autoptr (GBytes) body = NULL;
   g_autofree char *validator = NULL;
   const char *type = NULL;
-  Kind kind = kind_of (segments[1] ? segments[1] : segments[0], &type);
+  Kind kind = kind_of (file_of (segments), &type);
   struct stat st;
   int fd = open_file (dir, segments, &st);
 
@@ -533,6 +551,114 @@ serve (TgServer *server, SoupServerMessage *msg, char **segments,
   if (validator)
     soup_message_headers_replace (headers, "Last-Modified", validator);
   set_body (msg, body, validator);
+}
+
+/* What a file is for the viewer counts. */
+static TgViewerFile
+viewer_file (const char *name)
+{
+  if (g_str_has_suffix (name, ".mpd"))
+    return TG_VIEWER_DASH;
+  return g_str_has_suffix (name, ".m3u8") ? TG_VIEWER_HLS : TG_VIEWER_MEDIA;
+}
+
+/* --- LL-HLS: requests held until what they ask for exists --- */
+
+typedef struct
+{
+  TgServer *server;
+  char **segments;
+  char *app;
+  TgSettings *settings; /* the pass's policy */
+  Pass pass;
+  gint64 msn, part; /* a blocking reload's; msn -1: a preload hint's part */
+} Held;
+
+static void
+held_free (gpointer data)
+{
+  Held *held = data;
+
+  g_strfreev (held->segments);
+  g_free (held->app);
+  tg_settings_unref (held->settings);
+  pass_clear (&held->pass);
+  g_free (held);
+}
+
+static gboolean
+held_ready (gpointer data)
+{
+  Held *held = data;
+  g_autofree char *dir = tg_http_streams_dir (held->server, held->app);
+  g_autofree char *text = NULL;
+  struct stat st;
+  int fd = open_file (dir, held->segments, &st);
+
+  if (fd < 0 || held->msn < 0)
+    {
+      if (fd >= 0)
+        close (fd);
+      return fd >= 0;
+    }
+  text = read_text (fd, NULL);
+  close (fd);
+  return text == NULL || tg_llhls_has (text, held->msn, held->part);
+}
+
+static void
+held_done (SoupServerMessage *msg, gboolean ready, gpointer data)
+{
+  Held *held = data;
+
+  /* not ready in time: what there is (the playlist as it stands, or 404) */
+  serve (held->server, msg, held->segments, &held->pass);
+}
+
+/* A blocking reload (_HLS_msn) of a playlist, or a part not written yet
+ * (a preload hint's): held until it is there. */
+static void
+serve_or_hold (TgServer *server, SoupServerMessage *msg, char **segments,
+               GHashTable *query, Pass *pass, TgSettings *settings)
+{
+  const char *file = file_of (segments);
+  gint64 msn = -1, part = -1;
+  int wanted = g_str_has_suffix (file, ".m3u8")
+                   ? tg_llhls_wanted (query, &msn, &part)
+                   : 0;
+  Held *held;
+
+  if (wanted < 0)
+    {
+      reply_text (msg, SOUP_STATUS_BAD_REQUEST,
+                  "_HLS_msn and _HLS_part must be whole numbers");
+      return;
+    }
+  if (wanted == 0
+      && !(g_str_has_prefix (file, "part-") && g_str_has_suffix (file, ".m4s")))
+    {
+      serve (server, msg, segments, pass);
+      return;
+    }
+  held = g_new0 (Held, 1);
+  held->server = server;
+  held->segments = g_strdupv (segments);
+  held->app = g_strdup (pass->app);
+  held->settings = tg_settings_ref (settings);
+  held->pass = *pass;
+  held->pass.app = held->app;
+  held->pass.policy = settings->policy;
+  held->pass.stream = g_strdup (pass->stream);
+  held->pass.session_id = g_strdup (pass->session_id);
+  held->msn = msn;
+  held->part = part;
+  if (held_ready (held))
+    {
+      serve (server, msg, segments, pass);
+      held_free (held);
+      return;
+    }
+  tg_llhls_hold (msg, held_ready, held_done, held, held_free);
 }
 
 void
@@ -570,19 +696,19 @@ tg_http_streams_handle (TgServer *server, SoupServerMessage *msg,
       return;
     }
   pass.policy = settings->policy;
+  pass.file = viewer_file (file_of (segments));
   if (tg_policy_scheme (settings->policy, TG_TOKEN_TYPE_PLAY) != TG_SCHEME_NONE)
     {
       pass.stream
-          = tg_playback_stream_id (segments[1] ? segments[0] : NULL,
-                                   segments[1] ? segments[1] : segments[0]);
+          = tg_playback_stream_id (folder_of (segments), file_of (segments));
       pass.idle = tg_playback_idle_timeout (settings);
       if (open_session (server, msg, query, &pass))
         {
           set_cookie (server, msg, &pass);
-          serve (server, msg, segments, &pass);
+          serve_or_hold (server, msg, segments, query, &pass, settings);
         }
     }
   else
-    serve (server, msg, segments, &pass);
+    serve_or_hold (server, msg, segments, query, &pass, settings);
   pass_clear (&pass);
 }

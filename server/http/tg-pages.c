@@ -14,6 +14,7 @@ static const struct
   { "play.html", "play.html", "text/html; charset=utf-8" },
   { "signalling.js", "signalling.js", "text/javascript; charset=utf-8" },
   { "hls.js", "hls.js", "text/javascript; charset=utf-8" },
+  { "dash.js", "dash.js", "text/javascript; charset=utf-8" },
   { "pages.css", "pages.css", "text/css; charset=utf-8" },
 };
 

@@ -57,6 +57,7 @@ class PagesTest(WebRtcTestCase):
                            ("/%s/play.html" % APP, "text/html"),
                            ("/%s/signalling.js" % APP, "text/javascript"),
                            ("/%s/hls.js" % APP, "text/javascript"),
+                           ("/%s/dash.js" % APP, "text/javascript"),
                            ("/%s/pages.css" % APP, "text/css")):
             with self.subTest(path=path):
                 r = self.server.get(path)
@@ -227,6 +228,31 @@ class PagesTest(WebRtcTestCase):
         self.assertEqual(code, 0, seen)
         self.assertEqual(seen["status"], "playing: 404 then 200", seen)
         self.assertEqual(self.tokens_of(s), [])
+
+    def test_play_page_plays_dash_and_ll_hls_on_one_token_each(self):
+        """dashMuxingEnabled: playOrder=dash (dash.js; the adaptive MPD is
+        asked for first and is 404) and playOrder=ll-hls (hls.js in low
+        latency mode, blocking reloads) play a user's stream (High
+        profile, B-frames) through a token each, spent."""
+        self.server.set_settings({"dashMuxingEnabled": True})
+        self.addCleanup(self.server.set_settings,
+                        {"dashMuxingEnabled": False})
+        s = unique_id()
+        self.publish(s, b_frames=2, x264=("-preset", "veryfast",
+                                          "-profile:v", "high"))
+        mpd = os.path.join(self.streams_dir(), s, s + ".mpd")
+        self.assertTrue(wait_for(lambda: os.path.exists(mpd), timeout=30))
+        for order in ("dash", "ll-hls"):
+            with self.subTest(order=order):
+                code, seen = self.watch(self.page(
+                    "id=%s&playOrder=%s&token=%s"
+                    % (s, order, self.play_token(s))))
+                self.assertEqual(code, 0, seen)
+                self.assertEqual(seen["status"], "playing (%s)" % order,
+                                 seen)
+                self.assertEqual((seen["videoWidth"], seen["videoHeight"]),
+                                 (320, 240), seen)
+                self.assertEqual(self.tokens_of(s), [])
 
     def test_play_page_plays_a_recording(self):
         self.server.set_settings({"mp4MuxingEnabled": True})

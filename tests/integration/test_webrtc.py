@@ -34,14 +34,20 @@ class WebRtcTestCase(RtmpTestCase):
         """An RTMP publisher: 4:2:0, no B-frames unless asked for, x264's
         ultrafast (constrained baseline) unless other x264 options are
         given."""
+        return self.publish_with(
+            stream, ["-c:v", "libx264", "-pix_fmt", "yuv420p",
+                     "-bf", str(b_frames), "-g", str(gop)] + list(x264),
+            "sine=frequency=440", ["-c:a", "aac"], seconds)
+
+    def publish_with(self, stream, video, tone, audio, seconds=60):
+        """ffmpeg publishing its test pattern (320x240, 25 fps) and a tone
+        over RTMP, encoded with the video and audio options given, until
+        the stream is playable."""
         p = subprocess.Popen(
             ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
              "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
-             "-f", "lavfi", "-i", "sine=frequency=440", "-t", str(seconds),
-             "-c:v", "libx264", "-pix_fmt", "yuv420p",
-             "-bf", str(b_frames),
-             "-g", str(gop)] + list(x264) + ["-c:a", "aac",
-                                             "-f", "flv", self.url(stream)],
+             "-f", "lavfi", "-i", tone, "-t", str(seconds)] + video + audio
+            + ["-f", "flv", self.url(stream)],
             stderr=subprocess.DEVNULL)
 
         def stop():

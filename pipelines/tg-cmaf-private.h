@@ -1,0 +1,80 @@
+/* What the CMAF packager (tg-cmaf.c) and its manifest writers
+ * (tg-cmaf-mpd.c, tg-cmaf-hls.c) share. */
+#pragma once
+
+#include "tg-cmaf-box.h"
+#include "tg-cmaf.h"
+
+#define CMAF_TRACKS 2 /* TgStreamTrack: video, audio */
+
+typedef struct
+{
+  guint64 start, duration; /* in the track's timescale */
+  gboolean independent;
+} CmafPart;
+
+typedef struct
+{
+  guint number;
+  guint64 start, duration;
+  gint64 wall_start; /* g_get_real_time () of its start */
+  GArray *parts;     /* CmafPart */
+} CmafSegment;
+
+typedef struct
+{
+  gboolean used;
+  guint index; /* TgStreamTrack: the N of stream{N} */
+  /* From its caps: RFC 6381 codecs, video size, audio rate and channels. */
+  char *codecs;
+  gint width, height, rate, channels;
+  TgBoxTrack box; /* from its init segment */
+  gboolean init_written;
+  /* Its first buffer's running time: added to its decode times, so that
+   * every track shares the stream's timeline. */
+  GstClockTime start;
+  GByteArray *pending; /* bytes of boxes not yet complete */
+  GByteArray *init;    /* ftyp, moov */
+  GByteArray *moof;    /* a fragment's moof, until its mdat */
+  GByteArray *current; /* the segment being made */
+  CmafSegment *open;   /* its record, NULL between segments */
+  GQueue segments;     /* CmafSegment, finished, oldest first */
+  guint next_number;
+  guint64 bandwidth; /* highest bits per second of a segment */
+  gboolean ended;
+} CmafTrack;
+
+struct _TgCmaf
+{
+  char *stream_id;
+  char *media_dir; /* {dir}/{id} */
+  char *ll_dir;    /* {dir}/ll-hls/{id} */
+  double segment_time;
+  guint list_size;
+  GMutex lock; /* for what follows */
+  CmafTrack tracks[CMAF_TRACKS];
+  gint64 availability_start; /* real time of timeline 0, once known */
+  gboolean ended;            /* the stream: manifests are final */
+};
+
+/* File names, in the media folder. */
+char *tg_cmaf_init_name (const CmafTrack *track);
+char *tg_cmaf_segment_name (const CmafTrack *track, guint number);
+char *tg_cmaf_part_name (const CmafTrack *track, guint number, guint part);
+
+/* Writes path whole (under a hidden name, then renamed). */
+gboolean tg_cmaf_write (const char *path, const void *data, gsize length);
+
+/* A real time (g_get_real_time) as ISO 8601 UTC, to the millisecond. */
+char *tg_cmaf_format_time (gint64 real_time);
+
+/* Whether every track used has its init segment and a whole segment (or,
+ * without segments, a part): what the MPD (or the playlists) need. */
+gboolean tg_cmaf_ready (TgCmaf *cmaf, gboolean segments);
+
+/* The manifests, with the lock held. */
+char *tg_cmaf_mpd (TgCmaf *cmaf);
+char *tg_cmaf_hls_master (TgCmaf *cmaf);
+char *tg_cmaf_hls_media (TgCmaf *cmaf, const CmafTrack *track);
+/* The LL-HLS playlist's file name of a track, master when NULL. */
+char *tg_cmaf_hls_name (TgCmaf *cmaf, const CmafTrack *track);
