@@ -76,6 +76,15 @@ class AbrTest(RtmpTestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         return json.loads(out.stdout)["frames"][0]
 
+    def key_frames(self, playlist):
+        """The times of a played playlist's video key frames."""
+        out = tool("ffprobe", "-v", "error", "-select_streams", "v:0",
+                   "-show_entries", "frame=key_frame,pts_time", "-of",
+                   "csv=p=0", self.path(playlist))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return [round(float(t), 2) for k, t in (
+            line.split(",")[:2] for line in out.stdout.split()) if k == "1"]
+
     def segments(self, playlist):
         return [line for line in self.read(playlist).splitlines()
                 if line and not line.startswith("#")]
@@ -114,6 +123,11 @@ class AbrTest(RtmpTestCase):
             frame = self.first_frame(self.path(name))
             self.assertEqual((frame["key_frame"], frame["pict_type"]),
                              (1, "I"), name)
+
+        # ... and its key frames are the source's, all of them.
+        keys = self.key_frames(s + ".m3u8")
+        self.assertGreaterEqual(len(keys), 4, keys)  # a second apart
+        self.assertEqual(self.key_frames(rung + ".m3u8"), keys)
 
         # One play token opens the master and every variant in it.
         token = self.mint_ok(s)["tokenId"]
