@@ -108,6 +108,7 @@ struct _TgStream
   gpointer media_ready_data;
   GPtrArray *viewers; /* TgViewer */
   TgStreamMeter meters[TRACKS];
+  struct _TgStreamAbr *abr; /* the ABR ladder, or NULL (tg-stream-abr.c) */
 };
 
 /* Requests the muxer pads of a track, before its data flows. */

@@ -3,6 +3,7 @@
 #include "tg-cmaf.h"
 #include "tg-debug.h"
 #include "tg-media-check.h"
+#include "tg-stream-abr.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -346,6 +347,7 @@ tg_stream_add_track (TgStream *stream, GstPad *pad, guint track, GstCaps *caps)
     if (track == VIDEO)
       tg_stream_judge_video (stream, in);
     tg_stream_meter_watch (stream, track, in);
+    tg_stream_abr_watch (stream->abr, track, in);
     if (gst_pad_link (pad, in) != GST_PAD_LINK_OK)
       fail_stream (stream, "cannot link the demuxer to a track");
     gst_element_sync_state_with_parent (tee);
@@ -439,6 +441,7 @@ end (TgStream *stream, const GError *error)
     g_source_remove (stream->watchdog);
   stream->drain_timeout = stream->watchdog = 0;
   g_mutex_unlock (&stream->lock);
+  tg_stream_abr_end (stream->abr, stream->hls_delete);
   gst_element_set_state (stream->pipeline, GST_STATE_NULL);
   end_viewers (stream);
   if (error == NULL)
@@ -631,6 +634,7 @@ add_outputs (TgStream *stream, const TgStreamSpec *spec, GError **error)
 
       stream->cmaf = tg_cmaf_new (&cmaf);
     }
+  stream->abr = tg_stream_abr_new (stream, spec);
   if (gst_element_set_state (stream->pipeline, GST_STATE_READY)
       != GST_STATE_CHANGE_FAILURE)
     return TRUE;
@@ -981,6 +985,7 @@ tg_stream_free (TgStream *stream)
     g_source_remove (stream->watchdog);
   gst_element_set_state (stream->pipeline, GST_STATE_NULL);
   gst_object_unref (stream->pipeline);
+  tg_stream_abr_free (stream->abr);
   if (stream->src)
     {
       gst_pad_set_active (stream->src, FALSE);

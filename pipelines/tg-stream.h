@@ -27,6 +27,14 @@ typedef enum
 
 typedef struct _TgStream TgStream;
 
+/* A rung of the ABR ladder (the app's encoderSettings). */
+typedef struct
+{
+  gint height;
+  gint video_bitrate; /* bits per second */
+  gint audio_bitrate; /* bits per second; 0: the default (64000) */
+} TgStreamRung;
+
 /* The stream's tracks are all known (its media can be played): called
  * once, from a streaming thread. */
 typedef void (*TgStreamMediaReady) (TgStream *stream, const char *app,
@@ -48,7 +56,9 @@ typedef struct
   /* CMAF: DASH in {dir}/{id}/, LL-HLS in {dir}/ll-hls/{id}/ (tg-cmaf.h),
    * segments of hls_time, hls_list_size of them listed */
   gboolean dash;
-  gboolean dash_delete;           /* remove the CMAF files at the end */
+  gboolean dash_delete;      /* remove the CMAF files at the end */
+  const TgStreamRung *rungs; /* the ABR ladder, with hls (copied) */
+  guint n_rungs;
   TgStreamMediaReady media_ready; /* may be NULL */
   gpointer media_ready_data;
 } TgStreamSpec;

@@ -31,6 +31,31 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
     publication->door->ended (publication, publication->door_data);
 }
 
+/* The app's encoderSettings (validated: objects with whole numbers) as the
+ * stream's ABR ladder. */
+static TgStreamRung *
+ladder_of (const TgSettings *settings, guint *n_rungs)
+{
+  JsonArray *array = json_node_get_array (settings->encoder_settings);
+  TgStreamRung *rungs;
+
+  *n_rungs = json_array_get_length (array);
+  rungs = g_new0 (TgStreamRung, MAX (*n_rungs, 1));
+  for (guint i = 0; i < *n_rungs; i++)
+    {
+      JsonObject *rung = json_array_get_object_element (array, i);
+
+      rungs[i] = (TgStreamRung){
+        .height = json_object_get_int_member_with_default (rung, "height", 0),
+        .video_bitrate
+        = json_object_get_int_member_with_default (rung, "videoBitrate", 0),
+        .audio_bitrate
+        = json_object_get_int_member_with_default (rung, "audioBitrate", 0),
+      };
+    }
+  return rungs;
+}
+
 gboolean
 tg_publish_build (TgServer *server, TgPublication *publication,
                   const TgSettings *settings, TgStreamInput input,
@@ -38,6 +63,8 @@ tg_publish_build (TgServer *server, TgPublication *publication,
 {
   g_autofree char *dir = g_build_filename (server->config->data_dir, "streams",
                                            publication->app, NULL);
+  guint n_rungs = 0;
+  g_autofree TgStreamRung *rungs = ladder_of (settings, &n_rungs);
   TgStreamSpec spec = {
     .input = input,
     .app = publication->app,
@@ -56,6 +83,8 @@ tg_publish_build (TgServer *server, TgPublication *publication,
     .mp4 = settings->mp4_muxing,
     .dash = settings->dash_muxing,
     .dash_delete = settings->delete_dash_on_end,
+    .rungs = rungs,
+    .n_rungs = n_rungs,
     .media_ready = media_ready,
     .media_ready_data = publication,
   };
