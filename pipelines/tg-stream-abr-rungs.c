@@ -194,9 +194,11 @@ set_encoder (GstElement *encoder, const TgStreamRung *spec, gint fps)
                 "option-string", "scenecut=0", NULL);
 }
 
-/* queue ! videoscale ! WxH ! x264enc ! avc ! h264parse ! mpegtsmux !
- * hlssink, from the decoded video's tee. Locked, on the decoder's thread
- * before its first frame. */
+/* queue ! videoscale ! WxH ! x264enc ! avc ! h264parse ! tee ! queue !
+ * mpegtsmux ! hlssink (a tee links to no muxer but through a queue), from the
+ * decoded video's tee; with DASH, the tee's other branch makes the rung a
+ * representation of the CMAF package. Locked, on the decoder's thread before
+ * its first frame. */
 static gboolean
 make_rung (TgStreamAbr *abr, TgAbrRung *rung, gint fps)
 {
@@ -211,6 +213,8 @@ make_rung (TgStreamAbr *abr, TgAbrRung *rung, gint fps)
     tg_abr_make ("x264enc"),
     tg_abr_make_caps ("video/x-h264,stream-format=avc,alignment=au"),
     tg_abr_make ("h264parse"),
+    tg_abr_make ("tee"),
+    tg_abr_make ("queue"),
     tg_abr_make ("mpegtsmux"),
     tg_abr_make ("hlssink"),
   };
@@ -224,7 +228,7 @@ make_rung (TgStreamAbr *abr, TgAbrRung *rung, gint fps)
   g_object_set (chain[5], "config-interval", -1, NULL);
   segments = g_strdup_printf ("%s/%s%%09d.ts", stream->dir, rung->name);
   playlist = g_strdup_printf ("%s/%s.m3u8", stream->dir, rung->name);
-  g_object_set (chain[7], "location", segments, "playlist-location", playlist,
+  g_object_set (chain[9], "location", segments, "playlist-location", playlist,
                 "target-duration", (guint) MAX (1, abr->hls_time + 0.5),
                 "playlist-length", abr->hls_list_size, "max-files",
                 abr->hls_list_size + 2, NULL);
@@ -234,7 +238,7 @@ make_rung (TgStreamAbr *abr, TgAbrRung *rung, gint fps)
                          | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
                          | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
                      encoded, rung, NULL);
-  rung->mux = chain[6];
+  rung->mux = chain[8];
   /* The muxer waits for every pad it has before its first output. */
   rung->audio = (g_atomic_int_get (&stream->announced_tracks) & (1u << AUDIO))
                 || abr->tee[AUDIO];
@@ -243,6 +247,17 @@ make_rung (TgStreamAbr *abr, TgAbrRung *rung, gint fps)
   if (!tg_abr_link_tee (abr->tee[VIDEO], chain[0]))
     return FALSE;
   tg_abr_start_chain (chain, G_N_ELEMENTS (chain));
+  if (stream->cmaf)
+    {
+      g_autoptr (GError) error = NULL;
+
+      /* a rung without DASH still plays over HLS */
+      if (!tg_cmaf_add_rung (stream->cmaf, GST_BIN (abr->pipeline), chain[6],
+                             rung->spec.height, rung->spec.video_bitrate / 1000,
+                             &error))
+        g_message ("%s: rung %s has no DASH: %s", stream->name, rung->name,
+                   error->message);
+    }
   if (rung->audio && abr->tee[AUDIO])
     tg_abr_link_audio (abr, rung);
   return TRUE;

@@ -162,6 +162,41 @@ class AbrTest(RtmpTestCase):
             "-show_frames", "-of", "json", self.path(s + "000000000.ts")
         ).stdout)["frames"]})
 
+    def test_dash_adaptive_mpd_and_ll_hls_variants(self):
+        """With DASH on, each rung is also a representation:
+        {id}/{id}_adaptive.mpd lists the source and the 240p rung (the
+        plain {id}.mpd the source alone), the LL-HLS master a variant per
+        rung; ffprobe plays the adaptive MPD through one token."""
+        self.server.set_settings({"dashMuxingEnabled": True,
+                                  "deleteDASHFilesOnEnded": False})
+        self.addCleanup(self.server.set_settings,
+                        {"dashMuxingEnabled": False,
+                         "playTokenControlEnabled": False})
+        s = unique_id()
+        self.publish(s, seconds=5)
+        self.assertTrue(wait_for(lambda: os.path.exists(
+            self.path("%s/%s_adaptive.mpd" % (s, s))) and 'type="static"'
+            in self.read("%s/%s_adaptive.mpd" % (s, s)), timeout=30))
+        adaptive = self.read("%s/%s_adaptive.mpd" % (s, s))
+        heights = re.findall(r'<Representation [^>]*height="(\d+)"',
+                             adaptive)
+        self.assertEqual(heights, ["360", "240"], adaptive)
+        self.assertEqual(adaptive.count('contentType="audio"'), 1)
+        plain = self.read("%s/%s.mpd" % (s, s))
+        self.assertEqual(re.findall(r'height="(\d+)"', plain), ["360"])
+        master = self.read("ll-hls/%s/%s__master.m3u8" % (s, s))
+        self.assertEqual(re.findall(r"RESOLUTION=\d+x(\d+)", master),
+                         ["360", "240"], master)
+        self.assertIn("%s__240p300kbps.m3u8" % s, master)
+        self.server.set_settings({"playTokenControlEnabled": True})
+        token = self.mint_ok(s, "play")["tokenId"]
+        out = tool("ffprobe", "-v", "error", "-show_entries",
+                   "stream=height", "-of", "csv=p=0",
+                   self.http("%s/%s_adaptive.mpd?token=%s" % (s, s, token)))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(sorted(set(out.stdout.split())), ["240", "360"])
+        self.assertEqual(self.tokens_of(s), [])
+
     def test_settings_change_takes_effect_for_the_next_stream(self):
         first, second = unique_id(), unique_id()
         publisher = self.publish(first, seconds=5, wait=False)
