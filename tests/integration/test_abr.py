@@ -12,6 +12,9 @@ import unittest
 from test_rtmp import USER_AUDIO, USER_TONE, USER_VIDEO, RtmpTestCase, wait_for
 from tollgate_fixture import APP, unique_id
 
+BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "..", "browser")
+
 SOURCE = (640, 360)
 RUNG = {"height": 240, "videoBitrate": 300000, "audioBitrate": 64000}
 # Taller than the source: skipped.
@@ -35,12 +38,13 @@ class AbrTest(RtmpTestCase):
         self.server.set_settings({"encoderSettings": [RUNG, TALL],
                                   "playTokenControlEnabled": False})
 
-    def publish(self, stream, seconds=4, wait=True):
+    def publish(self, stream, seconds=4, wait=True, extra=()):
         """A 640x360 publisher (as test_rtmp's, at another size)."""
         argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
                 "-f", "lavfi", "-i", "testsrc=size=%dx%d:rate=25" % SOURCE,
                 "-f", "lavfi", "-i", USER_TONE, "-t", str(seconds)]
-        argv += USER_VIDEO + USER_AUDIO + ["-f", "flv", self.url(stream)]
+        argv += USER_VIDEO + list(extra) + USER_AUDIO
+        argv += ["-f", "flv", self.url(stream)]
         if not wait:
             publisher = subprocess.Popen(argv, stderr=subprocess.PIPE,
                                          text=True)
@@ -195,6 +199,36 @@ class AbrTest(RtmpTestCase):
                    self.http("%s/%s_adaptive.mpd?token=%s" % (s, s, token)))
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(sorted(set(out.stdout.split())), ["240", "360"])
+        self.assertEqual(self.tokens_of(s), [])
+
+    def test_play_page_switches_rung_when_throttled(self):
+        """play.html (playOrder=hls) plays the adaptive master with hls.js
+        through one token: on loopback it climbs to the source; with the
+        page's network throttled to 500 kbit/s (DevTools protocol) it
+        switches to the 240p rung."""
+        self.server.set_settings({"playTokenControlEnabled": True})
+        self.addCleanup(self.server.set_settings,
+                        {"playTokenControlEnabled": False})
+        s = unique_id()
+        # noise: a source of about 1.5 Mbit/s, over the rung's 300 kbit/s
+        self.publish(s, seconds=90, wait=False,
+                     extra=["-vf", "noise=alls=30:allf=t", "-b:v", "1500k"])
+        self.assertTrue(wait_for(lambda: os.path.exists(
+            self.path(s + "_adaptive.m3u8")), timeout=30))
+        url = ("http://127.0.0.1:%d/%s/play.html?id=%s&playOrder=hls"
+               "&token=%s" % (self.server.http_port, APP, s,
+                              self.mint_ok(s, "play")["tokenId"]))
+        r = subprocess.run(["node", "abr-page.mjs", url, "500"],
+                           cwd=BROWSER_DIR, capture_output=True, text=True,
+                           timeout=150)
+        lines = r.stdout.strip().splitlines()
+        self.assertTrue(lines, r.stderr)
+        seen = json.loads(lines[-1])
+        self.assertEqual(r.returncode, 0, seen)
+        heights = [level["height"] for level in seen["levels"]]
+        self.assertEqual(sorted(heights), [240, 360], seen)
+        self.assertEqual(heights[seen["top"]], 360, seen)
+        self.assertEqual(heights[seen["throttled"]], 240, seen)
         self.assertEqual(self.tokens_of(s), [])
 
     def test_settings_change_takes_effect_for_the_next_stream(self):
