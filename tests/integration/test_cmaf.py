@@ -129,6 +129,22 @@ class DashTest(CmafTestCase):
         b = self.server.get("/%s/rest/v2/broadcasts/%s" % (APP, s)).json()
         self.assertEqual((b["dashViewerCount"], b["hlsViewerCount"]), (1, 2),
                          b)
+        # cookieless players: the session key is in every URI served
+        text = mpd.body.decode()
+        for attribute in ("initialization", "media"):
+            values = re.findall(r'%s="([^"]+)"' % attribute, text)
+            self.assertTrue(values, text)
+            self.assertTrue(all("?" in v for v in values), values)
+        variant = ll.body.decode().strip().splitlines()[-1]
+        self.assertIn("?", variant)
+        media = self.server.get("/%s/streams/ll-hls/%s/%s"
+                                % (APP, s, variant)).body.decode()
+        uris = (re.findall(r'URI="([^"]+)"', media)
+                + [line for line in media.splitlines()
+                   if line and not line.startswith("#")])
+        self.assertTrue(any("part-stream0" in u for u in uris), media)
+        self.assertTrue(any("init-stream0" in u for u in uris), media)
+        self.assertTrue(all("?" in u for u in uris), uris)
 
     def test_segments_start_with_a_key_frame(self):
         s = unique_id()

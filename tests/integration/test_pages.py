@@ -134,6 +134,20 @@ class PagesTest(WebRtcTestCase):
                          " hls: unauthorized_access", seen)
         self.assertEqual(self.tokens_of(s), [token])
 
+    def test_play_page_with_a_spent_token_shows_the_refusal(self):
+        """A token another client has spent (an HLS request from
+        127.0.0.2): every technology of the page is refused, and says
+        so."""
+        s = self.live_with_hls()
+        token = self.play_token(s)
+        r = self.server.get("/%s/streams/%s.m3u8?token=%s" % (APP, s, token),
+                            source="127.0.0.2")
+        self.assertEqual(r.status, 200, r)
+        code, seen = self.watch(self.page("id=%s&token=%s" % (s, token)))
+        self.assertEqual(code, 1, seen)
+        self.assertEqual(seen["status"], "error: webrtc: unauthorized_access;"
+                         " hls: unauthorized_access", seen)
+
     def page(self, query):
         return "http://127.0.0.1:%d/%s/play.html?%s" % (
             self.server.http_port, APP, query)
