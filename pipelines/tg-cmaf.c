@@ -1,5 +1,7 @@
 #include "tg-cmaf-private.h"
 
+#include "tg-mp4mux.h"
+
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
@@ -541,6 +543,7 @@ add_branch (TgCmaf *cmaf, GstBin *bin, GstElement *tee, CmafTrack *t,
   gst_element_sync_state_with_parent (sink);
   gst_element_sync_state_with_parent (mux);
   gst_element_sync_state_with_parent (parser);
+  tg_mp4mux_pin_caps (mux, cmaf->stream_id);
   return TRUE;
 }
 

@@ -111,6 +111,21 @@ struct _TgStream
   struct _TgStreamAbr *abr; /* the ABR ladder, or NULL (tg-stream-abr.c) */
 };
 
+/* How much of one track a muxer holds while it waits for the other (audio
+ * and video arrive interleaved, not in lockstep). */
+#define MUX_WINDOW (3 * GST_SECOND)
+
+/* An element, or an error naming the plugin to install. */
+GstElement *tg_stream_make (const char *factory, GError **error);
+/* Links two elements already in the pipeline, or says why not. */
+gboolean tg_stream_link (GstElement *from, GstElement *to, GError **error);
+/* The file outputs (tg-stream-files.c): added before the pipeline goes to
+ * READY; at the end, the recording given its final name (complete: the
+ * stream ended cleanly), and what is to be deleted deleted. */
+gboolean tg_stream_add_files (TgStream *stream, const TgStreamSpec *spec,
+                              GError **error);
+void tg_stream_end_files (TgStream *stream, gboolean complete);
+
 /* Requests the muxer pads of a track, before its data flows. */
 void tg_stream_reserve_pads (TgStream *stream, guint track);
 /* A track is found (pad: where it comes from, with these caps): it goes to

@@ -3,15 +3,12 @@
 #include "tg-cmaf.h"
 #include "tg-debug.h"
 #include "tg-media-check.h"
+#include "tg-mp4mux.h"
 #include "tg-stream-abr.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
-
-/* How much of one track a muxer holds while it waits for the other (audio
- * and video arrive interleaved, not in lockstep). */
-#define MUX_WINDOW (3 * GST_SECOND)
 
 /* Longest wait for a stream to drain once its publisher is gone. */
 #define DRAIN_TIMEOUT_S 10
@@ -20,11 +17,8 @@
  * track that stopped coming: the stream is stopped. */
 #define STUCK_S 10
 
-/* Recording length whose index room is reserved up front. */
-#define RESERVED_HOURS 3
-
-static GstElement *
-make (const char *factory, GError **error)
+GstElement *
+tg_stream_make (const char *factory, GError **error)
 {
   GstElement *element = gst_element_factory_make (factory, NULL);
 
@@ -36,8 +30,8 @@ make (const char *factory, GError **error)
 }
 
 /* Links two elements already in the pipeline, or says why not. */
-static gboolean
-link_elements (GstElement *from, GstElement *to, GError **error)
+gboolean
+tg_stream_link (GstElement *from, GstElement *to, GError **error)
 {
   if (gst_element_link (from, to))
     return TRUE;
@@ -57,24 +51,6 @@ fail_stream (TgStream *stream, const char *what)
   gst_element_post_message (
       stream->pipeline,
       gst_message_new_error (GST_OBJECT (stream->pipeline), error, NULL));
-}
-
-/* A free recording name: {id}.mp4, then {id}_1.mp4, {id}_2.mp4... */
-static char *
-recording_name (const char *dir, const char *stream_id)
-{
-  for (guint n = 0;; n++)
-    {
-      g_autofree char *base = n ? g_strdup_printf ("%s_%u.mp4", stream_id, n)
-                                : g_strdup_printf ("%s.mp4", stream_id);
-      char *path = g_build_filename (dir, base, NULL);
-      g_autofree char *part = g_strconcat (path, ".part", NULL);
-
-      if (!g_file_test (path, G_FILE_TEST_EXISTS)
-          && !g_file_test (part, G_FILE_TEST_EXISTS))
-        return path;
-      g_free (path);
-    }
 }
 
 /* A track that ends before its caps ever came (its parser found no valid
@@ -368,48 +344,6 @@ tg_stream_add_track (TgStream *stream, GstPad *pad, guint track, GstCaps *caps)
   g_mutex_unlock (&stream->viewers_lock);
 }
 
-/* The recording is complete: give it its final name. */
-static void
-finalise_recording (TgStream *stream)
-{
-  if (stream->mp4_part == NULL
-      || !g_file_test (stream->mp4_part, G_FILE_TEST_EXISTS))
-    return;
-  if (stream->mp4_dropped)
-    {
-      g_message ("%s: recording dropped: a track it announced never came",
-                 stream->name);
-      g_remove (stream->mp4_part);
-      return;
-    }
-  if (g_rename (stream->mp4_part, stream->mp4_final) != 0)
-    g_message ("%s: could not rename the recording: %s", stream->name,
-               g_strerror (errno));
-}
-
-/* The stream's playlist and segments: {id}.m3u8, {id}%09d.ts. */
-static void
-delete_hls (TgStream *stream)
-{
-  g_autoptr (GDir) dir = g_dir_open (stream->dir, 0, NULL);
-  gsize id_length = strlen (stream->stream_id);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir)))
-    {
-      const char *rest = name + id_length;
-      g_autofree char *path = NULL;
-
-      if (strncmp (name, stream->stream_id, id_length) != 0
-          || !(g_str_equal (rest, ".m3u8")
-               || (strspn (rest, "0123456789") == 9
-                   && g_str_equal (rest + 9, ".ts"))))
-        continue;
-      path = g_build_filename (stream->dir, name, NULL);
-      g_remove (path);
-    }
-}
-
 /* The stream is over for its viewers. */
 static void
 end_viewers (TgStream *stream)
@@ -444,12 +378,7 @@ end (TgStream *stream, const GError *error)
   tg_stream_abr_end (stream->abr, stream->hls_delete);
   gst_element_set_state (stream->pipeline, GST_STATE_NULL);
   end_viewers (stream);
-  if (error == NULL)
-    finalise_recording (stream);
-  if (stream->mux[OUT_HLS] && stream->hls_delete)
-    delete_hls (stream);
-  if (stream->cmaf)
-    tg_cmaf_end (stream->cmaf, stream->dash_delete);
+  tg_stream_end_files (stream, error == NULL);
   stream->ended (stream, error, stream->user_data);
 }
 
@@ -477,69 +406,6 @@ bus_message (GstBus *bus, GstMessage *message, gpointer data)
       break;
     }
   return G_SOURCE_CONTINUE;
-}
-
-/* mpegtsmux ! hlssink: hlssink asks upstream for a key unit every
- * target-duration; h264parse answers at the next key frame, and the muxer
- * passes that on, which starts a new segment. */
-static gboolean
-add_hls (TgStream *stream, const TgStreamSpec *spec, GError **error)
-{
-  GstElement *mux = make ("mpegtsmux", error);
-  GstElement *sink = mux ? make ("hlssink", error) : NULL;
-  g_autofree char *segments = NULL;
-  g_autofree char *playlist = NULL;
-  g_autofree char *pattern = NULL;
-
-  if (sink == NULL)
-    {
-      if (mux)
-        gst_object_unref (mux);
-      return FALSE;
-    }
-  pattern = g_strdup_printf ("%s%%09d.ts", spec->stream_id);
-  segments = g_build_filename (spec->dir, pattern, NULL);
-  playlist = g_strdup_printf ("%s/%s.m3u8", spec->dir, spec->stream_id);
-  g_object_set (mux, "latency", (guint64) MUX_WINDOW, NULL);
-  g_object_set (sink, "location", segments, "playlist-location", playlist,
-                "target-duration", (guint) MAX (1, spec->hls_time + 0.5),
-                "playlist-length", spec->hls_list_size,
-                /* old segments go once they have left the playlist */
-                "max-files", spec->hls_list_size + 2, NULL);
-  gst_bin_add_many (GST_BIN (stream->pipeline), mux, sink, NULL);
-  if (!link_elements (mux, sink, error))
-    return FALSE;
-  stream->mux[OUT_HLS] = mux;
-  return TRUE;
-}
-
-static gboolean
-add_mp4 (TgStream *stream, const TgStreamSpec *spec, GError **error)
-{
-  GstElement *mux = make ("mp4mux", error);
-  GstElement *sink = mux ? make ("filesink", error) : NULL;
-
-  if (sink == NULL)
-    {
-      if (mux)
-        gst_object_unref (mux);
-      return FALSE;
-    }
-  stream->mp4_final = recording_name (spec->dir, spec->stream_id);
-  stream->mp4_part = g_strconcat (stream->mp4_final, ".part", NULL);
-  /* Room for the index is reserved at the start and the index rewritten
-   * there every second, so a recording cut short by a crash still plays
-   * (up to the reserved length; past it the index is written at the end). */
-  g_object_set (mux, "reserved-max-duration",
-                (guint64) RESERVED_HOURS * 3600 * GST_SECOND,
-                "reserved-moov-update-period", (guint64) GST_SECOND, "latency",
-                (guint64) MUX_WINDOW, NULL);
-  g_object_set (sink, "location", stream->mp4_part, NULL);
-  gst_bin_add_many (GST_BIN (stream->pipeline), mux, sink, NULL);
-  if (!link_elements (mux, sink, error))
-    return FALSE;
-  stream->mux[OUT_MP4] = mux;
-  return TRUE;
 }
 
 /* The pipeline's own error, if one is on the bus (a refused token). */
@@ -571,7 +437,7 @@ tg_stream_src_query (GstPad *pad, GstObject *parent, GstQuery *query)
 GstElement *
 tg_stream_add_gate (TgStream *stream, const TgStreamSpec *spec, GError **error)
 {
-  GstElement *gate = make ("tokencheck", error);
+  GstElement *gate = tg_stream_make ("tokencheck", error);
 
   if (gate == NULL)
     return NULL;
@@ -587,8 +453,8 @@ build (TgStream *stream, const TgStreamSpec *spec, GError **error)
 {
   GstElement *gate
       = NULL,
-      *demux
-      = make (spec->input == TG_STREAM_MPEGTS ? "tsdemux" : "flvdemux", error);
+      *demux = tg_stream_make (
+          spec->input == TG_STREAM_MPEGTS ? "tsdemux" : "flvdemux", error);
   g_autoptr (GstPad) in = NULL;
 
   if (demux == NULL)
@@ -597,7 +463,7 @@ build (TgStream *stream, const TgStreamSpec *spec, GError **error)
   if (spec->token)
     {
       gate = tg_stream_add_gate (stream, spec, error);
-      if (gate == NULL || !link_elements (gate, demux, error))
+      if (gate == NULL || !tg_stream_link (gate, demux, error))
         return FALSE;
     }
   stream->src = gst_pad_new ("src", GST_PAD_SRC);
@@ -621,19 +487,8 @@ build (TgStream *stream, const TgStreamSpec *spec, GError **error)
 static gboolean
 add_outputs (TgStream *stream, const TgStreamSpec *spec, GError **error)
 {
-  if (spec->hls && !add_hls (stream, spec, error))
+  if (!tg_stream_add_files (stream, spec, error))
     return FALSE;
-  if (spec->mp4 && !add_mp4 (stream, spec, error))
-    return FALSE;
-  if (spec->dash)
-    {
-      TgCmafSpec cmaf = { .dir = spec->dir,
-                          .stream_id = spec->stream_id,
-                          .segment_time = spec->hls_time,
-                          .list_size = spec->hls_list_size };
-
-      stream->cmaf = tg_cmaf_new (&cmaf);
-    }
   stream->abr = tg_stream_abr_new (stream, spec);
   if (gst_element_set_state (stream->pipeline, GST_STATE_READY)
       != GST_STATE_CHANGE_FAILURE)
@@ -753,30 +608,6 @@ watch (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* mp4mux reads its source pad's caps when it writes the final moov, and
- * GStreamer 1.22's aggregator does not stop it when that pad is being shut
- * down: a file that starts while the pipeline is torn down (a publish
- * refused as it ends) would find no caps there (criticals). The pad's caps
- * are known from the start: they are kept on it before any data. */
-static void
-pin_mp4_caps (TgStream *stream)
-{
-  g_autoptr (GstPad) pad = NULL;
-  g_autoptr (GstCaps) caps = NULL;
-  g_autoptr (GstEvent) start = NULL;
-  g_autoptr (GstEvent) event = NULL;
-
-  if (stream->mux[OUT_MP4] == NULL)
-    return;
-  pad = gst_element_get_static_pad (stream->mux[OUT_MP4], "src");
-  caps = gst_caps_new_simple ("video/quicktime", "variant", G_TYPE_STRING,
-                              "iso", NULL);
-  start = gst_event_new_stream_start (stream->name);
-  event = gst_event_new_caps (caps);
-  gst_pad_store_sticky_event (pad, start);
-  gst_pad_store_sticky_event (pad, event);
-}
-
 gboolean
 tg_stream_start (TgStream *stream, GError **error)
 {
@@ -800,7 +631,8 @@ tg_stream_start (TgStream *stream, GError **error)
                    "%s: the pipeline did not start", stream->name);
       return FALSE;
     }
-  pin_mp4_caps (stream);
+  if (stream->mux[OUT_MP4])
+    tg_mp4mux_pin_caps (stream->mux[OUT_MP4], stream->name);
   return TRUE;
 }
 

@@ -1,0 +1,166 @@
+/* A stream's file outputs, chosen when it starts from the app's settings:
+ * HLS (mpegtsmux ! hlssink: {id}.m3u8, {id}%09d.ts), the MP4 recording
+ * (mp4mux ! filesink: {id}.mp4.part, renamed {id}.mp4 when complete) and
+ * CMAF for DASH and LL-HLS (tg-cmaf.h); and what becomes of them at the
+ * end. */
+#include "tg-stream-private.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+/* Recording length whose index room is reserved up front. */
+#define RESERVED_HOURS 3
+
+/* A free recording name: {id}.mp4, then {id}_1.mp4, {id}_2.mp4... */
+static char *
+recording_name (const char *dir, const char *stream_id)
+{
+  for (guint n = 0;; n++)
+    {
+      g_autofree char *base = n ? g_strdup_printf ("%s_%u.mp4", stream_id, n)
+                                : g_strdup_printf ("%s.mp4", stream_id);
+      char *path = g_build_filename (dir, base, NULL);
+      g_autofree char *part = g_strconcat (path, ".part", NULL);
+
+      if (!g_file_test (path, G_FILE_TEST_EXISTS)
+          && !g_file_test (part, G_FILE_TEST_EXISTS))
+        return path;
+      g_free (path);
+    }
+}
+
+/* The recording is complete: give it its final name. */
+static void
+finalise_recording (TgStream *stream)
+{
+  if (stream->mp4_part == NULL
+      || !g_file_test (stream->mp4_part, G_FILE_TEST_EXISTS))
+    return;
+  if (stream->mp4_dropped)
+    {
+      g_message ("%s: recording dropped: a track it announced never came",
+                 stream->name);
+      g_remove (stream->mp4_part);
+      return;
+    }
+  if (g_rename (stream->mp4_part, stream->mp4_final) != 0)
+    g_message ("%s: could not rename the recording: %s", stream->name,
+               g_strerror (errno));
+}
+
+/* The stream's playlist and segments: {id}.m3u8, {id}%09d.ts. */
+static void
+delete_hls (TgStream *stream)
+{
+  g_autoptr (GDir) dir = g_dir_open (stream->dir, 0, NULL);
+  gsize id_length = strlen (stream->stream_id);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      const char *rest = name + id_length;
+      g_autofree char *path = NULL;
+
+      if (strncmp (name, stream->stream_id, id_length) != 0
+          || !(g_str_equal (rest, ".m3u8")
+               || (strspn (rest, "0123456789") == 9
+                   && g_str_equal (rest + 9, ".ts"))))
+        continue;
+      path = g_build_filename (stream->dir, name, NULL);
+      g_remove (path);
+    }
+}
+
+/* mpegtsmux ! hlssink: hlssink asks upstream for a key unit every
+ * target-duration; h264parse answers at the next key frame, and the muxer
+ * passes that on, which starts a new segment. */
+static gboolean
+add_hls (TgStream *stream, const TgStreamSpec *spec, GError **error)
+{
+  GstElement *mux = tg_stream_make ("mpegtsmux", error);
+  GstElement *sink = mux ? tg_stream_make ("hlssink", error) : NULL;
+  g_autofree char *segments = NULL;
+  g_autofree char *playlist = NULL;
+  g_autofree char *pattern = NULL;
+
+  if (sink == NULL)
+    {
+      if (mux)
+        gst_object_unref (mux);
+      return FALSE;
+    }
+  pattern = g_strdup_printf ("%s%%09d.ts", spec->stream_id);
+  segments = g_build_filename (spec->dir, pattern, NULL);
+  playlist = g_strdup_printf ("%s/%s.m3u8", spec->dir, spec->stream_id);
+  g_object_set (mux, "latency", (guint64) MUX_WINDOW, NULL);
+  g_object_set (sink, "location", segments, "playlist-location", playlist,
+                "target-duration", (guint) MAX (1, spec->hls_time + 0.5),
+                "playlist-length", spec->hls_list_size,
+                /* old segments go once they have left the playlist */
+                "max-files", spec->hls_list_size + 2, NULL);
+  gst_bin_add_many (GST_BIN (stream->pipeline), mux, sink, NULL);
+  if (!tg_stream_link (mux, sink, error))
+    return FALSE;
+  stream->mux[OUT_HLS] = mux;
+  return TRUE;
+}
+
+static gboolean
+add_mp4 (TgStream *stream, const TgStreamSpec *spec, GError **error)
+{
+  GstElement *mux = tg_stream_make ("mp4mux", error);
+  GstElement *sink = mux ? tg_stream_make ("filesink", error) : NULL;
+
+  if (sink == NULL)
+    {
+      if (mux)
+        gst_object_unref (mux);
+      return FALSE;
+    }
+  stream->mp4_final = recording_name (spec->dir, spec->stream_id);
+  stream->mp4_part = g_strconcat (stream->mp4_final, ".part", NULL);
+  /* Room for the index is reserved at the start and the index rewritten
+   * there every second, so a recording cut short by a crash still plays
+   * (up to the reserved length; past it the index is written at the end). */
+  g_object_set (mux, "reserved-max-duration",
+                (guint64) RESERVED_HOURS * 3600 * GST_SECOND,
+                "reserved-moov-update-period", (guint64) GST_SECOND, "latency",
+                (guint64) MUX_WINDOW, NULL);
+  g_object_set (sink, "location", stream->mp4_part, NULL);
+  gst_bin_add_many (GST_BIN (stream->pipeline), mux, sink, NULL);
+  if (!tg_stream_link (mux, sink, error))
+    return FALSE;
+  stream->mux[OUT_MP4] = mux;
+  return TRUE;
+}
+
+gboolean
+tg_stream_add_files (TgStream *stream, const TgStreamSpec *spec, GError **error)
+{
+  if (spec->hls && !add_hls (stream, spec, error))
+    return FALSE;
+  if (spec->mp4 && !add_mp4 (stream, spec, error))
+    return FALSE;
+  if (spec->dash)
+    {
+      TgCmafSpec cmaf = { .dir = spec->dir,
+                          .stream_id = spec->stream_id,
+                          .segment_time = spec->hls_time,
+                          .list_size = spec->hls_list_size };
+
+      stream->cmaf = tg_cmaf_new (&cmaf);
+    }
+  return TRUE;
+}
+
+void
+tg_stream_end_files (TgStream *stream, gboolean complete)
+{
+  if (complete)
+    finalise_recording (stream);
+  if (stream->mux[OUT_HLS] && stream->hls_delete)
+    delete_hls (stream);
+  if (stream->cmaf)
+    tg_cmaf_end (stream->cmaf, stream->dash_delete);
+}
