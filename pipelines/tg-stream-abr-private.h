@@ -22,6 +22,7 @@ struct _TgStreamAbr
 {
   TgStream *stream;
   char *master; /* {dir}/{id}_adaptive.m3u8 */
+  gboolean hls; /* off: the rungs are made for DASH alone */
   double hls_time;
   guint hls_list_size;
   GstElement *pipeline;

@@ -122,6 +122,8 @@ try_master (TgStreamAbr *abr)
   TgStreamInfo info;
   gboolean ready;
 
+  if (!abr->hls)
+    return; /* no HLS: no master playlist */
   tg_stream_get_info (abr->stream, &info);
   if (info.video_bitrate <= 0)
     return; /* the source not measured yet */
@@ -218,35 +220,47 @@ make_rung (TgStreamAbr *abr, TgAbrRung *rung, gint fps)
     tg_abr_make ("mpegtsmux"),
     tg_abr_make ("hlssink"),
   };
+  /* without HLS (DASH alone): up to the tee */
+  guint n = abr->hls ? G_N_ELEMENTS (chain) : 7;
   g_autofree char *segments = NULL;
   g_autofree char *playlist = NULL;
   g_autoptr (GstPad) out = NULL;
 
-  if (!tg_abr_add_chain (abr, chain, G_N_ELEMENTS (chain)))
+  for (guint i = n; i < G_N_ELEMENTS (chain); i++)
+    if (chain[i])
+      gst_object_unref (gst_object_ref_sink (chain[i]));
+  if (!tg_abr_add_chain (abr, chain, n))
     return FALSE;
   set_encoder (chain[3], &rung->spec, fps);
   g_object_set (chain[5], "config-interval", -1, NULL);
-  segments = g_strdup_printf ("%s/%s%%09d.ts", stream->dir, rung->name);
-  playlist = g_strdup_printf ("%s/%s.m3u8", stream->dir, rung->name);
-  g_object_set (chain[9], "location", segments, "playlist-location", playlist,
-                "target-duration", (guint) MAX (1, abr->hls_time + 0.5),
-                "playlist-length", abr->hls_list_size, "max-files",
-                abr->hls_list_size + 2, NULL);
+  if (abr->hls)
+    {
+      segments = g_strdup_printf ("%s/%s%%09d.ts", stream->dir, rung->name);
+      playlist = g_strdup_printf ("%s/%s.m3u8", stream->dir, rung->name);
+      g_object_set (chain[9], "location", segments, "playlist-location",
+                    playlist, "target-duration",
+                    (guint) MAX (1, abr->hls_time + 0.5), "playlist-length",
+                    abr->hls_list_size, "max-files", abr->hls_list_size + 2,
+                    NULL);
+      rung->mux = chain[8];
+    }
   out = gst_element_get_static_pad (chain[3], "src");
   gst_pad_add_probe (out,
                      GST_PAD_PROBE_TYPE_BUFFER
                          | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
                          | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
                      encoded, rung, NULL);
-  rung->mux = chain[8];
-  /* The muxer waits for every pad it has before its first output. */
-  rung->audio = (g_atomic_int_get (&stream->announced_tracks) & (1u << AUDIO))
-                || abr->tee[AUDIO];
+  /* The muxer waits for every pad it has before its first output. (DASH
+   * takes the source's audio.) */
+  rung->audio
+      = abr->hls
+        && ((g_atomic_int_get (&stream->announced_tracks) & (1u << AUDIO))
+            || abr->tee[AUDIO]);
   if (rung->audio)
     rung->audio_pad = gst_element_request_pad_simple (rung->mux, "sink_%d");
   if (!tg_abr_link_tee (abr->tee[VIDEO], chain[0]))
     return FALSE;
-  tg_abr_start_chain (chain, G_N_ELEMENTS (chain));
+  tg_abr_start_chain (chain, n);
   if (stream->cmaf)
     {
       g_autoptr (GError) error = NULL;

@@ -251,7 +251,7 @@ wanted (TgStreamAbr *abr, guint track, GstBuffer *buffer)
   GstAppSrc *src = GST_APP_SRC (abr->src[track]);
 
   if (g_atomic_int_get (&abr->failed) || g_atomic_int_get (&abr->idle)
-      || (track == AUDIO && !g_atomic_int_get (&abr->made)))
+      || (track == AUDIO && (!abr->hls || !g_atomic_int_get (&abr->made))))
     return FALSE;
   if (gst_app_src_get_current_level_time (src) >= BACKLOG
       || gst_app_src_get_current_level_bytes (src) >= BACKLOG_BYTES)
@@ -381,7 +381,7 @@ tg_stream_abr_new (TgStream *stream, const TgStreamSpec *spec)
   g_autoptr (GstBus) bus = NULL;
   TgStreamAbr *abr;
 
-  if (!spec->hls || spec->n_rungs == 0)
+  if ((!spec->hls && !spec->dash) || spec->n_rungs == 0)
     return NULL;
   for (guint i = 0; needed[i]; i++)
     {
@@ -399,6 +399,7 @@ tg_stream_abr_new (TgStream *stream, const TgStreamSpec *spec)
   abr->stream = stream;
   abr->master
       = g_strdup_printf ("%s/%s_adaptive.m3u8", stream->dir, stream->stream_id);
+  abr->hls = spec->hls;
   abr->hls_time = spec->hls_time;
   abr->hls_list_size = spec->hls_list_size;
   g_mutex_init (&abr->lock);

@@ -1,8 +1,8 @@
 // node abr-page.mjs URL KBPS: opens play.html on an adaptive stream in
-// headless Chromium and waits until hls.js (the page's window.tgPlayer)
-// plays its highest variant; then throttles the page's network to KBPS
-// through the DevTools protocol and waits until hls.js has switched to
-// its lowest. Prints one JSON line ({levels: [{height, bitrate}], top,
+// headless Chromium, has hls.js (the page's window.tgPlayer) play its
+// highest variant, gives it back its own choice of variant, then throttles
+// the page's network to KBPS through the DevTools protocol and waits until
+// hls.js has switched to its lowest. Prints one JSON line ({levels: [{height, bitrate}], top,
 // throttled: the level played then, status}) and exits 0 when it
 // switched, 1 otherwise.
 import { openPage, start, statusOf } from "./browser.mjs";
@@ -28,11 +28,18 @@ try {
   const bitrates = result.levels.map((l) => l.bitrate);
   const top = bitrates.indexOf(Math.max(...bitrates));
   const bottom = bitrates.indexOf(Math.min(...bitrates));
-  // on loopback the bandwidth seen is high: hls.js climbs to the top
+  // the top variant first (asked for: a loaded machine may not climb to it
+  // by itself), then hls.js chooses again (loadLevel -1: automatic)
+  await page.evaluate((t) => {
+    window.tgPlayer.nextLevel = t;
+  }, top);
   await page.waitForFunction((t) => window.tgPlayer.currentLevel === t, top, {
     timeout: 30000,
   });
   result.top = await page.evaluate(level);
+  await page.evaluate(() => {
+    window.tgPlayer.loadLevel = -1;
+  });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.emulateNetworkConditions", {

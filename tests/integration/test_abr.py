@@ -201,11 +201,30 @@ class AbrTest(RtmpTestCase):
         self.assertEqual(sorted(set(out.stdout.split())), ["240", "360"])
         self.assertEqual(self.tokens_of(s), [])
 
+    def test_dash_alone_gets_the_ladder_too(self):
+        """HLS off, DASH on: the rungs are made for DASH alone (no HLS file
+        of theirs, no HLS master), and the adaptive MPD lists them."""
+        self.server.set_settings({"dashMuxingEnabled": True,
+                                  "hlsMuxingEnabled": False,
+                                  "deleteDASHFilesOnEnded": False})
+        self.addCleanup(self.server.set_settings,
+                        {"dashMuxingEnabled": False, "hlsMuxingEnabled": True})
+        s = unique_id()
+        self.publish(s, seconds=4)
+        mpd = "%s/%s_adaptive.mpd" % (s, s)
+        self.assertTrue(wait_for(lambda: os.path.exists(self.path(mpd))
+                                 and 'type="static"' in self.read(mpd),
+                                 timeout=30))
+        self.assertEqual(re.findall(r'<Representation [^>]*height="(\d+)"',
+                                    self.read(mpd)), ["360", "240"])
+        self.assertEqual([f for f in os.listdir(self.streams_dir())
+                          if f.startswith(s) and f != s], [])
+
     def test_play_page_switches_rung_when_throttled(self):
         """play.html (playOrder=hls) plays the adaptive master with hls.js
-        through one token: on loopback it climbs to the source; with the
+        through one token: put on the source, then left to choose, with the
         page's network throttled to 500 kbit/s (DevTools protocol) it
-        switches to the 240p rung."""
+        switches to the 240p rung by itself."""
         self.server.set_settings({"playTokenControlEnabled": True})
         self.addCleanup(self.server.set_settings,
                         {"playTokenControlEnabled": False})
