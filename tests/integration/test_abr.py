@@ -231,7 +231,7 @@ class AbrTest(RtmpTestCase):
         s = unique_id()
         # noise: a source of about 1.5 Mbit/s, over the rung's 300 kbit/s
         self.publish(s, seconds=90, wait=False,
-                     extra=["-vf", "noise=alls=30:allf=t", "-b:v", "1500k"])
+                     extra=["-vf", "noise=alls=12:allf=t", "-b:v", "1500k"])
         self.assertTrue(wait_for(lambda: os.path.exists(
             self.path(s + "_adaptive.m3u8")), timeout=30))
         url = ("http://127.0.0.1:%d/%s/play.html?id=%s&playOrder=hls"
