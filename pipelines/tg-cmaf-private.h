@@ -60,15 +60,13 @@ struct _TgCmaf
   CmafTrack tracks[CMAF_TRACKS];
   gint64 availability_start; /* real time of timeline 0, once known */
   gboolean ended;            /* the stream: manifests are final */
+  guint write_failures;      /* files not written (logged once) */
 };
 
 /* File names, in the media folder. */
 char *tg_cmaf_init_name (const CmafTrack *track);
 char *tg_cmaf_segment_name (const CmafTrack *track, guint number);
 char *tg_cmaf_part_name (const CmafTrack *track, guint number, guint part);
-
-/* Writes path whole (under a hidden name, then renamed). */
-gboolean tg_cmaf_write (const char *path, const void *data, gsize length);
 
 /* A real time (g_get_real_time) as ISO 8601 UTC, to the millisecond. */
 char *tg_cmaf_format_time (gint64 real_time);

@@ -36,24 +36,27 @@ tg_cmaf_part_name (const CmafTrack *track, guint number, guint part)
                           part);
 }
 
-gboolean
-tg_cmaf_write (const char *path, const void *data, gsize length)
+/* Writes path whole (under a hidden name, then renamed). A failure (a
+ * full disk) is logged once per stream, and counted (tg_cmaf_end). */
+static gboolean
+write_file (TgCmaf *cmaf, const char *path, const void *data, gsize length)
 {
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *hidden = g_strdup_printf ("%s/.%s.tmp", dir, base);
   g_autoptr (GError) error = NULL;
 
-  if (!g_file_set_contents_full (hidden, data, length, G_FILE_SET_CONTENTS_NONE,
-                                 0644, &error)
-      || g_rename (hidden, path) != 0)
-    {
-      g_message ("could not write %s: %s", path,
-                 error ? error->message : g_strerror (errno));
-      g_remove (hidden);
-      return FALSE;
-    }
-  return TRUE;
+  if (g_file_set_contents_full (hidden, data, length, G_FILE_SET_CONTENTS_NONE,
+                                0644, &error)
+      && g_rename (hidden, path) == 0)
+    return TRUE;
+  if (cmaf->write_failures++ == 0)
+    g_message ("%s: could not write %s: %s (said once; DASH and LL-HLS "
+               "miss what is not written)",
+               cmaf->stream_id, path,
+               error ? error->message : g_strerror (errno));
+  g_remove (hidden);
+  return FALSE;
 }
 
 static void
@@ -138,11 +141,11 @@ has_rungs (TgCmaf *cmaf)
 }
 
 static void
-write_text (const char *dir, const char *name, char *text)
+write_text (TgCmaf *cmaf, const char *dir, const char *name, char *text)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
 
-  tg_cmaf_write (path, text, strlen (text));
+  write_file (cmaf, path, text, strlen (text));
   g_free (text);
 }
 
@@ -156,14 +159,14 @@ write_manifests (TgCmaf *cmaf)
   if (tg_cmaf_ready (cmaf, TRUE, FALSE))
     {
       mpd = g_strdup_printf ("%s.mpd", cmaf->stream_id);
-      write_text (cmaf->media_dir, mpd, tg_cmaf_mpd (cmaf, FALSE));
+      write_text (cmaf, cmaf->media_dir, mpd, tg_cmaf_mpd (cmaf, FALSE));
     }
   if (has_rungs (cmaf) && tg_cmaf_ready (cmaf, TRUE, TRUE))
     {
       g_autofree char *adaptive
           = g_strdup_printf ("%s_adaptive.mpd", cmaf->stream_id);
 
-      write_text (cmaf->media_dir, adaptive, tg_cmaf_mpd (cmaf, TRUE));
+      write_text (cmaf, cmaf->media_dir, adaptive, tg_cmaf_mpd (cmaf, TRUE));
     }
   if (!tg_cmaf_ready (cmaf, FALSE, FALSE))
     return;
@@ -172,11 +175,11 @@ write_manifests (TgCmaf *cmaf)
       {
         g_autofree char *name = tg_cmaf_hls_name (cmaf, &cmaf->tracks[t]);
 
-        write_text (cmaf->ll_dir, name,
+        write_text (cmaf, cmaf->ll_dir, name,
                     tg_cmaf_hls_media (cmaf, &cmaf->tracks[t]));
       }
   master = tg_cmaf_hls_name (cmaf, NULL);
-  write_text (cmaf->ll_dir, master, tg_cmaf_hls_master (cmaf));
+  write_text (cmaf, cmaf->ll_dir, master, tg_cmaf_hls_master (cmaf));
 }
 
 /* --- segments --- */
@@ -194,7 +197,7 @@ close_segment (TgCmaf *cmaf, CmafTrack *track)
     return;
   name = tg_cmaf_segment_name (track, segment->number);
   path = g_build_filename (cmaf->media_dir, name, NULL);
-  tg_cmaf_write (path, track->current->data, track->current->len);
+  write_file (cmaf, path, track->current->data, track->current->len);
   if (segment->duration > 0)
     track->bandwidth = MAX (track->bandwidth, (guint64) track->current->len * 8
                                                   * track->box.timescale
@@ -261,7 +264,7 @@ add_fragment (TgCmaf *cmaf, CmafTrack *track, GByteArray *fragment)
   name
       = tg_cmaf_part_name (track, track->open->number, track->open->parts->len);
   path = g_build_filename (cmaf->media_dir, name, NULL);
-  tg_cmaf_write (path, fragment->data, fragment->len);
+  write_file (cmaf, path, fragment->data, fragment->len);
   g_array_append_val (track->open->parts, part);
   track->open->duration = info.decode_time + info.duration - track->open->start;
   if (cmaf->availability_start == 0)
@@ -307,7 +310,7 @@ take_box (TgCmaf *cmaf, CmafTrack *track, guint32 type, const guint8 *data,
           return;
         }
       track->init_written
-          = tg_cmaf_write (path, track->init->data, track->init->len);
+          = write_file (cmaf, path, track->init->data, track->init->len);
     }
   else if (type == TG_BOX ('m', 'o', 'o', 'f'))
     {
@@ -496,13 +499,18 @@ add_branch (TgCmaf *cmaf, GstBin *bin, GstElement *tee, CmafTrack *t,
   g_autoptr (GstPad) mux_in = NULL;
 
   /* made with the first track: a publisher refused before its media
-   * leaves none */
+   * leaves none. Without them the stream goes on without DASH. */
   if (g_mkdir_with_parents (cmaf->media_dir, 0755) != 0
       || g_mkdir_with_parents (cmaf->ll_dir, 0755) != 0)
     {
-      g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
-                   "could not make the CMAF folders: %s", g_strerror (errno));
-      return FALSE;
+      int saved = errno;
+
+      g_mutex_lock (&cmaf->lock);
+      if (cmaf->write_failures++ == 0)
+        g_message ("%s: no DASH or LL-HLS: could not make %s: %s",
+                   cmaf->stream_id, cmaf->media_dir, g_strerror (saved));
+      g_mutex_unlock (&cmaf->lock);
+      return TRUE;
     }
   parser = make (bin, t->video ? "h264parse" : "aacparse", error);
   mux = parser ? make (bin, "mp4mux", error) : NULL;
@@ -621,6 +629,9 @@ tg_cmaf_end (TgCmaf *cmaf, gboolean remove)
 
   g_mutex_lock (&cmaf->lock);
   cmaf->ended = TRUE;
+  if (cmaf->write_failures > 1)
+    g_message ("%s: %u CMAF files could not be written", cmaf->stream_id,
+               cmaf->write_failures);
   if (!remove)
     write_manifests (cmaf);
   g_mutex_unlock (&cmaf->lock);

@@ -164,6 +164,19 @@ class DashTest(CmafTestCase):
             timeout=30)
         self.assertEqual(first.stdout.strip()[:1], "K", first)
 
+    def test_a_stream_whose_cmaf_folder_cannot_be_made_plays_on(self):
+        """A file where the stream's CMAF folder would go: no DASH, said
+        once, and the stream's HLS goes on to its end."""
+        s = unique_id()
+        os.makedirs(self.streams_dir(), exist_ok=True)
+        with open(self.media_dir(s), "w") as f:
+            f.write("in the way")
+        self.assertEqual(self.ffmpeg(self.url(s), seconds=3).returncode, 0)
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        self.assertTrue(os.path.isfile(self.media_dir(s)))
+        self.assertGreaterEqual(self.decoded_frames(
+            os.path.join(self.streams_dir(), s + ".m3u8")), 50)
+
     def test_files_go_at_the_end_by_default(self):
         """deleteDASHFilesOnEnded (default true, as Ant Media); the HLS
         files follow their own switch (kept here)."""
