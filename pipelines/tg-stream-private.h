@@ -85,11 +85,15 @@ struct _TgStream
   char *profile_level_id;   /* the H.264's, for viewers' offers */
   gboolean rtp_built;       /* the RTP branches are there */
   gboolean reencoded; /* for WebRTC: B-frames, or a profile browsers refuse */
-  gint64 last_key_frame; /* the video branch's: one was last made */
-  /* The video branch's: its RTP packets since the last key frame, which a
-   * new viewer is given first (NULL when over GOP_CACHE_MAX). */
-  GPtrArray *gop;
-  gsize gop_bytes;
+  /* its profile is offered with a constrained-baseline one beside it */
+  gboolean baseline_offered;
+  gboolean baseline_built; /* that branch is there */
+  /* Per video (TgViewerVariant): one was last made by our encoder; its
+   * RTP packets since the last key frame, which a new viewer is given
+   * first (NULL when over GOP_CACHE_MAX). */
+  gint64 last_key_frame[TG_VIEWER_VARIANTS];
+  GPtrArray *gop[TG_VIEWER_VARIANTS];
+  gsize gop_bytes[TG_VIEWER_VARIANTS];
   /* A WebRTC publisher's stream: its viewers' audio is the publisher's
    * own Opus (tg_stream_push_opus), into opus_src once they come. */
   gboolean opus_input;

@@ -20,16 +20,21 @@
 #define LEAKY_QUEUE                                                            \
   "queue leaky=downstream max-size-buffers=0 max-size-bytes=0 "                \
   "max-size-time=1000000000 ! "
-#define H264_PAY                                                               \
-  "h264parse config-interval=-1 ! rtph264pay config-interval=-1 pt=96 "        \
-  "mtu=1200 aggregate-mode=zero-latency ! "
+#define H264_PAY(pt)                                                           \
+  "h264parse config-interval=-1 ! rtph264pay config-interval=-1 pt=" #pt       \
+  " mtu=1200 aggregate-mode=zero-latency ! "
 #define SINK "appsink name=sink sync=false async=false"
-static const char *const BRANCH_VIDEO = LEAKY_QUEUE H264_PAY SINK;
+#define REENCODE                                                               \
+  "h264parse ! avdec_h264 ! videoconvert ! x264enc "                           \
+  "tune=zerolatency speed-preset=ultrafast bframes=0 "                         \
+  "key-int-max=250 ! video/x-h264,profile=constrained-baseline ! "
+static const char *const BRANCH_VIDEO = LEAKY_QUEUE H264_PAY (96) SINK;
 static const char *const BRANCH_VIDEO_REENCODED
-    = LEAKY_QUEUE "h264parse ! avdec_h264 ! videoconvert ! x264enc "
-                  "tune=zerolatency speed-preset=ultrafast bframes=0 "
-                  "key-int-max=250 ! video/x-h264,profile=constrained-baseline"
-                  " ! " H264_PAY SINK;
+    = LEAKY_QUEUE REENCODE H264_PAY (96) SINK;
+/* Beside the stream's own H.264, for viewers whose browser refuses its
+ * profile: payload 97 of their offer (tg-viewer.c). */
+static const char *const BRANCH_VIDEO_BASELINE
+    = LEAKY_QUEUE REENCODE H264_PAY (97) SINK;
 static const char *const BRANCH_AUDIO
     = LEAKY_QUEUE "aacparse ! avdec_aac ! audioconvert ! audioresample ! "
                   "opusenc ! rtpopuspay pt=111 mtu=1200 ! " SINK;
@@ -57,41 +62,45 @@ tg_stream_profile_level_id (const GstStructure *caps)
  * (WebRTC), made by our encoder when the video is re-encoded. On the video
  * branch's thread, viewers_lock held. */
 static void
-want_key_frame (TgStream *stream, GstAppSink *sink)
+want_key_frame (TgStream *stream, GstAppSink *sink, TgViewerVariant variant)
 {
   gint64 now = g_get_monotonic_time ();
   g_autoptr (GstPad) pad = NULL;
+  gboolean ours = variant == TG_VIEWER_BASELINE || stream->reencoded;
 
-  if (stream->key_frame_wanted)
+  if (variant == TG_VIEWER_OWN && stream->key_frame_wanted)
     stream->key_frame_wanted (stream, stream->key_frame_wanted_data);
-  if (!stream->reencoded || now - stream->last_key_frame < KEY_FRAME_GAP)
+  if (!ours || now - stream->last_key_frame[variant] < KEY_FRAME_GAP)
     return;
-  stream->last_key_frame = now;
+  stream->last_key_frame[variant] = now;
   pad = gst_element_get_static_pad (GST_ELEMENT (sink), "sink");
   gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (
                                GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
-/* Keeps the video's packets since its last key frame, whose first packet
+/* Keeps a video's packets since its last key frame, whose first packet
  * is the only one without the delta flag (rtph264pay). */
 static void
-keep_gop (TgStream *stream, GstBuffer *packet)
+keep_gop (TgStream *stream, TgViewerVariant variant, GstBuffer *packet)
 {
+  GPtrArray **gop = &stream->gop[variant];
+
   if (!GST_BUFFER_FLAG_IS_SET (packet, GST_BUFFER_FLAG_DELTA_UNIT))
     {
-      g_clear_pointer (&stream->gop, g_ptr_array_unref);
-      stream->gop
-          = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
-      stream->gop_bytes = 0;
+      g_clear_pointer (gop, g_ptr_array_unref);
+      *gop = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+      stream->gop_bytes[variant] = 0;
     }
-  if (stream->gop == NULL)
+  if (*gop == NULL)
     return;
-  stream->gop_bytes += gst_buffer_get_size (packet);
-  if (stream->gop_bytes > GOP_CACHE_MAX)
-    g_clear_pointer (&stream->gop, g_ptr_array_unref);
+  stream->gop_bytes[variant] += gst_buffer_get_size (packet);
+  if (stream->gop_bytes[variant] > GOP_CACHE_MAX)
+    g_clear_pointer (gop, g_ptr_array_unref);
   else
-    g_ptr_array_add (stream->gop, gst_buffer_ref (packet));
+    g_ptr_array_add (*gop, gst_buffer_ref (packet));
 }
+
+static void add_branch (TgStream *stream, guint track, TgViewerVariant variant);
 
 /* Hands one RTP packet to every viewer; one that has just started gets
  * the current GOP instead (this packet is its last), so that its picture
@@ -102,22 +111,31 @@ rtp_sample (GstAppSink *sink, gpointer data)
   TgStream *stream = data;
   TgViewerTrack track
       = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sink), "track"));
+  TgViewerVariant variant
+      = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sink), "variant"));
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
+  gboolean video = track == TG_VIEWER_VIDEO;
 
   if (buffer == NULL)
     return GST_FLOW_OK;
   g_mutex_lock (&stream->viewers_lock);
-  if (track == TG_VIEWER_VIDEO)
-    keep_gop (stream, buffer);
+  if (video)
+    keep_gop (stream, variant, buffer);
   for (guint i = 0; i < stream->viewers->len; i++)
     {
       TgViewer *viewer = stream->viewers->pdata[i];
+      TgViewerVariant chose = tg_viewer_get_variant (viewer);
 
+      /* the baseline video is made once a viewer has chosen it */
+      if (video && chose == TG_VIEWER_BASELINE && !stream->baseline_built)
+        add_branch (stream, VIDEO, TG_VIEWER_BASELINE);
+      if (video && chose != variant)
+        continue;
       tg_viewer_push (viewer, track, buffer,
-                      track == TG_VIEWER_VIDEO ? stream->gop : NULL);
-      if (track == TG_VIEWER_VIDEO && tg_viewer_take_key_frame (viewer))
-        want_key_frame (stream, sink);
+                      video ? stream->gop[variant] : NULL);
+      if (video && tg_viewer_take_key_frame (viewer))
+        want_key_frame (stream, sink, variant);
     }
   g_mutex_unlock (&stream->viewers_lock);
   return GST_FLOW_OK;
@@ -126,9 +144,18 @@ rtp_sample (GstAppSink *sink, gpointer data)
 void
 tg_stream_add_rtp_branch (TgStream *stream, guint track)
 {
+  add_branch (stream, track, TG_VIEWER_OWN);
+}
+
+/* Builds a branch; with viewers_lock held. */
+static void
+add_branch (TgStream *stream, guint track, TgViewerVariant variant)
+{
   gboolean opus = track == AUDIO && stream->opus_input;
-  const char *description = opus                ? BRANCH_OPUS
-                            : track == AUDIO    ? BRANCH_AUDIO
+  const char *description = opus             ? BRANCH_OPUS
+                            : track == AUDIO ? BRANCH_AUDIO
+                            : variant == TG_VIEWER_BASELINE
+                                ? BRANCH_VIDEO_BASELINE
                             : stream->reencoded ? BRANCH_VIDEO_REENCODED
                                                 : BRANCH_VIDEO;
   GstAppSinkCallbacks callbacks = { .new_sample = rtp_sample };
@@ -139,6 +166,15 @@ tg_stream_add_rtp_branch (TgStream *stream, guint track)
 
   if (opus && stream->opus_src)
     return; /* the publisher's AAC track came after the viewers */
+  if (variant == TG_VIEWER_BASELINE)
+    {
+      if (stream->baseline_built || stream->tees[VIDEO] == NULL)
+        return;
+      stream->baseline_built = TRUE;
+      g_info ("%s: H.264 made constrained baseline for WebRTC viewers that "
+              "refuse its profile",
+              stream->name);
+    }
   branch = gst_parse_bin_from_description (description, TRUE, &error);
   if (branch == NULL)
     {
@@ -150,6 +186,7 @@ tg_stream_add_rtp_branch (TgStream *stream, guint track)
   g_object_set_data (
       G_OBJECT (sink), "track",
       GUINT_TO_POINTER (track == VIDEO ? TG_VIEWER_VIDEO : TG_VIEWER_AUDIO));
+  g_object_set_data (G_OBJECT (sink), "variant", GUINT_TO_POINTER (variant));
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, stream, NULL);
   gst_bin_add (GST_BIN (stream->pipeline), branch);
   gst_element_sync_state_with_parent (branch);
@@ -169,7 +206,9 @@ tg_stream_add_rtp_branch (TgStream *stream, guint track)
  * the decoding time. */
 /* Whether every browser takes this H.264 as it is: constrained baseline
  * (profile_idc 66 with constraint_set1). Chromium takes a few more
- * profiles, Firefox no other; a High or Main stream is re-encoded. */
+ * profiles, Firefox no other: a High or Main stream is offered as it is
+ * and, beside it, as constrained baseline, made for those who take that
+ * (BRANCH_VIDEO_BASELINE). */
 static gboolean
 browsers_take (const char *profile_level_id)
 {
@@ -216,7 +255,11 @@ judge_frame (GstPad *pad, GstPadProbeInfo *info, gpointer data)
       profile = g_strdup (stream->profile_level_id);
       g_mutex_unlock (&stream->viewers_lock);
       if (!browsers_take (profile))
-        reencode (stream, "in a profile browsers may refuse");
+        {
+          g_mutex_lock (&stream->viewers_lock);
+          stream->baseline_offered = TRUE;
+          g_mutex_unlock (&stream->viewers_lock);
+        }
     }
   g_atomic_int_set (&stream->video_judged, TRUE);
   tg_stream_check_ready (stream);
@@ -265,9 +308,12 @@ tg_stream_on_key_frame_wanted (TgStream *stream, TgStreamKeyFrameWanted wanted,
 void
 tg_stream_feed_viewer (TgStream *stream, TgViewer *viewer)
 {
+  GPtrArray *gop;
+
   g_mutex_lock (&stream->viewers_lock);
-  if (stream->gop && stream->gop->len)
-    tg_viewer_push (viewer, TG_VIEWER_VIDEO, NULL, stream->gop);
+  gop = stream->gop[tg_viewer_get_variant (viewer)];
+  if (gop && gop->len)
+    tg_viewer_push (viewer, TG_VIEWER_VIDEO, NULL, gop);
   g_mutex_unlock (&stream->viewers_lock);
 }
 
@@ -317,15 +363,18 @@ tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer)
 }
 
 char *
-tg_stream_describe (TgStream *stream, gboolean *audio, gboolean *ready)
+tg_stream_describe (TgStream *stream, gboolean *audio, gboolean *ready,
+                    gboolean *baseline)
 {
   char *profile;
 
+  *baseline = FALSE;
   *ready = g_atomic_int_get (&stream->media_ready);
   if (!*ready)
     return NULL;
   g_mutex_lock (&stream->viewers_lock);
   profile = g_strdup (stream->profile_level_id);
+  *baseline = stream->baseline_offered && !stream->reencoded;
   *audio = stream->tees[AUDIO] != NULL || stream->opus_input
            || (g_atomic_int_get (&stream->announced_tracks) & (1u << AUDIO));
   g_mutex_unlock (&stream->viewers_lock);

@@ -138,9 +138,12 @@ typedef struct
 void tg_stream_get_info (TgStream *stream, TgStreamInfo *info);
 
 /* What a viewer's offer needs: the H.264 profile-level-id (NULL before
- * video was seen) and whether there is audio; NULL with *ready FALSE until
- * the stream's tracks are all known (media_ready). */
-char *tg_stream_describe (TgStream *stream, gboolean *audio, gboolean *ready);
+ * video was seen), whether there is audio, and whether a
+ * constrained-baseline H.264 is to be offered beside it (a profile some
+ * browsers refuse: made when a viewer takes it); NULL with *ready FALSE
+ * until the stream's tracks are all known (media_ready). */
+char *tg_stream_describe (TgStream *stream, gboolean *audio, gboolean *ready,
+                          gboolean *baseline);
 /* For a publisher that can be asked for key frames (WebRTC): called when a
  * viewer wants one (it has just started, or its client asked), on a
  * streaming thread of the stream, with its viewer lock held: setting it

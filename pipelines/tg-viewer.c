@@ -11,6 +11,7 @@
 
 /* RTP payload types the server offers. */
 #define PT_H264 96
+#define PT_H264_BASELINE 97
 #define PT_OPUS 111
 /* What a viewer that falls behind may have queued, per track. */
 #define MAX_QUEUED (2 * 1024 * 1024)
@@ -22,6 +23,8 @@ struct _TgViewer
   char *app, *stream_id, *token;
   TgStore *store;
   char *profile_level_id;
+  char *baseline; /* offered beside it, or NULL */
+  gint variant;   /* atomic: TgViewerVariant, from the answer */
   guint tracks;
   TgViewerCallbacks callbacks;
   gpointer data;
@@ -34,15 +37,31 @@ struct _TgViewer
   gboolean fresh;                        /* started, and fed no video yet */
 };
 
-GstCaps *
-tg_viewer_caps (TgViewerTrack track, const char *profile_level_id)
+static GstStructure *
+h264 (int pt, const char *profile_level_id)
+{
+  return gst_structure_new (
+      "application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
+      G_TYPE_STRING, "H264", "payload", G_TYPE_INT, pt, "clock-rate",
+      G_TYPE_INT, 90000, "packetization-mode", G_TYPE_STRING, "1",
+      "profile-level-id", G_TYPE_STRING, profile_level_id, NULL);
+}
+
+/* The caps of the RTP offered for a track: for video the stream's own
+ * H.264 and, with baseline, that beside it. */
+static GstCaps *
+offered_caps (TgViewerTrack track, const char *profile_level_id,
+              const char *baseline)
 {
   if (track == TG_VIEWER_VIDEO)
-    return gst_caps_new_simple (
-        "application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
-        G_TYPE_STRING, "H264", "payload", G_TYPE_INT, PT_H264, "clock-rate",
-        G_TYPE_INT, 90000, "packetization-mode", G_TYPE_STRING, "1",
-        "profile-level-id", G_TYPE_STRING, profile_level_id, NULL);
+    {
+      GstCaps *caps
+          = gst_caps_new_full (h264 (PT_H264, profile_level_id), NULL);
+
+      if (baseline)
+        gst_caps_append_structure (caps, h264 (PT_H264_BASELINE, baseline));
+      return caps;
+    }
   return gst_caps_new_simple (
       "application/x-rtp", "media", G_TYPE_STRING, "audio", "encoding-name",
       G_TYPE_STRING, "OPUS", "payload", G_TYPE_INT, PT_OPUS, "clock-rate",
@@ -72,6 +91,7 @@ tg_viewer_unref (TgViewer *viewer)
   g_free (viewer->stream_id);
   g_free (viewer->token);
   g_free (viewer->profile_level_id);
+  g_free (viewer->baseline);
   g_free (viewer);
 }
 
@@ -120,7 +140,12 @@ static GstElement *
 add_source (TgViewer *viewer, TgViewerTrack track)
 {
   GstElement *source = gst_element_factory_make ("appsrc", NULL);
-  g_autoptr (GstCaps) caps = tg_viewer_caps (track, viewer->profile_level_id);
+  gboolean baseline = track == TG_VIEWER_VIDEO
+                      && tg_viewer_get_variant (viewer) == TG_VIEWER_BASELINE;
+  g_autoptr (GstCaps) caps
+      = baseline ? gst_caps_new_full (h264 (PT_H264_BASELINE, viewer->baseline),
+                                      NULL)
+                 : offered_caps (track, viewer->profile_level_id, NULL);
 
   if (source == NULL)
     return NULL;
@@ -220,7 +245,8 @@ add_transceivers (TgViewer *viewer, GError **error)
 {
   for (guint t = 0; t < viewer->tracks; t++)
     {
-      g_autoptr (GstCaps) caps = tg_viewer_caps (t, viewer->profile_level_id);
+      g_autoptr (GstCaps) caps
+          = offered_caps (t, viewer->profile_level_id, viewer->baseline);
       g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
 
       viewer->sinks[t]
@@ -264,6 +290,7 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   viewer->token = g_strdup (spec->token);
   viewer->store = spec->store;
   viewer->profile_level_id = g_strdup (spec->profile_level_id);
+  viewer->baseline = g_strdup (spec->baseline);
   viewer->tracks = spec->audio ? 2 : 1;
   viewer->callbacks = *callbacks;
   viewer->data = data;
@@ -296,20 +323,47 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   return viewer;
 }
 
-/* Whether an answer rejects our video m-line (port 0), as a browser does
- * when it takes none of the offered H.264 profiles. */
+/* What an answer takes of our video: the stream's own H.264 when it
+ * lists its payload, else the baseline one; FALSE when it refuses both
+ * (port 0, or neither payload), as a browser does that takes none of the
+ * offered H.264 profiles. */
 static gboolean
-refuses_video (const GstSDPMessage *answer)
+video_taken (const GstSDPMessage *answer, TgViewerVariant *variant)
 {
+  g_autofree char *own = g_strdup_printf ("%d", PT_H264);
+  g_autofree char *baseline = g_strdup_printf ("%d", PT_H264_BASELINE);
+
   for (guint i = 0; i < gst_sdp_message_medias_len (answer); i++)
     {
       const GstSDPMedia *media = gst_sdp_message_get_media (answer, i);
+      gboolean has_baseline = FALSE;
 
-      if (g_strcmp0 (gst_sdp_media_get_media (media), "video") == 0
-          && gst_sdp_media_get_port (media) == 0)
-        return TRUE;
+      if (g_strcmp0 (gst_sdp_media_get_media (media), "video") != 0)
+        continue;
+      if (gst_sdp_media_get_port (media) == 0)
+        return FALSE;
+      for (guint f = 0; f < gst_sdp_media_formats_len (media); f++)
+        {
+          const char *format = gst_sdp_media_get_format (media, f);
+
+          if (g_strcmp0 (format, own) == 0)
+            {
+              *variant = TG_VIEWER_OWN;
+              return TRUE;
+            }
+          has_baseline |= g_strcmp0 (format, baseline) == 0;
+        }
+      *variant = TG_VIEWER_BASELINE;
+      return has_baseline;
     }
-  return FALSE;
+  *variant = TG_VIEWER_OWN;
+  return TRUE; /* no video asked for, none answered */
+}
+
+TgViewerVariant
+tg_viewer_get_variant (TgViewer *viewer)
+{
+  return g_atomic_int_get (&viewer->variant);
 }
 
 void
@@ -317,6 +371,7 @@ tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
 {
   GstSDPMessage *message = NULL;
   GstWebRTCSessionDescription *answer;
+  TgViewerVariant variant = TG_VIEWER_OWN;
 
   if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
     {
@@ -324,7 +379,7 @@ tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
                            "unreadable answer");
       return;
     }
-  if (refuses_video (message))
+  if (!video_taken (message, &variant))
     {
       /* Not a silent audio-only session: the player is told, and moves on
        * (to HLS); nothing was spent. */
@@ -333,6 +388,7 @@ tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
                            "the answer refuses the video (its H.264)");
       return;
     }
+  g_atomic_int_set (&viewer->variant, variant);
   answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER,
                                                message);
   g_signal_emit_by_name (viewer->webrtc, "set-remote-description", answer,

@@ -21,6 +21,16 @@ typedef enum
   TG_VIEWER_TRACKS
 } TgViewerTrack;
 
+/* Which of the stream's videos a viewer takes: its own H.264, or the
+ * constrained-baseline one made from it for browsers that refuse its
+ * profile (offered beside it: TgViewerSpec's baseline). */
+typedef enum
+{
+  TG_VIEWER_OWN,
+  TG_VIEWER_BASELINE,
+  TG_VIEWER_VARIANTS
+} TgViewerVariant;
+
 typedef struct
 {
   void (*offer) (TgViewer *viewer, const char *sdp, gpointer data);
@@ -40,7 +50,10 @@ typedef struct
   const char *token; /* NULL: none needed */
   TgStore *store;
   const char *profile_level_id; /* the stream's H.264, e.g. "640028" */
-  gboolean audio;               /* the stream has audio */
+  /* offered beside it, as a second payload: a constrained-baseline
+   * profile-level-id ("42e01f"), or NULL */
+  const char *baseline;
+  gboolean audio; /* the stream has audio */
 } TgViewerSpec;
 
 /* Builds the viewer and starts making the offer. */
@@ -79,7 +92,8 @@ void tg_viewer_end (TgViewer *viewer);
  * a callback. */
 void tg_viewer_close (TgViewer *viewer);
 
-/* The caps of the RTP the viewer takes. */
-GstCaps *tg_viewer_caps (TgViewerTrack track, const char *profile_level_id);
+/* Which video the viewer's answer chose (TG_VIEWER_OWN until it came).
+ * Any thread. */
+TgViewerVariant tg_viewer_get_variant (TgViewer *viewer);
 
 G_END_DECLS

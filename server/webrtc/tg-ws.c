@@ -261,7 +261,7 @@ static const TgViewerCallbacks viewer_callbacks = {
 typedef struct
 {
   char *profile_level_id;
-  gboolean audio, ready;
+  gboolean audio, ready, baseline;
   TgViewer *viewer;
   gboolean added;
 } Attach;
@@ -271,8 +271,8 @@ describe (TgStream *stream, gpointer data)
 {
   Attach *attach = data;
 
-  attach->profile_level_id
-      = tg_stream_describe (stream, &attach->audio, &attach->ready);
+  attach->profile_level_id = tg_stream_describe (
+      stream, &attach->audio, &attach->ready, &attach->baseline);
 }
 
 static void
@@ -351,6 +351,8 @@ play (TgWsClient *client, TgSignalRequest *request)
   spec.profile_level_id
       = attach.profile_level_id ? attach.profile_level_id : "42e01f";
   spec.audio = attach.audio;
+  /* a browser that refuses the stream's profile takes this one */
+  spec.baseline = attach.baseline ? "42e01f" : NULL;
   session = g_new0 (Session, 1);
   session->client = client;
   session->stream_id = g_strdup (request->stream_id);

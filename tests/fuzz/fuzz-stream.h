@@ -375,7 +375,7 @@ fuzz_stream (TgStreamInput input, GPtrArray *pushes)
                         .mp4 = TRUE,
                         .media_ready = media_ready };
   TgStream *stream;
-  gboolean taken = TRUE, audio = FALSE, ready = FALSE;
+  gboolean taken = TRUE, audio = FALSE, ready = FALSE, baseline = FALSE;
   g_autofree char *profile = NULL;
   guint before, drain;
 
@@ -408,9 +408,10 @@ fuzz_stream (TgStreamInput input, GPtrArray *pushes)
   wait_ended (drain);
 
   /* What a WebRTC viewer's offer would be made of. */
-  profile = tg_stream_describe (stream, &audio, &ready);
+  profile = tg_stream_describe (stream, &audio, &ready, &baseline);
   g_assert_cmpint (ready, ==, g_atomic_int_get (&fuzz.media_ready));
   g_assert_true (profile == NULL || strlen (profile) == 6);
+  g_assert_true (!baseline || ready);
   tg_stream_free (stream);
   empty_dir ();
 }

@@ -143,6 +143,35 @@ class PlayTest(WebRtcTestCase):
                          ("error", "notSetRemoteDescription"), reply)
         self.assertEqual(self.tokens_of(s), [token])
 
+    def offer_of(self, stream):
+        """The SDP the server offers a player of stream (nothing spent)."""
+        ws = websocket.create_connection(self.ws_url(), timeout=30)
+        try:
+            ws.send(json.dumps({"command": "play", "streamId": stream,
+                                "token": self.play_token(stream)}))
+            offer = json.loads(ws.recv())
+        finally:
+            ws.close()
+        self.assertEqual(offer.get("type"), "offer", offer)
+        return offer["sdp"]
+
+    def test_offer_has_the_own_profile_and_a_baseline_one(self):
+        """A High-profile stream without B-frames is offered as it is (96)
+        and as constrained baseline (97), for browsers that refuse High
+        (made when one takes it: test_pages); a constrained-baseline
+        stream alone."""
+        high, baseline = unique_id(), unique_id()
+        self.publish(high, x264=("-preset", "veryfast", "-tune",
+                                 "zerolatency", "-profile:v", "high"))
+        self.publish(baseline)
+        sdp = self.offer_of(high)
+        self.assertRegex(sdp, r"(?m)^m=video \d+ \S+ 96 97\r?$")
+        self.assertRegex(sdp, r"a=fmtp:96 .*profile-level-id=64")
+        self.assertRegex(sdp, r"a=fmtp:97 .*profile-level-id=42e01f")
+        sdp = self.offer_of(baseline)
+        self.assertRegex(sdp, r"(?m)^m=video \d+ \S+ 96\r?$")
+        self.assertRegex(sdp, r"a=fmtp:96 .*profile-level-id=42c0")
+
     def test_webrtc_off_plays_over_http_only(self):
         """webRTCEnabled false: WebSocket play answers no_stream_exist at
         once and for good (nothing waits, the token is not spent), so a
