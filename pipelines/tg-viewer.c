@@ -439,11 +439,42 @@ tg_viewer_take_key_frame (TgViewer *viewer)
   return g_atomic_int_exchange (&viewer->key_frame_wanted, FALSE);
 }
 
+/* Viewers' pipelines are taken down on a thread of their own: webrtcbin's
+ * way to NULL can take its time (and in 1.22 now and then stalls), and
+ * the caller is an HTTP worker that serves other clients meanwhile. */
+static GMutex reaper_lock;
+static GThreadPool *reaper;
+
+static void
+reap (gpointer data, gpointer unused)
+{
+  TgViewer *viewer = data;
+
+  gst_element_set_state (viewer->pipeline, GST_STATE_NULL);
+  tg_viewer_unref (viewer);
+}
+
 void
 tg_viewer_close (TgViewer *viewer)
 {
   tg_webrtc_peer_close (viewer->peer);
-  gst_element_set_state (viewer->pipeline, GST_STATE_NULL);
+  g_mutex_lock (&reaper_lock);
+  if (reaper == NULL)
+    reaper = g_thread_pool_new (reap, NULL, 4, FALSE, NULL);
+  g_thread_pool_push (reaper, tg_viewer_ref (viewer), NULL);
+  g_mutex_unlock (&reaper_lock);
+}
+
+void
+tg_viewer_wait_closed (void)
+{
+  GThreadPool *pool;
+
+  g_mutex_lock (&reaper_lock);
+  pool = g_steal_pointer (&reaper);
+  g_mutex_unlock (&reaper_lock);
+  if (pool)
+    g_thread_pool_free (pool, FALSE, TRUE);
 }
 
 void

@@ -89,8 +89,10 @@ void tg_push_restamped (GstElement *appsrc, GstBuffer *buffer);
 void tg_viewer_end (TgViewer *viewer);
 
 /* Stops the viewer; no callback comes after this returns. Not from inside
- * a callback. */
+ * a callback. Its pipeline is taken down on another thread. */
 void tg_viewer_close (TgViewer *viewer);
+/* Every closed viewer's pipeline is down (at exit). */
+void tg_viewer_wait_closed (void);
 
 /* Which video the viewer's answer chose (TG_VIEWER_OWN until it came).
  * Any thread. */

@@ -10,6 +10,7 @@
 #include "tg-front.h"
 #include "tg-http.h"
 #include "tg-http-streams.h"
+#include "tg-viewer.h"
 #include "tg-live.h"
 #include "tg-log.h"
 #include "tg-rtmp-listener.h"
@@ -161,6 +162,7 @@ run (TgConfig *config)
   /* WebSocket clients go while the HTTP workers still run their contexts. */
   tg_ws_close (ws);
   g_clear_pointer (&http, tg_http_free);
+  tg_viewer_wait_closed ();
   return 0;
 }
 
