@@ -19,6 +19,13 @@ try {
   );
   if (await page.evaluate(() => document.querySelector("video").videoWidth == 0))
     throw new Error("the page shows an error");
+  // the page's own word that it plays (a live player's first seek moves
+  // currentTime before anything plays)
+  await page.waitForFunction(
+    () => /^(playing|error)/.test(document.getElementById("status").textContent),
+    null,
+    { timeout },
+  );
   const start = await page.evaluate(
     () => document.querySelector("video").currentTime,
   );
