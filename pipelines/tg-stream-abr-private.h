@@ -13,6 +13,7 @@ typedef struct
   char *name;         /* {id}_{h}p{kbps}kbps */
   gint width, height; /* as encoded */
   char *codec;        /* its H.264 profile-level-id, once encoded */
+  GstElement *tee;    /* its H.264, parsed */
   GstElement *mux;    /* mpegtsmux */
   GstPad *audio_pad;  /* the muxer's, while no audio is linked to it */
   gboolean audio;     /* it has an audio track */

@@ -199,8 +199,9 @@ set_encoder (GstElement *encoder, const TgStreamRung *spec, gint fps)
 /* queue ! videoscale ! WxH ! x264enc ! avc ! h264parse ! tee ! queue !
  * mpegtsmux ! hlssink (a tee links to no muxer but through a queue), from the
  * decoded video's tee; with DASH, the tee's other branch makes the rung a
- * representation of the CMAF package. Locked, on the decoder's thread before
- * its first frame. */
+ * representation of the CMAF package, and WebRTC viewers moved to the rung
+ * get a branch of it too (tg_stream_abr_add_rtp). Locked, on the decoder's
+ * thread before its first frame. */
 static gboolean
 make_rung (TgStreamAbr *abr, TgAbrRung *rung, gint fps)
 {
@@ -213,7 +214,9 @@ make_rung (TgStreamAbr *abr, TgAbrRung *rung, gint fps)
     tg_abr_make ("videoscale"),
     tg_abr_make_caps (size),
     tg_abr_make ("x264enc"),
-    tg_abr_make_caps ("video/x-h264,stream-format=avc,alignment=au"),
+    /* constrained baseline: every browser takes it over WebRTC too */
+    tg_abr_make_caps ("video/x-h264,stream-format=avc,alignment=au,"
+                      "profile=constrained-baseline"),
     tg_abr_make ("h264parse"),
     tg_abr_make ("tee"),
     tg_abr_make ("queue"),
@@ -244,6 +247,7 @@ make_rung (TgStreamAbr *abr, TgAbrRung *rung, gint fps)
                     NULL);
       rung->mux = chain[8];
     }
+  rung->tee = chain[6];
   out = gst_element_get_static_pad (chain[3], "src");
   gst_pad_add_probe (out,
                      GST_PAD_PROBE_TYPE_BUFFER
@@ -330,6 +334,53 @@ tg_abr_decide (TgStreamAbr *abr, GstCaps *caps)
         }
       g_atomic_int_set (&abr->idle, abr->rungs->len == 0);
       g_atomic_int_set (&abr->made, abr->rungs->len > 0);
+    }
+  g_mutex_unlock (&abr->lock);
+}
+
+guint
+tg_stream_abr_get_rungs (TgStreamAbr *abr, TgStreamRungInfo *rungs, guint max)
+{
+  guint n = 0;
+
+  if (abr == NULL)
+    return 0;
+  g_mutex_lock (&abr->lock);
+  for (; n < abr->rungs->len && n < max; n++)
+    {
+      TgAbrRung *rung = abr->rungs->pdata[n];
+
+      rungs[n] = (TgStreamRungInfo){
+        .width = rung->width,
+        .height = rung->height,
+        .video_bitrate = rung->spec.video_bitrate,
+        .audio_bitrate = rung->spec.audio_bitrate,
+      };
+    }
+  g_mutex_unlock (&abr->lock);
+  return n;
+}
+
+void
+tg_stream_abr_add_rtp (TgStreamAbr *abr, guint index)
+{
+  TgAbrRung *rung;
+  GstElement *branch;
+
+  if (abr == NULL)
+    return;
+  g_mutex_lock (&abr->lock);
+  rung = index < abr->rungs->len ? abr->rungs->pdata[index] : NULL;
+  branch = rung ? tg_stream_rtp_branch_new (abr->stream, VIDEO,
+                                            TG_VIEWER_RUNG + index)
+                : NULL;
+  if (branch)
+    {
+      gst_bin_add (GST_BIN (abr->pipeline), branch);
+      if (tg_abr_link_tee (rung->tee, branch))
+        gst_element_sync_state_with_parent (branch);
+      else
+        g_message ("%s: %s: no WebRTC branch", abr->stream->name, rung->name);
     }
   g_mutex_unlock (&abr->lock);
 }

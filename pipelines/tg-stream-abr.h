@@ -18,3 +18,11 @@ void tg_stream_abr_watch (TgStreamAbr *abr, guint track, GstPad *pad);
  * did), and its files go with delete_files. abr may be NULL. */
 void tg_stream_abr_end (TgStreamAbr *abr, gboolean delete_files);
 void tg_stream_abr_free (TgStreamAbr *abr);
+/* The rungs made so far, up to max of them, in order (the index a viewer
+ * is moved to); their number. abr may be NULL. Any thread. */
+guint tg_stream_abr_get_rungs (TgStreamAbr *abr, TgStreamRungInfo *rungs,
+                               guint max);
+/* The rung's H.264 goes to WebRTC viewers too, from now on (a branch of
+ * its own, tg_stream_rtp_branch_new); nothing if there is no such rung.
+ * abr may be NULL. Any thread. */
+void tg_stream_abr_add_rtp (TgStreamAbr *abr, guint rung);

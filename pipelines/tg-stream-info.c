@@ -1,6 +1,7 @@
 /* What a stream is, measured as it passes: the video's size from its caps,
  * each track's bitrate from the bytes that entered it over the media time
  * they span (whatever the speed they were sent at). For getStreamInfo. */
+#include "tg-stream-abr.h"
 #include "tg-stream-private.h"
 
 static GstPadProbeReturn
@@ -91,4 +92,10 @@ tg_stream_get_info (TgStream *stream, TgStreamInfo *info)
   g_mutex_lock (&stream->viewers_lock);
   info->webrtc_viewers = stream->viewers->len;
   g_mutex_unlock (&stream->viewers_lock);
+}
+
+guint
+tg_stream_get_rungs (TgStream *stream, TgStreamRungInfo *rungs, guint max)
+{
+  return tg_stream_abr_get_rungs (stream->abr, rungs, max);
 }

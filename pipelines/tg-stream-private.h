@@ -88,12 +88,13 @@ struct _TgStream
   /* its profile is offered with a constrained-baseline one beside it */
   gboolean baseline_offered;
   gboolean baseline_built; /* that branch is there */
-  /* Per video (TgViewerVariant): one was last made by our encoder; its
+  guint rungs_asked; /* 1 << rung: its RTP branch was asked of the ladder */
+  /* Per video (TG_VIEWER_FEEDS): one was last made by our encoder; its
    * RTP packets since the last key frame, which a new viewer is given
    * first (NULL when over GOP_CACHE_MAX). */
-  gint64 last_key_frame[TG_VIEWER_VARIANTS];
-  GPtrArray *gop[TG_VIEWER_VARIANTS];
-  gsize gop_bytes[TG_VIEWER_VARIANTS];
+  gint64 last_key_frame[TG_VIEWER_FEEDS];
+  GPtrArray *gop[TG_VIEWER_FEEDS];
+  gsize gop_bytes[TG_VIEWER_FEEDS];
   /* A WebRTC publisher's stream: its viewers' audio is the publisher's
    * own Opus (tg_stream_push_opus), into opus_src once they come. */
   gboolean opus_input;
@@ -166,6 +167,11 @@ void tg_stream_end_opus (TgStream *stream);
 /* Builds the track's RTP branch for WebRTC viewers (tg-stream-rtp.c).
  * Called with viewers_lock held. */
 void tg_stream_add_rtp_branch (TgStream *stream, guint track);
+/* A branch that payloads a feed of the track for the viewers fed by it
+ * (a bin, its sink pad "sink", for any pipeline: an ABR rung's is in the
+ * ladder's), or NULL (said why). */
+GstElement *tg_stream_rtp_branch_new (TgStream *stream, guint track,
+                                      guint feed);
 /* Watches the video's first frames for B-frames, on the tee's sink pad;
  * the stream is ready to play once it knows. */
 void tg_stream_judge_video (TgStream *stream, GstPad *pad);

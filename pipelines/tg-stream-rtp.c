@@ -1,3 +1,4 @@
+#include "tg-stream-abr.h"
 #include "tg-stream-private.h"
 
 #include <gst/app/gstappsink.h>
@@ -58,21 +59,26 @@ tg_stream_profile_level_id (const GstStructure *caps)
   return g_strdup ("42e01f");
 }
 
-/* A viewer wants a key frame: asked of the publisher when it can be
- * (WebRTC), made by our encoder when the video is re-encoded. On the video
- * branch's thread, viewers_lock held. */
+/* A viewer wants a key frame of this feed (it has just started, its
+ * client asked, or it is to be moved to the feed): asked of the publisher
+ * when it can be (WebRTC; an ABR rung's key frames are the source's), made
+ * by our encoder when the video is re-encoded; once a second at most. On
+ * the feed's branch's thread, viewers_lock held. */
 static void
-want_key_frame (TgStream *stream, GstAppSink *sink, TgViewerVariant variant)
+want_key_frame (TgStream *stream, GstAppSink *sink, guint feed)
 {
   gint64 now = g_get_monotonic_time ();
   g_autoptr (GstPad) pad = NULL;
-  gboolean ours = variant == TG_VIEWER_BASELINE || stream->reencoded;
+  gboolean ours = feed == TG_VIEWER_BASELINE
+                  || (feed == TG_VIEWER_OWN && stream->reencoded);
 
-  if (variant == TG_VIEWER_OWN && stream->key_frame_wanted)
-    stream->key_frame_wanted (stream, stream->key_frame_wanted_data);
-  if (!ours || now - stream->last_key_frame[variant] < KEY_FRAME_GAP)
+  if (now - stream->last_key_frame[feed] < KEY_FRAME_GAP)
     return;
-  stream->last_key_frame[variant] = now;
+  stream->last_key_frame[feed] = now;
+  if (feed != TG_VIEWER_BASELINE && stream->key_frame_wanted)
+    stream->key_frame_wanted (stream, stream->key_frame_wanted_data);
+  if (!ours)
+    return;
   pad = gst_element_get_static_pad (GST_ELEMENT (sink), "sink");
   gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (
                                GST_CLOCK_TIME_NONE, TRUE, 0));
@@ -81,20 +87,20 @@ want_key_frame (TgStream *stream, GstAppSink *sink, TgViewerVariant variant)
 /* Keeps a video's packets since its last key frame, whose first packet
  * is the only one without the delta flag (rtph264pay). */
 static void
-keep_gop (TgStream *stream, TgViewerVariant variant, GstBuffer *packet)
+keep_gop (TgStream *stream, guint feed, GstBuffer *packet)
 {
-  GPtrArray **gop = &stream->gop[variant];
+  GPtrArray **gop = &stream->gop[feed];
 
   if (!GST_BUFFER_FLAG_IS_SET (packet, GST_BUFFER_FLAG_DELTA_UNIT))
     {
       g_clear_pointer (gop, g_ptr_array_unref);
       *gop = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
-      stream->gop_bytes[variant] = 0;
+      stream->gop_bytes[feed] = 0;
     }
   if (*gop == NULL)
     return;
-  stream->gop_bytes[variant] += gst_buffer_get_size (packet);
-  if (stream->gop_bytes[variant] > GOP_CACHE_MAX)
+  stream->gop_bytes[feed] += gst_buffer_get_size (packet);
+  if (stream->gop_bytes[feed] > GOP_CACHE_MAX)
     g_clear_pointer (gop, g_ptr_array_unref);
   else
     g_ptr_array_add (*gop, gst_buffer_ref (packet));
@@ -102,40 +108,64 @@ keep_gop (TgStream *stream, TgViewerVariant variant, GstBuffer *packet)
 
 static void add_branch (TgStream *stream, guint track, TgViewerVariant variant);
 
-/* Hands one RTP packet to every viewer; one that has just started gets
- * the current GOP instead (this packet is its last), so that its picture
- * starts at once. On the branch's thread. */
+/* The video a viewer wants is made once one does: the baseline one, or a
+ * rung's RTP. viewers_lock held. */
+static void
+build_feed (TgStream *stream, guint feed)
+{
+  guint rung = feed - TG_VIEWER_RUNG;
+
+  if (feed == TG_VIEWER_BASELINE && !stream->baseline_built)
+    add_branch (stream, VIDEO, TG_VIEWER_BASELINE);
+  else if (feed >= TG_VIEWER_RUNG && !(stream->rungs_asked & (1u << rung)))
+    {
+      stream->rungs_asked |= 1u << rung;
+      tg_stream_abr_add_rtp (stream->abr, rung);
+    }
+}
+
+/* Hands one RTP packet of a feed to every viewer fed by it; one that has
+ * just started gets the feed's current GOP instead (this packet is its
+ * last), so that its picture starts at once. A viewer that wants this
+ * video is moved to it at its key frame. On the branch's thread. */
 static GstFlowReturn
 rtp_sample (GstAppSink *sink, gpointer data)
 {
   TgStream *stream = data;
   TgViewerTrack track
       = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sink), "track"));
-  TgViewerVariant variant
-      = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sink), "variant"));
+  guint feed = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sink), "feed"));
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
   gboolean video = track == TG_VIEWER_VIDEO;
+  gboolean key
+      = buffer && !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
 
   if (buffer == NULL)
     return GST_FLOW_OK;
   g_mutex_lock (&stream->viewers_lock);
   if (video)
-    keep_gop (stream, variant, buffer);
+    keep_gop (stream, feed, buffer);
   for (guint i = 0; i < stream->viewers->len; i++)
     {
       TgViewer *viewer = stream->viewers->pdata[i];
-      TgViewerVariant chose = tg_viewer_get_variant (viewer);
+      guint now = tg_viewer_get_feed (viewer);
+      guint wanted = tg_viewer_get_wanted_feed (viewer);
 
-      /* the baseline video is made once a viewer has chosen it */
-      if (video && chose == TG_VIEWER_BASELINE && !stream->baseline_built)
-        add_branch (stream, VIDEO, TG_VIEWER_BASELINE);
-      if (video && chose != variant)
+      if (video && wanted != now)
+        {
+          build_feed (stream, wanted);
+          if (wanted == feed && key)
+            tg_viewer_set_feed (viewer, now = wanted);
+          else if (wanted == feed)
+            want_key_frame (stream, sink, feed);
+        }
+      if (video && now != feed)
         continue;
-      tg_viewer_push (viewer, track, buffer,
-                      video ? stream->gop[variant] : NULL);
+      tg_viewer_push (viewer, track, feed, buffer,
+                      video ? stream->gop[feed] : NULL);
       if (video && tg_viewer_take_key_frame (viewer))
-        want_key_frame (stream, sink, variant);
+        want_key_frame (stream, sink, feed);
     }
   g_mutex_unlock (&stream->viewers_lock);
   return GST_FLOW_OK;
@@ -145,6 +175,39 @@ void
 tg_stream_add_rtp_branch (TgStream *stream, guint track)
 {
   add_branch (stream, track, TG_VIEWER_OWN);
+}
+
+/* The branch made of description, its appsink handing its packets to the
+ * viewers of feed; or NULL, said why. */
+static GstElement *
+make_branch (TgStream *stream, guint track, guint feed, const char *description)
+{
+  GstAppSinkCallbacks callbacks = { .new_sample = rtp_sample };
+  g_autoptr (GError) error = NULL;
+  GstElement *branch;
+  g_autoptr (GstElement) sink = NULL;
+
+  branch = gst_parse_bin_from_description (description, TRUE, &error);
+  if (branch == NULL)
+    {
+      g_message ("%s: no WebRTC %s: %s", stream->name,
+                 track == VIDEO ? "video" : "audio", error->message);
+      return NULL;
+    }
+  sink = gst_bin_get_by_name (GST_BIN (branch), "sink");
+  g_object_set_data (
+      G_OBJECT (sink), "track",
+      GUINT_TO_POINTER (track == VIDEO ? TG_VIEWER_VIDEO : TG_VIEWER_AUDIO));
+  g_object_set_data (G_OBJECT (sink), "feed", GUINT_TO_POINTER (feed));
+  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, stream, NULL);
+  return branch;
+}
+
+GstElement *
+tg_stream_rtp_branch_new (TgStream *stream, guint track, guint feed)
+{
+  /* an ABR rung is constrained baseline already */
+  return make_branch (stream, track, feed, BRANCH_VIDEO);
 }
 
 /* Builds a branch; with viewers_lock held. */
@@ -158,10 +221,7 @@ add_branch (TgStream *stream, guint track, TgViewerVariant variant)
                                 ? BRANCH_VIDEO_BASELINE
                             : stream->reencoded ? BRANCH_VIDEO_REENCODED
                                                 : BRANCH_VIDEO;
-  GstAppSinkCallbacks callbacks = { .new_sample = rtp_sample };
-  g_autoptr (GError) error = NULL;
   GstElement *branch;
-  g_autoptr (GstElement) sink = NULL;
   g_autoptr (GstPad) from = NULL, to = NULL;
 
   if (opus && stream->opus_src)
@@ -175,19 +235,9 @@ add_branch (TgStream *stream, guint track, TgViewerVariant variant)
               "refuse its profile",
               stream->name);
     }
-  branch = gst_parse_bin_from_description (description, TRUE, &error);
+  branch = make_branch (stream, track, variant, description);
   if (branch == NULL)
-    {
-      g_message ("%s: no WebRTC %s: %s", stream->name,
-                 track == VIDEO ? "video" : "audio", error->message);
-      return;
-    }
-  sink = gst_bin_get_by_name (GST_BIN (branch), "sink");
-  g_object_set_data (
-      G_OBJECT (sink), "track",
-      GUINT_TO_POINTER (track == VIDEO ? TG_VIEWER_VIDEO : TG_VIEWER_AUDIO));
-  g_object_set_data (G_OBJECT (sink), "variant", GUINT_TO_POINTER (variant));
-  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, stream, NULL);
+    return;
   gst_bin_add (GST_BIN (stream->pipeline), branch);
   gst_element_sync_state_with_parent (branch);
   if (opus)
@@ -309,11 +359,13 @@ void
 tg_stream_feed_viewer (TgStream *stream, TgViewer *viewer)
 {
   GPtrArray *gop;
+  guint feed;
 
   g_mutex_lock (&stream->viewers_lock);
-  gop = stream->gop[tg_viewer_get_variant (viewer)];
+  feed = tg_viewer_get_feed (viewer);
+  gop = stream->gop[feed];
   if (gop && gop->len)
-    tg_viewer_push (viewer, TG_VIEWER_VIDEO, NULL, gop);
+    tg_viewer_push (viewer, TG_VIEWER_VIDEO, feed, NULL, gop);
   g_mutex_unlock (&stream->viewers_lock);
 }
 

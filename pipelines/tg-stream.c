@@ -832,8 +832,8 @@ tg_stream_free (TgStream *stream)
     g_mutex_clear (&stream->meters[t].lock);
   g_ptr_array_unref (stream->viewers);
   g_free (stream->profile_level_id);
-  for (guint v = 0; v < TG_VIEWER_VARIANTS; v++)
-    g_clear_pointer (&stream->gop[v], g_ptr_array_unref);
+  for (guint f = 0; f < TG_VIEWER_FEEDS; f++)
+    g_clear_pointer (&stream->gop[f], g_ptr_array_unref);
   gst_clear_object (&stream->opus_src);
   g_free (stream->app);
   for (guint t = 0; t < TRACKS; t++)

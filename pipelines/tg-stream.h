@@ -137,6 +137,18 @@ typedef struct
 } TgStreamInfo;
 void tg_stream_get_info (TgStream *stream, TgStreamInfo *info);
 
+/* A rung of the stream's ABR ladder, as made: its size, and its bitrates
+ * as set (bits per second). */
+typedef struct
+{
+  gint width, height;
+  gint64 video_bitrate, audio_bitrate;
+} TgStreamRungInfo;
+/* The rungs made so far, at most max, in order: a WebRTC viewer is moved
+ * to one by its index (tg_viewer_want_rung). Their number. */
+guint tg_stream_get_rungs (TgStream *stream, TgStreamRungInfo *rungs,
+                           guint max);
+
 /* What a viewer's offer needs: the H.264 profile-level-id (NULL before
  * video was seen), whether there is audio, and whether a
  * constrained-baseline H.264 is to be offered beside it (a profile some

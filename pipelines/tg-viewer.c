@@ -6,6 +6,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "tg-debug.h"
+#include "tg-rtp-splice.h"
 #include "tg-webrtc-net.h"
 #include "tg-webrtc-peer.h"
 
@@ -25,6 +26,8 @@ struct _TgViewer
   char *profile_level_id;
   char *baseline; /* offered beside it, or NULL */
   gint variant;   /* atomic: TgViewerVariant, from the answer */
+  gint feed;      /* atomic: what it is fed (TG_VIEWER_FEEDS) */
+  gint rung;      /* atomic: the rung it is to be fed, or -1 */
   guint tracks;
   TgViewerCallbacks callbacks;
   gpointer data;
@@ -35,6 +38,7 @@ struct _TgViewer
   GstElement *sources[TG_VIEWER_TRACKS]; /* appsrc, once started */
   gint key_frame_wanted;                 /* atomic */
   gboolean fresh;                        /* started, and fed no video yet */
+  TgRtpSplice splice;                    /* its video, from every feed */
 };
 
 static GstStructure *
@@ -284,6 +288,7 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   g_autoptr (GstContext) context = NULL;
 
   viewer->refs = 1;
+  viewer->rung = -1;
   viewer->name = g_strdup_printf ("%s/%s", spec->app, spec->stream_id);
   viewer->app = g_strdup (spec->app);
   viewer->stream_id = g_strdup (spec->stream_id);
@@ -366,6 +371,34 @@ tg_viewer_get_variant (TgViewer *viewer)
   return g_atomic_int_get (&viewer->variant);
 }
 
+guint
+tg_viewer_get_feed (TgViewer *viewer)
+{
+  return g_atomic_int_get (&viewer->feed);
+}
+
+void
+tg_viewer_want_rung (TgViewer *viewer, gint rung)
+{
+  g_atomic_int_set (&viewer->rung,
+                    rung >= 0 && rung < TG_VIEWER_MAX_RUNGS ? rung : -1);
+}
+
+guint
+tg_viewer_get_wanted_feed (TgViewer *viewer)
+{
+  gint rung = g_atomic_int_get (&viewer->rung);
+
+  return rung < 0 ? tg_viewer_get_variant (viewer)
+                  : (guint) (TG_VIEWER_RUNG + rung);
+}
+
+void
+tg_viewer_set_feed (TgViewer *viewer, guint feed)
+{
+  g_atomic_int_set (&viewer->feed, feed);
+}
+
 void
 tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
 {
@@ -389,6 +422,10 @@ tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
       return;
     }
   g_atomic_int_set (&viewer->variant, variant);
+  g_atomic_int_set (&viewer->feed, variant);
+  tg_rtp_splice_init (&viewer->splice, variant == TG_VIEWER_BASELINE
+                                           ? PT_H264_BASELINE
+                                           : PT_H264);
   answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER,
                                                message);
   g_signal_emit_by_name (viewer->webrtc, "set-remote-description", answer,
@@ -413,9 +450,21 @@ tg_push_restamped (GstElement *appsrc, GstBuffer *buffer)
   gst_app_src_push_buffer (GST_APP_SRC (appsrc), copy);
 }
 
+/* A packet of the viewer's video, made part of its one RTP stream. With
+ * the peer's lock. */
+static void
+push_video (TgViewer *viewer, GstElement *source, guint feed, GstBuffer *rtp)
+{
+  g_autoptr (GstBuffer) spliced
+      = tg_rtp_splice (&viewer->splice, feed, rtp, g_get_monotonic_time ());
+
+  if (spliced)
+    tg_push_restamped (source, spliced);
+}
+
 void
-tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp,
-                GPtrArray *gop)
+tg_viewer_push (TgViewer *viewer, TgViewerTrack track, guint feed,
+                GstBuffer *rtp, GPtrArray *gop)
 {
   GstElement *source = NULL;
 
@@ -425,7 +474,9 @@ tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp,
     source = viewer->sources[track];
   if (source && track == TG_VIEWER_VIDEO && viewer->fresh && gop)
     for (guint i = 0; i < gop->len; i++)
-      tg_push_restamped (source, gop->pdata[i]);
+      push_video (viewer, source, feed, gop->pdata[i]);
+  else if (source && track == TG_VIEWER_VIDEO && rtp)
+    push_video (viewer, source, feed, rtp);
   else if (source && rtp)
     tg_push_restamped (source, rtp);
   if (source && track == TG_VIEWER_VIDEO)

@@ -31,6 +31,15 @@ typedef enum
   TG_VIEWER_VARIANTS
 } TgViewerVariant;
 
+/* What a viewer is fed: one of the stream's videos (a TgViewerVariant)
+ * or, from TG_VIEWER_RUNG on, a rung of its ABR ladder (TG_VIEWER_RUNG +
+ * the rung's index), constrained baseline, which every viewer takes. Each
+ * is its own RTP stream; the viewer's packets are made one (tg-rtp-splice.h).
+ */
+#define TG_VIEWER_RUNG TG_VIEWER_VARIANTS
+#define TG_VIEWER_MAX_RUNGS 6
+#define TG_VIEWER_FEEDS (TG_VIEWER_RUNG + TG_VIEWER_MAX_RUNGS)
+
 typedef struct
 {
   void (*offer) (TgViewer *viewer, const char *sdp, gpointer data);
@@ -67,13 +76,14 @@ void tg_viewer_take_answer (TgViewer *viewer, const char *sdp);
 void tg_viewer_take_candidate (TgViewer *viewer, guint mline,
                                const char *candidate);
 
-/* One RTP packet of the stream, taking a reference of its own; dropped
- * until the viewer has started, and when the viewer is behind. gop (video
- * only; may be NULL): the packets since the last key frame, rtp the last
- * of them, which the viewer is given instead if rtp is its first. rtp
- * NULL: only gop, if the viewer has had no video yet. */
-void tg_viewer_push (TgViewer *viewer, TgViewerTrack track, GstBuffer *rtp,
-                     GPtrArray *gop);
+/* One RTP packet of the stream (for video: of feed, the viewer's now),
+ * taking a reference of its own; dropped until the viewer has started,
+ * and when the viewer is behind. gop (video only; may be NULL): the
+ * feed's packets since its last key frame, rtp the last of them, which the
+ * viewer is given instead if rtp is its first. rtp NULL: only gop, if the
+ * viewer has had no video yet. */
+void tg_viewer_push (TgViewer *viewer, TgViewerTrack track, guint feed,
+                     GstBuffer *rtp, GPtrArray *gop);
 /* Whether the viewer wants a key frame (it has just started, or its client
  * sent a PLI or FIR), and then forgets it. Any thread. */
 gboolean tg_viewer_take_key_frame (TgViewer *viewer);
@@ -97,5 +107,14 @@ void tg_viewer_wait_closed (void);
 /* Which video the viewer's answer chose (TG_VIEWER_OWN until it came).
  * Any thread. */
 TgViewerVariant tg_viewer_get_variant (TgViewer *viewer);
+
+/* The feed the viewer is given now (its variant until moved), and the one
+ * it is to be given: a rung (-1: its variant again), from the next key
+ * frame of that rung's video (the stream moves it: tg_viewer_set_feed).
+ * Any thread. */
+guint tg_viewer_get_feed (TgViewer *viewer);
+void tg_viewer_want_rung (TgViewer *viewer, gint rung);
+guint tg_viewer_get_wanted_feed (TgViewer *viewer);
+void tg_viewer_set_feed (TgViewer *viewer, guint feed);
 
 G_END_DECLS

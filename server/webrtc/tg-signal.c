@@ -23,7 +23,11 @@ static const Command commands[] = {
   { "takeConfiguration", TG_SIGNAL_TAKE_CONFIGURATION, TRUE },
   { "takeCandidate", TG_SIGNAL_TAKE_CANDIDATE, TRUE },
   { "stop", TG_SIGNAL_STOP, TRUE },
+  { "forceStreamQuality", TG_SIGNAL_FORCE_STREAM_QUALITY, TRUE },
 };
+
+/* Tallest video height a client may ask for. */
+#define MAX_HEIGHT 8640
 
 void
 tg_signal_request_free (TgSignalRequest *request)
@@ -71,6 +75,38 @@ bool_member (JsonObject *object, const char *name, gboolean *bad)
   return node ? json_node_get_boolean (node) : TRUE;
 }
 
+/* streamHeight: a whole number, or one written as a string (as a page's
+ * <select> gives it), or "auto" (0); -1 when absent, *bad when neither. */
+static gint
+height_member (JsonObject *object, gboolean *bad)
+{
+  JsonNode *node = json_object_get_member (object, "streamHeight");
+  const char *text;
+  guint64 value;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return -1;
+  if (JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_INT64)
+    {
+      gint64 number = json_node_get_int (node);
+
+      if (number >= 0 && number <= MAX_HEIGHT)
+        return (gint) number;
+    }
+  else if (JSON_NODE_HOLDS_VALUE (node)
+           && json_node_get_value_type (node) == G_TYPE_STRING)
+    {
+      text = json_node_get_string (node);
+      if (g_str_equal (text, "auto"))
+        return 0;
+      if (g_ascii_string_to_unsigned (text, 10, 0, MAX_HEIGHT, &value, NULL))
+        return (gint) value;
+    }
+  *bad = TRUE;
+  return -1;
+}
+
 /* The command's own fields; FALSE with *definition for a bad one. */
 static gboolean
 read_fields (JsonObject *object, TgSignalRequest *request,
@@ -90,10 +126,16 @@ read_fields (JsonObject *object, TgSignalRequest *request,
       *definition = "unauthorized_access";
       if (bad)
         return FALSE;
-      /* Flags of the wrong type are taken as their default. */
+      /* Flags of the wrong type are taken as their default, and so is a
+       * height that is no height. */
       request->video = bool_member (object, "video", &bad);
       request->audio = bool_member (object, "audio", &bad);
+      request->height = height_member (object, &bad);
       return TRUE;
+    case TG_SIGNAL_FORCE_STREAM_QUALITY:
+      request->height = height_member (object, &bad);
+      *definition = "invalidStreamHeight";
+      return !bad && request->height >= 0;
     case TG_SIGNAL_TAKE_CONFIGURATION:
       type = string_member (object, "type", &bad);
       request->sdp = string_member (object, "sdp", &bad);
@@ -153,6 +195,7 @@ tg_signal_parse (const char *text, gsize length, TgSignalOutcome *outcome,
   *outcome = TG_SIGNAL_ANSWER;
   request = g_new0 (TgSignalRequest, 1);
   request->command = command->command;
+  request->height = -1;
   if (command->needs_stream_id)
     {
       request->stream_id = string_member (object, "streamId", &bad);

@@ -17,6 +17,7 @@ typedef enum
   TG_SIGNAL_TAKE_CONFIGURATION,
   TG_SIGNAL_TAKE_CANDIDATE,
   TG_SIGNAL_STOP,
+  TG_SIGNAL_FORCE_STREAM_QUALITY,
 } TgSignalCommand;
 
 typedef struct
@@ -31,6 +32,9 @@ typedef struct
   guint label;       /* takeCandidate: sdpMLineIndex */
   char *mid;         /* takeCandidate: "id", may be NULL */
   char *candidate;   /* takeCandidate */
+  /* forceStreamQuality (0: "auto"), play: the video height asked for; -1
+   * when absent */
+  gint height;
 } TgSignalRequest;
 
 void tg_signal_request_free (TgSignalRequest *request);

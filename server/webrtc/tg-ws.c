@@ -4,6 +4,7 @@
 #include "tg-path.h"
 #include "tg-ws-client.h"
 #include "tg-ws-publish.h"
+#include "tg-ws-quality.h"
 
 struct _TgWs
 {
@@ -61,30 +62,20 @@ stream_started (TgPublication *publication, gpointer data)
 static void
 get_stream_info (TgWsClient *client, TgSignalRequest *request)
 {
-  TgServer *server = client->server;
-  JsonObject *reply, *entry;
-  JsonArray *infos;
-  TgStreamInfo info;
+  JsonObject *reply;
+  TgWsLadder ladder;
 
-  if (!tg_live_get_info (server->live, client->app, request->stream_id, &info))
+  if (!tg_ws_read_ladder (client, request->stream_id, &ladder))
     {
       reply = tg_signal_error ("no_stream_exist", request->stream_id);
       json_object_set_string_member (reply, "error_code", "404");
       tg_ws_send (client, reply);
       return;
     }
-  /* Ant Media's fields: one entry, the stream as it is (no ABR rungs). */
-  entry = json_object_new ();
-  json_object_set_int_member (entry, "streamWidth", info.width);
-  json_object_set_int_member (entry, "streamHeight", info.height);
-  json_object_set_int_member (entry, "videoBitrate", info.video_bitrate);
-  json_object_set_int_member (entry, "audioBitrate", info.audio_bitrate);
-  json_object_set_string_member (entry, "videoCodec", info.video_codec);
-  json_object_set_string_member (entry, "audioCodec", info.audio_codec);
-  infos = json_array_new ();
-  json_array_add_object_element (infos, entry);
+  /* Ant Media's fields: the stream as it is, then each ABR rung. */
   reply = tg_signal_reply ("streamInformation", request->stream_id);
-  json_object_set_array_member (reply, "streamInfo", infos);
+  json_object_set_array_member (reply, "streamInfo",
+                                tg_ws_ladder_to_json (&ladder));
   tg_ws_send (client, reply);
 }
 
@@ -373,7 +364,28 @@ play (TgWsClient *client, TgSignalRequest *request)
     {
       end_session (client, request->stream_id);
       send_no_stream (client, request->stream_id, FALSE);
+      return;
     }
+  if (request->height >= 0)
+    tg_ws_give_quality (client, request->stream_id, session->viewer,
+                        request->height);
+}
+
+/* The viewer of the stream is moved to the video nearest the height asked
+ * for: a rung of the ABR ladder, or the stream as published (0: "auto",
+ * which with no estimate of the viewer's bandwidth is the source). */
+static void
+force_stream_quality (TgWsClient *client, TgSignalRequest *request)
+{
+  Session *session = g_hash_table_lookup (client->sessions, request->stream_id);
+
+  if (session == NULL || session->viewer == NULL)
+    {
+      tg_ws_send_error (client, "notPlaying", request->stream_id);
+      return;
+    }
+  tg_ws_give_quality (client, request->stream_id, session->viewer,
+                      request->height);
 }
 
 static void
@@ -446,6 +458,9 @@ handle (TgWsClient *client, TgSignalRequest *request)
       break;
     case TG_SIGNAL_TAKE_CANDIDATE:
       take_candidate (client, request);
+      break;
+    case TG_SIGNAL_FORCE_STREAM_QUALITY:
+      force_stream_quality (client, request);
       break;
     }
 }

@@ -90,6 +90,20 @@ test_answered (void)
       "invalidCandidate" },
     { "{\"command\":\"takeCandidate\",\"streamId\":\"s\",\"label\":0}",
       "invalidCandidate" },
+    { "{\"command\":\"forceStreamQuality\",\"streamId\":\"s\"}",
+      "invalidStreamHeight" },
+    { "{\"command\":\"forceStreamQuality\",\"streamId\":\"s\","
+      "\"streamHeight\":-240}",
+      "invalidStreamHeight" },
+    { "{\"command\":\"forceStreamQuality\",\"streamId\":\"s\","
+      "\"streamHeight\":1e9}",
+      "invalidStreamHeight" },
+    { "{\"command\":\"forceStreamQuality\",\"streamId\":\"s\","
+      "\"streamHeight\":\"240p\"}",
+      "invalidStreamHeight" },
+    { "{\"command\":\"forceStreamQuality\",\"streamId\":\"s\","
+      "\"streamHeight\":99999}",
+      "invalidStreamHeight" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -102,6 +116,43 @@ test_answered (void)
       g_assert_null (request);
       g_assert_cmpint (outcome, ==, TG_SIGNAL_ANSWER);
       g_assert_cmpstr (definition, ==, cases[i][1]);
+    }
+}
+
+/* Ant Media's forceStreamQuality and play carry streamHeight as a number,
+ * or as a page's <select> gives it: a string, or "auto". */
+static void
+test_stream_height (void)
+{
+  const struct
+  {
+    const char *text;
+    gint height;
+  } cases[] = {
+    { "{\"command\":\"forceStreamQuality\",\"streamId\":\"s\","
+      "\"streamHeight\":240}",
+      240 },
+    { "{\"command\":\"forceStreamQuality\",\"streamId\":\"s\","
+      "\"streamHeight\":\"480\"}",
+      480 },
+    { "{\"command\":\"forceStreamQuality\",\"streamId\":\"s\","
+      "\"streamHeight\":\"auto\"}",
+      0 },
+    { "{\"command\":\"play\",\"streamId\":\"s\",\"streamHeight\":360}", 360 },
+    { "{\"command\":\"play\",\"streamId\":\"s\"}", -1 },
+    /* in play, a height that is none is no height */
+    { "{\"command\":\"play\",\"streamId\":\"s\",\"streamHeight\":[1]}", -1 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TgSignalOutcome outcome;
+      const char *definition;
+      g_autoptr (TgSignalRequest) request
+          = parse (cases[i].text, &outcome, &definition);
+
+      g_assert_nonnull (request);
+      g_assert_cmpint (request->height, ==, cases[i].height);
     }
 }
 
@@ -155,6 +206,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/signal/good", test_good);
   g_test_add_func ("/signal/answered", test_answered);
+  g_test_add_func ("/signal/stream-height", test_stream_height);
   g_test_add_func ("/signal/ignored-and-closed", test_ignored_and_closed);
   g_test_add_func ("/signal/replies", test_replies);
   return g_test_run ();
