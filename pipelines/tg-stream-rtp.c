@@ -108,8 +108,9 @@ keep_gop (TgStream *stream, guint feed, GstBuffer *packet)
 
 static void add_branch (TgStream *stream, guint track, TgViewerVariant variant);
 
-/* The video a viewer wants is made once one does: the baseline one, or a
- * rung's RTP. viewers_lock held. */
+/* The video a viewer wants is made once one does (it chose it in its
+ * answer, or asked to be moved to it): the baseline one, or a rung's RTP.
+ * viewers_lock held. */
 static void
 build_feed (TgStream *stream, guint feed)
 {
@@ -152,12 +153,13 @@ rtp_sample (GstAppSink *sink, gpointer data)
       guint now = tg_viewer_get_feed (viewer);
       guint wanted = tg_viewer_get_wanted_feed (viewer);
 
-      if (video && wanted != now)
+      if (video)
+        build_feed (stream, wanted);
+      if (video && wanted != now && wanted == feed)
         {
-          build_feed (stream, wanted);
-          if (wanted == feed && key)
+          if (key)
             tg_viewer_set_feed (viewer, now = wanted);
-          else if (wanted == feed)
+          else
             want_key_frame (stream, sink, feed);
         }
       if (video && now != feed)
