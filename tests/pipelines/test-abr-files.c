@@ -35,10 +35,21 @@ files_of (const char *dir)
   return (GStrv) g_ptr_array_steal (names, NULL);
 }
 
+/* A folder of its own for a test. */
+static char *
+make_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("tg-abr-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
 static void
 test_master (void)
 {
-  g_autofree char *dir = g_dir_make_tmp ("tg-abr-XXXXXX", NULL);
+  g_autofree char *dir = make_dir ();
   g_autofree char *path = g_build_filename (dir, "s1_adaptive.m3u8", NULL);
   g_autofree char *text = NULL;
   g_auto (GStrv) files = NULL;
@@ -68,7 +79,7 @@ test_master (void)
 static void
 test_delete (void)
 {
-  g_autofree char *dir = g_dir_make_tmp ("tg-abr-XXXXXX", NULL);
+  g_autofree char *dir = make_dir ();
   const char *const names[] = { "s1_240p300kbps", NULL };
   const char *const kept[] = {
     "s1.m3u8",
