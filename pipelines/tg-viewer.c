@@ -371,6 +371,54 @@ tg_viewer_get_variant (TgViewer *viewer)
   return g_atomic_int_get (&viewer->variant);
 }
 
+/* webrtcbin's statistics: the receiver's RTCP reports on what it is sent
+ * (remote-inbound-rtp), the worst of their losses to the report callback.
+ * (In 1.22, with the tracks bundled, webrtcbin gives every source the same
+ * kind, and a receiver may report on one of them only.) */
+static void
+stats_ready (GstPromise *promise, gpointer data)
+{
+  TgViewer *viewer = data;
+  const GstStructure *reply;
+  double lost = -1;
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED)
+    return;
+  reply = gst_promise_get_reply (promise);
+  for (gint i = 0; reply && i < gst_structure_n_fields (reply); i++)
+    {
+      const GValue *value = gst_structure_get_value (
+          reply, gst_structure_nth_field_name (reply, i));
+      const GstStructure *stats;
+      GstWebRTCStatsType type;
+      double fraction;
+
+      if (!GST_VALUE_HOLDS_STRUCTURE (value))
+        continue;
+      stats = gst_value_get_structure (value);
+      if (gst_structure_get_enum (stats, "type", GST_TYPE_WEBRTC_STATS_TYPE,
+                                  (gint *) &type)
+          && type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP
+          && gst_structure_get_double (stats, "fraction-lost", &fraction))
+        lost = MAX (lost, fraction);
+    }
+  if (lost < 0 || viewer->callbacks.report == NULL
+      || !tg_webrtc_peer_lock_open (viewer->peer))
+    return;
+  viewer->callbacks.report (viewer, lost, viewer->data);
+  tg_webrtc_peer_unlock (viewer->peer);
+}
+
+void
+tg_viewer_ask_report (TgViewer *viewer)
+{
+  GstPromise *promise = gst_promise_new_with_change_func (
+      stats_ready, tg_viewer_ref (viewer), (GDestroyNotify) tg_viewer_unref);
+
+  g_signal_emit_by_name (viewer->webrtc, "get-stats", NULL, promise);
+  gst_promise_unref (promise);
+}
+
 guint
 tg_viewer_get_feed (TgViewer *viewer)
 {

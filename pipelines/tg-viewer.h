@@ -50,6 +50,10 @@ typedef struct
   void (*started) (TgViewer *viewer, gpointer data);
   void (*failed) (TgViewer *viewer, const char *definition, const char *reason,
                   gpointer data);
+  /* The viewer's receiver's latest reports, as asked for
+   * (tg_viewer_ask_report): the largest fraction of packets it says it
+   * lost. May be NULL. */
+  void (*report) (TgViewer *viewer, double fraction_lost, gpointer data);
 } TgViewerCallbacks;
 
 typedef struct
@@ -103,6 +107,10 @@ void tg_viewer_end (TgViewer *viewer);
 void tg_viewer_close (TgViewer *viewer);
 /* Every closed viewer's pipeline is down (at exit). */
 void tg_viewer_wait_closed (void);
+
+/* Asks webrtcbin for the receiver's latest reports on what the viewer is
+ * sent: the report callback comes (on another thread) if there are any. */
+void tg_viewer_ask_report (TgViewer *viewer);
 
 /* Which video the viewer's answer chose (TG_VIEWER_OWN until it came).
  * Any thread. */

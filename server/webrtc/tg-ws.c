@@ -88,11 +88,25 @@ typedef struct
   TgWsClient *client;
   char *stream_id;
   TgViewer *viewer;
+  /* Which video it is given: a rung, or -1 (the source); chosen from its
+   * receiver's reports (auto), unless it asked for a height. */
+  gint rung;
+  gboolean auto_quality;
+  TgWsAuto auto_state;
+  GSource *reports; /* asks for a report every second, once playing */
 } Session;
+
+/* Seconds between the reports a viewer on auto quality is asked for. */
+#define REPORT_INTERVAL_S 1
 
 static void
 session_free (Session *session)
 {
+  if (session->reports)
+    {
+      g_source_destroy (session->reports);
+      g_source_unref (session->reports);
+    }
   if (session->viewer)
     {
       tg_viewer_close (session->viewer);
@@ -129,15 +143,61 @@ typedef struct
 {
   TgViewer *viewer;
   char *stream_id;
-  JsonObject *message; /* or NULL */
-  gboolean ends;       /* the session is over */
-  gboolean feeds;      /* the viewer has started: give it the GOP */
+  JsonObject *message;  /* or NULL */
+  gboolean ends;        /* the session is over */
+  gboolean feeds;       /* the viewer has started: give it the GOP */
+  double fraction_lost; /* a receiver's report, or -1 */
 } News;
 
 static void
 feed_viewer (TgStream *stream, gpointer viewer)
 {
   tg_stream_feed_viewer (stream, viewer);
+}
+
+/* A second has passed: the viewer on auto quality is asked for its
+ * receiver's report, if the stream has rungs to move it to. */
+static gboolean
+ask_report (gpointer data)
+{
+  Session *session = data;
+  TgWsLadder ladder;
+
+  if (session->auto_quality
+      && tg_ws_read_ladder (session->client, session->stream_id, &ladder)
+      && ladder.n_rungs > 0)
+    tg_viewer_ask_report (session->viewer);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The viewer's receiver reported its losses: on auto quality, it may be
+ * moved a level down or up the ladder. */
+static void
+take_report (Session *session, double fraction_lost)
+{
+  TgWsClient *client = session->client;
+  TgWsLadder ladder;
+  guint level, moved;
+  gint height;
+  JsonObject *notice;
+
+  if (!session->auto_quality
+      || !tg_ws_read_ladder (client, session->stream_id, &ladder)
+      || ladder.n_rungs == 0)
+    return;
+  level = tg_ws_level_of_rung (&ladder, session->rung);
+  moved = tg_ws_auto_report (&session->auto_state, fraction_lost, level,
+                             ladder.n_rungs);
+  if (moved == level)
+    return;
+  session->rung = tg_ws_rung_at_level (&ladder, moved, &height);
+  tg_viewer_want_rung (session->viewer, session->rung);
+  g_info ("WebSocket %s: %s/%s: %.0f%% of packets lost, moved %s to %dp",
+          client->peer, client->app, session->stream_id, fraction_lost * 100,
+          moved < level ? "down" : "up", height);
+  notice = tg_signal_notification ("resolutionChangeInfo", session->stream_id);
+  json_object_set_int_member (notice, "streamHeight", height);
+  tg_ws_send (client, notice);
 }
 
 static void
@@ -150,6 +210,14 @@ deliver (TgWsClient *client, gpointer data)
     return; /* a session that has already ended */
   if (news->message)
     tg_ws_send (client, g_steal_pointer (&news->message));
+  if (news->fraction_lost >= 0)
+    take_report (session, news->fraction_lost);
+  if (news->feeds && session->reports == NULL)
+    {
+      session->reports = g_timeout_source_new_seconds (REPORT_INTERVAL_S);
+      g_source_set_callback (session->reports, ask_report, session, NULL);
+      g_source_attach (session->reports, client->context);
+    }
   if (news->feeds)
     tg_live_with_stream (client->server->live, client->app, news->stream_id,
                          feed_viewer, news->viewer);
@@ -179,6 +247,7 @@ tell (TgViewer *viewer, TgWsClient *client, const char *stream_id,
   news->stream_id = g_strdup (stream_id);
   news->message = message;
   news->ends = ends;
+  news->fraction_lost = -1;
   tg_ws_client_invoke (client, deliver, news, news_free);
 }
 
@@ -224,6 +293,19 @@ viewer_started (TgViewer *viewer, gpointer data)
   news->viewer = tg_viewer_ref (viewer);
   news->stream_id = g_strdup (session->stream_id);
   news->feeds = TRUE;
+  news->fraction_lost = -1;
+  tg_ws_client_invoke (session->client, deliver, news, news_free);
+}
+
+static void
+viewer_report (TgViewer *viewer, double fraction_lost, gpointer data)
+{
+  Session *session = data;
+  News *news = g_new0 (News, 1);
+
+  news->viewer = tg_viewer_ref (viewer);
+  news->stream_id = g_strdup (session->stream_id);
+  news->fraction_lost = fraction_lost;
   tg_ws_client_invoke (session->client, deliver, news, news_free);
 }
 
@@ -243,10 +325,7 @@ viewer_failed (TgViewer *viewer, const char *definition, const char *reason,
 }
 
 static const TgViewerCallbacks viewer_callbacks = {
-  viewer_offer,
-  viewer_candidate,
-  viewer_started,
-  viewer_failed,
+  viewer_offer, viewer_candidate, viewer_started, viewer_failed, viewer_report,
 };
 
 typedef struct
@@ -288,6 +367,17 @@ send_no_stream (TgWsClient *client, const char *stream_id, gboolean may_wait)
                                      "stream_not_exist_or_not_streaming");
     }
   tg_ws_send (client, reply);
+}
+
+/* The viewer asked for a height: it is given the video nearest it (the
+ * source for 0, auto, which then follows its receiver's reports). */
+static void
+give_quality (TgWsClient *client, Session *session, gint height)
+{
+  session->rung = tg_ws_give_quality (client, session->stream_id,
+                                      session->viewer, height);
+  session->auto_quality = height == 0;
+  tg_ws_auto_init (&session->auto_state);
 }
 
 static void
@@ -347,6 +437,9 @@ play (TgWsClient *client, TgSignalRequest *request)
   session = g_new0 (Session, 1);
   session->client = client;
   session->stream_id = g_strdup (request->stream_id);
+  session->rung = -1;
+  session->auto_quality = TRUE;
+  tg_ws_auto_init (&session->auto_state);
   session->viewer = tg_viewer_new (&spec, &viewer_callbacks, session, &error);
   g_free (attach.profile_level_id);
   if (session->viewer == NULL)
@@ -367,8 +460,7 @@ play (TgWsClient *client, TgSignalRequest *request)
       return;
     }
   if (request->height >= 0)
-    tg_ws_give_quality (client, request->stream_id, session->viewer,
-                        request->height);
+    give_quality (client, session, request->height);
 }
 
 /* The viewer of the stream is moved to the video nearest the height asked
@@ -384,8 +476,7 @@ force_stream_quality (TgWsClient *client, TgSignalRequest *request)
       tg_ws_send_error (client, "notPlaying", request->stream_id);
       return;
     }
-  tg_ws_give_quality (client, request->stream_id, session->viewer,
-                      request->height);
+  give_quality (client, session, request->height);
 }
 
 static void

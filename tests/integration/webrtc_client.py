@@ -18,6 +18,7 @@ stop() and close() must not be called from a webrtcbin signal handler
 import json
 import socket
 import threading
+import time
 import traceback
 
 import gi
@@ -341,11 +342,54 @@ class _WebRtcPeer:
         return Gst.Promise.new_with_change_func(self._guard(changed), None)
 
 
+class ReceiveLimit:
+    """A bottleneck on what a viewer receives: media packets (SRTP; not
+    STUN, DTLS or RTCP) beyond kbps, with a burst of a quarter of a second,
+    are dropped as they leave webrtcbin's nicesrc, as a link of that
+    capacity with no queue drops them. Counts what it let through and
+    dropped."""
+
+    def __init__(self, kbps):
+        self.rate = kbps * 1000 / 8       # bytes a second
+        self.burst = self.rate / 4
+        self.tokens, self.last = self.burst, None
+        self.passed = self.dropped = 0
+
+    def watch(self, nicesrc):
+        nicesrc.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER,
+                                                self._probe)
+
+    def _probe(self, pad, info):
+        buffer = info.get_buffer()
+        head = buffer.extract_dup(0, 2)
+        now = time.monotonic()
+        if self.last is not None:
+            self.tokens = min(self.burst,
+                              self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        media = (len(head) == 2 and head[0] & 0xC0 == 0x80
+                 and not 192 <= head[1] <= 223)
+        size = buffer.get_size()
+        if media and self.tokens < size:
+            self.dropped += 1
+            return Gst.PadProbeReturn.DROP
+        self.tokens -= size
+        self.passed += 1
+        return Gst.PadProbeReturn.OK
+
+
 class WebRtcViewer(_WebRtcPeer):
-    """Plays stream_id: answers the server's offer, decodes what arrives."""
+    """Plays stream_id: answers the server's offer, decodes what arrives.
+    limit (a ReceiveLimit, or None) is the bottleneck it receives
+    through."""
 
     start_command = "play"
     finished = "play_finished"
+
+    def __init__(self, ws_url, stream_id, token=None, timeout=20,
+                 limit=None):
+        super().__init__(ws_url, stream_id, token, timeout)
+        self.limit = limit
 
     def _build_pipeline(self):
         self.pipeline = Gst.Pipeline.new("viewer")
@@ -353,7 +397,15 @@ class WebRtcViewer(_WebRtcPeer):
         self.webrtc.set_property("bundle-policy",
                                  GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
         self.webrtc.connect("pad-added", self._guard(self._on_pad_added))
+        if self.limit is not None:
+            self.webrtc.connect("deep-element-added",
+                                self._guard(self._on_element_added))
         self.pipeline.add(self.webrtc)
+
+    def _on_element_added(self, bin, sub_bin, element):
+        factory = element.get_factory()
+        if factory is not None and factory.get_name() == "nicesrc":
+            self.limit.watch(element)
 
     def _handle(self, message):
         if (message.get("command") == "takeConfiguration"

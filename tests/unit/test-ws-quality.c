@@ -77,6 +77,71 @@ test_json (void)
                    "AAC");
 }
 
+/* Levels go by bitrate: 240 (300k), 360 (600k), 480 (1M), then the
+ * source. */
+static void
+test_levels (void)
+{
+  gint height;
+
+  g_assert_cmpint (tg_ws_rung_at_level (&ladder, 0, &height), ==, 1);
+  g_assert_cmpint (height, ==, 240);
+  g_assert_cmpint (tg_ws_rung_at_level (&ladder, 1, &height), ==, 2);
+  g_assert_cmpint (height, ==, 360);
+  g_assert_cmpint (tg_ws_rung_at_level (&ladder, 2, &height), ==, 0);
+  g_assert_cmpint (height, ==, 480);
+  g_assert_cmpint (tg_ws_rung_at_level (&ladder, 3, &height), ==, -1);
+  g_assert_cmpint (height, ==, 720);
+  g_assert_cmpuint (tg_ws_level_of_rung (&ladder, -1), ==, 3);
+  g_assert_cmpuint (tg_ws_level_of_rung (&ladder, 1), ==, 0);
+  g_assert_cmpuint (tg_ws_level_of_rung (&ladder, 0), ==, 2);
+}
+
+/* Reports of one loss, one after another, from level; the level after
+ * the last. */
+static guint
+reports (TgWsAuto *a, guint n, double lost, guint level)
+{
+  for (guint i = 0; i < n; i++)
+    level = tg_ws_auto_report (a, lost, level, 3);
+  return level;
+}
+
+static void
+test_auto (void)
+{
+  TgWsAuto a;
+  guint level;
+
+  tg_ws_auto_init (&a);
+  /* From the source, a loss of a quarter: a level down at once, then the
+   * reports of the move are not counted, then another. */
+  level = tg_ws_auto_report (&a, 0.25, 3, 3);
+  g_assert_cmpuint (level, ==, 2);
+  g_assert_cmpuint (reports (&a, 3, 0.25, level), ==, 2);
+  level = tg_ws_auto_report (&a, 0.25, level, 3);
+  g_assert_cmpuint (level, ==, 1);
+  /* Some loss, under a tenth: it stays, and it is not clean. */
+  level = reports (&a, 3 + 20, 0.05, level);
+  g_assert_cmpuint (level, ==, 1);
+  /* Eight clean reports: a try a level up. */
+  g_assert_cmpuint (reports (&a, 7, 0.0, level), ==, 1);
+  level = tg_ws_auto_report (&a, 0.01, level, 3);
+  g_assert_cmpuint (level, ==, 2);
+  /* It loses: back down, and the next try waits twice as long. */
+  level = reports (&a, 3 + 1, 0.5, level);
+  g_assert_cmpuint (level, ==, 1);
+  g_assert_cmpuint (reports (&a, 3 + 15, 0.0, level), ==, 1);
+  level = tg_ws_auto_report (&a, 0.0, level, 3);
+  g_assert_cmpuint (level, ==, 2);
+  /* This one holds: after eight clean reports the wait is eight again. */
+  level = reports (&a, 3 + 8, 0.0, level);
+  g_assert_cmpuint (level, ==, 3);
+  /* At the top it stays; at the bottom too. */
+  g_assert_cmpuint (reports (&a, 50, 0.0, level), ==, 3);
+  g_assert_cmpuint (reports (&a, 40, 0.9, 0), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -84,5 +149,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ws-quality/pick", test_pick);
   g_test_add_func ("/ws-quality/no-ladder", test_no_ladder);
   g_test_add_func ("/ws-quality/json", test_json);
+  g_test_add_func ("/ws-quality/levels", test_levels);
+  g_test_add_func ("/ws-quality/auto", test_auto);
   return g_test_run ();
 }
