@@ -60,6 +60,8 @@ struct _TgCmaf
   CmafTrack tracks[CMAF_TRACKS];
   gint64 availability_start; /* real time of timeline 0, once known */
   gboolean ended;            /* the stream: manifests are final */
+  gboolean playlists_ready;  /* every LL-HLS playlist has been written */
+  char *master;              /* the LL-HLS master as last written */
   guint write_failures;      /* files not written (logged once) */
 };
 

@@ -149,12 +149,16 @@ write_text (TgCmaf *cmaf, const char *dir, const char *name, char *text)
   g_free (text);
 }
 
-/* With the lock held. */
+/* The manifests a fragment of track changes (NULL: every track's, at the
+ * end): the MPDs (their times move on), the track's LL-HLS playlist (every
+ * track's the first time they can all be written), and the master when it
+ * says something new. With the lock held. */
 static void
-write_manifests (TgCmaf *cmaf)
+write_manifests (TgCmaf *cmaf, const CmafTrack *changed)
 {
   g_autofree char *mpd = NULL;
   g_autofree char *master = NULL;
+  char *text;
 
   if (tg_cmaf_ready (cmaf, TRUE, FALSE))
     {
@@ -170,16 +174,28 @@ write_manifests (TgCmaf *cmaf)
     }
   if (!tg_cmaf_ready (cmaf, FALSE, FALSE))
     return;
+  if (!cmaf->playlists_ready)
+    changed = NULL;
+  cmaf->playlists_ready = TRUE;
   for (guint t = 0; t < CMAF_TRACKS; t++)
-    if (cmaf->tracks[t].used && tg_cmaf_track_ready (&cmaf->tracks[t], FALSE))
+    if (cmaf->tracks[t].used && tg_cmaf_track_ready (&cmaf->tracks[t], FALSE)
+        && (changed == NULL || changed == &cmaf->tracks[t]))
       {
         g_autofree char *name = tg_cmaf_hls_name (cmaf, &cmaf->tracks[t]);
 
         write_text (cmaf, cmaf->ll_dir, name,
                     tg_cmaf_hls_media (cmaf, &cmaf->tracks[t]));
       }
+  text = tg_cmaf_hls_master (cmaf);
+  if (g_strcmp0 (text, cmaf->master) == 0)
+    {
+      g_free (text);
+      return;
+    }
+  g_free (cmaf->master);
+  cmaf->master = g_strdup (text);
   master = tg_cmaf_hls_name (cmaf, NULL);
-  write_text (cmaf, cmaf->ll_dir, master, tg_cmaf_hls_master (cmaf));
+  write_text (cmaf, cmaf->ll_dir, master, text);
 }
 
 /* --- segments --- */
@@ -323,7 +339,7 @@ take_box (TgCmaf *cmaf, CmafTrack *track, guint32 type, const guint8 *data,
       g_byte_array_append (track->moof, data, size);
       add_fragment (cmaf, track, track->moof);
       g_byte_array_set_size (track->moof, 0);
-      write_manifests (cmaf);
+      write_manifests (cmaf, track);
     }
 }
 
@@ -388,7 +404,7 @@ eos (GstAppSink *appsink, gpointer data)
   g_mutex_lock (&sink->cmaf->lock);
   close_segment (sink->cmaf, sink->track);
   sink->track->ended = TRUE;
-  write_manifests (sink->cmaf);
+  write_manifests (sink->cmaf, sink->track);
   g_mutex_unlock (&sink->cmaf->lock);
 }
 
@@ -633,7 +649,7 @@ tg_cmaf_end (TgCmaf *cmaf, gboolean remove)
     g_message ("%s: %u CMAF files could not be written", cmaf->stream_id,
                cmaf->write_failures);
   if (!remove)
-    write_manifests (cmaf);
+    write_manifests (cmaf, NULL);
   g_mutex_unlock (&cmaf->lock);
   if (!remove)
     return;
@@ -662,6 +678,7 @@ tg_cmaf_free (TgCmaf *cmaf)
     }
   g_mutex_clear (&cmaf->lock);
   g_free (cmaf->stream_id);
+  g_free (cmaf->master);
   g_free (cmaf->media_dir);
   g_free (cmaf->ll_dir);
   g_free (cmaf);
