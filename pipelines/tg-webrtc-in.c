@@ -67,6 +67,14 @@ failed (const char *definition, const char *reason, gpointer data)
   in->callbacks.failed (in, definition, reason, in->data);
 }
 
+static void
+gathered (gpointer data)
+{
+  TgWebrtcIn *in = data;
+
+  in->callbacks.gathered (in, in->data);
+}
+
 /* --- media --- */
 
 /* Where a track's chain ends: H.264 as the stream takes it (as flvdemux
@@ -395,6 +403,12 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
     .candidate = candidate_made,
     .failed = failed,
   };
+  static const TgWebrtcPeerCallbacks gathering_callbacks = {
+    .description = answer_made,
+    .candidate = candidate_made,
+    .failed = failed,
+    .gathered = gathered,
+  };
   TgWebrtcIn *in;
   GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
 
@@ -420,7 +434,9 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
   in->want_aac = spec->aac;
   add_transceivers (in);
   g_signal_connect (in->webrtc, "pad-added", G_CALLBACK (pad_added), in);
-  in->peer = tg_webrtc_peer_new (in->webrtc, &peer_callbacks, in);
+  in->peer = tg_webrtc_peer_new (
+      in->webrtc, callbacks->gathered ? &gathering_callbacks : &peer_callbacks,
+      in);
   gst_element_set_state (in->pipeline, GST_STATE_PLAYING);
   return in;
 }
@@ -461,21 +477,10 @@ offers (const GstSDPMessage *sdp, const char *kind)
   return FALSE;
 }
 
-/* The client's offer is set: our answer. */
-static void
-offer_set (GstPromise *promise, gpointer data)
-{
-  TgWebrtcIn *in = data;
-
-  gst_promise_unref (promise);
-  tg_webrtc_peer_create_answer (in->peer);
-}
-
 void
 tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
 {
   GstSDPMessage *message = NULL;
-  GstWebRTCSessionDescription *offer;
 
   if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
     {
@@ -514,12 +519,7 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
                            "the offer sends no track");
       return;
     }
-  offer
-      = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, message);
-  g_signal_emit_by_name (
-      in->webrtc, "set-remote-description", offer,
-      gst_promise_new_with_change_func (offer_set, in, NULL));
-  gst_webrtc_session_description_free (offer);
+  tg_webrtc_peer_answer (in->peer, message);
 }
 
 void

@@ -23,6 +23,9 @@ typedef struct
   /* definition: the client's error, or NULL when media stopped coming. */
   void (*failed) (TgWebrtcIn *in, const char *definition, const char *reason,
                   gpointer data);
+  /* NULL, or: every candidate of ours has been given (ICE gathering is
+   * complete), for a door that sends them all in its answer (WHIP). */
+  void (*gathered) (TgWebrtcIn *in, gpointer data);
 } TgWebrtcInCallbacks;
 
 typedef struct
