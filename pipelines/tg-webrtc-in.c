@@ -32,6 +32,7 @@ struct _TgWebrtcIn
   GstClockTime last_pts;
   gint64 last_key, last_ask, key_frame_every;
   gint key_frame_wanted; /* atomic: a viewer joined */
+  gint last_frame;       /* atomic: tg_webrtc_in_last_frame */
   GstWebRTCRTPTransceiver *video_transceiver;
   TgWebrtcPeer *peer; /* its lock guards the callbacks and what follows */
   /* The time of the first frame of either track: the stream's 0. */
@@ -142,6 +143,8 @@ frame_sample (GstAppSink *sink, gpointer data)
   dts = running_time (sample, GST_BUFFER_DTS (buffer));
   if (!tg_webrtc_peer_lock_open (in->peer))
     return GST_FLOW_EOS;
+  g_atomic_int_set (&in->last_frame,
+                    (gint) (g_get_monotonic_time () / G_USEC_PER_SEC));
   if (!GST_CLOCK_TIME_IS_VALID (in->base))
     in->base = GST_CLOCK_TIME_IS_VALID (dts) ? dts : pts;
   base = in->base;
@@ -526,6 +529,12 @@ void
 tg_webrtc_in_take_candidate (TgWebrtcIn *in, guint mline, const char *candidate)
 {
   g_signal_emit_by_name (in->webrtc, "add-ice-candidate", mline, candidate);
+}
+
+gint
+tg_webrtc_in_last_frame (TgWebrtcIn *in)
+{
+  return g_atomic_int_get (&in->last_frame);
 }
 
 void

@@ -49,6 +49,10 @@ TgWebrtcIn *tg_webrtc_in_new (const TgWebrtcInSpec *spec,
 void tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp);
 void tg_webrtc_in_take_candidate (TgWebrtcIn *in, guint mline,
                                   const char *candidate);
+/* When the last frame went into the stream (monotonic seconds), 0 before
+ * the first: a door without a connection of its own (WHIP) sees that a
+ * client has gone. Any thread. */
+gint tg_webrtc_in_last_frame (TgWebrtcIn *in);
 /* A viewer has joined: the client is asked for a key frame (at most one
  * a second). Any thread. */
 void tg_webrtc_in_want_key_frame (TgWebrtcIn *in);

@@ -87,14 +87,19 @@ key_frame_wanted (TgStream *stream, gpointer data)
 static void
 end_publishing (TgWhipSession *session)
 {
+  TgWebrtcIn *in;
+
+  /* Once this returns, key_frame_wanted no longer runs. */
   if (session->in)
-    {
-      tg_stream_on_key_frame_wanted (session->stream, NULL, NULL);
-      tg_webrtc_in_close (session->in);
-    }
+    tg_stream_on_key_frame_wanted (session->stream, NULL, NULL);
+  g_mutex_lock (&session->lock);
+  in = g_steal_pointer (&session->in);
+  g_mutex_unlock (&session->lock);
+  if (in)
+    tg_webrtc_in_close (in);
   if (session->stream)
     tg_stream_finish (session->stream);
-  g_clear_pointer (&session->in, tg_webrtc_in_free);
+  g_clear_pointer (&in, tg_webrtc_in_free);
 }
 
 /* Whether the offer sends a track (the ingest takes H.264 or VP8, Opus). */

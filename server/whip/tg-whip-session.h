@@ -32,10 +32,12 @@ struct _TgWhipSession
   /* The door's: WHIP */
   TgPublication *publication; /* a reference */
   TgStream *stream;           /* the publication's */
-  TgWebrtcIn *in;
+  TgWebrtcIn *in; /* set before the POST waits; cleared under lock */
   /* WHEP */
   TgViewer *viewer;
   gint started;        /* atomic: media came, or the viewer started */
+  gint over;           /* atomic: ended */
+  gint64 posted;       /* when its POST came (monotonic) */
   GSource *media_wait; /* the main context's */
   /* The answer, under lock: */
   GMutex lock;

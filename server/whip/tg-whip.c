@@ -15,8 +15,11 @@
  * most (host candidates come within milliseconds). */
 #define ANSWER_WAIT_MS 3000
 /* A session whose media has not come (WHIP) or whose viewer has not
- * started (WHEP) this long after the POST is ended. */
+ * started (WHEP) this long after the POST is ended, and so is a WHIP
+ * session whose media has stopped coming for this long (the client went
+ * without DELETE); checked every MEDIA_CHECK_S. */
 #define MEDIA_WAIT_S 10
+#define MEDIA_CHECK_S 2
 
 #define ENDPOINT_METHODS "POST, OPTIONS"
 #define SESSION_METHODS "DELETE, OPTIONS"
@@ -113,6 +116,7 @@ tg_whip_end (TgWhipSession *session)
   if (!listed)
     return FALSE;
   g_info ("%s: session ended", session->name);
+  g_atomic_int_set (&session->over, TRUE);
   session->end (session);
   tg_whip_session_unref (session); /* the registry's */
   return TRUE;
@@ -309,25 +313,42 @@ client_gone (SoupServerMessage *msg, gpointer data)
 }
 
 static gboolean
-media_wait_over (gpointer data)
+watch_media (gpointer data)
 {
   TgWhipSession *session = data;
+  gint64 now = g_get_monotonic_time ();
+  gint last = 0;
 
+  if (g_atomic_int_get (&session->over))
+    return G_SOURCE_REMOVE;
   if (!g_atomic_int_get (&session->started))
     {
+      if (now - session->posted < MEDIA_WAIT_S * G_USEC_PER_SEC)
+        return G_SOURCE_CONTINUE;
       g_info ("%s: no media %d s after the offer", session->name, MEDIA_WAIT_S);
       tg_whip_end (session);
+      return G_SOURCE_REMOVE;
     }
+  if (session->play) /* ICE failure or the stream's end ends it */
+    return G_SOURCE_REMOVE;
+  g_mutex_lock (&session->lock);
+  if (session->in)
+    last = tg_webrtc_in_last_frame (session->in);
+  g_mutex_unlock (&session->lock);
+  if (now / G_USEC_PER_SEC - last < MEDIA_WAIT_S)
+    return G_SOURCE_CONTINUE;
+  g_info ("%s: no media for %d s", session->name, MEDIA_WAIT_S);
+  tg_whip_end (session);
   return G_SOURCE_REMOVE;
 }
 
 void
 tg_whip_session_wait (TgWhipSession *session, SoupServerMessage *msg)
 {
-  GSource *media_wait = g_timeout_source_new_seconds (MEDIA_WAIT_S);
+  GSource *media_wait = g_timeout_source_new_seconds (MEDIA_CHECK_S);
 
-  g_source_set_callback (media_wait, media_wait_over,
-                         tg_whip_session_ref (session),
+  session->posted = g_get_monotonic_time ();
+  g_source_set_callback (media_wait, watch_media, tg_whip_session_ref (session),
                          (GDestroyNotify) tg_whip_session_unref);
   g_source_attach (media_wait, NULL);
   g_source_unref (media_wait);

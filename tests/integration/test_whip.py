@@ -188,6 +188,15 @@ class WhipTest(WhipTestCase):
         self.assertEqual(p.delete().status, 200)
         self.assertTrue(wait_for(lambda: self.ended(s)))
 
+    def test_publisher_gone_without_delete_is_ended(self):
+        """A WHIP client that goes without DELETE (no connection tells the
+        server) is ended once its media has stopped for 10 s."""
+        s = unique_id()
+        p = self.publish_whip(s)
+        p.stop()
+        self.assertTrue(wait_for(lambda: self.ended(s), timeout=20))
+        self.assertEqual(p.delete().status, 404)
+
     def test_methods_and_unknown_sessions(self):
         s = unique_id()
         port = self.server.http_port
