@@ -1,6 +1,7 @@
 #include "tg-viewer.h"
 
 #include <gst/app/gstappsrc.h>
+#include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
@@ -39,6 +40,10 @@ struct _TgViewer
   gint key_frame_wanted;                 /* atomic */
   gboolean fresh;                        /* started, and fed no video yet */
   TgRtpSplice splice;                    /* its video, from every feed */
+  /* Answering a client's offer: the RTP caps of each track as the offer
+   * numbered them (else NULL: ours), and its Opus payload type. */
+  GstCaps *answer_caps[TG_VIEWER_TRACKS];
+  guint8 audio_pt;
 };
 
 static GstStructure *
@@ -86,7 +91,10 @@ tg_viewer_unref (TgViewer *viewer)
     return;
   gst_element_set_state (viewer->pipeline, GST_STATE_NULL);
   for (guint t = 0; t < TG_VIEWER_TRACKS; t++)
-    g_clear_object (&viewer->sinks[t]);
+    {
+      g_clear_object (&viewer->sinks[t]);
+      gst_clear_caps (&viewer->answer_caps[t]);
+    }
   g_clear_object (&viewer->channel);
   gst_object_unref (viewer->pipeline);
   g_clear_pointer (&viewer->peer, tg_webrtc_peer_free);
@@ -147,9 +155,10 @@ add_source (TgViewer *viewer, TgViewerTrack track)
   gboolean baseline = track == TG_VIEWER_VIDEO
                       && tg_viewer_get_variant (viewer) == TG_VIEWER_BASELINE;
   g_autoptr (GstCaps) caps
-      = baseline ? gst_caps_new_full (h264 (PT_H264_BASELINE, viewer->baseline),
-                                      NULL)
-                 : offered_caps (track, viewer->profile_level_id, NULL);
+      = viewer->answer_caps[track] ? gst_caps_ref (viewer->answer_caps[track])
+        : baseline                 ? gst_caps_new_full (
+                              h264 (PT_H264_BASELINE, viewer->baseline), NULL)
+                   : offered_caps (track, viewer->profile_level_id, NULL);
 
   if (source == NULL)
     return NULL;
@@ -244,6 +253,30 @@ start_media (gpointer data)
 
 /* --- the viewer --- */
 
+/* A transceiver that sends the track with caps, and its pad; kind: caps
+ * that say its kind (answering: webrtcbin gives an m-line of the offer the
+ * first transceiver of that kind), or NULL. */
+static gboolean
+add_sender (TgViewer *viewer, TgViewerTrack t, GstCaps *caps, GstCaps *kind,
+            GError **error)
+{
+  g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
+
+  viewer->sinks[t] = gst_element_request_pad (
+      viewer->webrtc, gst_element_get_pad_template (viewer->webrtc, "sink_%u"),
+      NULL, kind);
+  if (viewer->sinks[t] == NULL)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_FAILED, "webrtcbin gave no pad");
+      return FALSE;
+    }
+  g_object_get (viewer->sinks[t], "transceiver", &transceiver, NULL);
+  g_object_set (transceiver, "direction",
+                GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+                "codec-preferences", caps, NULL);
+  return TRUE;
+}
+
 static gboolean
 add_transceivers (TgViewer *viewer, GError **error)
 {
@@ -251,22 +284,250 @@ add_transceivers (TgViewer *viewer, GError **error)
     {
       g_autoptr (GstCaps) caps
           = offered_caps (t, viewer->profile_level_id, viewer->baseline);
-      g_autoptr (GstWebRTCRTPTransceiver) transceiver = NULL;
 
-      viewer->sinks[t]
-          = gst_element_request_pad_simple (viewer->webrtc, "sink_%u");
-      if (viewer->sinks[t] == NULL)
-        {
-          g_set_error (error, TG_ERROR, TG_ERROR_FAILED,
-                       "webrtcbin gave no pad");
-          return FALSE;
-        }
-      g_object_get (viewer->sinks[t], "transceiver", &transceiver, NULL);
-      g_object_set (transceiver, "direction",
-                    GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-                    "codec-preferences", caps, NULL);
+      if (!add_sender (viewer, t, caps, NULL, error))
+        return FALSE;
     }
   return TRUE;
+}
+
+/* --- answering a client's offer (WHEP) --- */
+
+/* What an offer is answered with: the caps of each track taken (as the
+ * offer numbers them), in the offer's order, and which video that is. */
+typedef struct
+{
+  GstCaps *caps[TG_VIEWER_TRACKS];
+  TgViewerTrack order[TG_VIEWER_TRACKS];
+  guint n_tracks;
+  TgViewerVariant variant;
+} Answering;
+
+static void
+answering_clear (Answering *answering)
+{
+  for (guint t = 0; t < TG_VIEWER_TRACKS; t++)
+    gst_clear_caps (&answering->caps[t]);
+}
+
+/* The profile_idc of a profile-level-id ("64001f": 0x64), or -1. */
+static gint
+profile_idc (const char *profile_level_id)
+{
+  char hex[3] = { 0 };
+  guint64 idc;
+
+  if (profile_level_id == NULL || strlen (profile_level_id) != 6)
+    return -1;
+  memcpy (hex, profile_level_id, 2);
+  if (!g_ascii_string_to_unsigned (hex, 16, 0, 255, &idc, NULL))
+    return -1;
+  return (gint) idc;
+}
+
+/* The RTP caps of the nth format of an offer's m-line, or NULL (not a
+ * payload type, or no rtpmap). */
+static GstStructure *
+format_caps (const GstSDPMedia *media, guint n, gint *pt)
+{
+  const char *format = gst_sdp_media_get_format (media, n);
+  g_autoptr (GstCaps) caps = NULL;
+  guint64 value;
+
+  if (format == NULL
+      || !g_ascii_string_to_unsigned (format, 10, 0, 127, &value, NULL))
+    return NULL;
+  *pt = (gint) value;
+  caps = gst_sdp_media_get_caps_from_media (media, *pt);
+  if (caps == NULL || gst_caps_get_size (caps) != 1)
+    return NULL;
+  return gst_structure_copy (gst_caps_get_structure (caps, 0));
+}
+
+static gboolean
+is_encoding (const GstStructure *s, const char *name)
+{
+  const char *encoding = gst_structure_get_string (s, "encoding-name");
+
+  return encoding && g_ascii_strcasecmp (encoding, name) == 0;
+}
+
+/* The offer's H.264 (packetization-mode 1) of the stream's own profile,
+ * else a (constrained) baseline one, 42e0.. first, if the stream can be
+ * sent so; NULL if none. */
+static GstCaps *
+answer_video (const GstSDPMedia *media, const char *own, const char *baseline,
+              TgViewerVariant *variant)
+{
+  gint own_idc = profile_idc (own);
+  gint pt, base_pt = -1;
+  g_autofree char *base_pli = NULL;
+
+  for (guint n = 0; n < gst_sdp_media_formats_len (media); n++)
+    {
+      g_autoptr (GstStructure) s = format_caps (media, n, &pt);
+      const char *pli;
+
+      if (s == NULL || !is_encoding (s, "H264")
+          || g_strcmp0 (gst_structure_get_string (s, "packetization-mode"), "1")
+                 != 0)
+        continue;
+      pli = gst_structure_get_string (s, "profile-level-id");
+      if (profile_idc (pli) == own_idc)
+        {
+          *variant = TG_VIEWER_OWN;
+          return gst_caps_new_full (h264 (pt, pli), NULL);
+        }
+      if (baseline && profile_idc (pli) == 0x42
+          && (base_pt < 0
+              || (g_ascii_strncasecmp (pli, "42e0", 4) == 0
+                  && g_ascii_strncasecmp (base_pli, "42e0", 4) != 0)))
+        {
+          base_pt = pt;
+          g_free (base_pli);
+          base_pli = g_strdup (pli);
+        }
+    }
+  if (base_pt < 0)
+    return NULL;
+  *variant = TG_VIEWER_BASELINE;
+  return gst_caps_new_full (h264 (base_pt, base_pli), NULL);
+}
+
+/* The offer's Opus, or NULL. */
+static GstCaps *
+answer_audio (const GstSDPMedia *media)
+{
+  gint pt;
+
+  for (guint n = 0; n < gst_sdp_media_formats_len (media); n++)
+    {
+      g_autoptr (GstStructure) s = format_caps (media, n, &pt);
+      gint rate = 0;
+
+      if (s && is_encoding (s, "OPUS")
+          && gst_structure_get_int (s, "clock-rate", &rate) && rate == 48000)
+        {
+          GstCaps *caps = offered_caps (TG_VIEWER_AUDIO, NULL, NULL);
+
+          gst_caps_set_simple (caps, "payload", G_TYPE_INT, pt, NULL);
+          return caps;
+        }
+    }
+  return NULL;
+}
+
+/* What the viewer of spec answers offer with: FALSE when the offer takes
+ * none of the videos it can send. */
+static gboolean
+read_offer (const TgViewerSpec *spec, const GstSDPMessage *offer,
+            Answering *answering, GError **error)
+{
+  for (guint i = 0; i < gst_sdp_message_medias_len (offer); i++)
+    {
+      const GstSDPMedia *media = gst_sdp_message_get_media (offer, i);
+      const char *kind = gst_sdp_media_get_media (media);
+      TgViewerTrack track;
+
+      if (g_strcmp0 (kind, "video") == 0)
+        track = TG_VIEWER_VIDEO;
+      else if (g_strcmp0 (kind, "audio") == 0 && spec->audio)
+        track = TG_VIEWER_AUDIO;
+      else
+        continue;
+      if (answering->caps[track])
+        continue; /* one of each: a second is answered recvonly */
+      answering->caps[track]
+          = track == TG_VIEWER_VIDEO
+                ? answer_video (media, spec->profile_level_id, spec->baseline,
+                                &answering->variant)
+                : answer_audio (media);
+      if (answering->caps[track])
+        answering->order[answering->n_tracks++] = track;
+    }
+  if (answering->caps[TG_VIEWER_VIDEO] == NULL)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                   "the offer takes none of the stream's H.264 (profile %s%s%s,"
+                   " packetization-mode 1)",
+                   spec->profile_level_id, spec->baseline ? " or " : "",
+                   spec->baseline ? spec->baseline : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static GstSDPMessage *
+parse_offer (const char *sdp, GError **error)
+{
+  GstSDPMessage *message = NULL;
+
+  if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_INVALID, "unreadable offer");
+      return NULL;
+    }
+  return message;
+}
+
+gboolean
+tg_viewer_check_offer (const TgViewerSpec *spec, GError **error)
+{
+  GstSDPMessage *offer = parse_offer (spec->offer, error);
+  Answering answering = { { NULL } };
+  gboolean ok = offer && read_offer (spec, offer, &answering, error);
+
+  answering_clear (&answering);
+  if (offer)
+    gst_sdp_message_free (offer);
+  return ok;
+}
+
+/* Our transceivers, in the offer's order (webrtcbin gives each m-line the
+ * first one of its kind), each sending what the offer numbered. */
+static gboolean
+prepare_answer (TgViewer *viewer, const TgViewerSpec *spec,
+                const GstSDPMessage *offer, GError **error)
+{
+  Answering answering = { { NULL } };
+  gint pt = PT_OPUS;
+
+  if (!read_offer (spec, offer, &answering, error))
+    {
+      answering_clear (&answering);
+      return FALSE;
+    }
+  for (guint t = 0; t < TG_VIEWER_TRACKS; t++)
+    viewer->answer_caps[t] = g_steal_pointer (&answering.caps[t]);
+  viewer->tracks = viewer->answer_caps[TG_VIEWER_AUDIO] ? 2 : 1;
+  if (viewer->answer_caps[TG_VIEWER_AUDIO])
+    gst_structure_get_int (
+        gst_caps_get_structure (viewer->answer_caps[TG_VIEWER_AUDIO], 0),
+        "payload", &pt);
+  viewer->audio_pt = pt;
+  for (guint k = 0; k < answering.n_tracks; k++)
+    {
+      TgViewerTrack t = answering.order[k];
+
+      if (!add_sender (viewer, t, viewer->answer_caps[t],
+                       viewer->answer_caps[t], error))
+        return FALSE;
+    }
+  gst_structure_get_int (
+      gst_caps_get_structure (viewer->answer_caps[TG_VIEWER_VIDEO], 0),
+      "payload", &pt);
+  g_atomic_int_set (&viewer->variant, answering.variant);
+  g_atomic_int_set (&viewer->feed, answering.variant);
+  tg_rtp_splice_init (&viewer->splice, pt);
+  return TRUE;
+}
+
+static void
+gathered (gpointer data)
+{
+  TgViewer *viewer = data;
+
+  viewer->callbacks.gathered (viewer, viewer->data);
 }
 
 /* libnice would also look for a UPnP gateway to open ports on, binding
@@ -276,16 +537,19 @@ TgViewer *
 tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
                gpointer data, GError **error)
 {
-  static const TgWebrtcPeerCallbacks peer_callbacks = {
+  TgWebrtcPeerCallbacks peer_callbacks = {
     .description = offer_made,
     .candidate = candidate_made,
     .failed = failed,
     .connected = start_media,
+    .gathered = callbacks->gathered ? gathered : NULL,
     .ref = (GBoxedCopyFunc) tg_viewer_ref,
     .unref = (GDestroyNotify) tg_viewer_unref,
   };
   TgViewer *viewer = g_new0 (TgViewer, 1);
   g_autoptr (GstContext) context = NULL;
+  GstSDPMessage *offer = NULL;
+  gboolean ready;
 
   viewer->refs = 1;
   viewer->rung = -1;
@@ -297,6 +561,7 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   viewer->profile_level_id = g_strdup (spec->profile_level_id);
   viewer->baseline = g_strdup (spec->baseline);
   viewer->tracks = spec->audio ? 2 : 1;
+  viewer->audio_pt = PT_OPUS;
   viewer->callbacks = *callbacks;
   viewer->data = data;
   viewer->pipeline = gst_pipeline_new (NULL);
@@ -315,13 +580,27 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   gst_structure_set (gst_context_writable_structure (context), "store",
                      TG_TYPE_STORE, spec->store, NULL);
   gst_element_set_context (viewer->pipeline, context);
-  if (!add_transceivers (viewer, error))
+  if (spec->offer)
     {
+      offer = parse_offer (spec->offer, error);
+      ready = offer && prepare_answer (viewer, spec, offer, error);
+    }
+  else
+    ready = add_transceivers (viewer, error);
+  if (!ready)
+    {
+      if (offer)
+        gst_sdp_message_free (offer);
       tg_viewer_unref (viewer);
       return NULL;
     }
   viewer->peer = tg_webrtc_peer_new (viewer->webrtc, &peer_callbacks, viewer);
   gst_element_set_state (viewer->pipeline, GST_STATE_PLAYING);
+  if (offer)
+    {
+      tg_webrtc_peer_answer (viewer->peer, offer);
+      return viewer;
+    }
   g_signal_emit_by_name (viewer->webrtc, "create-data-channel", "data", NULL,
                          &viewer->channel);
   tg_webrtc_peer_create_offer (viewer->peer);
@@ -510,6 +789,27 @@ push_video (TgViewer *viewer, GstElement *source, guint feed, GstBuffer *rtp)
     tg_push_restamped (source, spliced);
 }
 
+/* A packet of the stream's Opus, with the payload type the viewer's
+ * client gave it (when it offered). With the peer's lock. */
+static void
+push_audio (TgViewer *viewer, GstElement *source, GstBuffer *rtp)
+{
+  g_autoptr (GstBuffer) copy = NULL;
+  GstRTPBuffer packet = GST_RTP_BUFFER_INIT;
+
+  if (viewer->audio_pt == PT_OPUS)
+    {
+      tg_push_restamped (source, rtp);
+      return;
+    }
+  copy = gst_buffer_copy_deep (rtp);
+  if (!gst_rtp_buffer_map (copy, GST_MAP_WRITE, &packet))
+    return;
+  gst_rtp_buffer_set_payload_type (&packet, viewer->audio_pt);
+  gst_rtp_buffer_unmap (&packet);
+  tg_push_restamped (source, copy);
+}
+
 void
 tg_viewer_push (TgViewer *viewer, TgViewerTrack track, guint feed,
                 GstBuffer *rtp, GPtrArray *gop)
@@ -526,7 +826,7 @@ tg_viewer_push (TgViewer *viewer, TgViewerTrack track, guint feed,
   else if (source && track == TG_VIEWER_VIDEO && rtp)
     push_video (viewer, source, feed, rtp);
   else if (source && rtp)
-    tg_push_restamped (source, rtp);
+    push_audio (viewer, source, rtp);
   if (source && track == TG_VIEWER_VIDEO)
     viewer->fresh = FALSE;
   tg_webrtc_peer_unlock (viewer->peer);

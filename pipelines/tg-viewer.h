@@ -1,8 +1,9 @@
 /* One WebRTC viewer of a stream: a pipeline of its own with a webrtcbin
  * that sends the stream's RTP (H.264 and Opus, packetised once per stream
- * and shared: tg_viewer_push) and opens a data channel. The server makes
- * the offer. The play token is spent once ICE has connected, by a
- * tokencheck type=play that the viewer's media then passes; before that,
+ * and shared: tg_viewer_push). Either the server makes the offer and opens
+ * a data channel (WebSocket signalling), or it answers the client's offer
+ * (WHEP: TgViewerSpec's offer). The play token is spent once ICE has connected,
+ * by a tokencheck type=play that the viewer's media then passes; before that,
  * nothing is spent. Callbacks come on any thread. */
 #pragma once
 
@@ -42,6 +43,7 @@ typedef enum
 
 typedef struct
 {
+  /* Our offer, or when answering the client's offer, our answer. */
   void (*offer) (TgViewer *viewer, const char *sdp, gpointer data);
   void (*candidate) (TgViewer *viewer, guint mline, const char *mid,
                      const char *candidate, gpointer data);
@@ -54,6 +56,9 @@ typedef struct
    * (tg_viewer_ask_report): the largest fraction of packets it says it
    * lost. May be NULL. */
   void (*report) (TgViewer *viewer, double fraction_lost, gpointer data);
+  /* NULL, or: every candidate of ours has been given (ICE gathering is
+   * complete), for a door that sends them all in its answer (WHEP). */
+  void (*gathered) (TgViewer *viewer, gpointer data);
 } TgViewerCallbacks;
 
 typedef struct
@@ -67,9 +72,20 @@ typedef struct
    * profile-level-id ("42e01f"), or NULL */
   const char *baseline;
   gboolean audio; /* the stream has audio */
+  /* NULL: the server offers. Else the client's offer (SDP text, checked
+   * with tg_viewer_check_offer), which the viewer answers, with the payload
+   * types it gives: the stream's own H.264 if it lists that profile, else
+   * the constrained-baseline one (baseline, or the stream's own when that
+   * is constrained baseline already); Opus if it lists it and the stream
+   * has audio. */
+  const char *offer;
 } TgViewerSpec;
 
-/* Builds the viewer and starts making the offer. */
+/* Whether a client's offer (spec's offer) has a video this viewer can
+ * send; if not, why, in error (TG_ERROR_INVALID). */
+gboolean tg_viewer_check_offer (const TgViewerSpec *spec, GError **error);
+
+/* Builds the viewer and starts making the offer (or the answer). */
 TgViewer *tg_viewer_new (const TgViewerSpec *spec,
                          const TgViewerCallbacks *callbacks, gpointer data,
                          GError **error);

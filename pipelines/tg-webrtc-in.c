@@ -32,6 +32,7 @@ struct _TgWebrtcIn
   GstClockTime last_pts;
   gint64 last_key, last_ask, key_frame_every;
   gint key_frame_wanted; /* atomic: a viewer joined */
+  gint last_frame;       /* atomic: tg_webrtc_in_last_frame */
   GstWebRTCRTPTransceiver *video_transceiver;
   TgWebrtcPeer *peer; /* its lock guards the callbacks and what follows */
   /* The time of the first frame of either track: the stream's 0. */
@@ -65,6 +66,14 @@ failed (const char *definition, const char *reason, gpointer data)
   TgWebrtcIn *in = data;
 
   in->callbacks.failed (in, definition, reason, in->data);
+}
+
+static void
+gathered (gpointer data)
+{
+  TgWebrtcIn *in = data;
+
+  in->callbacks.gathered (in, in->data);
 }
 
 /* --- media --- */
@@ -134,6 +143,8 @@ frame_sample (GstAppSink *sink, gpointer data)
   dts = running_time (sample, GST_BUFFER_DTS (buffer));
   if (!tg_webrtc_peer_lock_open (in->peer))
     return GST_FLOW_EOS;
+  g_atomic_int_set (&in->last_frame,
+                    (gint) (g_get_monotonic_time () / G_USEC_PER_SEC));
   if (!GST_CLOCK_TIME_IS_VALID (in->base))
     in->base = GST_CLOCK_TIME_IS_VALID (dts) ? dts : pts;
   base = in->base;
@@ -395,6 +406,12 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
     .candidate = candidate_made,
     .failed = failed,
   };
+  static const TgWebrtcPeerCallbacks gathering_callbacks = {
+    .description = answer_made,
+    .candidate = candidate_made,
+    .failed = failed,
+    .gathered = gathered,
+  };
   TgWebrtcIn *in;
   GstElement *webrtc = gst_element_factory_make ("webrtcbin", NULL);
 
@@ -420,7 +437,9 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
   in->want_aac = spec->aac;
   add_transceivers (in);
   g_signal_connect (in->webrtc, "pad-added", G_CALLBACK (pad_added), in);
-  in->peer = tg_webrtc_peer_new (in->webrtc, &peer_callbacks, in);
+  in->peer = tg_webrtc_peer_new (
+      in->webrtc, callbacks->gathered ? &gathering_callbacks : &peer_callbacks,
+      in);
   gst_element_set_state (in->pipeline, GST_STATE_PLAYING);
   return in;
 }
@@ -461,21 +480,10 @@ offers (const GstSDPMessage *sdp, const char *kind)
   return FALSE;
 }
 
-/* The client's offer is set: our answer. */
-static void
-offer_set (GstPromise *promise, gpointer data)
-{
-  TgWebrtcIn *in = data;
-
-  gst_promise_unref (promise);
-  tg_webrtc_peer_create_answer (in->peer);
-}
-
 void
 tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
 {
   GstSDPMessage *message = NULL;
-  GstWebRTCSessionDescription *offer;
 
   if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
     {
@@ -514,18 +522,19 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
                            "the offer sends no track");
       return;
     }
-  offer
-      = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, message);
-  g_signal_emit_by_name (
-      in->webrtc, "set-remote-description", offer,
-      gst_promise_new_with_change_func (offer_set, in, NULL));
-  gst_webrtc_session_description_free (offer);
+  tg_webrtc_peer_answer (in->peer, message);
 }
 
 void
 tg_webrtc_in_take_candidate (TgWebrtcIn *in, guint mline, const char *candidate)
 {
   g_signal_emit_by_name (in->webrtc, "add-ice-candidate", mline, candidate);
+}
+
+gint
+tg_webrtc_in_last_frame (TgWebrtcIn *in)
+{
+  return g_atomic_int_get (&in->last_frame);
 }
 
 void

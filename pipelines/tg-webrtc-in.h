@@ -23,6 +23,9 @@ typedef struct
   /* definition: the client's error, or NULL when media stopped coming. */
   void (*failed) (TgWebrtcIn *in, const char *definition, const char *reason,
                   gpointer data);
+  /* NULL, or: every candidate of ours has been given (ICE gathering is
+   * complete), for a door that sends them all in its answer (WHIP). */
+  void (*gathered) (TgWebrtcIn *in, gpointer data);
 } TgWebrtcInCallbacks;
 
 typedef struct
@@ -46,6 +49,10 @@ TgWebrtcIn *tg_webrtc_in_new (const TgWebrtcInSpec *spec,
 void tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp);
 void tg_webrtc_in_take_candidate (TgWebrtcIn *in, guint mline,
                                   const char *candidate);
+/* When the last frame went into the stream (monotonic seconds), 0 before
+ * the first: a door without a connection of its own (WHIP) sees that a
+ * client has gone. Any thread. */
+gint tg_webrtc_in_last_frame (TgWebrtcIn *in);
 /* A viewer has joined: the client is asked for a key frame (at most one
  * a second). Any thread. */
 void tg_webrtc_in_want_key_frame (TgWebrtcIn *in);

@@ -12,7 +12,7 @@ struct _TgWebrtcPeer
   gpointer data;
   const char *kind; /* what we make: "offer" or "answer" */
   GMutex lock;      /* for what follows */
-  gboolean closed, connected;
+  gboolean closed, connected, gathered;
   char *mids[4]; /* from our description: video, audio, data at most */
 };
 
@@ -122,6 +122,25 @@ tg_webrtc_peer_create_answer (TgWebrtcPeer *peer)
   create (peer, "answer");
 }
 
+static void
+offer_set (GstPromise *promise, gpointer data)
+{
+  gst_promise_unref (promise);
+  tg_webrtc_peer_create_answer (data);
+}
+
+void
+tg_webrtc_peer_answer (TgWebrtcPeer *peer, GstSDPMessage *offer)
+{
+  GstWebRTCSessionDescription *description
+      = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_OFFER, offer);
+
+  g_signal_emit_by_name (
+      peer->webrtc, "set-remote-description", description,
+      gst_promise_new_with_change_func (offer_set, hold (peer), release));
+  gst_webrtc_session_description_free (description);
+}
+
 /* --- candidates and states, from webrtcbin's signals --- */
 
 static void
@@ -149,6 +168,22 @@ ice_state_changed (GstElement *webrtc, GParamSpec *pspec, gpointer data)
   g_object_get (webrtc, "ice-connection-state", &state, NULL);
   if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
     tg_webrtc_peer_fail (data, "ice_connection_failed", "ICE failed");
+}
+
+static void
+gathering_state_changed (GstElement *webrtc, GParamSpec *pspec, gpointer data)
+{
+  TgWebrtcPeer *peer = data;
+  GstWebRTCICEGatheringState state;
+
+  g_object_get (webrtc, "ice-gathering-state", &state, NULL);
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE
+      || !tg_webrtc_peer_lock_open (peer))
+    return;
+  if (!peer->gathered)
+    peer->callbacks.gathered (peer->data);
+  peer->gathered = TRUE;
+  g_mutex_unlock (&peer->lock);
 }
 
 static gboolean
@@ -203,6 +238,9 @@ tg_webrtc_peer_new (GstElement *webrtc, const TgWebrtcPeerCallbacks *callbacks,
   if (callbacks->connected)
     g_signal_connect (webrtc, "notify::connection-state",
                       G_CALLBACK (connection_state_changed), peer);
+  if (callbacks->gathered)
+    g_signal_connect (webrtc, "notify::ice-gathering-state",
+                      G_CALLBACK (gathering_state_changed), peer);
   return peer;
 }
 

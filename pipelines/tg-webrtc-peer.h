@@ -8,6 +8,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,10 @@ typedef struct
    * still open then: 1.22.0's webrtcbin may never send media pushed in
    * before that, or from inside its own signal. */
   void (*connected) (gpointer data);
+  /* NULL, or: ICE gathering is complete (every candidate of ours has been
+   * given to candidate before). Once, while the peer is open, with its
+   * lock held. */
+  void (*gathered) (gpointer data);
   /* NULL, or what keeps data alive while webrtcbin's promise or the call to
    * connected is pending. */
   GBoxedCopyFunc ref;
@@ -43,6 +48,8 @@ TgWebrtcPeer *tg_webrtc_peer_new (GstElement *webrtc,
  * answer; description or failed (notSetLocalDescription) follows. */
 void tg_webrtc_peer_create_offer (TgWebrtcPeer *peer);
 void tg_webrtc_peer_create_answer (TgWebrtcPeer *peer);
+/* Sets the client's offer (taking it), then asks for our answer. */
+void tg_webrtc_peer_answer (TgWebrtcPeer *peer, GstSDPMessage *offer);
 
 /* Whether the peer is open; if so, the caller holds the lock until
  * tg_webrtc_peer_unlock and may make its own callbacks meanwhile. */

@@ -18,6 +18,7 @@
 #include "tg-srt-listener.h"
 #include "tg-server.h"
 #include "tg-tls.h"
+#include "tg-whip.h"
 #include "tg-webrtc-net.h"
 #include "tg-ws.h"
 
@@ -74,6 +75,24 @@ load_plugin (GError **error)
   return feature != NULL;
 }
 
+/* What every HTTP worker's requests reach: the WHIP and WHEP resources
+ * first, then the rest (tg-front). */
+typedef struct
+{
+  TgServer *server;
+  TgWhip *whip;
+} Doors;
+
+static void
+handle_http (SoupServer *soup, SoupServerMessage *msg, const char *path,
+             GHashTable *query, gpointer data)
+{
+  Doors *doors = data;
+
+  if (!tg_whip_handle (doors->whip, msg, path))
+    tg_front_handle (soup, msg, path, query, doors->server);
+}
+
 static int
 run (TgConfig *config)
 {
@@ -85,12 +104,14 @@ run (TgConfig *config)
   g_autoptr (GBytes) secret = NULL;
   g_autoptr (TgApps) apps = NULL;
   g_autoptr (GTlsCertificate) certificate = NULL;
-  g_autoptr (TgWs) ws = NULL; /* freed after http (declared before it) */
+  g_autoptr (TgWs) ws = NULL;     /* freed after http (declared before it) */
+  g_autoptr (TgWhip) whip = NULL; /* the same */
   g_autoptr (TgHttp) http = NULL;
   g_autoptr (TgRtmpListener) rtmp = NULL;
   g_autoptr (TgSrtListener) srt = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   TgServer server = { 0 };
+  Doors doors = { &server, NULL };
   guint signals[2], purge_source;
 
   if (g_mkdir_with_parents (config->data_dir, 0750) != 0)
@@ -125,9 +146,10 @@ run (TgConfig *config)
   if (error == NULL)
     tg_http_streams_prepare (&server, &error);
   ws = tg_ws_new (&server);
+  whip = doors.whip = tg_whip_new (&server);
   if (error == NULL)
-    http = tg_http_new (config, certificate, tg_front_handle, &server,
-                        tg_ws_handle, ws, &error);
+    http = tg_http_new (config, certificate, handle_http, &doors, tg_ws_handle,
+                        ws, &error);
   if (http != NULL && config->rtmp_port != 0)
     rtmp = tg_rtmp_listener_new (&server, &error);
   if (http != NULL && error == NULL && config->srt_port != 0)
@@ -161,6 +183,7 @@ run (TgConfig *config)
   g_clear_pointer (&srt, tg_srt_listener_free);
   /* WebSocket clients go while the HTTP workers still run their contexts. */
   tg_ws_close (ws);
+  tg_whip_close (whip);
   g_clear_pointer (&http, tg_http_free);
   tg_viewer_wait_closed ();
   return 0;

@@ -8,7 +8,8 @@ include anything; nothing may include them. The rules:
   - core includes no room;
   - a protocol room includes core and its own headers, never another
     protocol room's, except those listed in RIDES_ON (a door that rides on
-    another protocol: WebRTC signalling is carried by HTTP);
+    another protocol: WebRTC signalling, WHIP and WHEP are carried by
+    HTTP);
   - no include cycles: a module is a .c file with its .h (a header
     without a .c of its name is a module of its own), and no chain of
     includes between modules leads back to where it started: tg-a.c
@@ -26,7 +27,7 @@ import sys
 CORE = "core"
 TOP = "(top)"
 # room -> the other protocol rooms it may include
-RIDES_ON = {"webrtc": {"http"}}
+RIDES_ON = {"webrtc": {"http"}, "whip": {"http"}}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
 

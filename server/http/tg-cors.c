@@ -5,8 +5,10 @@
 /* Ant Media's cors.allowed.headers, and Range for players. */
 #define ALLOWED_HEADERS                                                        \
   "Accept, Authorization, Content-Type, Origin, Range, X-Requested-With"
-/* What a player reading media across origins needs to see. */
-#define EXPOSED_HEADERS "Accept-Ranges, Content-Length, Content-Range"
+/* What a player reading media across origins needs to see, and a WHIP or
+ * WHEP client (its session's Location). */
+#define EXPOSED_HEADERS                                                        \
+  "Accept-Ranges, Content-Length, Content-Range, Location, Link, Accept-Post"
 
 /* Whether origin is one http(s) origin, safe to send back (as Ant Media,
  * which echoes only origins starting with "http"). */
