@@ -105,7 +105,7 @@ stop (TgMuxViewer *viewer, TgMuxViewerState state)
     empty (viewer);
   g_cond_broadcast (&viewer->cond);
   if (viewer->wake)
-    viewer->wake (viewer->wake_data);
+    viewer->wake (state, viewer->wake_data);
 }
 
 GstBuffer *
@@ -221,6 +221,14 @@ take_headers (TgMuxOut *out, GstCaps *caps)
     }
 }
 
+static gboolean
+is_script_tag (GstBuffer *buffer)
+{
+  guint8 type;
+
+  return gst_buffer_extract (buffer, 0, &type, 1) == 1 && type == 18;
+}
+
 /* One buffer of the muxer's output, to every viewer that is at a key
  * frame; kept for those who join until the next key frame. */
 static void
@@ -230,9 +238,12 @@ take (TgMuxOut *out, GstBuffer *buffer)
       = !out->has_video
         || !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
 
-  /* flvmux pushes its header tags too: they are in the caps. */
+  /* flvmux pushes its header tags too: they are in the caps. Its later
+   * onMetaData (the stream's tags changed) is dropped: players take a
+   * script tag with a time for a subtitle track. */
   if (out->format == TG_MUX_OUT_FLV
-      && GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER))
+      && (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_HEADER)
+          || is_script_tag (buffer)))
     return;
   if (key && out->has_video)
     {

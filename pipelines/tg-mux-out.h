@@ -41,10 +41,10 @@ typedef enum
 typedef struct _TgMuxViewer TgMuxViewer;
 
 /* Told, once, on a streaming thread, that the viewer is dropped or its
- * stream has ended: a door whose writer may be blocked on a peer that does
- * not read unblocks it (shutdown of its socket). Not after
+ * stream has ended (state): a door whose writer may be blocked on a peer
+ * that does not read unblocks it (shutdown of its socket). Not after
  * tg_mux_viewer_close has returned. */
-typedef void (*TgMuxViewerWake) (gpointer data);
+typedef void (*TgMuxViewerWake) (TgMuxViewerState state, gpointer data);
 
 /* name: who it is, for the log ("RTMP 10.0.0.1"). */
 TgMuxViewer *tg_mux_viewer_new (const char *name, TgMuxViewerWake wake,

@@ -9,36 +9,19 @@ import subprocess
 import time
 import unittest
 
-from test_srt import SrtTestCase
 from test_rtmp import wait_for
-from tollgate_fixture import APP, server_env, unique_id
+from test_rtmp_play import LOG_ENV, PlayMixin
+from test_srt import SrtTestCase
+from tollgate_fixture import APP, unique_id
 
 
-class SrtPlayTest(SrtTestCase):
-    # The server's info lines, which say who played and why one stopped.
-    SERVER_KW = dict(SrtTestCase.SERVER_KW, env=dict(
-        server_env(), G_MESSAGES_DEBUG="tollgate tollgate-pipelines"))
-
-    log = ""
-
-    def server_log(self):
-        """What the server has logged so far (info lines go to stdout)."""
-        SrtPlayTest.log += "".join(line.decode("utf-8", "replace")
-                                   for line in self.server.stdout_lines())
-        return SrtPlayTest.log + self.server.stderr()
+class SrtPlayTest(PlayMixin, SrtTestCase):
+    SERVER_KW = dict(SrtTestCase.SERVER_KW, env=LOG_ENV)
 
     def setUp(self):
         super().setUp()
         self.server.set_settings({"publishTokenControlEnabled": False,
                                   "playTokenControlEnabled": True})
-        self.publisher = None
-
-    def tearDown(self):
-        if self.publisher:
-            self.publisher.kill()
-            self.publisher.wait()
-            self.publisher.stderr.close()
-        super().tearDown()
 
     def publish(self, seconds=20):
         """Publishes over SRT; returns once the stream plays (its first HLS
@@ -53,21 +36,6 @@ class SrtPlayTest(SrtTestCase):
     def play_url(self, stream, token=None):
         streamid = "#!::r=%s/%s,m=request" % (APP, stream)
         return self.srt_url(streamid + (",t=%s" % token if token else ""))
-
-    def probe(self, url):
-        return subprocess.run(["ffprobe", "-v", "error", "-show_entries",
-                               "stream=codec_name", "-of", "csv=p=0", url],
-                              capture_output=True, text=True, timeout=60)
-
-    def frames(self, url, seconds):
-        """Video frames ffmpeg decodes in the first seconds played."""
-        r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", url,
-                            "-t", str(seconds), "-map", "0:v", "-f",
-                            "framemd5", "-"],
-                           capture_output=True, text=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        return sum(1 for line in r.stdout.splitlines()
-                   if line and not line.startswith("#"))
 
     def test_plays_with_one_token_once(self):
         s = self.publish()
