@@ -4,8 +4,8 @@ static void
 is_playable (TgStream *stream, gpointer data)
 {
   gboolean audio, baseline;
-  g_autofree char *profile
-      = tg_stream_describe (stream, &audio, data, &baseline);
+
+  g_free (tg_stream_describe (stream, &audio, data, &baseline));
 }
 
 TgPlay
