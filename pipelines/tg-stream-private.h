@@ -114,6 +114,9 @@ struct _TgStream
   GPtrArray *viewers; /* TgViewer */
   TgStreamMeter meters[TRACKS];
   struct _TgStreamAbr *abr; /* the ABR ladder, or NULL (tg-stream-abr.c) */
+  /* Muxed once for the SRT and RTMP viewers, from the first of each
+   * (tg-mux-out.c); under viewers_lock. */
+  struct _TgMuxOut *mux_outs[TG_MUX_OUT_FORMATS];
 };
 
 /* How much of one track a muxer holds while it waits for the other (audio
@@ -178,3 +181,10 @@ void tg_stream_judge_video (TgStream *stream, GstPad *pad);
 /* Every track is found (tracks_known), or the video has been judged: the
  * caller hears media_ready once both are true. */
 void tg_stream_check_ready (TgStream *stream);
+
+/* The SRT and RTMP viewers (tg-mux-out.c): how many a format has now
+ * (viewers_lock held); at the stream's end, each is let drain and told;
+ * their branches freed. */
+guint tg_stream_count_mux_viewers (TgStream *stream, TgMuxOutFormat format);
+void tg_stream_end_mux_outs (TgStream *stream);
+void tg_stream_free_mux_outs (TgStream *stream);

@@ -378,6 +378,7 @@ end (TgStream *stream, const GError *error)
   tg_stream_abr_end (stream->abr, stream->hls_delete);
   gst_element_set_state (stream->pipeline, GST_STATE_NULL);
   end_viewers (stream);
+  tg_stream_end_mux_outs (stream);
   tg_stream_end_files (stream, error == NULL);
   stream->ended (stream, error, stream->user_data);
 }
@@ -824,6 +825,7 @@ tg_stream_free (TgStream *stream)
       gst_object_unref (stream->src);
     }
   tg_stream_free_frames (stream);
+  tg_stream_free_mux_outs (stream);
   tg_cmaf_free (stream->cmaf);
   g_mutex_clear (&stream->lock);
   g_mutex_clear (&stream->viewers_lock);

@@ -7,6 +7,7 @@
 
 #include <gst/gst.h>
 
+#include "tg-mux-out.h"
 #include "tg-viewer.h"
 #include "tollgate.h"
 
@@ -115,6 +116,13 @@ const char *tg_stream_get_recording (TgStream *stream);
  * When it ends, its viewers are ended (tg_viewer_end). Any thread. */
 gboolean tg_stream_add_viewer (TgStream *stream, TgViewer *viewer);
 void tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer);
+/* Adds a viewer of the stream muxed as format (tg-mux-out.h), muxed once
+ * for all such viewers from the first. FALSE when the stream has ended or
+ * cannot be played yet (its tracks are not all known). When it ends, its
+ * viewers are told (tg_mux_viewer_pop). Any thread. */
+gboolean tg_stream_add_mux_viewer (TgStream *stream, TgMuxOutFormat format,
+                                   TgMuxViewer *viewer);
+void tg_stream_remove_mux_viewer (TgStream *stream, TgMuxViewer *viewer);
 /* For a WebRTC publisher's stream (before it starts): its viewers' audio
  * is the publisher's own Opus, handed over with tg_stream_push_opus (any
  * thread), rather than its AAC made Opus. */
@@ -133,7 +141,8 @@ typedef struct
   gint width, height;
   gint64 video_bitrate, audio_bitrate;
   const char *video_codec, *audio_codec;
-  guint webrtc_viewers; /* WebRTC viewers attached now */
+  guint webrtc_viewers;                  /* WebRTC viewers attached now */
+  guint mux_viewers[TG_MUX_OUT_FORMATS]; /* SRT (MPEG-TS), RTMP (FLV) */
 } TgStreamInfo;
 void tg_stream_get_info (TgStream *stream, TgStreamInfo *info);
 

@@ -163,6 +163,8 @@ add_live_values (TgRequest *request, JsonObject *broadcast)
                               info.video_bitrate + info.audio_bitrate);
   json_object_set_int_member (broadcast, "webRTCViewerCount",
                               info.webrtc_viewers);
+  json_object_set_int_member (broadcast, "rtmpViewerCount",
+                              info.mux_viewers[TG_MUX_OUT_FLV]);
   json_object_set_int_member (
       broadcast, "hlsViewerCount",
       tg_hls_viewers (request->app, request->args[0], TG_VIEWER_HLS));

@@ -8,6 +8,7 @@
 #include "tg-flv.h"
 #include "tg-live.h"
 #include "tg-peer-limit.h"
+#include "tg-play.h"
 #include "tg-publish.h"
 #include "tg-rtmp-session.h"
 #include "tg-wait.h"
@@ -33,6 +34,12 @@
 #define MAX_CONNECTIONS 1000
 /* Most configuration messages held before the first frame. */
 #define MAX_EARLY 32
+/* A viewer's socket buffer: what the kernel holds for a peer that does not
+ * read, on top of its queue (tg-mux-out.h). */
+#define PLAY_SNDBUF (256 * 1024)
+/* How often a viewer's thread reads what its peer sends when no media
+ * comes. */
+#define PLAY_POLL_MS 100
 
 /* Each connection has a thread of its own that reads with blocking calls,
  * runs the session, and pushes the stream's media down its pipeline: the
@@ -61,7 +68,7 @@ typedef struct
   char *peer;
   gint64 connected; /* monotonic */
   /* Written by the connection's thread only (live under the lock): */
-  gboolean published; /* it has asked to publish */
+  gboolean published; /* it has asked to publish or to play */
   gboolean closing;   /* stop reading after this batch */
   gboolean batching;  /* reads wait for a batch (BATCH_MS) */
   /* What this connection publishes (a reference). It outlives the
@@ -73,6 +80,9 @@ typedef struct
    * Held back so that the FLV header can say which streams there are. */
   GPtrArray *early; /* GBytes, FLV tags */
   gboolean has_audio, has_video;
+  /* What it plays, once accepted. */
+  TgMuxViewer *viewer;
+  char *play_app, *play_stream_id;
 } Conn;
 
 /* --- publications --- */
@@ -231,6 +241,169 @@ on_publish (gpointer data, const char *app, const char *stream_id,
   batch_reads (conn);
 }
 
+/* --- playing --- */
+
+/* The viewer's queue is over its bounds: a write blocked on a peer that
+ * does not read returns. On a streaming thread. */
+static void
+wake (TgMuxViewerState state, gpointer data)
+{
+  Conn *conn = data;
+
+  if (state == TG_MUX_VIEWER_DROPPED)
+    shutdown (conn->fd, SHUT_RDWR);
+}
+
+/* Why a play is refused (logged), or NULL once the viewer is attached to
+ * its stream, its token spent: the stream must be live before anything is
+ * spent. */
+static const char *
+play_problem (Conn *conn, const TgSettings *settings, const char *app,
+              const char *stream_id, const char *token, gboolean *not_found)
+{
+  TgServer *server = conn->listener->server;
+  g_autofree char *name = g_strdup_printf ("RTMP %s", conn->peer);
+  const char *problem;
+  TgAdmit outcome;
+  TgPlay play = tg_play_admit (server, settings, app, stream_id, token, "RTMP",
+                               FALSE, &outcome, &problem);
+
+  *not_found = play == TG_PLAY_NOT_LIVE;
+  if (play != TG_PLAY_OK)
+    return problem;
+  conn->viewer = tg_mux_viewer_new (name, wake, conn);
+  if (!tg_play_attach (server->live, app, stream_id, TG_MUX_OUT_FLV,
+                       conn->viewer))
+    {
+      *not_found = TRUE;
+      return "the stream is not live";
+    }
+  play = tg_play_admit (server, settings, app, stream_id, token, "RTMP", TRUE,
+                        &outcome, &problem);
+  *not_found = play == TG_PLAY_NOT_LIVE;
+  return play == TG_PLAY_OK ? NULL : problem;
+}
+
+static void
+on_play (gpointer data, const char *app, const char *stream_id,
+         const char *token)
+{
+  Conn *conn = data;
+  TgRtmpListener *listener = conn->listener;
+  g_autoptr (TgSettings) settings
+      = tg_apps_get_settings (listener->server->apps, app);
+  gboolean not_found = FALSE;
+  const char *problem;
+
+  conn->published = TRUE;
+  problem = play_problem (conn, settings, app, stream_id, token, &not_found);
+  if (problem != NULL)
+    {
+      g_info ("RTMP %s: play of %s/%s refused: %s", conn->peer, app, stream_id,
+              problem);
+      if (conn->viewer)
+        {
+          tg_mux_viewer_close (conn->viewer);
+          tg_play_detach (listener->server->live, app, stream_id, conn->viewer);
+          g_clear_pointer (&conn->viewer, tg_mux_viewer_unref);
+        }
+      tg_rtmp_session_refuse_play (conn->session, not_found);
+      conn->closing = TRUE;
+      return;
+    }
+  conn->play_app = g_strdup (app);
+  conn->play_stream_id = g_strdup (stream_id);
+  g_info ("RTMP %s: playing %s/%s", conn->peer, app, stream_id);
+  tg_rtmp_session_accept_play (conn->session);
+}
+
+/* Sends the FLV tags of one of the muxer's buffers (after the file
+ * header, in the first) as RTMP messages. */
+static void
+send_tags (Conn *conn, GstBuffer *buffer)
+{
+  GstMapInfo map;
+  const guint8 *p;
+  gsize left;
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return;
+  p = map.data;
+  left = map.size;
+  if (left >= 13 && memcmp (p, "FLV", 3) == 0)
+    {
+      p += 13;
+      left -= 13;
+    }
+  while (left >= 11 && !conn->closing)
+    {
+      gsize size = (gsize) p[1] << 16 | p[2] << 8 | p[3];
+      guint32 timestamp = (guint32) p[7] << 24 | p[4] << 16 | p[5] << 8 | p[6];
+
+      if (size + 15 > left)
+        break;
+      tg_rtmp_session_send_media (conn->session, p[0], timestamp, p + 11, size);
+      p += size + 15;
+      left -= size + 15;
+    }
+  gst_buffer_unmap (buffer, &map);
+}
+
+/* The viewer's loop, on its connection's thread: the stream's FLV from its
+ * queue out as RTMP messages, and what the peer sends read between them,
+ * until the stream ends or the viewer goes. */
+static void
+play (Conn *conn, guint8 *buffer)
+{
+  TgServer *server = conn->listener->server;
+  const char *why = "it left";
+  int size = PLAY_SNDBUF;
+
+  setsockopt (conn->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  while (!conn->closing)
+    {
+      TgMuxViewerState state;
+      g_autoptr (GstBuffer) media = tg_mux_viewer_pop (
+          conn->viewer, PLAY_POLL_MS * G_TIME_SPAN_MILLISECOND, &state);
+      g_autoptr (GError) error = NULL;
+      gssize n;
+
+      if (media)
+        send_tags (conn, media);
+      else if (state == TG_MUX_VIEWER_ENDED)
+        {
+          why = "the stream ended";
+          tg_rtmp_session_end_play (conn->session);
+          break;
+        }
+      else if (state == TG_MUX_VIEWER_DROPPED)
+        {
+          why = "it does not keep up";
+          break;
+        }
+      n = recv (conn->fd, buffer, READ_SIZE, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        break;
+      if (n > 0 && !tg_rtmp_session_feed (conn->session, buffer, n, &error))
+        {
+          why = error->message;
+          break;
+        }
+      if (!tg_rtmp_session_is_playing (conn->session))
+        {
+          why = "it stopped";
+          break;
+        }
+    }
+  if (conn->closing)
+    why = "a write failed";
+  g_info ("RTMP %s: stopped playing %s/%s: %s", conn->peer, conn->play_app,
+          conn->play_stream_id, why);
+  tg_mux_viewer_close (conn->viewer);
+  tg_play_detach (server->live, conn->play_app, conn->play_stream_id,
+                  conn->viewer);
+}
+
 /* Whether an RTMP audio or video message is a frame, not configuration (an
  * AVC or AAC sequence header) or metadata. */
 static gboolean
@@ -310,6 +483,7 @@ static const TgRtmpCallbacks callbacks = {
   .publish = on_publish,
   .media = on_media,
   .unpublish = on_unpublish,
+  .play = on_play,
 };
 
 /* --- connections --- */
@@ -322,6 +496,9 @@ conn_free (Conn *conn)
   g_io_stream_close (G_IO_STREAM (conn->socket), NULL, NULL);
   g_object_unref (conn->socket);
   g_ptr_array_unref (conn->early);
+  g_clear_pointer (&conn->viewer, tg_mux_viewer_unref);
+  g_free (conn->play_app);
+  g_free (conn->play_stream_id);
   g_free (conn->peer);
   g_free (conn);
 }
@@ -399,6 +576,11 @@ conn_run (gpointer data)
       if (!tg_rtmp_session_feed (conn->session, buffer, n, &error))
         {
           g_info ("RTMP %s: closing: %s", conn->peer, error->message);
+          break;
+        }
+      if (conn->play_app && !conn->closing)
+        {
+          play (conn, buffer);
           break;
         }
     }

@@ -18,8 +18,17 @@
 #define CSID_CONTROL 2
 #define CSID_COMMAND 3
 #define CSID_STATUS 5
+#define CSID_AUDIO 6
+#define CSID_VIDEO 7
+/* User Control events. */
+#define STREAM_BEGIN 0
+#define STREAM_EOF 1
 
 #define REFUSED_DESCRIPTION "You are not allowed to publish the stream."
+/* Ant Media's, for a play refused by its token check (StreamService.java,
+ * which sends it with the code of a refused publish). */
+#define PLAY_REFUSED_DESCRIPTION                                               \
+  "You are not allowed to play the stream due to security."
 
 typedef enum
 {
@@ -52,6 +61,7 @@ struct _TgRtmpSession
   char *app;
   char *tc_url;
   PublishState publish;
+  PublishState play; /* the same states, for play */
   gboolean failed;
 };
 
@@ -198,11 +208,122 @@ tg_rtmp_session_refuse (TgRtmpSession *session)
                REFUSED_DESCRIPTION);
 }
 
+/* --- playing --- */
+
+static void
+send_user_control (TgRtmpSession *session, guint16 event)
+{
+  g_autoptr (GByteArray) payload = g_byte_array_new ();
+  guint8 bytes[6] = { event >> 8, event & 0xff, 0, 0, 0, PUBLISH_STREAM_ID };
+
+  g_byte_array_append (payload, bytes, sizeof bytes);
+  send_message (session, CSID_CONTROL, TG_RTMP_USER_CONTROL, 0, payload);
+}
+
+void
+tg_rtmp_session_accept_play (TgRtmpSession *session)
+{
+  g_return_if_fail (session != NULL);
+  if (session->play != PUBLISH_PENDING)
+    {
+      g_debug ("RTMP: accept without a pending play, ignored");
+      return;
+    }
+  session->play = PUBLISH_ACTIVE;
+  send_user_control (session, STREAM_BEGIN);
+  send_status (session, "status", "NetStream.Play.Reset",
+               "Playing and resetting");
+  send_status (session, "status", "NetStream.Play.Start", "Started playing");
+}
+
+void
+tg_rtmp_session_refuse_play (TgRtmpSession *session, gboolean not_found)
+{
+  g_return_if_fail (session != NULL);
+  if (session->play != PUBLISH_PENDING)
+    {
+      g_debug ("RTMP: refuse without a pending play, ignored");
+      return;
+    }
+  session->play = PUBLISH_REFUSED;
+  if (not_found)
+    send_status (session, "error", "NetStream.Play.StreamNotFound",
+                 "No such stream.");
+  else
+    send_status (session, "error", "NetStream.Publish.BadName",
+                 PLAY_REFUSED_DESCRIPTION);
+}
+
+gboolean
+tg_rtmp_session_is_playing (TgRtmpSession *session)
+{
+  return session->play == PUBLISH_ACTIVE;
+}
+
+void
+tg_rtmp_session_send_media (TgRtmpSession *session, guint8 type,
+                            guint32 timestamp, const guint8 *data, gsize size)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  TgRtmpMessage message = { type == TG_RTMP_AUDIO   ? CSID_AUDIO
+                            : type == TG_RTMP_VIDEO ? CSID_VIDEO
+                                                    : CSID_STATUS,
+                            type,
+                            timestamp,
+                            PUBLISH_STREAM_ID,
+                            data,
+                            size };
+
+  g_return_if_fail (session != NULL && size < (1 << 24));
+  tg_rtmp_chunk_write (out, session->chunk_size, &message);
+  session->callbacks.send (session->user_data, out->data, out->len);
+}
+
+void
+tg_rtmp_session_end_play (TgRtmpSession *session)
+{
+  g_return_if_fail (session != NULL);
+  if (session->play != PUBLISH_ACTIVE)
+    return;
+  session->play = PUBLISH_NONE;
+  send_user_control (session, STREAM_EOF);
+  send_status (session, "status", "NetStream.Play.UnpublishNotify",
+               "The stream ended.");
+}
+
+static gboolean
+on_play (TgRtmpSession *session, const char *name, GError **error)
+{
+  g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (session->publish != PUBLISH_NONE || session->play != PUBLISH_NONE)
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                   "RTMP: play while publishing, playing or refused");
+      return FALSE;
+    }
+  session->play = PUBLISH_PENDING;
+  if (name == NULL || session->callbacks.play == NULL
+      || !tg_rtmp_name_parse (session->app, session->tc_url, name, &app,
+                              &stream_id, &token, &local_error))
+    {
+      tg_rtmp_session_refuse_play (session, FALSE);
+      g_set_error (error, TG_ERROR, TG_ERROR_INVALID, "RTMP: bad play name: %s",
+                   local_error ? local_error->message : "none");
+      return FALSE;
+    }
+  session->callbacks.play (session->user_data, app, stream_id, token);
+  return TRUE;
+}
+
 static void
 end_publish (TgRtmpSession *session)
 {
   PublishState was = session->publish;
 
+  if (session->play == PUBLISH_ACTIVE)
+    session->play = PUBLISH_NONE; /* the peer stopped playing */
   if (was != PUBLISH_PENDING && was != PUBLISH_ACTIVE)
     return;
   session->publish = PUBLISH_NONE;
@@ -249,10 +370,11 @@ on_publish (TgRtmpSession *session, const char *name, GError **error)
   g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
   g_autoptr (GError) local_error = NULL;
 
-  if (session->publish != PUBLISH_NONE)
+  if (session->publish != PUBLISH_NONE || session->play != PUBLISH_NONE)
     {
       g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
-                   "RTMP: publish while already publishing or refused");
+                   "RTMP: publish while already publishing, playing or "
+                   "refused");
       return FALSE;
     }
   if (name == NULL
@@ -334,6 +456,8 @@ on_command (TgRtmpSession *session, const guint8 *data, gsize size,
     }
   else if (g_str_equal (name, "publish"))
     return on_publish (session, arg, error);
+  else if (g_str_equal (name, "play"))
+    return on_play (session, arg, error);
   else if (g_str_equal (name, "FCUnpublish")
            || g_str_equal (name, "deleteStream")
            || g_str_equal (name, "closeStream"))

@@ -1,5 +1,5 @@
-/* The server side of one RTMP connection that publishes a stream: pure
- * protocol, no sockets or threads. The owner feeds it the bytes it
+/* The server side of one RTMP connection that publishes or plays a stream:
+ * pure protocol, no sockets or threads. The owner feeds it the bytes it
  * receives and writes out the bytes it is given through callbacks.
  *
  * What it does: the plain handshake (S2 echoes C1); on connect it sends
@@ -9,7 +9,9 @@
  * asking the owner); it acknowledges received bytes when the peer's window
  * is reached; it passes audio, video and onMetaData on once the publish is
  * accepted (media that comes before is dropped), with "@setDataFrame"
- * stripped as nginx-rtmp does. Unknown commands are ignored.
+ * stripped as nginx-rtmp does. It answers play (after asking the owner)
+ * with Stream Begin, NetStream.Play.Reset and NetStream.Play.Start, then
+ * sends the media the owner gives it. Unknown commands are ignored.
  *
  * Callbacks run inside tg_rtmp_session_feed() (and send also inside
  * accept/refuse); they may call tg_rtmp_session_accept/refuse, not
@@ -38,6 +40,10 @@ typedef struct
    * called once after each publish that was not refused, accepted or still
    * waiting for an answer. May be NULL. */
   void (*unpublish) (gpointer user_data);
+  /* the peer asks to play; answer later with tg_rtmp_session_accept_play
+   * or tg_rtmp_session_refuse_play. NULL: play is refused. */
+  void (*play) (gpointer user_data, const char *app, const char *stream_id,
+                const char *token /* nullable */);
 } TgRtmpCallbacks;
 
 /* send and publish are required. */
@@ -60,5 +66,27 @@ void tg_rtmp_session_accept (TgRtmpSession *session);
 /* Sends onStatus NetStream.Publish.BadName; the owner closes the
  * connection after flushing it. Ignored when no publish waits. */
 void tg_rtmp_session_refuse (TgRtmpSession *session);
+
+/* Answers the pending play: Stream Begin, NetStream.Play.Reset and
+ * NetStream.Play.Start; media may follow (tg_rtmp_session_send_media).
+ * Ignored when no play waits for an answer. */
+void tg_rtmp_session_accept_play (TgRtmpSession *session);
+/* Refuses the pending play with onStatus level error: as Ant Media,
+ * NetStream.Publish.BadName "You are not allowed to play the stream due to
+ * security." for a refused credential; NetStream.Play.StreamNotFound for a
+ * stream that is not live (not_found). The owner closes the connection
+ * after flushing it. Ignored when no play waits. */
+void tg_rtmp_session_refuse_play (TgRtmpSession *session, gboolean not_found);
+/* Whether a play was accepted and the peer has not withdrawn it
+ * (deleteStream, closeStream). */
+gboolean tg_rtmp_session_is_playing (TgRtmpSession *session);
+/* Sends an audio (8), video (9) or data (18) message of the played stream:
+ * an FLV tag's body, with its time in milliseconds. */
+void tg_rtmp_session_send_media (TgRtmpSession *session, guint8 type,
+                                 guint32 timestamp, const guint8 *data,
+                                 gsize size);
+/* The played stream has ended: Stream EOF and
+ * NetStream.Play.UnpublishNotify. */
+void tg_rtmp_session_end_play (TgRtmpSession *session);
 
 G_END_DECLS

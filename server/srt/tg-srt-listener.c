@@ -6,6 +6,7 @@
 
 #include "tg-live.h"
 #include "tg-peer-limit.h"
+#include "tg-play.h"
 #include "tg-publish.h"
 #include "tg-refusals.h"
 #include "tg-srt-streamid.h"
@@ -25,6 +26,17 @@
 #define READY_TIMEOUT_S 10
 /* Largest SRT payload. */
 #define PACKET_MAX 1500
+/* What a viewer is sent per SRT message: 7 MPEG-TS packets, as ffmpeg and
+ * srt-live-transmit send them. */
+#define TS_PACKET 188
+#define PLAY_MESSAGE (7 * TS_PACKET)
+/* How long a viewer's send may wait for room in libsrt's buffer before
+ * its queue is looked at again (tg-mux-out.h drops a viewer that does not
+ * keep up). */
+#define PLAY_SEND_TIMEOUT_MS 1000
+/* How often a viewer's thread looks at its connection when no media
+ * comes. */
+#define PLAY_POLL_MS 200
 
 struct _TgSrtListener
 {
@@ -36,12 +48,12 @@ struct _TgSrtListener
   TgPeerLimit *peers; /* callers per client address */
   GMutex lock;        /* guards what follows */
   GHashTable *ready;  /* SRTSOCKET -> Publish: decided, not yet accepted */
-  GList *publishers;  /* Publish, while their thread receives */
+  GList *publishers;  /* Publish, while their thread receives or sends */
   guint threads;      /* receiving threads not yet joined */
 };
 
-/* One accepted caller. Held by its receiving thread, and by its
- * publication until that has ended. */
+/* One accepted caller, a publisher or a viewer (type play). Held by its
+ * thread, and a publisher by its publication until that has ended. */
 typedef struct
 {
   gint refs;
@@ -56,6 +68,8 @@ typedef struct
   gint64 decided;             /* monotonic time of the decision */
   TgPublication *publication; /* from start (a reference) */
   GThread *thread;
+  TgTokenType type;
+  TgMuxViewer *viewer; /* play: from start */
 } Publish;
 
 static Publish *
@@ -72,6 +86,7 @@ publish_unref (Publish *publish)
     return;
   tg_peer_limit_release (publish->listener->peers, publish->peer);
   g_clear_pointer (&publish->publication, tg_publication_unref);
+  g_clear_pointer (&publish->viewer, tg_mux_viewer_unref);
   tg_settings_unref (publish->settings);
   g_free (publish->token);
   g_free (publish->app);
@@ -150,28 +165,43 @@ decide (TgSrtListener *listener, SRTSOCKET caller, const char *streamid,
   TgLiveWanted wanted;
   TgVerdict verdict;
   TgAdmit outcome;
+  TgTokenType type;
   Publish *publish;
 
   *reason = SRT_REJX_BAD_REQUEST;
-  if (!tg_srt_streamid_parse (streamid, &app, &stream_id, &token, error))
+  if (!tg_srt_streamid_parse (streamid, &app, &stream_id, &token, &type, error))
     return NULL;
   settings = tg_apps_get_settings (server->apps, app);
-  /* Only looked at: claimed once the caller is accepted (start). */
-  wanted = (TgLiveWanted){ server->live, app, stream_id };
-  request = (TgAdmission){ .app = app,
-                           .stream_id = stream_id,
-                           .type = TG_TOKEN_TYPE_PUBLISH,
-                           .credential = token,
-                           .door = "SRT",
-                           .claim = tg_live_is_free,
-                           .claim_data = &wanted };
-  outcome = tg_admit (server->store, settings ? settings->policy : NULL,
-                      &request, &verdict, error);
-  *reason = reject_reason (outcome);
-  *problem = outcome == TG_ADMIT_REFUSED ? tg_verdict_to_string (verdict)
-                                         : tg_admit_to_string (outcome);
-  if (outcome != TG_ADMIT_OK)
-    return NULL;
+  if (type == TG_TOKEN_TYPE_PLAY)
+    {
+      /* Checked, not spent: spent once the caller is accepted. */
+      TgPlay play = tg_play_admit (server, settings, app, stream_id, token,
+                                   "SRT", FALSE, &outcome, problem);
+
+      *reason = play == TG_PLAY_NOT_LIVE ? SRT_REJX_NOTFOUND
+                                         : reject_reason (outcome);
+      if (play != TG_PLAY_OK)
+        return NULL;
+    }
+  else
+    {
+      /* Only looked at: claimed once the caller is accepted (start). */
+      wanted = (TgLiveWanted){ server->live, app, stream_id };
+      request = (TgAdmission){ .app = app,
+                               .stream_id = stream_id,
+                               .type = TG_TOKEN_TYPE_PUBLISH,
+                               .credential = token,
+                               .door = "SRT",
+                               .claim = tg_live_is_free,
+                               .claim_data = &wanted };
+      outcome = tg_admit (server->store, settings ? settings->policy : NULL,
+                          &request, &verdict, error);
+      *reason = reject_reason (outcome);
+      *problem = outcome == TG_ADMIT_REFUSED ? tg_verdict_to_string (verdict)
+                                             : tg_admit_to_string (outcome);
+      if (outcome != TG_ADMIT_OK)
+        return NULL;
+    }
   /* Set now, the caller's key material is checked against it after this
    * callback: a mismatch is refused by libsrt (SRT_REJ_BADSECRET). */
   if (*settings->srt_passphrase != '\0'
@@ -191,6 +221,7 @@ decide (TgSrtListener *listener, SRTSOCKET caller, const char *streamid,
   publish->app = g_steal_pointer (&app);
   publish->stream_id = g_steal_pointer (&stream_id);
   publish->token = g_steal_pointer (&token);
+  publish->type = type;
   publish->key = g_strdup_printf ("%s/%s", publish->app, publish->stream_id);
   publish->decided = g_get_monotonic_time ();
   return publish;
@@ -255,8 +286,7 @@ on_listen (void *data, SRTSOCKET caller, int hs_version,
   if (publish == NULL)
     {
       tg_peer_limit_release (listener->peers, peer);
-      g_info ("SRT %s: publish refused: %s", peer,
-              error ? error->message : problem);
+      g_info ("SRT %s: refused: %s", peer, error ? error->message : problem);
       tg_refusals_note (listener->refusals, peer, now);
       srt_setrejectreason (caller, reason);
       return -1;
@@ -283,6 +313,20 @@ join_thread (gpointer data)
   g_mutex_unlock (&listener->lock);
   publish_unref (publish);
   return G_SOURCE_REMOVE;
+}
+
+/* The caller's thread is done with its socket: closed, and the thread
+ * joined on the main context, which then counts it gone. */
+static void
+leave (Publish *publish)
+{
+  TgSrtListener *listener = publish->listener;
+
+  g_mutex_lock (&listener->lock);
+  listener->publishers = g_list_remove (listener->publishers, publish);
+  g_mutex_unlock (&listener->lock);
+  srt_close (publish->socket);
+  g_idle_add (join_thread, publish);
 }
 
 /* Reads what has arrived, without waiting, pushing it in batches of up to
@@ -331,7 +375,6 @@ static gpointer
 receive (gpointer data)
 {
   Publish *publish = data;
-  TgSrtListener *listener = publish->listener;
   g_autofree char *batch = g_malloc (BATCH_BYTES + PACKET_MAX);
   gint64 last_data = g_get_monotonic_time ();
   gboolean no = FALSE, got = FALSE;
@@ -353,13 +396,131 @@ receive (gpointer data)
       g_usleep (BATCH_MS * G_TIME_SPAN_MILLISECOND);
     }
   tg_stream_finish (publish->publication->stream);
-  g_mutex_lock (&listener->lock);
-  listener->publishers = g_list_remove (listener->publishers, publish);
-  g_mutex_unlock (&listener->lock);
-  srt_close (publish->socket);
-  /* Joined on the main context, which then counts it gone. */
-  g_idle_add (join_thread, publish);
+  leave (publish);
   return NULL;
+}
+
+/* --- playing, on the viewer's thread --- */
+
+/* Sends one message, waiting while libsrt's buffer is full and the viewer
+ * is still wanted. FALSE when the viewer is gone (said why in *why). */
+static gboolean
+send_message (Publish *publish, const guint8 *data, int size, const char **why)
+{
+  for (;;)
+    {
+      TgMuxViewerState state;
+
+      if (srt_sendmsg2 (publish->socket, (const char *) data, size, NULL)
+          != SRT_ERROR)
+        return TRUE;
+      if (srt_getlasterror (NULL) != SRT_EASYNCSND)
+        {
+          *why = srt_getlasterror_str ();
+          return FALSE;
+        }
+      /* Full: its queue fills meanwhile, and it is dropped when over. */
+      tg_mux_viewer_pop (publish->viewer, 0, &state);
+      if (state == TG_MUX_VIEWER_DROPPED)
+        {
+          *why = "it does not keep up";
+          return FALSE;
+        }
+    }
+}
+
+/* Takes the stream's MPEG-TS from the viewer's queue and sends it, 7
+ * packets a message, until the stream ends or the viewer goes. */
+static gpointer
+play (gpointer data)
+{
+  Publish *publish = data;
+  TgSrtListener *listener = publish->listener;
+  TgServer *server = listener->server;
+  guint8 message[PLAY_MESSAGE];
+  int fill = 0, timeout = PLAY_SEND_TIMEOUT_MS;
+  const char *why = "the stream ended";
+  gboolean yes = TRUE;
+
+  srt_setsockflag (publish->socket, SRTO_SNDSYN, &yes, sizeof yes);
+  srt_setsockflag (publish->socket, SRTO_SNDTIMEO, &timeout, sizeof timeout);
+  for (;;)
+    {
+      TgMuxViewerState state;
+      g_autoptr (GstBuffer) buffer = tg_mux_viewer_pop (
+          publish->viewer, PLAY_POLL_MS * G_TIME_SPAN_MILLISECOND, &state);
+      GstMapInfo map;
+      gsize at = 0;
+      gboolean ok = TRUE;
+
+      if (buffer == NULL)
+        {
+          SRT_SOCKSTATUS status = srt_getsockstate (publish->socket);
+
+          if (fill > 0 && !send_message (publish, message, fill, &why))
+            break;
+          fill = 0;
+          if (state == TG_MUX_VIEWER_DROPPED)
+            why = "it does not keep up";
+          else if (state == TG_MUX_VIEWER_RUNNING && status == SRTS_CONNECTED)
+            continue;
+          else if (state == TG_MUX_VIEWER_RUNNING)
+            why = "it left";
+          break;
+        }
+      if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+        continue;
+      while (ok && at < map.size)
+        {
+          int count = (int) MIN (map.size - at, (gsize) (PLAY_MESSAGE - fill));
+
+          memcpy (message + fill, map.data + at, count);
+          fill += count;
+          at += count;
+          if (fill == PLAY_MESSAGE)
+            {
+              ok = send_message (publish, message, fill, &why);
+              fill = 0;
+            }
+        }
+      gst_buffer_unmap (buffer, &map);
+      if (!ok)
+        break;
+    }
+  g_info ("SRT %s: stopped playing %s: %s", publish->peer, publish->key, why);
+  tg_mux_viewer_close (publish->viewer);
+  tg_play_detach (server->live, publish->app, publish->stream_id,
+                  publish->viewer);
+  leave (publish);
+  return NULL;
+}
+
+/* A viewer accepted: attached to its stream, then its token spent (not
+ * spent when the stream went meanwhile). FALSE (logged) when it must be
+ * closed after all. */
+static gboolean
+attach_viewer (TgSrtListener *listener, Publish *publish)
+{
+  TgServer *server = listener->server;
+  g_autofree char *token = g_steal_pointer (&publish->token);
+  g_autofree char *name = g_strdup_printf ("SRT %s", publish->peer);
+  const char *problem = "the stream is not live";
+  TgAdmit outcome;
+
+  publish->viewer = tg_mux_viewer_new (name, NULL, NULL);
+  if (tg_play_attach (server->live, publish->app, publish->stream_id,
+                      TG_MUX_OUT_MPEGTS, publish->viewer)
+      && tg_play_admit (server, publish->settings, publish->app,
+                        publish->stream_id, token, "SRT", TRUE, &outcome,
+                        &problem)
+             == TG_PLAY_OK)
+    return TRUE;
+  g_info ("SRT %s: play of %s refused: %s", publish->peer, publish->key,
+          problem);
+  tg_mux_viewer_close (publish->viewer);
+  tg_play_detach (server->live, publish->app, publish->stream_id,
+                  publish->viewer);
+  return FALSE;
 }
 
 /* --- accepting, on the acceptor's thread --- */
@@ -393,10 +554,23 @@ build (TgSrtListener *listener, Publish *publish)
   return TRUE;
 }
 
+/* Gives the caller its thread, listed so that the listener's end finds
+ * it. */
+static void
+run (TgSrtListener *listener, Publish *publish, GThreadFunc func)
+{
+  g_mutex_lock (&listener->lock);
+  publish->thread = g_thread_new ("srt", func, publish);
+  listener->threads++;
+  g_mutex_unlock (&listener->lock);
+}
+
 static void
 start (TgSrtListener *listener, Publish *publish, SRTSOCKET socket)
 {
-  if (!build (listener, publish))
+  gboolean viewer = publish->type == TG_TOKEN_TYPE_PLAY;
+
+  if (!(viewer ? attach_viewer (listener, publish) : build (listener, publish)))
     {
       srt_close (socket);
       publish_unref (publish);
@@ -405,15 +579,19 @@ start (TgSrtListener *listener, Publish *publish, SRTSOCKET socket)
   publish->socket = socket;
   /* Listed before it goes live, so that a stop finds it. */
   g_mutex_lock (&listener->lock);
-  publish_ref (publish); /* the publication's, until it has ended */
+  if (!viewer)
+    publish_ref (publish); /* the publication's, until it has ended */
   listener->publishers = g_list_prepend (listener->publishers, publish);
   g_mutex_unlock (&listener->lock);
+  if (viewer)
+    {
+      g_info ("SRT %s: playing %s", publish->peer, publish->key);
+      run (listener, publish, play);
+      return;
+    }
   tg_publish_start (listener->server, publish->publication);
   g_info ("SRT %s: publishing %s", publish->peer, publish->key);
-  g_mutex_lock (&listener->lock);
-  publish->thread = g_thread_new ("srt", receive, publish);
-  listener->threads++;
-  g_mutex_unlock (&listener->lock);
+  run (listener, publish, receive);
 }
 
 static gpointer

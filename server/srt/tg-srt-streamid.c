@@ -46,7 +46,8 @@ read_items (char **items, const char *const *keys, char **const *slots,
 
 gboolean
 tg_srt_streamid_parse (const char *streamid, char **app_out,
-                       char **stream_id_out, char **token_out, GError **error)
+                       char **stream_id_out, char **token_out,
+                       TgTokenType *type_out, GError **error)
 {
   static const char *const plain_keys[] = { "token", NULL };
   static const char *const access_keys[] = { "r", "m", "t", NULL };
@@ -56,7 +57,8 @@ tg_srt_streamid_parse (const char *streamid, char **app_out,
   char **const plain_slots[] = { &token };
   char **const access_slots[] = { &resource, &mode, &token };
 
-  g_return_val_if_fail (app_out && stream_id_out && token_out, FALSE);
+  g_return_val_if_fail (app_out && stream_id_out && token_out && type_out,
+                        FALSE);
 
   if (streamid == NULL || *streamid == '\0')
     {
@@ -98,16 +100,11 @@ tg_srt_streamid_parse (const char *streamid, char **app_out,
         return FALSE;
     }
 
-  if (g_strcmp0 (mode, "request") == 0)
+  if (mode && !g_str_equal (mode, "publish") && !g_str_equal (mode, "request"))
     {
       g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
-                   "m=request (playing over SRT) is not supported");
-      return FALSE;
-    }
-  if (mode && !g_str_equal (mode, "publish"))
-    {
-      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
-                   "m=%s is not supported (only m=publish)", mode);
+                   "m=%s is not supported (only m=publish and m=request)",
+                   mode);
       return FALSE;
     }
 
@@ -141,5 +138,7 @@ tg_srt_streamid_parse (const char *streamid, char **app_out,
   *app_out = g_strdup (parts[0]);
   *stream_id_out = g_strdup (parts[1]);
   *token_out = token && *token ? g_steal_pointer (&token) : NULL;
+  *type_out = g_strcmp0 (mode, "request") == 0 ? TG_TOKEN_TYPE_PLAY
+                                               : TG_TOKEN_TYPE_PUBLISH;
   return TRUE;
 }

@@ -41,10 +41,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autofree char *input = g_strndup ((const char *) data, size);
   g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
   g_autoptr (GError) error = NULL;
+  TgTokenType type = (TgTokenType) -1;
 
-  if (tg_srt_streamid_parse (input, &app, &stream_id, &token, &error))
+  if (tg_srt_streamid_parse (input, &app, &stream_id, &token, &type, &error))
     {
       g_assert_no_error (error);
+      g_assert_true (type == TG_TOKEN_TYPE_PUBLISH
+                     || type == TG_TOKEN_TYPE_PLAY);
       check_accepted (input, app, stream_id, token);
     }
   else

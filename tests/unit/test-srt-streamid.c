@@ -1,5 +1,5 @@
-/* Who publishes what: the SRT streamid -> app, stream id, token
- * (PROTOCOL.md section 3). */
+/* Who publishes or plays what: the SRT streamid -> app, stream id, token,
+ * type (PROTOCOL.md section 3). */
 #include "tg-srt-streamid.h"
 #include "tollgate.h"
 
@@ -9,6 +9,7 @@ static const struct
 {
   const char *streamid;
   const char *app, *stream_id, *token;
+  gboolean play; /* m=request */
 } good[] = {
   /* The plain form: srt://host:4200?streamid=LiveApp/s1,token=T */
   { "LiveApp/s1,token=T0k3nExample", "LiveApp", "s1", "T0k3nExample" },
@@ -31,6 +32,9 @@ static const struct
   { "#!::u=me,r=LiveApp/s1,s=abc,h=example.com,t=T", "LiveApp", "s1", "T" },
   { "#!::r=LiveApp/s1,token=X,t=T,u=a,u=b", "LiveApp", "s1", "T" },
   { "#!::r=LiveApp/s1,token=X", "LiveApp", "s1", NULL },
+  /* Playing: m=request, in the access control form only. */
+  { "#!::r=LiveApp/s1,m=request,t=T", "LiveApp", "s1", "T", TRUE },
+  { "#!::m=request,r=LiveApp/s1", "LiveApp", "s1", NULL, TRUE },
 };
 
 static const struct
@@ -71,9 +75,7 @@ static const struct
   { "#!::r=LiveApp/s1,t=A,t=B", "\"t\" given twice" },
   { "#!::r=LiveApp/s1,m=publish,m=publish", "\"m\" given twice" },
   /* Modes. */
-  { "#!::r=LiveApp/s1,m=request",
-    "m=request (playing over SRT) is not supported" },
-  { "#!::r=LiveApp/s1,m=request,t=T", "m=request" },
+  { "#!::r=LiveApp/s1,m=request,m=request", "\"m\" given twice" },
   { "#!::r=LiveApp/s1,m=bidirectional", "m=bidirectional is not supported" },
   { "#!::r=LiveApp/s1,m=PUBLISH", "m=PUBLISH is not supported" },
   { "#!::r=LiveApp/s1,m=", "m= is not supported" },
@@ -90,19 +92,24 @@ static const struct
 
 static void
 check_good (const char *streamid, const char *want_app,
-            const char *want_stream_id, const char *want_token)
+            const char *want_stream_id, const char *want_token,
+            gboolean want_play)
 {
   g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
   g_autoptr (GError) error = NULL;
+  TgTokenType type = TG_TOKEN_TYPE_PLAY;
   gboolean ok;
 
   g_test_message ("good: \"%s\"", streamid);
-  ok = tg_srt_streamid_parse (streamid, &app, &stream_id, &token, &error);
+  ok = tg_srt_streamid_parse (streamid, &app, &stream_id, &token, &type,
+                              &error);
   g_assert_no_error (error);
   g_assert_true (ok);
   g_assert_cmpstr (app, ==, want_app);
   g_assert_cmpstr (stream_id, ==, want_stream_id);
   g_assert_cmpstr (token, ==, want_token);
+  g_assert_cmpint (type, ==,
+                   want_play ? TG_TOKEN_TYPE_PLAY : TG_TOKEN_TYPE_PUBLISH);
 }
 
 static void
@@ -111,15 +118,18 @@ check_bad (const char *streamid, const char *want_error)
   /* Set, to see that a refusal leaves them untouched. */
   char *app = (char *) "x", *stream_id = (char *) "y", *token = (char *) "z";
   g_autoptr (GError) error = NULL;
+  TgTokenType type = TG_TOKEN_TYPE_PLAY;
   gboolean ok;
 
   g_test_message ("bad: \"%s\"", streamid);
-  ok = tg_srt_streamid_parse (streamid, &app, &stream_id, &token, &error);
+  ok = tg_srt_streamid_parse (streamid, &app, &stream_id, &token, &type,
+                              &error);
   g_assert_false (ok);
   g_assert_error (error, TG_ERROR, TG_ERROR_INVALID);
   g_assert_cmpstr (app, ==, "x");
   g_assert_cmpstr (stream_id, ==, "y");
   g_assert_cmpstr (token, ==, "z");
+  g_assert_cmpint (type, ==, TG_TOKEN_TYPE_PLAY);
   if (strstr (error->message, want_error) == NULL)
     g_error ("\"%s\": \"%s\" is not about \"%s\"", streamid, error->message,
              want_error);
@@ -131,8 +141,8 @@ static void
 test_good (void)
 {
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
-    check_good (good[i].streamid, good[i].app, good[i].stream_id,
-                good[i].token);
+    check_good (good[i].streamid, good[i].app, good[i].stream_id, good[i].token,
+                good[i].play);
 }
 
 static void
@@ -155,7 +165,7 @@ test_length (void)
   g_autofree char *long_ignored = g_strconcat ("LiveApp/s1,x=", pad, NULL);
 
   g_assert_cmpuint (strlen (longest), ==, 512);
-  check_good (longest, "LiveApp", "s1", token);
+  check_good (longest, "LiveApp", "s1", token, FALSE);
   check_bad (too_long, "longer than 512 bytes");
   check_bad (long_ignored, "longer than 512 bytes");
 }
