@@ -2,15 +2,19 @@
 // JavaScript SDK (@antmedia/webrtc_adaptor from node_modules: its ES
 // modules, which Ant Media's own pages import) in headless Chromium.
 // PLAYS is a JSON array of {"streamId", "token"} with, optionally, "wait",
-// "tracks" or "end" true; each is played in turn, in a page of its own
-// (ant-sdk-play.html, served here on 127.0.0.1 with the SDK as js/), until
-// it has played (the SDK's play_started, then a second of decoded video)
-// or been refused (the SDK's callbackError), or TIMEOUT_MS (default
-// 30000) has passed.
+// "tracks" or "end" true, or "qualities"; each is played in turn, in a
+// page of its own (ant-sdk-play.html, served here on 127.0.0.1 with the
+// SDK as js/), until it has played (the SDK's play_started, then a second
+// of decoded video) or been refused (the SDK's callbackError), or
+// TIMEOUT_MS (default 30000) has passed.
 // - "wait": the page waits through no_stream_exist (?wait=1); the first
 //   time it hears it, {"waiting": streamId} is printed (the caller may
 //   start the stream then).
 // - "tracks": the page attaches newTrackAvailable's streams (?tracks=1).
+// - "qualities": heights, [H1, H2, ...] (0: the source); once it plays,
+//   the page forces each ABR rung in turn with the SDK's
+//   forceStreamQuality (?qualities=H1,H2,...) and waits for half a second
+//   of video that high; its outcome's "qualities" has a step each.
 // - "end": once it plays, {"playing": streamId} is printed (the caller
 //   may end the stream then), and the page is watched until the SDK has
 //   heard play_finished and then an error (its own retry), then stopped.
@@ -21,8 +25,9 @@
 // Prints one JSON line last, {"plays": [outcome...], "notServed":
 // [path...]}: each play's outcome as ant-sdk-play.html reports it, with
 // its console and, for those that played, "stillPlaying", "received"
-// (packets, frames decoded) and "finished"; the paths the pages asked for
-// that are not here. Exits 0 unless the browser itself failed.
+// (packets, frames decoded; also for those that timed out) and
+// "finished"; the paths the pages asked for that are not here. Exits 0
+// unless the browser itself failed.
 import { createServer } from "node:http";
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -64,7 +69,7 @@ const results = [];
 const playing = [];
 let code = 0;
 try {
-  for (const { streamId, token, wait, tracks, end } of plays) {
+  for (const { streamId, token, wait, tracks, end, qualities } of plays) {
     const page = await context.newPage();
     const lines = [];
     page.on("console", (m) => lines.push(m.text()));
@@ -72,6 +77,10 @@ try {
     const query = new URLSearchParams({ ws: wsUrl, id: streamId, token });
     if (wait) query.set("wait", "1");
     if (tracks) query.set("tracks", "1");
+    if (qualities) {
+      query.set("qualities", qualities.join(","));
+      query.set("timeout", String(timeout));
+    }
     await page.goto(`${base}?${query}`);
     let result;
     try {
@@ -87,6 +96,12 @@ try {
         timeout,
       });
       const done = await page.evaluate(() => window.outcome.done);
+      if (qualities && done === "played")
+        // The page times each step out itself (and the stream information
+        // it waits for first).
+        await page.waitForFunction(() => window.outcome.qualitiesDone, null, {
+          timeout: timeout * (qualities.length + 2),
+        });
       if (end && done === "played") {
         console.log(JSON.stringify({ playing: streamId }));
         await page.waitForFunction(
@@ -102,6 +117,7 @@ try {
     } catch (err) {
       result = (await page.evaluate(() => window.outcome)) || {};
       result.done = `timeout: ${err.message.split("\n")[0]}`;
+      result.received = await page.evaluate(() => window.received());
     }
     result.token = token;
     result.console = lines;

@@ -28,10 +28,13 @@ MAIN = (USER_VIDEO[:USER_VIDEO.index("-profile:v")]
         + ["-profile:v", "main", "-tune", "zerolatency", "-g", "25"])
 
 
-class AntSdkTest(WebRtcTestCase):
+class AntSdkTestCase(WebRtcTestCase):
+    """Plays with the SDK (ant-sdk-play.mjs) and checks its outcomes; no
+    tests of its own (test_webrtc_abr's are built on it)."""
 
-    def publish_as_user(self, stream, video):
-        return self.publish_with(stream, video, USER_TONE, USER_AUDIO)
+    def publish_as_user(self, stream, video, size=(320, 240)):
+        return self.publish_with(stream, video, USER_TONE, USER_AUDIO,
+                                 size=size)
 
     def sdk(self, plays, url=None):
         """ant-sdk-play.mjs playing plays (a list of its objects) through
@@ -62,11 +65,11 @@ class AntSdkTest(WebRtcTestCase):
         return self.outcomes(self.sdk([{"streamId": s, "token": t}
                                        for s, t in plays]))
 
-    def assertPlayed(self, seen, errors=()):
+    def assertPlayed(self, seen, errors=(), size=(320, 240)):
         self.assertEqual(seen["done"], "played", seen)
         self.assertEqual(seen["errors"], list(errors), seen)
-        self.assertEqual((seen["videoWidth"], seen["videoHeight"]),
-                         (320, 240), seen)
+        self.assertEqual((seen["videoWidth"], seen["videoHeight"]), size,
+                         seen)
         self.assertTrue(seen["stillPlaying"], seen)
         self.assertTrue(seen["finished"], seen)  # stop -> play_finished
         # A second of 25 fps at least, decoded (headless Chromium shows
@@ -80,12 +83,15 @@ class AntSdkTest(WebRtcTestCase):
         info = seen["streamInfo"][0]
         self.assertEqual((info["streamWidth"], info["streamHeight"],
                           info["videoCodec"], info["audioCodec"]),
-                         (320, 240, "H264", "AAC"), seen)
+                         size + ("H264", "AAC"), seen)
 
     def assertRefused(self, seen, definition):
         self.assertEqual(seen["done"], "refused", seen)
         self.assertEqual(seen["errors"][0], definition, seen)
         self.assertNotIn("play_started", seen["callbacks"], seen)
+
+
+class AntSdkTest(AntSdkTestCase):
 
     def check_plays(self, video, profile):
         """The SDK plays the stream on a token, which is then spent; a

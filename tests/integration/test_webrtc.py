@@ -39,13 +39,14 @@ class WebRtcTestCase(RtmpTestCase):
                      "-bf", str(b_frames), "-g", str(gop)] + list(x264),
             "sine=frequency=440", ["-c:a", "aac"], seconds)
 
-    def publish_with(self, stream, video, tone, audio, seconds=60):
-        """ffmpeg publishing its test pattern (320x240, 25 fps) and a tone
-        over RTMP, encoded with the video and audio options given, until
-        the stream is playable."""
+    def publish_with(self, stream, video, tone, audio, seconds=60,
+                     size=(320, 240)):
+        """ffmpeg publishing its test pattern (320x240 unless size says,
+        25 fps) and a tone over RTMP, encoded with the video and audio
+        options given, until the stream is playable."""
         p = subprocess.Popen(
             ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
-             "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+             "-f", "lavfi", "-i", "testsrc=size=%dx%d:rate=25" % size,
              "-f", "lavfi", "-i", tone, "-t", str(seconds)] + video + audio
             + ["-f", "flv", self.url(stream)],
             stderr=subprocess.DEVNULL)
