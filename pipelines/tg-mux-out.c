@@ -372,6 +372,9 @@ build (TgStream *stream, TgMuxOutFormat format)
   sink = gst_bin_get_by_name (GST_BIN (branch), "sink");
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, out, NULL);
   gst_bin_add (GST_BIN (stream->pipeline), branch);
+  /* Playing before the tees push into it: a branch still flushing would
+   * fail a tee's push, and with it the stream. */
+  gst_element_sync_state_with_parent (branch);
   for (guint t = 0; t < TRACKS; t++)
     {
       g_autofree char *name = g_strdup_printf ("in%u", t);
@@ -389,7 +392,6 @@ build (TgStream *stream, TgMuxOutFormat format)
       from = gst_element_request_pad_simple (stream->tees[t], "src_%u");
       gst_pad_link (from, ghost);
     }
-  gst_element_sync_state_with_parent (branch);
   g_info ("%s: muxed for its viewers", out->name);
   return out;
 }

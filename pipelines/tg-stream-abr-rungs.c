@@ -176,13 +176,15 @@ tg_abr_link_audio (TgStreamAbr *abr, TgAbrRung *rung)
   if (!tg_abr_add_chain (abr, chain, G_N_ELEMENTS (chain)))
     return;
   g_object_set (chain[1], "bitrate", rung->spec.audio_bitrate, NULL);
+  /* playing before the tee pushes into it (the audio may be flowing): a
+   * queue still flushing would fail the tee's push, and stop the audio */
+  tg_abr_start_chain (chain, G_N_ELEMENTS (chain));
   out = gst_element_get_static_pad (chain[1], "src");
   if (gst_pad_link (out, rung->audio_pad) != GST_PAD_LINK_OK
       || !tg_abr_link_tee (abr->tee[AUDIO], chain[0]))
     g_message ("%s: %s: could not link its audio", abr->stream->name,
                rung->name);
   gst_clear_object (&rung->audio_pad);
-  tg_abr_start_chain (chain, G_N_ELEMENTS (chain));
 }
 
 static void
@@ -376,10 +378,11 @@ tg_stream_abr_add_rtp (TgStreamAbr *abr, guint index)
                 : NULL;
   if (branch)
     {
+      /* playing before it is linked: a branch still flushing would make
+       * the tee's push fail, and the rung stop */
       gst_bin_add (GST_BIN (abr->pipeline), branch);
-      if (tg_abr_link_tee (rung->tee, branch))
-        gst_element_sync_state_with_parent (branch);
-      else
+      gst_element_sync_state_with_parent (branch);
+      if (!tg_abr_link_tee (rung->tee, branch))
         g_message ("%s: %s: no WebRTC branch", abr->stream->name, rung->name);
     }
   g_mutex_unlock (&abr->lock);
