@@ -842,15 +842,37 @@ tg_viewer_take_key_frame (TgViewer *viewer)
  * way to NULL can take its time (and in 1.22 now and then stalls), and
  * the caller is an HTTP worker that serves other clients meanwhile. */
 static GMutex reaper_lock;
+static GCond reaped;
 static GThreadPool *reaper;
+static guint reaping; /* viewers given to the reaper and not yet down */
+
+/* How long the server, stopping, waits for viewers' pipelines to go down. */
+#define REAP_WAIT_S 5
+
+/* Before its state changes: a flush into webrtcbin's sinks. A packet of
+ * ours can be held in webrtcbin (1.22) at a pad blocked until its DTLS is
+ * done, with the pad's stream lock, which the change to NULL then waits for
+ * forever: the flush wakes it and sends it back. */
+static void
+unblock (TgViewer *viewer)
+{
+  for (guint t = 0; t < TG_VIEWER_TRACKS; t++)
+    if (viewer->sinks[t])
+      gst_pad_send_event (viewer->sinks[t], gst_event_new_flush_start ());
+}
 
 static void
 reap (gpointer data, gpointer unused)
 {
   TgViewer *viewer = data;
 
+  unblock (viewer);
   gst_element_set_state (viewer->pipeline, GST_STATE_NULL);
   tg_viewer_unref (viewer);
+  g_mutex_lock (&reaper_lock);
+  reaping--;
+  g_cond_broadcast (&reaped);
+  g_mutex_unlock (&reaper_lock);
 }
 
 void
@@ -860,6 +882,7 @@ tg_viewer_close (TgViewer *viewer)
   g_mutex_lock (&reaper_lock);
   if (reaper == NULL)
     reaper = g_thread_pool_new (reap, NULL, 4, FALSE, NULL);
+  reaping++;
   g_thread_pool_push (reaper, tg_viewer_ref (viewer), NULL);
   g_mutex_unlock (&reaper_lock);
 }
@@ -867,13 +890,15 @@ tg_viewer_close (TgViewer *viewer)
 void
 tg_viewer_wait_closed (void)
 {
-  GThreadPool *pool;
+  gint64 deadline = g_get_monotonic_time () + REAP_WAIT_S * G_TIME_SPAN_SECOND;
 
   g_mutex_lock (&reaper_lock);
-  pool = g_steal_pointer (&reaper);
+  while (reaping > 0 && g_cond_wait_until (&reaped, &reaper_lock, deadline))
+    ;
+  if (reaping > 0)
+    g_message ("%u WebRTC viewers' pipelines did not stop within %d s", reaping,
+               REAP_WAIT_S);
   g_mutex_unlock (&reaper_lock);
-  if (pool)
-    g_thread_pool_free (pool, FALSE, TRUE);
 }
 
 void

@@ -121,7 +121,8 @@ void tg_viewer_end (TgViewer *viewer);
 /* Stops the viewer; no callback comes after this returns. Not from inside
  * a callback. Its pipeline is taken down on another thread. */
 void tg_viewer_close (TgViewer *viewer);
-/* Every closed viewer's pipeline is down (at exit). */
+/* At exit: waits until every closed viewer's pipeline is down, 5 s at
+ * most (then says how many did not stop). */
 void tg_viewer_wait_closed (void);
 
 /* Asks webrtcbin for the receiver's latest reports on what the viewer is

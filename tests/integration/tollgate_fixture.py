@@ -236,6 +236,21 @@ class TollgateServer:
         with open(self._stderr_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def stacks(self):
+        """Every thread's stack of the running server, by gdb if there is
+        one: what a server that does not stop is waiting for."""
+        gdb = shutil.which("gdb")
+        if gdb is None or self.proc is None:
+            return "(no gdb: no stacks)"
+        try:
+            out = subprocess.run(
+                [gdb, "-p", str(self.proc.pid), "-batch", "-nx",
+                 "-ex", "thread apply all bt 30"],
+                capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return "(gdb failed: %s)" % err
+        return out.stdout[-60000:]
+
     def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
         """Signal the server, wait, and assert a clean exit."""
         if self.proc is None:
@@ -245,9 +260,11 @@ class TollgateServer:
             proc.send_signal(sig)
         rc = self.wait_exit(timeout)
         if rc is None:
+            stacks = self.stacks()
             self.kill()
             raise ServerError("server did not exit within %.0fs of %s; "
-                              "stderr=%s" % (timeout, sig.name, self.stderr()))
+                              "stderr=%s\n%s" % (timeout, sig.name,
+                                                  self.stderr(), stacks))
         self._close_process()
         err = self.stderr()
         if rc != 0:
