@@ -7,14 +7,24 @@ The SDK plays it through one token, spent once; getStreamInfo lists the
 source and the rung (426x240, its bitrate); forceStreamQuality(240) is
 answered by resolutionChangeInfo 240 and the same video goes on decoding
 426x240 frames; forceStreamQuality(0) by resolutionChangeInfo 360 (the
-height given, the source's) and the source's 640x360 frames again."""
+height given, the source's) and the source's 640x360 frames again. And a
+viewer on auto (the default) that receives through a link narrower than
+the source (the test client's ReceiveLimit: what passes a rate is
+dropped, as a link with no queue drops it) is moved down to the rung by
+its own receiver reports, told so, and decodes the rung's frames."""
 
+import time
 import unittest
 
 from test_abr import RUNG, SOURCE
 from test_ant_sdk import HIGH_NO_B, AntSdkTestCase
 from test_rtmp import USER_VIDEO
 from tollgate_fixture import unique_id
+from webrtc_client import ReceiveLimit, WebRtcViewer
+
+# The source well over the bottleneck, the rung (and Opus) well under it.
+SOURCE_RATE = ["-b:v", "1500k", "-maxrate", "1500k", "-bufsize", "1500k"]
+BOTTLENECK_KBPS = 700
 
 
 class WebRtcAbrTest(AntSdkTestCase):
@@ -53,6 +63,37 @@ class WebRtcAbrTest(AntSdkTestCase):
                              step)
             self.assertEqual(step["notified"], [size[1]], step)
             self.assertGreaterEqual(step["decoded"], 6, step)
+
+    def decoded_size(self, v, timeout=2.0):
+        """The size of the frames the viewer decodes now."""
+        v.frame_size = None
+        v.wait_for(lambda: v.frame_size is not None, timeout)
+        return v.frame_size
+
+    def test_auto_follows_the_receiver_reports(self):
+        s = unique_id()
+        self.publish_as_user(s, HIGH_NO_B + SOURCE_RATE, size=SOURCE)
+        limit = ReceiveLimit(BOTTLENECK_KBPS)
+        v = WebRtcViewer(self.ws_url(), s, self.play_token(s), limit=limit)
+        self.addCleanup(v.stop)
+        v.start()
+        self.assertTrue(v.wait_for_definition("play_started"), v.errors)
+
+        def told():
+            return [m.get("streamHeight") for m in v.messages
+                    if m.get("definition") == "resolutionChangeInfo"]
+        self.assertTrue(v.wait_for(lambda: RUNG["height"] in told(), 30),
+                        (told(), limit.passed, limit.dropped))
+        # Its picture is the rung's from the rung's next key frame on.
+        deadline = time.monotonic() + 20
+        while (self.decoded_size(v) != (426, 240)
+               and time.monotonic() < deadline):
+            pass
+        self.assertEqual(self.decoded_size(v), (426, 240),
+                         (told(), limit.passed, limit.dropped))
+        self.assertGreater(limit.dropped, 0)
+        self.assertEqual(told()[0], RUNG["height"], told())
+        self.assertEqual(self.tokens_of(s), [])
 
     def test_high_profile_with_b_frames(self):
         self.check_rung(USER_VIDEO)
