@@ -755,8 +755,7 @@ tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
                                            : PT_H264);
   answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER,
                                                message);
-  g_signal_emit_by_name (viewer->webrtc, "set-remote-description", answer,
-                         NULL);
+  tg_webrtc_set_description (viewer->webrtc, "set-remote-description", answer);
   gst_webrtc_session_description_free (answer);
 }
 
@@ -844,15 +843,17 @@ tg_viewer_take_key_frame (TgViewer *viewer)
 static GMutex reaper_lock;
 static GCond reaped;
 static GThreadPool *reaper;
-static guint reaping; /* viewers given to the reaper and not yet down */
+static GPtrArray *reaping; /* TgViewer given to the reaper, not yet down */
 
-/* How long the server, stopping, waits for viewers' pipelines to go down. */
+/* A viewer not down this long after its change to NULL began is taken to
+ * be stuck (unblock); how long the server, stopping, waits for them. */
+#define STUCK_MS 1000
 #define REAP_WAIT_S 5
 
-/* Before its state changes: a flush into webrtcbin's sinks. A packet of
- * ours can be held in webrtcbin (1.22) at a pad blocked until its DTLS is
- * done, with the pad's stream lock, which the change to NULL then waits for
- * forever: the flush wakes it and sends it back. */
+/* A flush into webrtcbin's sinks. A packet of ours can be held in
+ * webrtcbin (1.22) at a pad blocked until its DTLS is done, with the pad's
+ * stream lock, which the change to NULL then waits for forever: the flush
+ * wakes it and sends it back. Only for a change that is stuck. */
 static void
 unblock (TgViewer *viewer)
 {
@@ -861,18 +862,33 @@ unblock (TgViewer *viewer)
       gst_pad_send_event (viewer->sinks[t], gst_event_new_flush_start ());
 }
 
+/* On the main context: the viewer is still being taken down. */
+static gboolean
+unblock_stuck (gpointer data)
+{
+  g_message ("%s: a WebRTC viewer's pipeline is slow to stop: flushed",
+             ((TgViewer *) data)->name);
+  unblock (data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 reap (gpointer data, gpointer unused)
 {
   TgViewer *viewer = data;
+  GSource *watch = g_timeout_source_new (STUCK_MS);
 
-  unblock (viewer);
+  g_source_set_callback (watch, unblock_stuck, tg_viewer_ref (viewer),
+                         (GDestroyNotify) tg_viewer_unref);
+  g_source_attach (watch, NULL);
   gst_element_set_state (viewer->pipeline, GST_STATE_NULL);
-  tg_viewer_unref (viewer);
+  g_source_destroy (watch);
+  g_source_unref (watch);
   g_mutex_lock (&reaper_lock);
-  reaping--;
+  g_ptr_array_remove_fast (reaping, viewer);
   g_cond_broadcast (&reaped);
   g_mutex_unlock (&reaper_lock);
+  tg_viewer_unref (viewer);
 }
 
 void
@@ -881,23 +897,38 @@ tg_viewer_close (TgViewer *viewer)
   tg_webrtc_peer_close (viewer->peer);
   g_mutex_lock (&reaper_lock);
   if (reaper == NULL)
-    reaper = g_thread_pool_new (reap, NULL, 4, FALSE, NULL);
-  reaping++;
+    {
+      reaper = g_thread_pool_new (reap, NULL, 4, FALSE, NULL);
+      reaping = g_ptr_array_new ();
+    }
+  g_ptr_array_add (reaping, viewer);
   g_thread_pool_push (reaper, tg_viewer_ref (viewer), NULL);
   g_mutex_unlock (&reaper_lock);
+}
+
+/* Waits until no viewer is being taken down, or until deadline. Locked. */
+static gboolean
+wait_reaped (gint64 deadline)
+{
+  while (reaping && reaping->len > 0
+         && g_cond_wait_until (&reaped, &reaper_lock, deadline))
+    ;
+  return reaping == NULL || reaping->len == 0;
 }
 
 void
 tg_viewer_wait_closed (void)
 {
-  gint64 deadline = g_get_monotonic_time () + REAP_WAIT_S * G_TIME_SPAN_SECOND;
+  gint64 now = g_get_monotonic_time ();
 
+  /* The main loop has stopped: those still stuck are unblocked here. */
   g_mutex_lock (&reaper_lock);
-  while (reaping > 0 && g_cond_wait_until (&reaped, &reaper_lock, deadline))
-    ;
-  if (reaping > 0)
-    g_message ("%u WebRTC viewers' pipelines did not stop within %d s", reaping,
-               REAP_WAIT_S);
+  if (!wait_reaped (now + STUCK_MS * G_TIME_SPAN_MILLISECOND))
+    for (guint i = 0; i < reaping->len; i++)
+      unblock (reaping->pdata[i]);
+  if (!wait_reaped (now + REAP_WAIT_S * G_TIME_SPAN_SECOND))
+    g_message ("%u WebRTC viewers' pipelines did not stop within %d s",
+               reaping->len, REAP_WAIT_S);
   g_mutex_unlock (&reaper_lock);
 }
 

@@ -63,6 +63,16 @@ release (gpointer data)
 
 /* --- our offer or answer --- */
 
+void
+tg_webrtc_set_description (GstElement *webrtc, const char *signal,
+                           GstWebRTCSessionDescription *description)
+{
+  GstPromise *promise = gst_promise_new ();
+
+  g_signal_emit_by_name (webrtc, signal, description, promise);
+  gst_promise_unref (promise);
+}
+
 static void
 created (GstPromise *promise, gpointer data)
 {
@@ -83,8 +93,8 @@ created (GstPromise *promise, gpointer data)
       tg_webrtc_peer_fail (peer, "notSetLocalDescription", reason);
       return;
     }
-  g_signal_emit_by_name (peer->webrtc, "set-local-description", description,
-                         NULL);
+  tg_webrtc_set_description (peer->webrtc, "set-local-description",
+                             description);
   text = gst_sdp_message_as_text (description->sdp);
   if (tg_webrtc_peer_lock_open (peer))
     {

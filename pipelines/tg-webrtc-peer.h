@@ -67,4 +67,13 @@ void tg_webrtc_peer_free (TgWebrtcPeer *peer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgWebrtcPeer, tg_webrtc_peer_free)
 
+struct _GstWebRTCSessionDescription;
+
+/* Emits webrtcbin's set-local-description or set-remote-description
+ * with a promise of ours, never NULL: webrtcbin 1.22, closed, replies to a
+ * NULL promise with an error structure that nobody frees. */
+void
+tg_webrtc_set_description (GstElement *webrtc, const char *signal,
+                           struct _GstWebRTCSessionDescription *description);
+
 G_END_DECLS
