@@ -653,10 +653,11 @@ tg_cmaf_end (TgCmaf *cmaf, gboolean remove)
   g_mutex_unlock (&cmaf->lock);
   if (!remove)
     return;
-  remove_folder (cmaf->media_dir);
+  /* LL-HLS first: the MPD's folder gone says that all is */
   remove_folder (cmaf->ll_dir);
   ll_parent = g_path_get_dirname (cmaf->ll_dir);
   g_rmdir (ll_parent); /* if no other stream uses it */
+  remove_folder (cmaf->media_dir);
 }
 
 void
