@@ -17,6 +17,7 @@ tg_config_new_default (void)
   config->https_port = 5443;
   config->rtmp_port = 1935;
   config->srt_port = 4200;
+  config->rtsp_port = 8554;
   config->http_request_timeout = 10;
   config->http_idle_timeout = 30;
   config->http_connections_per_address = 256;
@@ -63,6 +64,8 @@ static const IntSetting int_settings[] = {
     "RTMP ingest (default 1935; 0 disables)", "PORT" },
   { "srt-port", SLOT (srt_port), 0, 65535,
     "SRT ingest (default 4200; 0 disables)", "PORT" },
+  { "rtsp-port", SLOT (rtsp_port), 0, 65535,
+    "RTSP play (default 8554; 0 disables)", "PORT" },
   { "http-threads", SLOT (http_threads), 0, 256,
     "HTTP worker threads (default 0: one per processor)", "N" },
   { "http-request-timeout", SLOT (http_request_timeout), 1, 3600,

@@ -13,6 +13,7 @@ typedef struct
   int https_port;
   int rtmp_port;
   int srt_port;
+  int rtsp_port;
   int http_threads; /* 0: one per processor */
   /* The front door's limits (README, Limits). */
   int http_request_timeout; /* s: a TLS handshake or request head */

@@ -1,0 +1,165 @@
+"""RTSP play (gst-rtsp-server) with ?token=: the stream's MPEG-TS, muxed
+once per stream, over RTP to ffprobe, ffmpeg (TCP and UDP) and GStreamer's
+rtspsrc; one media shared by every viewer of a stream; refusals (401, 404)
+that spend nothing; clients closed when the stream ends (README "RTSP
+play")."""
+
+import socket
+import subprocess
+import threading
+import unittest
+
+from test_rtmp import RtmpTestCase, wait_for
+from test_rtmp_play import LOG_ENV, PlayMixin, RtmpPlayTest
+from tollgate_fixture import APP, unique_id
+
+
+class RtspPlayTest(PlayMixin, RtmpTestCase):
+    SERVER_KW = dict(RtmpTestCase.SERVER_KW, env=LOG_ENV,
+                     extra_args=["--rtmp-port", "1", "--rtsp-port", "1"])
+    # Publishes over RTMP as users do (H.264 High with B-frames, AAC).
+    publish = RtmpPlayTest.publish
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_settings({"playTokenControlEnabled": True})
+
+    def rtsp_url(self, stream, token=None):
+        url = "rtsp://127.0.0.1:%d/%s/%s" % (self.server.rtsp_port, APP,
+                                              stream)
+        return url + ("?token=%s" % token if token else "")
+
+    def probe_over(self, transport, url):
+        return subprocess.run(["ffprobe", "-v", "error", "-rtsp_transport",
+                               transport, "-show_entries",
+                               "stream=codec_name", "-of", "csv=p=0", url],
+                              capture_output=True, text=True, timeout=60)
+
+    def play(self, transport, url, seconds=2):
+        """ffmpeg reads the first seconds: its return code and stderr."""
+        return subprocess.run(["ffmpeg", "-nostdin", "-v", "error",
+                               "-rtsp_transport", transport, "-i", url,
+                               "-t", str(seconds), "-f", "null", "-"],
+                              capture_output=True, text=True, timeout=60)
+
+    def request(self, data):
+        """Sends raw bytes to the RTSP port; the status line answered."""
+        with socket.create_connection(("127.0.0.1", self.server.rtsp_port),
+                                      timeout=15) as sock:
+            sock.sendall(data)
+            reply = b""
+            while b"\r\n" not in reply:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        return reply.split(b"\r\n")[0].decode("latin-1")
+
+    def describe(self, url):
+        return self.request(("DESCRIBE %s RTSP/1.0\r\nCSeq: 1\r\n"
+                             "Accept: application/sdp\r\n\r\n"
+                             % url).encode())
+
+    def test_plays_over_tcp_and_udp_with_one_token_each(self):
+        s = self.publish()
+        tcp, udp, frames = (self.mint_ok(s, "play")["tokenId"]
+                            for _ in range(3))
+        r = self.probe_over("tcp", self.rtsp_url(s, tcp))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(set(r.stdout.split())), ["aac", "h264"])
+        r = self.probe_over("udp", self.rtsp_url(s, udp))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(set(r.stdout.split())), ["aac", "h264"])
+        r = self.play("tcp", self.rtsp_url(s, frames))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.tokens_of(s), [])
+        # Spent: refused, by ffprobe and on the wire.
+        again = self.probe_over("tcp", self.rtsp_url(s, tcp))
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("401", again.stderr)
+        self.assertEqual(self.describe(self.rtsp_url(s, tcp)),
+                         "RTSP/1.0 401 Unauthorized")
+        for token in (tcp, udp, frames):
+            self.assertNotIn(token, self.server_log())
+
+    def test_rtspsrc_plays_through_a_token(self):
+        s = self.publish()
+        token = self.mint_ok(s, "play")["tokenId"]
+        r = subprocess.run(["gst-launch-1.0", "-q", "rtspsrc",
+                            "location=" + self.rtsp_url(s, token), "!",
+                            "fakesink", "num-buffers=100"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.tokens_of(s), [])
+
+    def test_refusals_spend_nothing(self):
+        s = self.publish()
+        token = self.mint_ok(s, "play")["tokenId"]
+        # No token.
+        self.assertEqual(self.describe(self.rtsp_url(s)),
+                         "RTSP/1.0 401 Unauthorized")
+        # A stream that is not live: before the token is looked at.
+        other = unique_id()
+        kept = self.mint_ok(other, "play")["tokenId"]
+        self.assertEqual(self.describe(self.rtsp_url(other, kept)),
+                         "RTSP/1.0 404 Not Found")
+        self.assertEqual(self.tokens_of(other), [kept])
+        # A publish token does not play.
+        publish = self.mint_ok(s, "publish")["tokenId"]
+        self.assertEqual(self.describe(self.rtsp_url(s, publish)),
+                         "RTSP/1.0 401 Unauthorized")
+        # SETUP and PLAY without an admitted DESCRIBE.
+        self.assertEqual(self.request((
+            "SETUP %s/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: "
+            "RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"
+            % self.rtsp_url(s)).encode()), "RTSP/1.0 401 Unauthorized")
+        self.assertEqual(sorted(self.tokens_of(s)), sorted([token, publish]))
+        # Garbage: an error, and the server plays on.
+        self.request(b"\x16\x03\x01\x00\xff garbage \r\n\r\n")
+        self.request(b"DESCRIBE\r\n\r\n")
+        self.assertEqual(self.request(
+            b"OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n"), "RTSP/1.0 200 OK")
+        r = self.probe_over("tcp", self.rtsp_url(s, token))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("RTSP 127.0.0.1: play of %s/%s refused" % (APP, s),
+                      self.server_log())
+
+    def test_viewers_share_one_media(self):
+        s = self.publish()
+        tokens = [self.mint_ok(s, "play")["tokenId"] for _ in range(2)]
+        results = [None, None]
+
+        def watch(i, transport):
+            results[i] = self.play(transport, self.rtsp_url(s, tokens[i]),
+                                   seconds=4)
+        threads = [threading.Thread(target=watch, args=(i, t))
+                   for i, t in enumerate(("tcp", "udp"))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for r in results:
+            self.assertEqual(r.returncode, 0, r.stderr)
+        log = self.server_log()
+        self.assertEqual(log.count("RTSP media of %s/%s: made" % (APP, s)),
+                         1, log)
+        self.assertEqual(log.count("%s/%s MPEG-TS: muxed" % (APP, s)), 1)
+
+    def test_viewers_closed_when_the_stream_ends(self):
+        s = self.publish(seconds=6)
+        token = self.mint_ok(s, "play")["tokenId"]
+        r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error",
+                            "-rtsp_transport", "tcp", "-i",
+                            self.rtsp_url(s, token), "-f", "null", "-"],
+                           capture_output=True, text=True, timeout=60)
+        # ffmpeg reads to the end: the server closed it when the stream
+        # ended.
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("RTSP media of %s/%s: stopped: the stream ended"
+                      % (APP, s), self.server_log())
+        self.assertTrue(wait_for(lambda: "%s/%s ended: its clients are "
+                                 "closed" % (APP, s) in self.server_log()))
+
+
+if __name__ == "__main__":
+    unittest.main()
