@@ -4,21 +4,43 @@ rtspsrc; one media shared by every viewer of a stream; refusals (401, 404)
 that spend nothing; clients closed when the stream ends (README "RTSP
 play")."""
 
+import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import unittest
 
 from test_rtmp import RtmpTestCase, wait_for
-from test_rtmp_play import LOG_ENV, PlayMixin, RtmpPlayTest
-from tollgate_fixture import APP, unique_id
+import test_rtmp_play
+from test_rtmp_play import LOG_ENV, PlayMixin
+from tollgate_fixture import APP, server_env, unique_id
 
 
-class RtspPlayTest(PlayMixin, RtmpTestCase):
+def rtspsrc(url, buffers):
+    """gst-launch-1.0 rtspsrc: a client with every installed plugin (the
+    tests' plugin path holds only the server's), in a registry of its
+    own."""
+    env = server_env()
+    for name in ("G_DEBUG", "GST_PLUGIN_SYSTEM_PATH_1_0",
+                 "GST_PLUGIN_PATH_1_0", "LD_PRELOAD"):
+        env.pop(name, None)
+    with tempfile.TemporaryDirectory() as home:
+        env["GST_REGISTRY_1_0"] = os.path.join(home, "registry.bin")
+        return subprocess.run(
+            [shutil.which("gst-launch-1.0"), "-q", "rtspsrc",
+             "location=" + url, "!", "fakesink",
+             "num-buffers=%d" % buffers],
+            env=env, capture_output=True, text=True, timeout=60)
+
+
+class RtspMixin(PlayMixin):
+    """A server with RTMP (the publisher's door) and RTSP, RTSP clients."""
     SERVER_KW = dict(RtmpTestCase.SERVER_KW, env=LOG_ENV,
                      extra_args=["--rtmp-port", "1", "--rtsp-port", "1"])
     # Publishes over RTMP as users do (H.264 High with B-frames, AAC).
-    publish = RtmpPlayTest.publish
+    publish = test_rtmp_play.RtmpPlayTest.publish
 
     def setUp(self):
         super().setUp()
@@ -60,6 +82,10 @@ class RtspPlayTest(PlayMixin, RtmpTestCase):
                              "Accept: application/sdp\r\n\r\n"
                              % url).encode())
 
+
+
+class RtspPlayTest(RtspMixin, RtmpTestCase):
+
     def test_plays_over_tcp_and_udp_with_one_token_each(self):
         s = self.publish()
         tcp, udp, frames = (self.mint_ok(s, "play")["tokenId"]
@@ -85,10 +111,7 @@ class RtspPlayTest(PlayMixin, RtmpTestCase):
     def test_rtspsrc_plays_through_a_token(self):
         s = self.publish()
         token = self.mint_ok(s, "play")["tokenId"]
-        r = subprocess.run(["gst-launch-1.0", "-q", "rtspsrc",
-                            "location=" + self.rtsp_url(s, token), "!",
-                            "fakesink", "num-buffers=100"],
-                           capture_output=True, text=True, timeout=60)
+        r = rtspsrc(self.rtsp_url(s, token), 100)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.tokens_of(s), [])
 
@@ -159,6 +182,32 @@ class RtspPlayTest(PlayMixin, RtmpTestCase):
                       % (APP, s), self.server_log())
         self.assertTrue(wait_for(lambda: "%s/%s ended: its clients are "
                                  "closed" % (APP, s) in self.server_log()))
+
+
+
+class RtspShutdownTest(RtspMixin, RtmpTestCase):
+    PER_TEST = True
+
+    def test_server_stops_while_viewers_play(self):
+        s = self.publish(seconds=30)
+        tokens = [self.mint_ok(s, "play")["tokenId"] for _ in range(2)]
+        viewers = [subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport",
+             transport, "-i", self.rtsp_url(s, token), "-f", "null", "-"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for transport, token in zip(("tcp", "udp"), tokens)]
+        try:
+            self.assertTrue(wait_for(lambda: self.tokens_of(s) == []))
+            self.assertTrue(wait_for(lambda: "RTSP media of %s/%s: made"
+                                     % (APP, s) in self.server_log()))
+            # A clean exit (the fixture checks it), the viewers closed.
+            self.server.stop()
+            for viewer in viewers:
+                viewer.wait(timeout=30)
+        finally:
+            for viewer in viewers:
+                viewer.kill()
+                viewer.wait()
 
 
 if __name__ == "__main__":
