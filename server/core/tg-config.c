@@ -23,6 +23,7 @@ tg_config_new_default (void)
   config->http_connections_per_address = 256;
   config->rtmp_connections_per_address = 32;
   config->srt_connections_per_address = 32;
+  config->rtsp_connections_per_address = 32;
   config->apps = g_strdupv ((char **) apps);
   return config;
 }
@@ -83,6 +84,8 @@ static const IntSetting int_settings[] = {
     1000000, "RTMP connections one address may have open (default 32)", "N" },
   { "srt-connections-per-address", SLOT (srt_connections_per_address), 1,
     1000000, "SRT callers one address may have connected (default 32)", "N" },
+  { "rtsp-connections-per-address", SLOT (rtsp_connections_per_address), 1,
+    1000000, "RTSP connections one address may have open (default 32)", "N" },
 };
 
 #define N_INT_SETTINGS G_N_ELEMENTS (int_settings)

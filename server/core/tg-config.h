@@ -21,6 +21,7 @@ typedef struct
   int http_connections_per_address;
   int rtmp_connections_per_address;
   int srt_connections_per_address;
+  int rtsp_connections_per_address;
   gboolean random_ports;
   char **apps;
   char *tls_certificate; /* NULL: self-signed in {data_dir}/tls/ */

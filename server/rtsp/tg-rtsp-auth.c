@@ -17,23 +17,37 @@ struct _TgRtspAuth
   TgServer *server;
   GstRTSPMountPoints *mounts;
   GstRTSPMediaFactory *factory;
+  TgPeerLimit *peers;
 };
+
+/* The clients' admitted keys may be read by another client's thread
+ * (tg_rtsp_auth_admitted, when a stream ends). */
+static GMutex admitted_lock;
+/* On a client: its address, counted in peers. */
+#define PEER "tg-rtsp-peer"
 
 G_DEFINE_TYPE (TgRtspAuth, tg_rtsp_auth, GST_TYPE_RTSP_AUTH)
 
 gboolean
 tg_rtsp_auth_admitted (GstRTSPClient *client, const char *key)
 {
-  GHashTable *admitted = g_object_get_data (G_OBJECT (client), ADMITTED);
+  GHashTable *admitted;
+  gboolean yes;
 
-  return admitted && key && g_hash_table_contains (admitted, key);
+  g_mutex_lock (&admitted_lock);
+  admitted = g_object_get_data (G_OBJECT (client), ADMITTED);
+  yes = admitted && key && g_hash_table_contains (admitted, key);
+  g_mutex_unlock (&admitted_lock);
+  return yes;
 }
 
 static void
 admit (GstRTSPClient *client, const char *key)
 {
-  GHashTable *admitted = g_object_get_data (G_OBJECT (client), ADMITTED);
+  GHashTable *admitted;
 
+  g_mutex_lock (&admitted_lock);
+  admitted = g_object_get_data (G_OBJECT (client), ADMITTED);
   if (admitted == NULL)
     {
       admitted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -41,6 +55,48 @@ admit (GstRTSPClient *client, const char *key)
                               (GDestroyNotify) g_hash_table_unref);
     }
   g_hash_table_add (admitted, g_strdup (key));
+  g_mutex_unlock (&admitted_lock);
+}
+
+/* The connection's address, as tg-peer-limit names it. */
+static char *
+peer_name (GstRTSPConnection *conn)
+{
+  GSocket *socket = conn ? gst_rtsp_connection_get_read_socket (conn) : NULL;
+  g_autoptr (GSocketAddress) address
+      = socket ? g_socket_get_remote_address (socket, NULL) : NULL;
+
+  return address ? tg_peer_name (address) : NULL;
+}
+
+/* A new connection: refused when its address has the cap open. */
+static gboolean
+check_connect (TgRtspAuth *auth, GstRTSPContext *ctx)
+{
+  g_autofree char *peer = peer_name (ctx->conn);
+
+  return peer && tg_peer_limit_take (auth->peers, peer);
+}
+
+static void
+closed (GstRTSPClient *client, gpointer data)
+{
+  TgRtspAuth *auth = data;
+  g_autofree char *peer = g_object_steal_data (G_OBJECT (client), PEER);
+
+  if (peer)
+    tg_peer_limit_release (auth->peers, peer);
+}
+
+void
+tg_rtsp_auth_count (TgRtspAuth *auth, GstRTSPClient *client)
+{
+  char *peer = peer_name (gst_rtsp_client_get_connection (client));
+
+  if (peer == NULL)
+    return;
+  g_object_set_data_full (G_OBJECT (client), PEER, peer, g_free);
+  g_signal_connect_object (client, "closed", G_CALLBACK (closed), auth, 0);
 }
 
 static const char *
@@ -154,7 +210,7 @@ check (GstRTSPAuth *base, GstRTSPContext *ctx, const char *check)
   g_autofree char *key = NULL;
 
   if (g_str_equal (check, GST_RTSP_AUTH_CHECK_CONNECT))
-    return TRUE;
+    return check_connect (auth, ctx);
   if (g_str_equal (check, GST_RTSP_AUTH_CHECK_URL))
     return check_url (auth, ctx);
   if (g_str_has_prefix (check, "auth.check.media.factory."))
@@ -177,6 +233,7 @@ finalize (GObject *object)
 
   g_object_unref (auth->mounts);
   g_object_unref (auth->factory);
+  tg_peer_limit_free (auth->peers);
   G_OBJECT_CLASS (tg_rtsp_auth_parent_class)->finalize (object);
 }
 
@@ -198,12 +255,13 @@ tg_rtsp_auth_init (TgRtspAuth *auth)
 
 TgRtspAuth *
 tg_rtsp_auth_new (TgServer *server, GstRTSPMountPoints *mounts,
-                  GstRTSPMediaFactory *factory)
+                  GstRTSPMediaFactory *factory, TgPeerLimit *peers)
 {
   TgRtspAuth *auth = g_object_new (TG_TYPE_RTSP_AUTH, NULL);
 
   auth->server = server;
   auth->mounts = g_object_ref (mounts);
   auth->factory = g_object_ref (factory);
+  auth->peers = peers;
   return auth;
 }

@@ -11,6 +11,7 @@
 
 #include <gst/rtsp-server/rtsp-server.h>
 
+#include "tg-peer-limit.h"
 #include "tg-server.h"
 
 G_BEGIN_DECLS
@@ -18,9 +19,15 @@ G_BEGIN_DECLS
 #define TG_TYPE_RTSP_AUTH (tg_rtsp_auth_get_type ())
 G_DECLARE_FINAL_TYPE (TgRtspAuth, tg_rtsp_auth, TG, RTSP_AUTH, GstRTSPAuth)
 
-/* An admitted DESCRIBE mounts factory at /app/stream_id in mounts. */
+/* An admitted DESCRIBE mounts factory at /app/stream_id in mounts; a
+ * connection from an address that has peers' cap open is refused
+ * (peers: the auth's, freed with it). */
 TgRtspAuth *tg_rtsp_auth_new (TgServer *server, GstRTSPMountPoints *mounts,
-                              GstRTSPMediaFactory *factory);
+                              GstRTSPMediaFactory *factory, TgPeerLimit *peers);
+
+/* A client that passed the connection's check: its address is counted
+ * until it closes. In the server's context. */
+void tg_rtsp_auth_count (TgRtspAuth *auth, GstRTSPClient *client);
 
 /* Whether client was admitted to key ("app/stream_id"). */
 gboolean tg_rtsp_auth_admitted (GstRTSPClient *client, const char *key);

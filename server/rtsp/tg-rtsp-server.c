@@ -15,6 +15,11 @@ struct _TgRtspServer
   guint16 port;
 };
 
+/* Threads for the clients' requests: a DESCRIBE waits for its media to
+ * start (the stream's next key frame when it has none yet), and holds
+ * only its thread's clients meanwhile. */
+#define CLIENT_THREADS 4
+
 static gpointer
 run (gpointer data)
 {
@@ -50,6 +55,13 @@ stream_ended (const char *key, gpointer data)
   g_info ("RTSP: %s ended: its clients are closed", key);
 }
 
+static void
+client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer auth)
+{
+  (void) rtsp;
+  tg_rtsp_auth_count (auth, client);
+}
+
 TgRtspServer *
 tg_rtsp_server_new (TgServer *server, GError **error)
 {
@@ -58,6 +70,7 @@ tg_rtsp_server_new (TgServer *server, GError **error)
   g_autoptr (GstRTSPMountPoints) mounts = NULL;
   g_autoptr (TgRtspFactory) factory = NULL;
   g_autoptr (TgRtspAuth) auth = NULL;
+  g_autoptr (GstRTSPThreadPool) pool = NULL;
   g_autofree char *service
       = g_strdup_printf ("%d", config->random_ports ? 0 : config->rtsp_port);
 
@@ -69,8 +82,14 @@ tg_rtsp_server_new (TgServer *server, GError **error)
   mounts = gst_rtsp_server_get_mount_points (rtsp->rtsp);
   factory
       = tg_rtsp_factory_new (server->live, rtsp->context, stream_ended, rtsp);
-  auth = tg_rtsp_auth_new (server, mounts, GST_RTSP_MEDIA_FACTORY (factory));
+  auth = tg_rtsp_auth_new (
+      server, mounts, GST_RTSP_MEDIA_FACTORY (factory),
+      tg_peer_limit_new ("RTSP", (guint) config->rtsp_connections_per_address));
   gst_rtsp_server_set_auth (rtsp->rtsp, GST_RTSP_AUTH (auth));
+  g_signal_connect_object (rtsp->rtsp, "client-connected",
+                           G_CALLBACK (client_connected), auth, 0);
+  pool = gst_rtsp_server_get_thread_pool (rtsp->rtsp);
+  gst_rtsp_thread_pool_set_max_threads (pool, CLIENT_THREADS);
   rtsp->source = gst_rtsp_server_create_source (rtsp->rtsp, NULL, error);
   if (rtsp->source == NULL)
     return NULL;

@@ -210,5 +210,33 @@ class RtspShutdownTest(RtspMixin, RtmpTestCase):
                 viewer.wait()
 
 
+class RtspLimitTest(RtspMixin, RtmpTestCase):
+    SERVER_KW = dict(RtspMixin.SERVER_KW, extra_args=[
+        "--rtmp-port", "1", "--rtsp-port", "1",
+        "--rtsp-connections-per-address", "3"])
+
+    def test_connections_per_address(self):
+        held = [socket.create_connection(("127.0.0.1",
+                                          self.server.rtsp_port))
+                for _ in range(3)]
+        try:
+            for sock in held:  # each one answered: all three are served
+                sock.sendall(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+                self.assertIn(b"200 OK", sock.recv(4096))
+            # The fourth is closed at once.
+            with socket.create_connection(("127.0.0.1",
+                                           self.server.rtsp_port),
+                                          timeout=10) as sock:
+                self.assertEqual(sock.recv(4096), b"")
+        finally:
+            for sock in held:
+                sock.close()
+        # Their places are free again.
+        self.assertTrue(wait_for(lambda: self.request(
+            b"OPTIONS * RTSP/1.0\r\nCSeq: 2\r\n\r\n") == "RTSP/1.0 200 OK"))
+        self.assertIn("RTSP 127.0.0.1: refused: 3 connections from this "
+                      "address already", self.server_log())
+
+
 if __name__ == "__main__":
     unittest.main()
