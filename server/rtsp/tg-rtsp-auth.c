@@ -6,8 +6,8 @@
 
 /* On a client: the keys ("app/stream_id") it was admitted to. */
 #define ADMITTED "tg-rtsp-admitted"
-/* On a client: its last request's GstRTSPToken (a GstRTSPContext holds no
- * reference to its token). */
+/* On a client, while its DESCRIBE is checked: the GstRTSPToken holding
+ * the credential (a GstRTSPContext holds no reference to its token). */
 #define CREDENTIAL "tg-rtsp-credential"
 #define CREDENTIAL_FIELD "tollgate.credential"
 
@@ -20,8 +20,9 @@ struct _TgRtspAuth
   TgPeerLimit *peers;
 };
 
-/* The clients' admitted keys may be read by another client's thread
- * (tg_rtsp_auth_admitted, when a stream ends). */
+/* The clients' admitted keys are also read when a stream ends
+ * (tg_rtsp_auth_admitted); locked, so that clients may be given threads
+ * of their own (GstRTSPThreadPool) without a race. */
 static GMutex admitted_lock;
 /* On a client: its address, counted in peers. */
 #define PEER "tg-rtsp-peer"
@@ -164,6 +165,9 @@ check_describe (TgRtspAuth *auth, GstRTSPContext *ctx)
   settings = tg_apps_get_settings (auth->server->apps, app);
   play = tg_play_admit (auth->server, settings, app, stream_id, token, "RTSP",
                         TRUE, &outcome, &problem);
+  /* Not kept past its turn. */
+  ctx->token = NULL;
+  g_object_set_data (G_OBJECT (ctx->client), CREDENTIAL, NULL);
   if (play != TG_PLAY_OK)
     {
       g_info ("RTSP %s: play of %s refused: %s", peer_of (ctx), key, problem);
@@ -178,8 +182,9 @@ check_describe (TgRtspAuth *auth, GstRTSPContext *ctx)
   return TRUE;
 }
 
-/* Any request: DESCRIBE decides; OPTIONS and TEARDOWN pass; the rest only
- * for a stream the client was admitted to. */
+/* Any request: DESCRIBE decides; OPTIONS and TEARDOWN pass; ANNOUNCE and
+ * RECORD never do; the rest only for a stream the client was admitted
+ * to. */
 static gboolean
 check_url (TgRtspAuth *auth, GstRTSPContext *ctx)
 {
@@ -192,6 +197,10 @@ check_url (TgRtspAuth *auth, GstRTSPContext *ctx)
       return TRUE;
     case GST_RTSP_DESCRIBE:
       return check_describe (auth, ctx);
+    case GST_RTSP_ANNOUNCE:
+    case GST_RTSP_RECORD:
+      /* No publishing over RTSP. */
+      return refuse (ctx, GST_RTSP_STS_UNAUTHORIZED);
     default:
       break;
     }

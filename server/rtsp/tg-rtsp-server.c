@@ -15,11 +15,6 @@ struct _TgRtspServer
   guint16 port;
 };
 
-/* Threads for the clients' requests: a DESCRIBE waits for its media to
- * start (the stream's next key frame when it has none yet), and holds
- * only its thread's clients meanwhile. */
-#define CLIENT_THREADS 4
-
 static gpointer
 run (gpointer data)
 {
@@ -70,7 +65,6 @@ tg_rtsp_server_new (TgServer *server, GError **error)
   g_autoptr (GstRTSPMountPoints) mounts = NULL;
   g_autoptr (TgRtspFactory) factory = NULL;
   g_autoptr (TgRtspAuth) auth = NULL;
-  g_autoptr (GstRTSPThreadPool) pool = NULL;
   g_autofree char *service
       = g_strdup_printf ("%d", config->random_ports ? 0 : config->rtsp_port);
 
@@ -88,8 +82,6 @@ tg_rtsp_server_new (TgServer *server, GError **error)
   gst_rtsp_server_set_auth (rtsp->rtsp, GST_RTSP_AUTH (auth));
   g_signal_connect_object (rtsp->rtsp, "client-connected",
                            G_CALLBACK (client_connected), auth, 0);
-  pool = gst_rtsp_server_get_thread_pool (rtsp->rtsp);
-  gst_rtsp_thread_pool_set_max_threads (pool, CLIENT_THREADS);
   rtsp->source = gst_rtsp_server_create_source (rtsp->rtsp, NULL, error);
   if (rtsp->source == NULL)
     return NULL;
