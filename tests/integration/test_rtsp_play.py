@@ -66,16 +66,20 @@ class RtspMixin(PlayMixin):
                               capture_output=True, text=True, timeout=60)
 
     def request(self, data):
-        """Sends raw bytes to the RTSP port; the status line answered."""
+        """Sends raw bytes to the RTSP port; the status line answered ("" if
+        the server closed the connection without one)."""
+        reply = b""
         with socket.create_connection(("127.0.0.1", self.server.rtsp_port),
                                       timeout=15) as sock:
-            sock.sendall(data)
-            reply = b""
-            while b"\r\n" not in reply:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                reply += chunk
+            try:
+                sock.sendall(data)
+                while b"\r\n" not in reply:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    reply += chunk
+            except ConnectionResetError:
+                pass
         return reply.split(b"\r\n")[0].decode("latin-1")
 
     def describe(self, url):
