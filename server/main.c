@@ -14,6 +14,7 @@
 #include "tg-live.h"
 #include "tg-log.h"
 #include "tg-rtmp-listener.h"
+#include "tg-rtsp-server.h"
 #include "tg-secret.h"
 #include "tg-srt-listener.h"
 #include "tg-server.h"
@@ -109,6 +110,7 @@ run (TgConfig *config)
   g_autoptr (TgHttp) http = NULL;
   g_autoptr (TgRtmpListener) rtmp = NULL;
   g_autoptr (TgSrtListener) srt = NULL;
+  g_autoptr (TgRtspServer) rtsp = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   TgServer server = { 0 };
   Doors doors = { &server, NULL };
@@ -154,6 +156,8 @@ run (TgConfig *config)
     rtmp = tg_rtmp_listener_new (&server, &error);
   if (http != NULL && error == NULL && config->srt_port != 0)
     srt = tg_srt_listener_new (&server, &error);
+  if (http != NULL && error == NULL && config->rtsp_port != 0)
+    rtsp = tg_rtsp_server_new (&server, &error);
   if (http == NULL || error != NULL)
     {
       g_printerr ("tollgate: %s\n", error->message);
@@ -163,10 +167,11 @@ run (TgConfig *config)
   signals[0] = g_unix_signal_add (SIGINT, quit, loop);
   signals[1] = g_unix_signal_add (SIGTERM, quit, loop);
   g_atomic_int_set (&server.ready, TRUE);
-  g_print ("tollgate: ready http=%u https=%u rtmp=%u srt=%u\n",
+  g_print ("tollgate: ready http=%u https=%u rtmp=%u srt=%u rtsp=%u\n",
            tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE),
            rtmp ? tg_rtmp_listener_get_port (rtmp) : 0,
-           srt ? tg_srt_listener_get_port (srt) : 0);
+           srt ? tg_srt_listener_get_port (srt) : 0,
+           rtsp ? tg_rtsp_server_get_port (rtsp) : 0);
   fflush (stdout);
   g_message ("Serving %s on HTTP %u, HTTPS %u", store_uri,
              tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE));
@@ -181,6 +186,7 @@ run (TgConfig *config)
   tg_live_close (live);
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&srt, tg_srt_listener_free);
+  g_clear_pointer (&rtsp, tg_rtsp_server_free);
   /* WebSocket clients go while the HTTP workers still run their contexts. */
   tg_ws_close (ws);
   tg_whip_close (whip);

@@ -15,7 +15,7 @@ import time
 from raw_clients import read_response
 
 READY_RE = re.compile(r"^tollgate: ready http=(\d+) https=(\d+)"
-                      r"(?: rtmp=(\d+))?(?: srt=(\d+))?")
+                      r"(?: rtmp=(\d+))?(?: srt=(\d+))?(?: rtsp=(\d+))?")
 
 
 def note(msg):

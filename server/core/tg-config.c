@@ -17,11 +17,13 @@ tg_config_new_default (void)
   config->https_port = 5443;
   config->rtmp_port = 1935;
   config->srt_port = 4200;
+  config->rtsp_port = 8554;
   config->http_request_timeout = 10;
   config->http_idle_timeout = 30;
   config->http_connections_per_address = 256;
   config->rtmp_connections_per_address = 32;
   config->srt_connections_per_address = 32;
+  config->rtsp_connections_per_address = 32;
   config->apps = g_strdupv ((char **) apps);
   return config;
 }
@@ -63,6 +65,8 @@ static const IntSetting int_settings[] = {
     "RTMP ingest (default 1935; 0 disables)", "PORT" },
   { "srt-port", SLOT (srt_port), 0, 65535,
     "SRT ingest (default 4200; 0 disables)", "PORT" },
+  { "rtsp-port", SLOT (rtsp_port), 0, 65535,
+    "RTSP play (default 8554; 0 disables)", "PORT" },
   { "http-threads", SLOT (http_threads), 0, 256,
     "HTTP worker threads (default 0: one per processor)", "N" },
   { "http-request-timeout", SLOT (http_request_timeout), 1, 3600,
@@ -80,6 +84,8 @@ static const IntSetting int_settings[] = {
     1000000, "RTMP connections one address may have open (default 32)", "N" },
   { "srt-connections-per-address", SLOT (srt_connections_per_address), 1,
     1000000, "SRT callers one address may have connected (default 32)", "N" },
+  { "rtsp-connections-per-address", SLOT (rtsp_connections_per_address), 1,
+    1000000, "RTSP connections one address may have open (default 32)", "N" },
 };
 
 #define N_INT_SETTINGS G_N_ELEMENTS (int_settings)

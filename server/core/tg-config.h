@@ -13,6 +13,7 @@ typedef struct
   int https_port;
   int rtmp_port;
   int srt_port;
+  int rtsp_port;
   int http_threads; /* 0: one per processor */
   /* The front door's limits (README, Limits). */
   int http_request_timeout; /* s: a TLS handshake or request head */
@@ -20,6 +21,7 @@ typedef struct
   int http_connections_per_address;
   int rtmp_connections_per_address;
   int srt_connections_per_address;
+  int rtsp_connections_per_address;
   gboolean random_ports;
   char **apps;
   char *tls_certificate; /* NULL: self-signed in {data_dir}/tls/ */

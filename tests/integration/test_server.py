@@ -209,10 +209,10 @@ class ServerTest(TollgateTestCase):
                 self.assertIn(says, srv.stderr())
 
     def test_unknown_settings_refused(self):
-        # Nothing listens for RTSP (yet): a setting for it, on the command
-        # line or in the key file, is refused rather than ignored, as is a
-        # misspelt one.
-        for text in ("[tollgate]\nrtsp-port=8554\n",
+        # Nothing listens for RTSP over TLS: a setting for it, on the
+        # command line or in the key file, is refused rather than ignored,
+        # as is a misspelt one.
+        for text in ("[tollgate]\nrtsps-port=322\n",
                      "[tollgate]\nhttp-request-timeuot=5\n"):
             with self.subTest(text=text):
                 srv = TollgateServer(config=self.write_config(text))
@@ -220,11 +220,11 @@ class ServerTest(TollgateTestCase):
                 srv.spawn()
                 self.assertEqual(srv.wait_exit(10), 2)
                 self.assertIn("unknown setting", srv.stderr())
-        srv = TollgateServer(extra_args=["--rtsp-port", "8554"])
+        srv = TollgateServer(extra_args=["--rtsps-port", "322"])
         self.addCleanup(srv.cleanup)
         srv.spawn()
         self.assertEqual(srv.wait_exit(10), 2)
-        self.assertIn("rtsp-port", srv.stderr())
+        self.assertIn("rtsps-port", srv.stderr())
 
     def test_config_apps_and_threads(self):
         self.server.stop()

@@ -25,7 +25,8 @@ import unittest
 import urllib.parse
 
 READY_RE = re.compile(rb"^tollgate: ready http=(\d+) https=(\d+)"
-                      rb"(?: rtmp=(\d+))?(?: srt=(\d+))?\s*$")
+                      rb"(?: rtmp=(\d+))?(?: srt=(\d+))?(?: rtsp=(\d+))?"
+                      rb"\s*$")
 # GLib's format: "(tollgate:123): tollgate-WARNING **: ..." / "** CRITICAL **".
 BAD_STDERR_RE = re.compile(
     r"-(CRITICAL|WARNING) \*\*|\bCRITICAL\b|\bWARNING\b|AddressSanitizer|"
@@ -132,6 +133,7 @@ class TollgateServer:
         self.http_port = None
         self.https_port = None
         self.rtmp_port = None
+        self.rtsp_port = None
         self.ready_line = None
         self._starts = 0
         self._stderr_path = None
@@ -141,7 +143,8 @@ class TollgateServer:
         argv = [binary_path()]
         if self.pass_data_dir:
             argv += ["--data-dir", self.data_dir]
-        argv += ["--random-ports", "--rtmp-port", "0", "--srt-port", "0"]
+        argv += ["--random-ports", "--rtmp-port", "0", "--srt-port", "0",
+                 "--rtsp-port", "0"]
         if self.config:
             argv += ["--config", self.config]
         if self.store:
@@ -211,6 +214,7 @@ class TollgateServer:
                 self.https_port = int(m.group(2))
                 self.rtmp_port = int(m.group(3) or 0)
                 self.srt_port = int(m.group(4) or 0)
+                self.rtsp_port = int(m.group(5) or 0)
                 return self
 
     def wait_exit(self, timeout=STOP_TIMEOUT):

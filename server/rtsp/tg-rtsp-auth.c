@@ -1,0 +1,276 @@
+#include "tg-rtsp-auth.h"
+
+#include "tg-path.h"
+#include "tg-play.h"
+#include "tg-rtsp-factory.h"
+
+/* On a client: the keys ("app/stream_id") it was admitted to. */
+#define ADMITTED "tg-rtsp-admitted"
+/* On a client, while its DESCRIBE is checked: the GstRTSPToken holding
+ * the credential (a GstRTSPContext holds no reference to its token). */
+#define CREDENTIAL "tg-rtsp-credential"
+#define CREDENTIAL_FIELD "tollgate.credential"
+
+struct _TgRtspAuth
+{
+  GstRTSPAuth parent;
+  TgServer *server;
+  GstRTSPMountPoints *mounts;
+  GstRTSPMediaFactory *factory;
+  TgPeerLimit *peers;
+};
+
+/* The clients' admitted keys are also read when a stream ends
+ * (tg_rtsp_auth_admitted); locked, so that clients may be given threads
+ * of their own (GstRTSPThreadPool) without a race. */
+static GMutex admitted_lock;
+/* On a client: its address, counted in peers. */
+#define PEER "tg-rtsp-peer"
+
+G_DEFINE_TYPE (TgRtspAuth, tg_rtsp_auth, GST_TYPE_RTSP_AUTH)
+
+gboolean
+tg_rtsp_auth_admitted (GstRTSPClient *client, const char *key)
+{
+  GHashTable *admitted;
+  gboolean yes;
+
+  g_mutex_lock (&admitted_lock);
+  admitted = g_object_get_data (G_OBJECT (client), ADMITTED);
+  yes = admitted && key && g_hash_table_contains (admitted, key);
+  g_mutex_unlock (&admitted_lock);
+  return yes;
+}
+
+static void
+admit (GstRTSPClient *client, const char *key)
+{
+  GHashTable *admitted;
+
+  g_mutex_lock (&admitted_lock);
+  admitted = g_object_get_data (G_OBJECT (client), ADMITTED);
+  if (admitted == NULL)
+    {
+      admitted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_object_set_data_full (G_OBJECT (client), ADMITTED, admitted,
+                              (GDestroyNotify) g_hash_table_unref);
+    }
+  g_hash_table_add (admitted, g_strdup (key));
+  g_mutex_unlock (&admitted_lock);
+}
+
+/* The connection's address, as tg-peer-limit names it. */
+static char *
+peer_name (GstRTSPConnection *conn)
+{
+  GSocket *socket = conn ? gst_rtsp_connection_get_read_socket (conn) : NULL;
+  g_autoptr (GSocketAddress) address
+      = socket ? g_socket_get_remote_address (socket, NULL) : NULL;
+
+  return address ? tg_peer_name (address) : NULL;
+}
+
+/* A new connection: refused when its address has the cap open. */
+static gboolean
+check_connect (TgRtspAuth *auth, GstRTSPContext *ctx)
+{
+  g_autofree char *peer = peer_name (ctx->conn);
+
+  return peer && tg_peer_limit_take (auth->peers, peer);
+}
+
+static void
+closed (GstRTSPClient *client, gpointer data)
+{
+  TgRtspAuth *auth = data;
+  g_autofree char *peer = g_object_steal_data (G_OBJECT (client), PEER);
+
+  if (peer)
+    tg_peer_limit_release (auth->peers, peer);
+}
+
+void
+tg_rtsp_auth_count (TgRtspAuth *auth, GstRTSPClient *client)
+{
+  char *peer = peer_name (gst_rtsp_client_get_connection (client));
+
+  if (peer == NULL)
+    return;
+  g_object_set_data_full (G_OBJECT (client), PEER, peer, g_free);
+  g_signal_connect_object (client, "closed", G_CALLBACK (closed), auth, 0);
+}
+
+static const char *
+peer_of (GstRTSPContext *ctx)
+{
+  const char *ip = ctx->conn ? gst_rtsp_connection_get_ip (ctx->conn) : NULL;
+
+  return ip ? ip : "?";
+}
+
+/* The credential: the query's token, if any; a badly encoded query has
+ * none. */
+static gboolean
+authenticate (GstRTSPAuth *auth, GstRTSPContext *ctx)
+{
+  g_autoptr (GHashTable) query = NULL;
+  const char *token = NULL;
+  GstRTSPToken *credential;
+
+  (void) auth;
+  if (ctx->uri && ctx->uri->query)
+    query = tg_query_parse (ctx->uri->query, NULL);
+  if (query)
+    token = g_hash_table_lookup (query, "token");
+  credential
+      = gst_rtsp_token_new (CREDENTIAL_FIELD, G_TYPE_STRING, token, NULL);
+  g_object_set_data_full (G_OBJECT (ctx->client), CREDENTIAL, credential,
+                          (GDestroyNotify) gst_rtsp_token_unref);
+  ctx->token = credential;
+  return TRUE;
+}
+
+static gboolean
+refuse (GstRTSPContext *ctx, GstRTSPStatusCode code)
+{
+  gst_rtsp_message_init_response (ctx->response, code,
+                                  gst_rtsp_status_as_text (code), ctx->request);
+  gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
+  return FALSE;
+}
+
+/* A DESCRIBE: the admission, once per client and stream. */
+static gboolean
+check_describe (TgRtspAuth *auth, GstRTSPContext *ctx)
+{
+  g_autofree char *app = NULL, *stream_id = NULL, *key = NULL;
+  g_autofree char *mount = NULL;
+  g_autoptr (TgSettings) settings = NULL;
+  const char *problem = NULL, *token;
+  TgAdmit outcome;
+  TgPlay play;
+
+  key = tg_rtsp_key_of_path (ctx->uri ? ctx->uri->abspath : NULL, &app,
+                             &stream_id);
+  if (key == NULL)
+    {
+      g_info ("RTSP %s: refused: no /app/stream in the URL", peer_of (ctx));
+      return refuse (ctx, GST_RTSP_STS_NOT_FOUND);
+    }
+  if (tg_rtsp_auth_admitted (ctx->client, key))
+    return TRUE;
+  if (!authenticate (GST_RTSP_AUTH (auth), ctx))
+    return refuse (ctx, GST_RTSP_STS_UNAUTHORIZED);
+  token = gst_rtsp_token_get_string (ctx->token, CREDENTIAL_FIELD);
+  settings = tg_apps_get_settings (auth->server->apps, app);
+  play = tg_play_admit (auth->server, settings, app, stream_id, token, "RTSP",
+                        TRUE, &outcome, &problem);
+  /* Not kept past its turn. */
+  ctx->token = NULL;
+  g_object_set_data (G_OBJECT (ctx->client), CREDENTIAL, NULL);
+  if (play != TG_PLAY_OK)
+    {
+      g_info ("RTSP %s: play of %s refused: %s", peer_of (ctx), key, problem);
+      return refuse (ctx, play == TG_PLAY_NOT_LIVE ? GST_RTSP_STS_NOT_FOUND
+                                                   : GST_RTSP_STS_UNAUTHORIZED);
+    }
+  admit (ctx->client, key);
+  mount = g_strdup_printf ("/%s", key);
+  gst_rtsp_mount_points_add_factory (auth->mounts, mount,
+                                     g_object_ref (auth->factory));
+  g_info ("RTSP %s: plays %s", peer_of (ctx), key);
+  return TRUE;
+}
+
+/* Any request: DESCRIBE decides; OPTIONS and TEARDOWN pass; ANNOUNCE and
+ * RECORD never do; the rest only for a stream the client was admitted
+ * to. */
+static gboolean
+check_url (TgRtspAuth *auth, GstRTSPContext *ctx)
+{
+  g_autofree char *key = NULL;
+
+  switch (ctx->method)
+    {
+    case GST_RTSP_OPTIONS:
+    case GST_RTSP_TEARDOWN:
+      return TRUE;
+    case GST_RTSP_DESCRIBE:
+      return check_describe (auth, ctx);
+    case GST_RTSP_ANNOUNCE:
+    case GST_RTSP_RECORD:
+      /* No publishing over RTSP. */
+      return refuse (ctx, GST_RTSP_STS_UNAUTHORIZED);
+    default:
+      break;
+    }
+  key = tg_rtsp_key_of_path (ctx->uri ? ctx->uri->abspath : NULL, NULL, NULL);
+  if (tg_rtsp_auth_admitted (ctx->client, key))
+    return TRUE;
+  g_info ("RTSP %s: %s refused: not admitted", peer_of (ctx),
+          gst_rtsp_method_as_text (ctx->method));
+  return refuse (ctx, GST_RTSP_STS_UNAUTHORIZED);
+}
+
+static gboolean
+check (GstRTSPAuth *base, GstRTSPContext *ctx, const char *check)
+{
+  TgRtspAuth *auth = TG_RTSP_AUTH (base);
+  g_autofree char *key = NULL;
+
+  if (g_str_equal (check, GST_RTSP_AUTH_CHECK_CONNECT))
+    return check_connect (auth, ctx);
+  if (g_str_equal (check, GST_RTSP_AUTH_CHECK_URL))
+    return check_url (auth, ctx);
+  if (g_str_has_prefix (check, "auth.check.media.factory."))
+    {
+      /* The URL's check has admitted it, or refused. */
+      key = tg_rtsp_key_of_path (ctx->uri ? ctx->uri->abspath : NULL, NULL,
+                                 NULL);
+      return tg_rtsp_auth_admitted (ctx->client, key)
+                 ? TRUE
+                 : refuse (ctx, GST_RTSP_STS_UNAUTHORIZED);
+    }
+  /* The client's own transport settings (multicast...): not taken. */
+  return FALSE;
+}
+
+static void
+finalize (GObject *object)
+{
+  TgRtspAuth *auth = TG_RTSP_AUTH (object);
+
+  g_object_unref (auth->mounts);
+  g_object_unref (auth->factory);
+  tg_peer_limit_free (auth->peers);
+  G_OBJECT_CLASS (tg_rtsp_auth_parent_class)->finalize (object);
+}
+
+static void
+tg_rtsp_auth_class_init (TgRtspAuthClass *klass)
+{
+  GstRTSPAuthClass *auth_class = GST_RTSP_AUTH_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = finalize;
+  auth_class->authenticate = authenticate;
+  auth_class->check = check;
+}
+
+static void
+tg_rtsp_auth_init (TgRtspAuth *auth)
+{
+  (void) auth;
+}
+
+TgRtspAuth *
+tg_rtsp_auth_new (TgServer *server, GstRTSPMountPoints *mounts,
+                  GstRTSPMediaFactory *factory, TgPeerLimit *peers)
+{
+  TgRtspAuth *auth = g_object_new (TG_TYPE_RTSP_AUTH, NULL);
+
+  auth->server = server;
+  auth->mounts = g_object_ref (mounts);
+  auth->factory = g_object_ref (factory);
+  auth->peers = peers;
+  return auth;
+}

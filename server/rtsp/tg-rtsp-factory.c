@@ -1,0 +1,253 @@
+#include "tg-rtsp-factory.h"
+
+#include <gst/app/gstappsrc.h>
+
+#include "tg-path.h"
+#include "tg-play.h"
+
+/* How long the feeder waits for the stream's next buffer before it looks
+ * whether it must stop. */
+#define FEED_POLL_MS 100
+
+/* The media's own queue in front of the payloader: past it, the feeder
+ * waits, and the mux viewer's bounds (tg-mux-out.h) drop the media. */
+#define MEDIA_PIPELINE                                                         \
+  "appsrc name=src is-live=true do-timestamp=true format=time block=true "     \
+  "max-bytes=1048576 caps=video/mpegts,systemstream=true,packetsize=188 ! "    \
+  "rtpmp2tpay name=pay0 pt=33"
+
+struct _TgRtspFactory
+{
+  GstRTSPMediaFactory parent;
+  TgLive *live;
+  GMainContext *context;
+  TgRtspEnded ended;
+  gpointer ended_data;
+};
+
+G_DEFINE_TYPE (TgRtspFactory, tg_rtsp_factory, GST_TYPE_RTSP_MEDIA_FACTORY)
+
+char *
+tg_rtsp_key_of_path (const char *abspath, char **app, char **stream_id)
+{
+  g_auto (GStrv) segments = tg_path_split (abspath ? abspath : "");
+
+  if (segments == NULL || segments[0] == NULL || segments[1] == NULL
+      || *segments[0] == '\0' || *segments[1] == '\0')
+    return NULL;
+  if (app)
+    *app = g_strdup (segments[0]);
+  if (stream_id)
+    *stream_id = g_strdup (segments[1]);
+  return g_strdup_printf ("%s/%s", segments[0], segments[1]);
+}
+
+/* --- the feeder: the stream's MPEG-TS into the media's appsrc --- */
+
+typedef struct
+{
+  TgRtspFactory *factory; /* a reference */
+  char *key;
+} Ended;
+
+static gboolean
+dispatch_ended (gpointer data)
+{
+  Ended *ended = data;
+
+  ended->factory->ended (ended->key, ended->factory->ended_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ended_free (Ended *ended)
+{
+  g_object_unref (ended->factory);
+  g_free (ended->key);
+  g_free (ended);
+}
+
+/* An idle source, not g_main_context_invoke: that would run it here once
+ * the context's thread has stopped. */
+static void
+tell_ended (TgRtspFactory *factory, const char *key)
+{
+  g_autoptr (GSource) source = g_idle_source_new ();
+  Ended *data = g_new0 (Ended, 1);
+
+  data->factory = g_object_ref (factory);
+  data->key = g_strdup (key);
+  g_source_set_callback (source, dispatch_ended, data,
+                         (GDestroyNotify) ended_free);
+  g_source_attach (source, factory->context);
+}
+
+typedef struct
+{
+  TgRtspFactory *factory; /* a reference */
+  GstElement *src;        /* a reference */
+  TgMuxViewer *viewer;
+  char *app, *stream_id, *key;
+  gboolean attached;
+  gint started; /* atomic */
+  gint stop;    /* atomic */
+  GThread *thread;
+} Feed;
+
+/* The stream gives it no more. */
+static void
+detach (Feed *feed)
+{
+  tg_mux_viewer_close (feed->viewer);
+  if (feed->attached)
+    tg_play_detach (feed->factory->live, feed->app, feed->stream_id,
+                    feed->viewer);
+  feed->attached = FALSE;
+}
+
+static gpointer
+feed_run (gpointer data)
+{
+  Feed *feed = data;
+  const char *why = "the media stopped";
+  TgMuxViewerState state = TG_MUX_VIEWER_DROPPED;
+
+  while (feed->attached && !g_atomic_int_get (&feed->stop))
+    {
+      GstBuffer *buffer = tg_mux_viewer_pop (
+          feed->viewer, FEED_POLL_MS * G_TIME_SPAN_MILLISECOND, &state);
+
+      if (buffer == NULL && state == TG_MUX_VIEWER_RUNNING)
+        continue;
+      if (buffer == NULL)
+        break;
+      /* Its own timestamps (do-timestamp): the media's clock, not the
+       * stream's. */
+      buffer = gst_buffer_make_writable (buffer);
+      GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+      if (gst_app_src_push_buffer (GST_APP_SRC (feed->src), buffer)
+          != GST_FLOW_OK)
+        break;
+    }
+  if (!feed->attached || state == TG_MUX_VIEWER_ENDED)
+    why = "the stream ended";
+  else if (state == TG_MUX_VIEWER_DROPPED && !g_atomic_int_get (&feed->stop))
+    why = "it does not keep up";
+  g_info ("RTSP media of %s: stopped: %s", feed->key, why);
+  gst_app_src_end_of_stream (GST_APP_SRC (feed->src));
+  if (!feed->attached || state != TG_MUX_VIEWER_RUNNING)
+    tell_ended (feed->factory, feed->key);
+  detach (feed);
+  return NULL;
+}
+
+/* The appsrc wants data: its pipeline plays. The feeder starts once. */
+static void
+need_data (GstElement *src, guint length, gpointer data)
+{
+  Feed *feed = data;
+
+  (void) src;
+  (void) length;
+  if (g_atomic_int_compare_and_exchange (&feed->started, FALSE, TRUE))
+    feed->thread = g_thread_new ("tg-rtsp-feed", feed_run, feed);
+}
+
+static void
+feed_free (Feed *feed)
+{
+  g_atomic_int_set (&feed->stop, TRUE);
+  if (feed->thread)
+    g_thread_join (feed->thread);
+  detach (feed);
+  tg_mux_viewer_unref (feed->viewer);
+  gst_object_unref (feed->src);
+  g_object_unref (feed->factory);
+  g_free (feed->app);
+  g_free (feed->stream_id);
+  g_free (feed->key);
+  g_free (feed);
+}
+
+/* --- the factory --- */
+
+/* One media per stream: the path's app and stream, not its query (the
+ * token) nor the stream's control part (stream=0). */
+static char *
+gen_key (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
+{
+  char *key = tg_rtsp_key_of_path (url->abspath, NULL, NULL);
+
+  (void) factory;
+  return key ? key : g_strdup ("");
+}
+
+/* Never NULL (gst-rtsp-server takes that for a bug): a stream that went
+ * meanwhile makes a media that ends at once. */
+static GstElement *
+create_element (GstRTSPMediaFactory *base, const GstRTSPUrl *url)
+{
+  TgRtspFactory *factory = TG_RTSP_FACTORY (base);
+  g_autoptr (GError) error = NULL;
+  GstElement *bin;
+  Feed *feed;
+
+  bin = gst_parse_launch_full (MEDIA_PIPELINE, NULL,
+                               GST_PARSE_FLAG_PLACE_IN_BIN, &error);
+  g_assert (bin != NULL && error == NULL);
+  feed = g_new0 (Feed, 1);
+  feed->factory = g_object_ref (factory);
+  feed->src = gst_bin_get_by_name (GST_BIN (bin), "src");
+  feed->key = tg_rtsp_key_of_path (url->abspath, &feed->app, &feed->stream_id);
+  if (feed->key == NULL)
+    feed->key = g_strdup ("?");
+  feed->viewer = tg_mux_viewer_new ("RTSP media", NULL, NULL);
+  feed->attached = feed->app
+                   && tg_play_attach (factory->live, feed->app, feed->stream_id,
+                                      TG_MUX_OUT_MPEGTS, feed->viewer);
+  g_signal_connect (feed->src, "need-data", G_CALLBACK (need_data), feed);
+  g_object_set_data_full (G_OBJECT (bin), "tg-rtsp-feed", feed,
+                          (GDestroyNotify) feed_free);
+  g_info ("RTSP media of %s: made", feed->key);
+  return bin;
+}
+
+static void
+finalize (GObject *object)
+{
+  g_main_context_unref (TG_RTSP_FACTORY (object)->context);
+  G_OBJECT_CLASS (tg_rtsp_factory_parent_class)->finalize (object);
+}
+
+static void
+tg_rtsp_factory_class_init (TgRtspFactoryClass *klass)
+{
+  GstRTSPMediaFactoryClass *factory_class
+      = GST_RTSP_MEDIA_FACTORY_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->finalize = finalize;
+  factory_class->gen_key = gen_key;
+  factory_class->create_element = create_element;
+}
+
+static void
+tg_rtsp_factory_init (TgRtspFactory *factory)
+{
+  (void) factory;
+}
+
+TgRtspFactory *
+tg_rtsp_factory_new (TgLive *live, GMainContext *context, TgRtspEnded ended,
+                     gpointer ended_data)
+{
+  TgRtspFactory *factory = g_object_new (TG_TYPE_RTSP_FACTORY, NULL);
+
+  factory->live = live;
+  factory->context = g_main_context_ref (context);
+  factory->ended = ended;
+  factory->ended_data = ended_data;
+  gst_rtsp_media_factory_set_shared (GST_RTSP_MEDIA_FACTORY (factory), TRUE);
+  gst_rtsp_media_factory_set_stop_on_disconnect (
+      GST_RTSP_MEDIA_FACTORY (factory), TRUE);
+  return factory;
+}

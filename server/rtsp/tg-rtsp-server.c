@@ -1,0 +1,154 @@
+#include "tg-rtsp-server.h"
+
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include "tg-rtsp-auth.h"
+#include "tg-rtsp-factory.h"
+
+struct _TgRtspServer
+{
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  GstRTSPServer *rtsp;
+  GSource *source; /* the listening socket */
+  guint16 port;
+};
+
+static gpointer
+run (gpointer data)
+{
+  TgRtspServer *server = data;
+
+  g_main_context_push_thread_default (server->context);
+  g_main_loop_run (server->loop);
+  g_main_context_pop_thread_default (server->context);
+  return NULL;
+}
+
+static GstRTSPFilterResult
+is_admitted (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer key)
+{
+  (void) rtsp;
+  return tg_rtsp_auth_admitted (client, key) ? GST_RTSP_FILTER_REMOVE
+                                             : GST_RTSP_FILTER_KEEP;
+}
+
+/* A stream's media has ended: its clients are closed, its mount goes. In
+ * the server's context. */
+static void
+stream_ended (const char *key, gpointer data)
+{
+  TgRtspServer *server = data;
+  g_autoptr (GstRTSPMountPoints) mounts
+      = gst_rtsp_server_get_mount_points (server->rtsp);
+  g_autofree char *mount = g_strdup_printf ("/%s", key);
+
+  gst_rtsp_mount_points_remove_factory (mounts, mount);
+  /* Each removed is closed; none is listed. */
+  gst_rtsp_server_client_filter (server->rtsp, is_admitted, (gpointer) key);
+  g_info ("RTSP: %s ended: its clients are closed", key);
+}
+
+static void
+client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer auth)
+{
+  (void) rtsp;
+  tg_rtsp_auth_count (auth, client);
+}
+
+TgRtspServer *
+tg_rtsp_server_new (TgServer *server, GError **error)
+{
+  const TgConfig *config = server->config;
+  g_autoptr (TgRtspServer) rtsp = g_new0 (TgRtspServer, 1);
+  g_autoptr (GstRTSPMountPoints) mounts = NULL;
+  g_autoptr (TgRtspFactory) factory = NULL;
+  g_autoptr (TgRtspAuth) auth = NULL;
+  g_autofree char *service
+      = g_strdup_printf ("%d", config->random_ports ? 0 : config->rtsp_port);
+
+  rtsp->context = g_main_context_new ();
+  rtsp->loop = g_main_loop_new (rtsp->context, FALSE);
+  rtsp->rtsp = gst_rtsp_server_new ();
+  gst_rtsp_server_set_address (rtsp->rtsp, config->bind_address);
+  gst_rtsp_server_set_service (rtsp->rtsp, service);
+  mounts = gst_rtsp_server_get_mount_points (rtsp->rtsp);
+  factory
+      = tg_rtsp_factory_new (server->live, rtsp->context, stream_ended, rtsp);
+  auth = tg_rtsp_auth_new (
+      server, mounts, GST_RTSP_MEDIA_FACTORY (factory),
+      tg_peer_limit_new ("RTSP", (guint) config->rtsp_connections_per_address));
+  gst_rtsp_server_set_auth (rtsp->rtsp, GST_RTSP_AUTH (auth));
+  g_signal_connect_object (rtsp->rtsp, "client-connected",
+                           G_CALLBACK (client_connected), auth, 0);
+  rtsp->source = gst_rtsp_server_create_source (rtsp->rtsp, NULL, error);
+  if (rtsp->source == NULL)
+    return NULL;
+  g_source_attach (rtsp->source, rtsp->context);
+  rtsp->port = (guint16) gst_rtsp_server_get_bound_port (rtsp->rtsp);
+  rtsp->thread = g_thread_new ("tg-rtsp", run, rtsp);
+  return g_steal_pointer (&rtsp);
+}
+
+guint16
+tg_rtsp_server_get_port (TgRtspServer *rtsp)
+{
+  return rtsp->port;
+}
+
+static GstRTSPFilterResult
+every (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
+{
+  (void) rtsp;
+  (void) client;
+  (void) data;
+  return GST_RTSP_FILTER_REMOVE;
+}
+
+static gboolean
+stop_loop (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* In the server's context: no more clients, then the loop stops once what
+ * their closing queued has run. */
+static gboolean
+close_all (gpointer data)
+{
+  TgRtspServer *server = data;
+  g_autoptr (GSource) quit = g_idle_source_new ();
+
+  g_source_destroy (server->source);
+  gst_rtsp_server_client_filter (server->rtsp, every, NULL);
+  g_source_set_priority (quit, G_PRIORITY_LOW);
+  g_source_set_callback (quit, stop_loop, server->loop, NULL);
+  g_source_attach (quit, server->context);
+  return G_SOURCE_REMOVE;
+}
+
+void
+tg_rtsp_server_free (TgRtspServer *rtsp)
+{
+  if (rtsp == NULL)
+    return;
+  if (rtsp->thread)
+    {
+      g_autoptr (GSource) idle = g_idle_source_new ();
+
+      g_source_set_callback (idle, close_all, rtsp, NULL);
+      g_source_attach (idle, rtsp->context);
+      g_thread_join (rtsp->thread);
+    }
+  if (rtsp->source)
+    {
+      g_source_destroy (rtsp->source);
+      g_source_unref (rtsp->source);
+    }
+  g_clear_object (&rtsp->rtsp);
+  g_main_loop_unref (rtsp->loop);
+  g_main_context_unref (rtsp->context);
+  g_free (rtsp);
+}
