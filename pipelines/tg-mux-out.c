@@ -12,7 +12,7 @@
  * waits for these viewers), then the parser that gives the muxer the
  * format it takes (byte-stream or avc H.264, ADTS or raw AAC). */
 #define TRACK_QUEUE                                                            \
-  "queue leaky=downstream max-size-buffers=0 max-size-bytes=0 "                \
+  "queue " TG_LEAKY_QUEUE " max-size-buffers=0 max-size-bytes=0 "              \
   "max-size-time=2000000000"
 static const char *const MUXERS[TG_MUX_OUT_FORMATS]
     = { "mpegtsmux name=mux alignment=0", "flvmux name=mux streamable=true" };

@@ -123,6 +123,15 @@ struct _TgStream
  * and video arrive interleaved, not in lockstep). */
 #define MUX_WINDOW (3 * GST_SECOND)
 
+/* How a queue in front of viewers leaks: it drops what comes in while it
+ * is full. GStreamer 1.22's downstream leak stores the sticky events it
+ * drops on the queue's source pad from the upstream thread while its own
+ * thread may be pushing the first of them: a branch linked to a running
+ * tee, whose queue counts the stream's whole running time as queued until
+ * its first segment leaves it, then stores the caps before the
+ * stream-start (a GLib warning). Full, either kind holds the same time. */
+#define TG_LEAKY_QUEUE "leaky=upstream"
+
 /* An element, or an error naming the plugin to install. */
 GstElement *tg_stream_make (const char *factory, GError **error);
 /* Links two elements already in the pipeline, or says why not. */

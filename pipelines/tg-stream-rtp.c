@@ -16,10 +16,11 @@
 #define GOP_CACHE_MAX (1536 * 1024)
 
 /* The RTP branches, tee ! ... ! appsink: a leaky queue (the publisher
- * never waits for viewers), then H.264 as it is, or re-encoded when it has
- * B-frames (browsers cannot play them), and AAC made Opus. */
+ * never waits for viewers; TG_LEAKY_QUEUE says why it drops the newest),
+ * then H.264 as it is, or re-encoded when it has B-frames (browsers cannot
+ * play them), and AAC made Opus. */
 #define LEAKY_QUEUE                                                            \
-  "queue leaky=downstream max-size-buffers=0 max-size-bytes=0 "                \
+  "queue " TG_LEAKY_QUEUE " max-size-buffers=0 max-size-bytes=0 "              \
   "max-size-time=1000000000 ! "
 #define H264_PAY(pt)                                                           \
   "h264parse config-interval=-1 ! rtph264pay config-interval=-1 pt=" #pt       \
