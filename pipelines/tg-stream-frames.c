@@ -68,6 +68,45 @@ start_track (TgStream *stream, guint track, GstCaps *caps)
   gst_pad_push_event (pad, gst_event_new_segment (&segment));
 }
 
+GstClockTime
+tg_stream_sample_time (GstSample *sample, GstClockTime t)
+{
+  const GstSegment *segment = gst_sample_get_segment (sample);
+
+  if (!GST_CLOCK_TIME_IS_VALID (t) || segment == NULL
+      || segment->format != GST_FORMAT_TIME)
+    return t;
+  return gst_segment_to_running_time (segment, GST_FORMAT_TIME, t);
+}
+
+/* The stream's time of a frame: from the first (before it: NONE). */
+static GstClockTime
+rebased (GstClockTime t, GstClockTime base)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (t) || !GST_CLOCK_TIME_IS_VALID (base)
+      || t < base)
+    return GST_CLOCK_TIME_NONE;
+  return t - base;
+}
+
+GstBuffer *
+tg_stream_frame_of (GstSample *sample, TgStreamTrack track, GstClockTime base)
+{
+  GstBuffer *buffer = gst_sample_get_buffer (sample);
+  GstClockTime pts, dts;
+
+  pts = rebased (tg_stream_sample_time (sample, GST_BUFFER_PTS (buffer)), base);
+  dts = rebased (tg_stream_sample_time (sample, GST_BUFFER_DTS (buffer)), base);
+  if (track == TG_STREAM_AUDIO && !GST_CLOCK_TIME_IS_VALID (pts))
+    return NULL;
+  buffer = gst_buffer_copy (buffer); /* the memory is shared */
+  GST_BUFFER_PTS (buffer) = GST_CLOCK_TIME_IS_VALID (pts) ? pts : 0;
+  GST_BUFFER_DTS (buffer) = GST_BUFFER_DTS_IS_VALID (buffer)
+                                ? (GST_CLOCK_TIME_IS_VALID (dts) ? dts : 0)
+                                : GST_CLOCK_TIME_NONE;
+  return buffer;
+}
+
 gboolean
 tg_stream_push_frame (TgStream *stream, TgStreamTrack track, GstCaps *caps,
                       GstBuffer *frame)

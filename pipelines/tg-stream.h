@@ -100,6 +100,16 @@ void tg_stream_expect_track (TgStream *stream, TgStreamTrack track,
 gboolean tg_stream_push_frame (TgStream *stream, TgStreamTrack track,
                                GstCaps *caps, GstBuffer *frame);
 
+/* Frames input: the running time of t in sample's segment (the tracks'
+ * common clock); t itself when it cannot be told. */
+GstClockTime tg_stream_sample_time (GstSample *sample, GstClockTime t);
+/* Frames input: a copy of the sample's frame with the stream's times, from
+ * base (the running time of the first frame of either track): a video
+ * frame from before it is given 0 (the first is a key frame); an audio
+ * frame from before it, or without a time: NULL (dropped). */
+GstBuffer *tg_stream_frame_of (GstSample *sample, TgStreamTrack track,
+                               GstClockTime base);
+
 /* The publisher is gone: drain, finalise the files, then call ended (on the
  * main context). A stream that has not drained within a few seconds is
  * stopped where it is, and ends with an error. */

@@ -99,28 +99,6 @@ expected (TgWebrtcIn *in)
          | (in->aac ? 1u << TG_STREAM_AUDIO : 0);
 }
 
-/* The running time of one of a frame's times (the encoder of the VP8
- * path shifts times and its segment alike); NONE if it has none. */
-static GstClockTime
-running_time (GstSample *sample, GstClockTime t)
-{
-  const GstSegment *segment = gst_sample_get_segment (sample);
-
-  if (!GST_CLOCK_TIME_IS_VALID (t) || segment == NULL
-      || segment->format != GST_FORMAT_TIME)
-    return t;
-  return gst_segment_to_running_time (segment, GST_FORMAT_TIME, t);
-}
-
-/* The stream's time of a frame: from the first (before it: NONE). */
-static GstClockTime
-rebased (GstClockTime t, GstClockTime base)
-{
-  if (!GST_CLOCK_TIME_IS_VALID (t) || t < base)
-    return GST_CLOCK_TIME_NONE;
-  return t - base;
-}
-
 /* A frame of a track, parsed: into the stream, its times from the first
  * frame of either track (in running time: the tracks' clock). A video
  * frame from before that is given 0 (the first is a key frame); audio
@@ -134,19 +112,17 @@ frame_sample (GstAppSink *sink, gpointer data)
   g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
   GstBuffer *buffer = sample ? gst_sample_get_buffer (sample) : NULL;
   GstCaps *caps = sample ? gst_sample_get_caps (sample) : NULL;
-  GstClockTime base, pts, dts;
+  GstClockTime base;
   gboolean first;
 
   if (buffer == NULL || caps == NULL)
     return GST_FLOW_OK;
-  pts = running_time (sample, GST_BUFFER_PTS (buffer));
-  dts = running_time (sample, GST_BUFFER_DTS (buffer));
   if (!tg_webrtc_peer_lock_open (in->peer))
     return GST_FLOW_EOS;
   g_atomic_int_set (&in->last_frame,
                     (gint) (g_get_monotonic_time () / G_USEC_PER_SEC));
   if (!GST_CLOCK_TIME_IS_VALID (in->base))
-    in->base = GST_CLOCK_TIME_IS_VALID (dts) ? dts : pts;
+    in->base = tg_stream_sample_time (sample, GST_BUFFER_DTS_OR_PTS (buffer));
   base = in->base;
   in->came |= 1u << track;
   first = !in->media_came && (in->came & expected (in)) == expected (in);
@@ -156,16 +132,8 @@ frame_sample (GstAppSink *sink, gpointer data)
   /* Not held while pushing: a track waiting in a full muxer would stop
    * the other track, which the muxer waits for. */
   tg_webrtc_peer_unlock (in->peer);
-  pts = rebased (pts, base);
-  dts = rebased (dts, base);
-  if (track == TG_STREAM_AUDIO && !GST_CLOCK_TIME_IS_VALID (pts))
-    return GST_FLOW_OK;
-  buffer = gst_buffer_copy (buffer); /* the memory is shared */
-  GST_BUFFER_PTS (buffer) = GST_CLOCK_TIME_IS_VALID (pts) ? pts : 0;
-  GST_BUFFER_DTS (buffer) = GST_BUFFER_DTS_IS_VALID (buffer)
-                                ? (GST_CLOCK_TIME_IS_VALID (dts) ? dts : 0)
-                                : GST_CLOCK_TIME_NONE;
-  if (tg_stream_push_frame (in->stream, track, caps, buffer))
+  buffer = tg_stream_frame_of (sample, track, base);
+  if (buffer == NULL || tg_stream_push_frame (in->stream, track, caps, buffer))
     return GST_FLOW_OK;
   tg_webrtc_peer_fail (in->peer, NULL, "the stream takes no more data");
   return GST_FLOW_EOS;

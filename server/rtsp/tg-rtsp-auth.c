@@ -3,6 +3,8 @@
 #include "tg-path.h"
 #include "tg-play.h"
 #include "tg-rtsp-factory.h"
+#include "tg-rtsp-publish.h"
+#include "tg-rtsp-record.h"
 
 /* On a client: the keys ("app/stream_id") it was admitted to. */
 #define ADMITTED "tg-rtsp-admitted"
@@ -16,7 +18,9 @@ struct _TgRtspAuth
   GstRTSPAuth parent;
   TgServer *server;
   GstRTSPMountPoints *mounts;
-  GstRTSPMediaFactory *factory;
+  GstRTSPMediaFactory *factory; /* play */
+  GstRTSPMediaFactory *record;
+  GMainContext *context;
   TgPeerLimit *peers;
 };
 
@@ -59,13 +63,17 @@ admit (GstRTSPClient *client, const char *key)
   g_mutex_unlock (&admitted_lock);
 }
 
-/* The connection's address, as tg-peer-limit names it. */
+/* The connection's address, as tg-peer-limit names it: from the address
+ * the connection noted when it was made (its socket may be closed by
+ * now, at the server's end). */
 static char *
 peer_name (GstRTSPConnection *conn)
 {
-  GSocket *socket = conn ? gst_rtsp_connection_get_read_socket (conn) : NULL;
+  const char *ip = conn ? gst_rtsp_connection_get_ip (conn) : NULL;
+  g_autoptr (GInetAddress) inet
+      = ip ? g_inet_address_new_from_string (ip) : NULL;
   g_autoptr (GSocketAddress) address
-      = socket ? g_socket_get_remote_address (socket, NULL) : NULL;
+      = inet ? g_inet_socket_address_new (inet, 0) : NULL;
 
   return address ? tg_peer_name (address) : NULL;
 }
@@ -131,12 +139,31 @@ authenticate (GstRTSPAuth *auth, GstRTSPContext *ctx)
 }
 
 static gboolean
-refuse (GstRTSPContext *ctx, GstRTSPStatusCode code)
+refuse_with (GstRTSPContext *ctx, GstRTSPStatusCode code, const char *reason)
 {
-  gst_rtsp_message_init_response (ctx->response, code,
-                                  gst_rtsp_status_as_text (code), ctx->request);
+  gst_rtsp_message_init_response (
+      ctx->response, code, reason ? reason : gst_rtsp_status_as_text (code),
+      ctx->request);
   gst_rtsp_client_send_message (ctx->client, ctx->session, ctx->response);
   return FALSE;
+}
+
+static gboolean
+refuse (GstRTSPContext *ctx, GstRTSPStatusCode code)
+{
+  return refuse_with (ctx, code, NULL);
+}
+
+/* The stream's media comes from factory for this client's requests
+ * (gst-rtsp-server finds it by the path, then keeps it for the client):
+ * in this context, before the request's own handling. */
+static void
+mount (TgRtspAuth *auth, const char *key, GstRTSPMediaFactory *factory)
+{
+  g_autofree char *mount = g_strdup_printf ("/%s", key);
+
+  gst_rtsp_mount_points_add_factory (auth->mounts, mount,
+                                     g_object_ref (factory));
 }
 
 /* A DESCRIBE: the admission, once per client and stream. */
@@ -144,7 +171,6 @@ static gboolean
 check_describe (TgRtspAuth *auth, GstRTSPContext *ctx)
 {
   g_autofree char *app = NULL, *stream_id = NULL, *key = NULL;
-  g_autofree char *mount = NULL;
   g_autoptr (TgSettings) settings = NULL;
   const char *problem = NULL, *token;
   TgAdmit outcome;
@@ -175,16 +201,94 @@ check_describe (TgRtspAuth *auth, GstRTSPContext *ctx)
                                                    : GST_RTSP_STS_UNAUTHORIZED);
     }
   admit (ctx->client, key);
-  mount = g_strdup_printf ("/%s", key);
-  gst_rtsp_mount_points_add_factory (auth->mounts, mount,
-                                     g_object_ref (auth->factory));
+  mount (auth, key, auth->factory);
   g_info ("RTSP %s: plays %s", peer_of (ctx), key);
   return TRUE;
 }
 
-/* Any request: DESCRIBE decides; OPTIONS and TEARDOWN pass; ANNOUNCE and
- * RECORD never do; the rest only for a stream the client was admitted
- * to. */
+/* An ANNOUNCE: its SDP checked (nothing is spent for a refused one), then
+ * the admission (tg-rtsp-publish.h). */
+static gboolean
+check_announce (TgRtspAuth *auth, GstRTSPContext *ctx)
+{
+  g_autofree char *app = NULL, *stream_id = NULL, *key = NULL;
+  g_autoptr (GstSDPMessage) sdp = NULL;
+  const char *problem = NULL, *token, *reason;
+  GstRTSPStatusCode status;
+  guint8 *body = NULL;
+  guint size = 0;
+
+  key = tg_rtsp_key_of_path (ctx->uri ? ctx->uri->abspath : NULL, &app,
+                             &stream_id);
+  if (key == NULL)
+    {
+      g_info ("RTSP %s: refused: no /app/stream in the URL", peer_of (ctx));
+      return refuse (ctx, GST_RTSP_STS_NOT_FOUND);
+    }
+  if (tg_rtsp_auth_admitted (ctx->client, key)
+      || tg_rtsp_publisher_of (ctx->client))
+    {
+      g_info ("RTSP %s: ANNOUNCE of %s refused: it has one", peer_of (ctx),
+              key);
+      return refuse (ctx, GST_RTSP_STS_METHOD_NOT_VALID_IN_THIS_STATE);
+    }
+  gst_rtsp_message_get_body (ctx->request, &body, &size);
+  if (body == NULL || gst_sdp_message_new (&sdp) != GST_SDP_OK
+      || gst_sdp_message_parse_buffer (body, size, sdp) != GST_SDP_OK)
+    problem = "no SDP";
+  else
+    problem = tg_rtsp_record_check_sdp (sdp);
+  if (problem)
+    {
+      g_info ("RTSP %s: publish of %s refused: %s", peer_of (ctx), key,
+              problem);
+      return refuse (ctx, GST_RTSP_STS_UNSUPPORTED_MEDIA_TYPE);
+    }
+  authenticate (GST_RTSP_AUTH (auth), ctx);
+  token = gst_rtsp_token_get_string (ctx->token, CREDENTIAL_FIELD);
+  status = tg_rtsp_publish (&(TgRtspAnnounce){ .server = auth->server,
+                                               .context = auth->context,
+                                               .client = ctx->client,
+                                               .app = app,
+                                               .stream_id = stream_id,
+                                               .token = token,
+                                               .peer = peer_of (ctx) },
+                            &reason);
+  ctx->token = NULL;
+  g_object_set_data (G_OBJECT (ctx->client), CREDENTIAL, NULL);
+  if (status != GST_RTSP_STS_OK)
+    return refuse_with (ctx, status, reason);
+  admit (ctx->client, key);
+  mount (auth, key, auth->record);
+  return TRUE;
+}
+
+/* The query of a request other than DESCRIBE or ANNOUNCE is dropped (a
+ * token is read there): gst-rtsp-server finds the media and stream of a
+ * SETUP, RECORD or TEARDOWN by a path that would keep it, and ffmpeg appends a
+ * stream's control after the query it published with
+ * (".../s1?token=T/streamid=0"), which is put back in the path. */
+static void
+mend_uri (GstRTSPContext *ctx)
+{
+  GstRTSPUrl *uri = ctx->uri;
+  const char *control;
+  char *path;
+
+  if (uri == NULL || uri->query == NULL)
+    return;
+  control = strchr (uri->query, '/');
+  if (control)
+    {
+      path = g_strconcat (uri->abspath, control, NULL);
+      g_free (uri->abspath);
+      uri->abspath = path;
+    }
+  g_clear_pointer (&uri->query, g_free);
+}
+
+/* Any request: DESCRIBE and ANNOUNCE decide; OPTIONS and TEARDOWN pass;
+ * the rest only for a stream the client was admitted to. */
 static gboolean
 check_url (TgRtspAuth *auth, GstRTSPContext *ctx)
 {
@@ -192,18 +296,18 @@ check_url (TgRtspAuth *auth, GstRTSPContext *ctx)
 
   switch (ctx->method)
     {
-    case GST_RTSP_OPTIONS:
-    case GST_RTSP_TEARDOWN:
-      return TRUE;
     case GST_RTSP_DESCRIBE:
       return check_describe (auth, ctx);
     case GST_RTSP_ANNOUNCE:
-    case GST_RTSP_RECORD:
-      /* No publishing over RTSP. */
-      return refuse (ctx, GST_RTSP_STS_UNAUTHORIZED);
+      return check_announce (auth, ctx);
+    case GST_RTSP_OPTIONS:
+    case GST_RTSP_TEARDOWN:
+      mend_uri (ctx);
+      return TRUE;
     default:
       break;
     }
+  mend_uri (ctx);
   key = tg_rtsp_key_of_path (ctx->uri ? ctx->uri->abspath : NULL, NULL, NULL);
   if (tg_rtsp_auth_admitted (ctx->client, key))
     return TRUE;
@@ -242,6 +346,8 @@ finalize (GObject *object)
 
   g_object_unref (auth->mounts);
   g_object_unref (auth->factory);
+  g_object_unref (auth->record);
+  g_main_context_unref (auth->context);
   tg_peer_limit_free (auth->peers);
   G_OBJECT_CLASS (tg_rtsp_auth_parent_class)->finalize (object);
 }
@@ -263,14 +369,17 @@ tg_rtsp_auth_init (TgRtspAuth *auth)
 }
 
 TgRtspAuth *
-tg_rtsp_auth_new (TgServer *server, GstRTSPMountPoints *mounts,
-                  GstRTSPMediaFactory *factory, TgPeerLimit *peers)
+tg_rtsp_auth_new (TgServer *server, GMainContext *context,
+                  GstRTSPMountPoints *mounts, GstRTSPMediaFactory *factory,
+                  GstRTSPMediaFactory *record, TgPeerLimit *peers)
 {
   TgRtspAuth *auth = g_object_new (TG_TYPE_RTSP_AUTH, NULL);
 
   auth->server = server;
+  auth->context = g_main_context_ref (context);
   auth->mounts = g_object_ref (mounts);
   auth->factory = g_object_ref (factory);
+  auth->record = g_object_ref (record);
   auth->peers = peers;
   return auth;
 }

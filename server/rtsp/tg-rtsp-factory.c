@@ -23,6 +23,8 @@ struct _TgRtspFactory
   GMainContext *context;
   TgRtspEnded ended;
   gpointer ended_data;
+  GMutex lock;
+  GPtrArray *feeds; /* Feed, of the medias that last */
 };
 
 G_DEFINE_TYPE (TgRtspFactory, tg_rtsp_factory, GST_TYPE_RTSP_MEDIA_FACTORY)
@@ -111,6 +113,7 @@ feed_run (gpointer data)
   Feed *feed = data;
   const char *why = "the media stopped";
   TgMuxViewerState state = TG_MUX_VIEWER_DROPPED;
+  gboolean fed = FALSE;
 
   while (feed->attached && !g_atomic_int_get (&feed->stop))
     {
@@ -128,13 +131,20 @@ feed_run (gpointer data)
       if (gst_app_src_push_buffer (GST_APP_SRC (feed->src), buffer)
           != GST_FLOW_OK)
         break;
+      fed = TRUE;
     }
   if (!feed->attached || state == TG_MUX_VIEWER_ENDED)
     why = "the stream ended";
   else if (state == TG_MUX_VIEWER_DROPPED && !g_atomic_int_get (&feed->stop))
     why = "it does not keep up";
   g_info ("RTSP media of %s: stopped: %s", feed->key, why);
-  gst_app_src_end_of_stream (GST_APP_SRC (feed->src));
+  if (fed)
+    gst_app_src_end_of_stream (GST_APP_SRC (feed->src));
+  else
+    /* Not an end of stream: a live media that has had no buffer is still
+     * preparing, and gst-rtsp-server's blocked streams would hold that end
+     * back, and the DESCRIBEs that wait for it. An error ends them. */
+    GST_ELEMENT_ERROR (feed->src, RESOURCE, NOT_FOUND, ("%s", why), (NULL));
   if (!feed->attached || state != TG_MUX_VIEWER_RUNNING)
     tell_ended (feed->factory, feed->key);
   detach (feed);
@@ -156,6 +166,9 @@ need_data (GstElement *src, guint length, gpointer data)
 static void
 feed_free (Feed *feed)
 {
+  g_mutex_lock (&feed->factory->lock);
+  g_ptr_array_remove_fast (feed->factory->feeds, feed);
+  g_mutex_unlock (&feed->factory->lock);
   g_atomic_int_set (&feed->stop, TRUE);
   if (feed->thread)
     g_thread_join (feed->thread);
@@ -208,13 +221,34 @@ create_element (GstRTSPMediaFactory *base, const GstRTSPUrl *url)
   g_signal_connect (feed->src, "need-data", G_CALLBACK (need_data), feed);
   g_object_set_data_full (G_OBJECT (bin), "tg-rtsp-feed", feed,
                           (GDestroyNotify) feed_free);
+  g_mutex_lock (&factory->lock);
+  g_ptr_array_add (factory->feeds, feed);
+  g_mutex_unlock (&factory->lock);
   g_info ("RTSP media of %s: made", feed->key);
   return bin;
+}
+
+void
+tg_rtsp_factory_fail_all (TgRtspFactory *factory, const char *why)
+{
+  g_mutex_lock (&factory->lock);
+  for (guint i = 0; i < factory->feeds->len; i++)
+    {
+      Feed *feed = g_ptr_array_index (factory->feeds, i);
+
+      g_atomic_int_set (&feed->stop, TRUE);
+      GST_ELEMENT_ERROR (feed->src, RESOURCE, NOT_FOUND, ("%s", why), (NULL));
+    }
+  g_mutex_unlock (&factory->lock);
 }
 
 static void
 finalize (GObject *object)
 {
+  TgRtspFactory *factory = TG_RTSP_FACTORY (object);
+
+  g_ptr_array_unref (factory->feeds);
+  g_mutex_clear (&factory->lock);
   g_main_context_unref (TG_RTSP_FACTORY (object)->context);
   G_OBJECT_CLASS (tg_rtsp_factory_parent_class)->finalize (object);
 }
@@ -233,7 +267,8 @@ tg_rtsp_factory_class_init (TgRtspFactoryClass *klass)
 static void
 tg_rtsp_factory_init (TgRtspFactory *factory)
 {
-  (void) factory;
+  g_mutex_init (&factory->lock);
+  factory->feeds = g_ptr_array_new ();
 }
 
 TgRtspFactory *

@@ -27,6 +27,10 @@ typedef void (*TgRtspEnded) (const char *key, gpointer data);
 TgRtspFactory *tg_rtsp_factory_new (TgLive *live, GMainContext *context,
                                     TgRtspEnded ended, gpointer ended_data);
 
+/* Every media made ends with an error, why: so that no request waits for
+ * one to start (at the server's end). */
+void tg_rtsp_factory_fail_all (TgRtspFactory *factory, const char *why);
+
 /* "app/stream_id" of an RTSP path "/app/stream_id[/...]", or NULL. */
 char *tg_rtsp_key_of_path (const char *abspath, char **app, char **stream_id);
 

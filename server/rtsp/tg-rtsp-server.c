@@ -4,6 +4,12 @@
 
 #include "tg-rtsp-auth.h"
 #include "tg-rtsp-factory.h"
+#include "tg-rtsp-record.h"
+
+/* Clients get threads of their own, up to this many (more share them):
+ * a request that waits (a DESCRIBE whose media prerolls on the stream's
+ * data) stops neither the others nor a publisher's RTP over TCP. */
+#define CLIENT_THREADS 16
 
 struct _TgRtspServer
 {
@@ -11,7 +17,8 @@ struct _TgRtspServer
   GMainLoop *loop;
   GThread *thread;
   GstRTSPServer *rtsp;
-  GSource *source; /* the listening socket */
+  TgRtspFactory *factory; /* the play medias' */
+  GSource *source;        /* the listening socket */
   guint16 port;
 };
 
@@ -63,7 +70,9 @@ tg_rtsp_server_new (TgServer *server, GError **error)
   const TgConfig *config = server->config;
   g_autoptr (TgRtspServer) rtsp = g_new0 (TgRtspServer, 1);
   g_autoptr (GstRTSPMountPoints) mounts = NULL;
+  g_autoptr (GstRTSPThreadPool) pool = NULL;
   g_autoptr (TgRtspFactory) factory = NULL;
+  g_autoptr (TgRtspRecord) record = tg_rtsp_record_new ();
   g_autoptr (TgRtspAuth) auth = NULL;
   g_autofree char *service
       = g_strdup_printf ("%d", config->random_ports ? 0 : config->rtsp_port);
@@ -73,11 +82,16 @@ tg_rtsp_server_new (TgServer *server, GError **error)
   rtsp->rtsp = gst_rtsp_server_new ();
   gst_rtsp_server_set_address (rtsp->rtsp, config->bind_address);
   gst_rtsp_server_set_service (rtsp->rtsp, service);
+  pool = gst_rtsp_thread_pool_new ();
+  gst_rtsp_thread_pool_set_max_threads (pool, CLIENT_THREADS);
+  gst_rtsp_server_set_thread_pool (rtsp->rtsp, pool);
   mounts = gst_rtsp_server_get_mount_points (rtsp->rtsp);
   factory
       = tg_rtsp_factory_new (server->live, rtsp->context, stream_ended, rtsp);
+  rtsp->factory = g_object_ref (factory);
   auth = tg_rtsp_auth_new (
-      server, mounts, GST_RTSP_MEDIA_FACTORY (factory),
+      server, rtsp->context, mounts, GST_RTSP_MEDIA_FACTORY (factory),
+      GST_RTSP_MEDIA_FACTORY (record),
       tg_peer_limit_new ("RTSP", (guint) config->rtsp_connections_per_address));
   gst_rtsp_server_set_auth (rtsp->rtsp, GST_RTSP_AUTH (auth));
   g_signal_connect_object (rtsp->rtsp, "client-connected",
@@ -122,6 +136,8 @@ close_all (gpointer data)
   g_autoptr (GSource) quit = g_idle_source_new ();
 
   g_source_destroy (server->source);
+  /* A DESCRIBE waits, in its client's thread, for its media to start. */
+  tg_rtsp_factory_fail_all (server->factory, "the server stops");
   gst_rtsp_server_client_filter (server->rtsp, every, NULL);
   g_source_set_priority (quit, G_PRIORITY_LOW);
   g_source_set_callback (quit, stop_loop, server->loop, NULL);
@@ -148,6 +164,9 @@ tg_rtsp_server_free (TgRtspServer *rtsp)
       g_source_unref (rtsp->source);
     }
   g_clear_object (&rtsp->rtsp);
+  g_clear_object (&rtsp->factory);
+  /* The clients' threads, once their clients are gone. */
+  gst_rtsp_thread_pool_cleanup ();
   g_main_loop_unref (rtsp->loop);
   g_main_context_unref (rtsp->context);
   g_free (rtsp);

@@ -1,8 +1,10 @@
 /* The RTSP door (gst-rtsp-server): play of live streams at
- * rtsp://HOST:PORT/{app}/{stream}?token=T, over TCP (interleaved) or UDP.
- * Admission in tg-rtsp-auth.h, the shared media per stream in
- * tg-rtsp-factory.h. It runs in a main context of its own, on its own
- * thread. When a stream ends, its RTSP clients are closed. */
+ * rtsp://HOST:PORT/{app}/{stream}?token=T, over TCP (interleaved) or UDP,
+ * and publishing to the same URL (ANNOUNCE, RECORD). Admission in
+ * tg-rtsp-auth.h, the shared media per stream in tg-rtsp-factory.h, a
+ * publisher's in tg-rtsp-record.h and tg-rtsp-publish.h. It runs in a main
+ * context of its own, on its own thread. When a stream ends, its RTSP clients
+ * are closed. */
 #pragma once
 
 #include "tg-server.h"

@@ -19,21 +19,23 @@ from test_rtmp_play import LOG_ENV, PlayMixin
 from tollgate_fixture import APP, server_env, unique_id
 
 
-def rtspsrc(url, buffers):
-    """gst-launch-1.0 rtspsrc: a client with every installed plugin (the
-    tests' plugin path holds only the server's), in a registry of its
-    own."""
+def gst_launch(*description):
+    """gst-launch-1.0 as a client: with every installed plugin (the tests'
+    plugin path holds only the server's), in a registry of its own."""
     env = server_env()
     for name in ("G_DEBUG", "GST_PLUGIN_SYSTEM_PATH_1_0",
                  "GST_PLUGIN_PATH_1_0", "LD_PRELOAD"):
         env.pop(name, None)
     with tempfile.TemporaryDirectory() as home:
         env["GST_REGISTRY_1_0"] = os.path.join(home, "registry.bin")
-        return subprocess.run(
-            [shutil.which("gst-launch-1.0"), "rtspsrc",
-             "location=" + url, "!", "fakesink",
-             "num-buffers=%d" % buffers],
-            env=env, capture_output=True, text=True, timeout=60)
+        return subprocess.run([shutil.which("gst-launch-1.0")]
+                              + list(description), env=env,
+                              capture_output=True, text=True, timeout=60)
+
+
+def rtspsrc(url, buffers):
+    return gst_launch("rtspsrc", "location=" + url, "!", "fakesink",
+                      "num-buffers=%d" % buffers)
 
 
 class RtspMixin(PlayMixin):
@@ -146,12 +148,12 @@ class RtspPlayTest(RtspMixin, RtmpTestCase):
             "SETUP %s/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: "
             "RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"
             % self.rtsp_url(s)).encode()), "RTSP/1.0 401 Unauthorized")
-        # No publishing over RTSP.
+        # An ANNOUNCE without an SDP (test_rtsp_record has the others).
         self.assertEqual(self.request((
             "ANNOUNCE %s RTSP/1.0\r\nCSeq: 1\r\nContent-Type: "
             "application/sdp\r\nContent-Length: 0\r\n\r\n"
             % self.rtsp_url(s, publish)).encode()),
-            "RTSP/1.0 401 Unauthorized")
+            "RTSP/1.0 415 Unsupported Media Type")
         self.assertEqual(sorted(self.tokens_of(s)), sorted([token, publish]))
         # Garbage: an error, and the server plays on.
         self.request(b"\x16\x03\x01\x00\xff garbage \r\n\r\n")

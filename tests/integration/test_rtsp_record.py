@@ -1,0 +1,183 @@
+"""RTSP publishing (ANNOUNCE, SETUP, RECORD) with ?token=: ffmpeg -f rtsp
+(H.264 High with B-frames and AAC, as users publish; TCP and UDP) and
+GStreamer's rtspclientsink (Opus, made AAC) go into the same stream
+pipeline as RTMP: HLS is written, the stream plays over RTSP, the
+broadcast says publishType RTSP; the publish token is spent once, and
+refusals spend nothing; a REST stop ends the publisher (README "RTSP
+publish")."""
+
+import os
+import socket
+import subprocess
+import unittest
+
+from test_rtmp import RtmpTestCase, USER_AUDIO, USER_TONE, USER_VIDEO, \
+    wait_for
+from test_rtsp_play import RtspMixin, gst_launch
+from tollgate_fixture import APP, unique_id
+
+# A minimal SDP of one H.264 track, or of a track of a codec not taken.
+SDP_H264 = "\r\n".join([
+    "v=0", "o=- 0 0 IN IP4 127.0.0.1", "s=x", "c=IN IP4 127.0.0.1",
+    "t=0 0", "m=video 0 RTP/AVP 96", "a=rtpmap:96 H264/90000",
+    "a=fmtp:96 packetization-mode=1", "a=control:streamid=0", ""])
+SDP_PCMU = SDP_H264.replace("m=video 0 RTP/AVP 96", "m=audio 0 RTP/AVP 0") \
+    .replace("a=rtpmap:96 H264/90000\r\n", "") \
+    .replace("a=fmtp:96 packetization-mode=1\r\n", "")
+
+
+class RtspRecordTest(RtspMixin, RtmpTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_settings({"publishTokenControlEnabled": True})
+
+    def ffmpeg_rtsp(self, stream, token, transport="tcp", seconds=6,
+                    wait=True):
+        argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f",
+                "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi",
+                "-i", USER_TONE, "-t", str(seconds)] + USER_VIDEO + \
+            USER_AUDIO + ["-rtsp_transport", transport, "-f", "rtsp",
+                          self.rtsp_url(stream, token)]
+        if not wait:
+            return subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+        return subprocess.run(argv, capture_output=True, text=True,
+                              timeout=60)
+
+    def broadcast(self, stream):
+        r = self.server.get("/%s/rest/v2/broadcasts/%s" % (APP, stream))
+        return r.json() if r.status == 200 else None
+
+    def announce_request(self, stream, token, sdp):
+        return ("ANNOUNCE %s RTSP/1.0\r\nCSeq: 1\r\nContent-Type: "
+                "application/sdp\r\nContent-Length: %d\r\n\r\n%s"
+                % (self.rtsp_url(stream, token), len(sdp), sdp)).encode()
+
+    def announce(self, stream, token, sdp):
+        """An ANNOUNCE on a connection of its own: the status line."""
+        return self.request(self.announce_request(stream, token, sdp))
+
+    def check_recorded(self, stream, audio="aac"):
+        """The stream ended and its HLS holds H.264 (High) and AAC whose
+        frames all decode."""
+        self.assertTrue(wait_for(lambda: self.ended(stream)),
+                        self.files_of(stream))
+        playlist = os.path.join(self.streams_dir(), stream + ".m3u8")
+        streams = self.ffprobe(playlist, "stream=codec_name,profile").split()
+        self.assertIn("h264,High", streams)
+        self.assertIn(audio + ",LC", streams)
+        # At 25 fps, more than a second of the stream's seconds.
+        self.assertGreater(self.decoded_frames(playlist), 25)
+
+    def test_ffmpeg_publishes_over_tcp_and_plays(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        p = self.ffmpeg_rtsp(s, token, seconds=8, wait=False)
+        try:
+            self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                     in self.playlist(s), timeout=30),
+                            self.server_log())
+            self.assertEqual(self.broadcast(s)["publishType"], "RTSP")
+            self.assertEqual(self.broadcast(s)["status"], "broadcasting")
+            # It leaves by RTSP play too.
+            play = self.mint_ok(s, "play")["tokenId"]
+            r = self.probe_over("tcp", self.rtsp_url(s, play))
+            self.assertEqual(r.returncode, 0, r.stderr + self.server_log())
+            self.assertEqual(sorted(set(r.stdout.split())), ["aac", "h264"])
+            self.assertEqual(p.wait(timeout=30), 0, p.stderr.read())
+        finally:
+            p.kill()
+            p.wait()
+            p.stderr.close()
+        self.check_recorded(s)
+        self.assertEqual(self.tokens_of(s), [])
+        self.assertNotIn(token, self.server_log())
+        self.assertIn("RTSP 127.0.0.1 %s/%s: publishing" % (APP, s),
+                      self.server_log())
+
+    def test_ffmpeg_publishes_over_udp(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        r = self.ffmpeg_rtsp(s, token, transport="udp")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.check_recorded(s)
+        # Spent: refused at the ANNOUNCE.
+        again = self.ffmpeg_rtsp(s, token, seconds=1)
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("401", again.stderr)
+
+    def test_rtspclientsink_publishes_opus(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        r = gst_launch(
+            "rtspclientsink", "name=s", "location=" + self.rtsp_url(s, token),
+            "videotestsrc", "is-live=true", "num-buffers=150", "!",
+            "video/x-raw,width=320,height=240,framerate=25/1", "!",
+            "x264enc", "bframes=2", "key-int-max=25", "!",
+            "video/x-h264,profile=high", "!", "s.",
+            "audiotestsrc", "is-live=true", "num-buffers=300",
+            "samplesperbuffer=960", "!", "audio/x-raw,rate=48000", "!",
+            "opusenc", "!", "s.")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.check_recorded(s)
+        self.assertEqual(self.broadcast(s), None)  # its zombi went
+        self.assertEqual(self.tokens_of(s), [])
+
+    def test_refusals_spend_nothing(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        play = self.mint_ok(s, "play")["tokenId"]
+        # No token, a play token, a token that is no token.
+        for t in (None, play, "not-a-token"):
+            self.assertEqual(self.announce(s, t, SDP_H264),
+                             "RTSP/1.0 401 Unauthorized")
+        # Tracks not taken, or no SDP: before the token is looked at.
+        self.assertEqual(self.announce(s, token, SDP_PCMU),
+                         "RTSP/1.0 415 Unsupported Media Type")
+        self.assertEqual(self.announce(s, token, ""),
+                         "RTSP/1.0 415 Unsupported Media Type")
+        # A stream id in use (claimed by an ANNOUNCE whose connection
+        # stays open).
+        busy = unique_id()
+        first, kept = (self.mint_ok(busy, "publish")["tokenId"]
+                       for _ in range(2))
+        with socket.create_connection(
+                ("127.0.0.1", self.server.rtsp_port), timeout=15) as sock:
+            sock.sendall(self.announce_request(busy, first, SDP_H264))
+            self.assertTrue(sock.recv(4096).startswith(b"RTSP/1.0 200 OK"))
+            self.assertEqual(self.announce(busy, kept, SDP_H264),
+                             "RTSP/1.0 409 Conflict")
+        self.assertEqual(self.tokens_of(busy), [kept])
+        self.assertEqual(sorted(self.tokens_of(s)), sorted([token, play]))
+        self.assertIn("RTSP 127.0.0.1 %s/%s: publish refused" % (APP, s),
+                      self.server_log())
+        # An ANNOUNCE admitted whose client never records: the stream id is
+        # free again once its connection has closed.
+        self.assertEqual(self.announce(s, token, SDP_H264),
+                         "RTSP/1.0 200 OK")
+        self.assertTrue(wait_for(lambda: self.broadcast(s) is None),
+                        self.broadcast(s))
+
+    def test_rest_stop_ends_the_publisher(self):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        p = self.ffmpeg_rtsp(s, token, seconds=60, wait=False)
+        try:
+            self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                     in self.playlist(s), timeout=30),
+                            self.server_log())
+            r = self.server.delete("/%s/rest/v2/broadcasts/%s" % (APP, s))
+            self.assertEqual(r.status, 200)
+            # Cut off long before its 60 s are up.
+            self.assertNotEqual(p.wait(timeout=20), 0)
+        finally:
+            p.kill()
+            p.wait()
+            p.stderr.close()
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+        self.assertIn("RTSP 127.0.0.1 %s/%s: publish over: stopped"
+                      % (APP, s), self.server_log())
+
+
+if __name__ == "__main__":
+    unittest.main()
