@@ -15,6 +15,7 @@
 #define PT_H264 96
 #define PT_H264_BASELINE 97
 #define PT_OPUS 111
+#define HEX_DIGITS "0123456789abcdefABCDEF"
 /* What a viewer that falls behind may have queued, per track. */
 #define MAX_QUEUED (2 * 1024 * 1024)
 
@@ -325,6 +326,37 @@ profile_idc (const char *profile_level_id)
   return (gint) idc;
 }
 
+/* The profile-level-id (six hex digits) in the fmtp of payload type pt,
+ * or NULL. */
+static char *
+fmtp_profile_level_id (const GstSDPMedia *media, gint pt)
+{
+  g_autofree char *prefix = g_strdup_printf ("%d ", pt);
+  const char *fmtp;
+
+  for (guint n = 0;
+       (fmtp = gst_sdp_media_get_attribute_val_n (media, "fmtp", n)); n++)
+    {
+      g_auto (GStrv) params = NULL;
+
+      if (!g_str_has_prefix (fmtp, prefix))
+        continue;
+      params = g_strsplit (fmtp + strlen (prefix), ";", -1);
+      for (guint i = 0; params[i]; i++)
+        {
+          const char *param = g_strstrip (params[i]);
+          const char *value;
+
+          if (g_ascii_strncasecmp (param, "profile-level-id=", 17) != 0)
+            continue;
+          value = param + 17;
+          if (strlen (value) == 6 && strspn (value, HEX_DIGITS) == 6)
+            return g_strdup (value);
+        }
+    }
+  return NULL;
+}
+
 /* The RTP caps of the nth format of an offer's m-line, or NULL (not a
  * payload type, or no rtpmap). */
 static GstStructure *
@@ -332,6 +364,8 @@ format_caps (const GstSDPMedia *media, guint n, gint *pt)
 {
   const char *format = gst_sdp_media_get_format (media, n);
   g_autoptr (GstCaps) caps = NULL;
+  g_autofree char *profile_level_id = NULL;
+  GstStructure *s;
   guint64 value;
 
   if (format == NULL
@@ -341,7 +375,14 @@ format_caps (const GstSDPMedia *media, guint n, gint *pt)
   caps = gst_sdp_media_get_caps_from_media (media, *pt);
   if (caps == NULL || gst_caps_get_size (caps) != 1)
     return NULL;
-  return gst_structure_copy (gst_caps_get_structure (caps, 0));
+  s = gst_structure_copy (gst_caps_get_structure (caps, 0));
+  /* With level-asymmetry-allowed=1 (every browser's H.264), GStreamer
+   * 1.22 gives the profile's name for profile-level-id, and drops it. */
+  if (!gst_structure_has_field (s, "profile-level-id")
+      && (profile_level_id = fmtp_profile_level_id (media, *pt)))
+    gst_structure_set (s, "profile-level-id", G_TYPE_STRING, profile_level_id,
+                       NULL);
+  return s;
 }
 
 static gboolean

@@ -188,6 +188,27 @@ class WhipTest(WhipTestCase):
         self.assertEqual(p.delete().status, 200)
         self.assertTrue(wait_for(lambda: self.ended(s)))
 
+    def test_whep_offer_with_level_asymmetry_allowed(self):
+        """Browsers' H.264 fmtp has level-asymmetry-allowed=1, with which
+        GStreamer 1.22 reads the profile's name from the SDP, not its
+        profile-level-id: such an offer is answered with its own payload
+        type and profile (browser play: test_whip_browser)."""
+        s = unique_id()
+        p = self.publish_whip(s)
+        play = self.play_token(s)
+        offer = CANNED_OFFER.replace("a=sendonly", "a=recvonly").replace(
+            "a=fmtp:96 ", "a=fmtp:96 level-asymmetry-allowed=1;")
+        r = self.post("whep", s, offer, play)
+        self.assertEqual(r.status, 201, r)
+        self.assertRegex(r.body.decode(),
+                         r"a=fmtp:96 .*profile-level-id=42e01f")
+        # Nothing connects: nothing spent.
+        self.assertEqual(self.tokens_of(s), [play])
+        self.assertEqual(request(self.server.http_port, "DELETE",
+                                 r.headers["Location"]).status, 200)
+        self.assertEqual(p.delete().status, 200)
+        self.assertTrue(wait_for(lambda: self.ended(s)))
+
     def test_publisher_gone_without_delete_is_ended(self):
         """A WHIP client that goes without DELETE (no connection tells the
         server) is ended once its media has stopped for 10 s."""
