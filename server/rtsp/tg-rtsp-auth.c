@@ -233,8 +233,8 @@ check_announce (TgRtspAuth *auth, GstRTSPContext *ctx)
       return refuse (ctx, GST_RTSP_STS_METHOD_NOT_VALID_IN_THIS_STATE);
     }
   gst_rtsp_message_get_body (ctx->request, &body, &size);
-  if (body == NULL || gst_sdp_message_new (&sdp) != GST_SDP_OK
-      || gst_sdp_message_parse_buffer (body, size, sdp) != GST_SDP_OK)
+  sdp = tg_rtsp_record_parse_sdp (body, size);
+  if (sdp == NULL)
     problem = "no SDP";
   else
     problem = tg_rtsp_record_check_sdp (sdp);

@@ -69,6 +69,18 @@ chain_of (const GstSDPMedia *media, Kind *kind)
   return NULL;
 }
 
+GstSDPMessage *
+tg_rtsp_record_parse_sdp (const guint8 *body, guint size)
+{
+  g_autoptr (GstSDPMessage) sdp = NULL;
+
+  /* GStreamer's parser takes no empty body. */
+  if (body == NULL || size == 0 || gst_sdp_message_new (&sdp) != GST_SDP_OK
+      || gst_sdp_message_parse_buffer (body, size, sdp) != GST_SDP_OK)
+    return NULL;
+  return g_steal_pointer (&sdp);
+}
+
 const char *
 tg_rtsp_record_check_sdp (const GstSDPMessage *sdp)
 {
@@ -130,30 +142,14 @@ add_time_aac (GstElement *bin)
     g_free (next);
 }
 
-/* The pipeline of the SDP of the request being handled (an ANNOUNCE);
- * without a publisher or a readable SDP, an empty bin, which
- * gst-rtsp-server then refuses (the SDP's media do not match it). */
-static GstElement *
-create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
+char *
+tg_rtsp_record_description (const GstSDPMessage *sdp)
 {
-  GstRTSPContext *ctx = gst_rtsp_context_get_current ();
-  TgRtspPublisher *publisher = ctx ? tg_rtsp_publisher_of (ctx->client) : NULL;
-  g_autoptr (GString) description = g_string_new (NULL);
-  g_autoptr (GstSDPMessage) sdp = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GstElement) video = NULL, audio = NULL;
-  GstElement *bin;
-  guint8 *body = NULL;
-  guint size = 0;
+  GString *description;
 
-  (void) factory;
-  (void) url;
-  if (publisher)
-    gst_rtsp_message_get_body (ctx->request, &body, &size);
-  if (body == NULL || gst_sdp_message_new (&sdp) != GST_SDP_OK
-      || gst_sdp_message_parse_buffer (body, size, sdp) != GST_SDP_OK
-      || tg_rtsp_record_check_sdp (sdp) != NULL)
-    return gst_bin_new (NULL);
+  if (tg_rtsp_record_check_sdp (sdp) != NULL)
+    return NULL;
+  description = g_string_new (NULL);
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
     {
       Kind kind;
@@ -162,8 +158,36 @@ create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
       g_string_append_printf (description, " %s name=depay%u ! %s",
                               chain->depayloader, i, chain->chain);
     }
+  return g_string_free (description, FALSE);
+}
+
+/* The pipeline of the SDP of the request being handled (an ANNOUNCE);
+ * without a publisher or a readable SDP, an empty bin, which
+ * gst-rtsp-server then refuses (the SDP's media do not match it). */
+static GstElement *
+create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
+{
+  GstRTSPContext *ctx = gst_rtsp_context_get_current ();
+  TgRtspPublisher *publisher = ctx ? tg_rtsp_publisher_of (ctx->client) : NULL;
+  g_autoptr (GstSDPMessage) sdp = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) video = NULL, audio = NULL;
+  g_autofree char *description = NULL;
+  GstElement *bin;
+  guint8 *body = NULL;
+  guint size = 0;
+
+  (void) factory;
+  (void) url;
+  if (publisher)
+    gst_rtsp_message_get_body (ctx->request, &body, &size);
+  sdp = tg_rtsp_record_parse_sdp (body, size);
+  if (sdp)
+    description = tg_rtsp_record_description (sdp);
+  if (description == NULL)
+    return gst_bin_new (NULL);
   bin = gst_parse_launch_full (
-      description->str, NULL,
+      description, NULL,
       GST_PARSE_FLAG_PLACE_IN_BIN | GST_PARSE_FLAG_FATAL_ERRORS, &error);
   if (bin == NULL)
     {

@@ -20,8 +20,16 @@ G_DECLARE_FINAL_TYPE (TgRtspRecord, tg_rtsp_record, TG, RTSP_RECORD,
 
 TgRtspRecord *tg_rtsp_record_new (void);
 
+/* The SDP of an ANNOUNCE's body, or NULL when it has none that parses. */
+GstSDPMessage *tg_rtsp_record_parse_sdp (const guint8 *body, guint size);
+
 /* Why the SDP cannot be recorded (a track of another codec, more than one
  * video or audio track, none), or NULL. */
 const char *tg_rtsp_record_check_sdp (const GstSDPMessage *sdp);
+
+/* The media's pipeline description for the SDP (gst_parse_launch's, a
+ * chain per media, depayloaders named depay0, depay1), or NULL when
+ * tg_rtsp_record_check_sdp refuses it. */
+char *tg_rtsp_record_description (const GstSDPMessage *sdp);
 
 G_END_DECLS
