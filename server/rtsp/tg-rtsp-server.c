@@ -57,6 +57,39 @@ stream_ended (const char *key, gpointer data)
   g_info ("RTSP: %s ended: its clients are closed", key);
 }
 
+/* rtpbin gives each session an ULPFEC decoder (gst-rtsp-server asks for
+ * one), which GStreamer 1.22 aborts the process in (a g_assert) when a
+ * lost packet is told of before caps with an SSRC came: a publisher's
+ * first packets, lost or made up, would stop the server. No FEC is
+ * offered: the decoders pass everything through. */
+static void
+element_added (GstBin *pipeline, GstBin *bin, GstElement *element,
+               gpointer data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  (void) pipeline;
+  (void) bin;
+  (void) data;
+  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpulpfecdec"))
+    g_object_set (element, "passthrough", TRUE, NULL);
+}
+
+static void
+media_configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media,
+                 gpointer data)
+{
+  g_autoptr (GstElement) element = gst_rtsp_media_get_element (media);
+  g_autoptr (GstObject) pipeline
+      = element ? gst_object_get_parent (GST_OBJECT (element)) : NULL;
+
+  (void) factory;
+  (void) data;
+  if (pipeline)
+    g_signal_connect (pipeline, "deep-element-added",
+                      G_CALLBACK (element_added), NULL);
+}
+
 static void
 client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer auth)
 {
@@ -89,6 +122,10 @@ tg_rtsp_server_new (TgServer *server, GError **error)
   factory
       = tg_rtsp_factory_new (server->live, rtsp->context, stream_ended, rtsp);
   rtsp->factory = g_object_ref (factory);
+  g_signal_connect (factory, "media-configure", G_CALLBACK (media_configure),
+                    NULL);
+  g_signal_connect (record, "media-configure", G_CALLBACK (media_configure),
+                    NULL);
   auth = tg_rtsp_auth_new (
       server, rtsp->context, mounts, GST_RTSP_MEDIA_FACTORY (factory),
       GST_RTSP_MEDIA_FACTORY (record),

@@ -7,7 +7,9 @@ refusals spend nothing; a REST stop ends the publisher (README "RTSP
 publish")."""
 
 import os
+import random
 import socket
+import struct
 import subprocess
 import unittest
 
@@ -24,6 +26,13 @@ SDP_H264 = "\r\n".join([
 SDP_PCMU = SDP_H264.replace("m=video 0 RTP/AVP 96", "m=audio 0 RTP/AVP 0") \
     .replace("a=rtpmap:96 H264/90000\r\n", "") \
     .replace("a=fmtp:96 packetization-mode=1\r\n", "")
+
+
+# A queue in front of each of rtspclientsink's pads, as a live pipeline
+# with x264enc's look-ahead needs (without, the client now and then stalls
+# before its end, its sources waiting, whatever the server).
+QUEUE = ["queue", "max-size-time=0", "max-size-buffers=0",
+         "max-size-bytes=0"]
 
 
 class RtspRecordTest(RtspMixin, RtmpTestCase):
@@ -114,10 +123,10 @@ class RtspRecordTest(RtspMixin, RtmpTestCase):
             "videotestsrc", "is-live=true", "num-buffers=150", "!",
             "video/x-raw,width=320,height=240,framerate=25/1", "!",
             "x264enc", "bframes=2", "key-int-max=25", "!",
-            "video/x-h264,profile=high", "!", "s.",
+            "video/x-h264,profile=high", "!", *QUEUE, "!", "s.",
             "audiotestsrc", "is-live=true", "num-buffers=300",
             "samplesperbuffer=960", "!", "audio/x-raw,rate=48000", "!",
-            "opusenc", "!", "s.")
+            "opusenc", "!", *QUEUE, "!", "s.")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.check_recorded(s)
         self.assertEqual(self.broadcast(s), None)  # its zombi went
@@ -157,6 +166,69 @@ class RtspRecordTest(RtspMixin, RtmpTestCase):
                          "RTSP/1.0 200 OK")
         self.assertTrue(wait_for(lambda: self.broadcast(s) is None),
                         self.broadcast(s))
+
+    def test_made_up_rtp_costs_one_publisher(self):
+        """A publisher admitted with an SDP whose codec configurations are
+        broken, then RTP of random payloads on its channels and others over
+        TCP: its stream is refused, the
+        server serves on (it once aborted in rtpulpfecdec on a lost
+        packet told of before caps with an SSRC)."""
+        sdp = SDP_H264.replace(
+            "packetization-mode=1",
+            "packetization-mode=1; sprop-parameter-sets=Z2QADaw=,aO48sA==") \
+            + "\r\n".join([
+                "m=audio 0 RTP/AVP 97", "a=rtpmap:97 MPEG4-GENERIC/48000/2",
+                "a=fmtp:97 mode=AAC-hbr;sizelength=13;indexlength=3;"
+                "indexdeltalength=3;config=FFFF", "a=control:streamid=1", ""])
+        rnd = random.Random(3)
+        for _ in range(2):
+            s = unique_id()
+            token = self.mint_ok(s, "publish")["tokenId"]
+            with socket.create_connection(
+                    ("127.0.0.1", self.server.rtsp_port), timeout=15) as sock:
+                def request(line, headers=""):
+                    sock.sendall(("%s RTSP/1.0\r\nCSeq: 1\r\n%s\r\n"
+                                  % (line, headers)).encode())
+                    reply = sock.recv(65536).decode(errors="replace")
+                    self.assertTrue(reply.startswith("RTSP/1.0 200"), reply)
+                    return reply
+                sock.sendall(self.announce_request(s, token, sdp))
+                self.assertTrue(sock.recv(4096).startswith(b"RTSP/1.0 200"))
+                url = self.rtsp_url(s)
+                reply = request("SETUP %s/streamid=0" % url,
+                                "Transport: RTP/AVP/TCP;unicast;"
+                                "interleaved=0-1;mode=record\r\n")
+                session = reply.split("Session: ")[1].split(";")[0].split()[0]
+                request("SETUP %s/streamid=1" % url,
+                        "Transport: RTP/AVP/TCP;unicast;interleaved=2-3;"
+                        "mode=record\r\nSession: %s\r\n" % session)
+                request("RECORD %s" % url, "Session: %s\r\n" % session)
+                # Sequence numbers counted over every channel: each track
+                # sees small gaps, lost packets to its jitter buffer.
+                for i in range(3000):
+                    channel = rnd.choice([0, 1, 2, 3, 7])
+                    payload = bytes(rnd.getrandbits(8)
+                                    for _ in range(rnd.randint(0, 600)))
+                    if rnd.random() < 0.7:
+                        payload = struct.pack(
+                            "!BBHII", 0x80,
+                            (96 if channel < 2 else 97)
+                            | (0x80 if rnd.random() < 0.3 else 0),
+                            i & 0xffff, i * 3600, 1234 + channel) \
+                            + bytes([rnd.choice([0x65, 0x41, 0x67, 0x68,
+                                                 0x7c, 0x06])]) + payload
+                    try:
+                        sock.sendall(b"$" + bytes([channel])
+                                     + struct.pack("!H", len(payload))
+                                     + payload)
+                    except OSError:
+                        break  # closed by the server: a reason, and no more
+        self.assertEqual(self.request(
+            b"OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n"), "RTSP/1.0 200 OK")
+        s = unique_id()
+        r = self.ffmpeg_rtsp(s, self.mint_ok(s, "publish")["tokenId"],
+                             seconds=3)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_rest_stop_ends_the_publisher(self):
         s = unique_id()
