@@ -23,6 +23,7 @@ struct _TgRtspPublisher
   TgStream *stream;
   guint pushing;
   gboolean finished;
+  gboolean gone;     /* the publisher ended it (TEARDOWN, closed) */
   GstClockTime base; /* the first frame's running time (either track) */
 };
 
@@ -156,12 +157,23 @@ new_preroll (GstAppSink *sink, gpointer data)
   return GST_FLOW_OK;
 }
 
+/* The publisher has ended its publication itself: its connection is left
+ * to it (a client that sent TEARDOWN may still be closing it). */
+static void
+set_gone (TgRtspPublisher *publisher)
+{
+  g_mutex_lock (&publisher->lock);
+  publisher->gone = TRUE;
+  g_mutex_unlock (&publisher->lock);
+}
+
 /* The media is gone (torn down, its client closed). */
 static void
 media_gone (gpointer data)
 {
   TgRtspPublisher *publisher = data;
 
+  set_gone (publisher);
   finish (publisher, "its media ended");
   publisher_unref (publisher);
 }
@@ -211,18 +223,22 @@ door_stop (TgPublication *publication, gpointer data)
 }
 
 /* The stream has ended: no frame goes into it any more (those on their
- * way are let through by its end), and it may be freed. */
+ * way are let through by its end), and it may be freed. The connection
+ * is closed unless the publisher ended it itself. */
 static void
 door_ended (TgPublication *publication, gpointer data)
 {
   TgRtspPublisher *publisher = data;
+  gboolean gone;
 
   g_mutex_lock (&publisher->lock);
   publisher->stream = NULL;
   while (publisher->pushing > 0)
     g_cond_wait (&publisher->idle, &publisher->lock);
+  gone = publisher->gone;
   g_mutex_unlock (&publisher->lock);
-  close_client (publisher);
+  if (!gone)
+    close_client (publisher);
   g_clear_pointer (&publisher->publication, tg_publication_unref);
   publisher_unref (publisher); /* the publication's */
 }
@@ -236,6 +252,7 @@ static void
 client_closed (GstRTSPClient *client, gpointer data)
 {
   (void) client;
+  set_gone (data);
   finish (data, "its connection closed");
 }
 
