@@ -46,6 +46,7 @@ typedef struct _TgMuxOut
   GPtrArray *headers; /* GstBuffer: the caps' streamheader */
   GPtrArray *gop;     /* GstBuffer since the last key frame, or NULL */
   gsize gop_bytes;
+  GstBuffer *batch; /* MPEG-TS packets not yet given (take_ts) */
 } TgMuxOut;
 
 /* --- viewers --- */
@@ -286,6 +287,44 @@ take (TgMuxOut *out, GstBuffer *buffer)
     }
 }
 
+/* MPEG-TS comes from the muxer a packet a buffer: it is given to viewers
+ * TS_BATCH bytes at a time (an SRT message's, an RTP packet's worth), a
+ * key frame's first packet starting a batch, so that a viewer's thread
+ * wakes for 1316 bytes rather than for each 188. */
+#define TS_BATCH (7 * 188)
+
+static void
+flush_batch (TgMuxOut *out)
+{
+  g_autoptr (GstBuffer) batch = g_steal_pointer (&out->batch);
+
+  if (batch)
+    take (out, batch);
+}
+
+static void
+take_ts (TgMuxOut *out, GstBuffer *buffer)
+{
+  if (out->has_video
+      && !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    flush_batch (out);
+  out->batch = out->batch
+                   ? gst_buffer_append (out->batch, gst_buffer_ref (buffer))
+                   : gst_buffer_ref (buffer);
+  if (gst_buffer_get_size (out->batch) >= TS_BATCH)
+    flush_batch (out);
+}
+
+/* A buffer of the muxer's output. */
+static void
+take_any (TgMuxOut *out, GstBuffer *buffer)
+{
+  if (out->format == TG_MUX_OUT_MPEGTS)
+    take_ts (out, buffer);
+  else
+    take (out, buffer);
+}
+
 static GstFlowReturn
 new_sample (GstAppSink *sink, gpointer data)
 {
@@ -299,9 +338,9 @@ new_sample (GstAppSink *sink, gpointer data)
   g_mutex_lock (&out->lock);
   take_headers (out, gst_sample_get_caps (sample));
   if (buffer)
-    take (out, buffer);
+    take_any (out, buffer);
   for (guint i = 0; list && i < gst_buffer_list_length (list); i++)
-    take (out, gst_buffer_list_get (list, i));
+    take_any (out, gst_buffer_list_get (list, i));
   g_mutex_unlock (&out->lock);
   return GST_FLOW_OK;
 }
@@ -317,6 +356,7 @@ out_free (TgMuxOut *out)
   gst_clear_caps (&out->caps);
   g_clear_pointer (&out->headers, g_ptr_array_unref);
   g_clear_pointer (&out->gop, g_ptr_array_unref);
+  gst_clear_buffer (&out->batch);
   g_mutex_clear (&out->lock);
   g_free (out->name);
   g_free (out);
@@ -462,6 +502,7 @@ tg_stream_end_mux_outs (TgStream *stream)
       if (out == NULL)
         continue;
       g_mutex_lock (&out->lock);
+      flush_batch (out); /* the stream's last packets */
       for (guint i = 0; i < out->viewers->len; i++)
         {
           TgMuxViewer *viewer = out->viewers->pdata[i];
