@@ -19,7 +19,8 @@ struct _TgRtspPublisher
   GMutex lock;
   GCond idle;
   /* The publication's stream while frames may go into it; pushing: how
-   * many are on their way (the media's streaming threads). */
+   * many calls into it are on their way (the media's streaming threads,
+   * finish). */
   TgStream *stream;
   guint pushing;
   gboolean finished;
@@ -47,6 +48,15 @@ publisher_unref (TgRtspPublisher *publisher)
   g_free (publisher);
 }
 
+static void
+done (TgRtspPublisher *publisher)
+{
+  g_mutex_lock (&publisher->lock);
+  if (--publisher->pushing == 0)
+    g_cond_broadcast (&publisher->idle);
+  g_mutex_unlock (&publisher->lock);
+}
+
 /* The publisher has gone or was stopped: the stream drains and ends
  * (frames on their way are let through). Any thread; more than once. */
 static void
@@ -57,11 +67,14 @@ finish (TgRtspPublisher *publisher, const char *why)
   g_mutex_lock (&publisher->lock);
   stream = publisher->finished ? NULL : publisher->stream;
   publisher->finished = TRUE;
+  if (stream)
+    publisher->pushing++; /* not freed meanwhile: door_ended waits */
   g_mutex_unlock (&publisher->lock);
   if (stream == NULL)
     return;
   g_info ("%s: publish over: %s", publisher->name, why);
   tg_stream_finish (stream);
+  done (publisher);
 }
 
 /* --- closing its connection, in the RTSP server's context --- */
@@ -108,15 +121,6 @@ begin (TgRtspPublisher *publisher, GstSample *sample, GstBuffer *buffer,
   *base = publisher->base;
   g_mutex_unlock (&publisher->lock);
   return stream;
-}
-
-static void
-done (TgRtspPublisher *publisher)
-{
-  g_mutex_lock (&publisher->lock);
-  if (--publisher->pushing == 0)
-    g_cond_broadcast (&publisher->idle);
-  g_mutex_unlock (&publisher->lock);
 }
 
 /* A frame of a track: into the stream (tg_stream_frame_of). */
