@@ -234,9 +234,16 @@ class SrtPublishTest(SrtTestCase):
         relay = subprocess.Popen(
             ["srt-live-transmit", "-a:no", "-chunk:1316", "file://con",
              self.srt_url("%s/%s,token=%s" % (APP, s, token))],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT)
         try:
+            # What it reads before it has connected is lost (a slow
+            # handshake took all of it once): fed once it says so.
+            said = b""
+            while b"connected" not in said:
+                line = relay.stdout.readline()
+                self.assertTrue(line, "srt-live-transmit: %r" % said)
+                said += line
             try:
                 relay.stdin.write(random.Random(3).randbytes(4 * 1024 * 1024))
                 relay.stdin.flush()
@@ -256,6 +263,7 @@ class SrtPublishTest(SrtTestCase):
                 pass
             relay.send_signal(signal.SIGINT)
             relay.wait(timeout=30)
+            relay.stdout.close()
         self.assertTrue(wait_for(lambda: self.server.get(
             record).status == 404))
         self.assertEqual([f for f in self.files_of(s) if f.endswith(".ts")],
