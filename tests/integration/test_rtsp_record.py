@@ -1,6 +1,6 @@
 """RTSP publishing (ANNOUNCE, SETUP, RECORD) with ?token=: ffmpeg -f rtsp
-(H.264 High with B-frames and AAC, as users publish; TCP and UDP) and
-GStreamer's rtspclientsink (Opus, made AAC) go into the same stream
+(H.264 High with B-frames and AAC, as users publish, over TCP and UDP;
+and with Opus, made AAC) goes into the same stream
 pipeline as RTMP: HLS is written, the stream plays over RTSP, the
 broadcast says publishType RTSP; the publish token is spent once, and
 refusals spend nothing; a REST stop ends the publisher (README "RTSP
@@ -15,7 +15,7 @@ import unittest
 
 from test_rtmp import RtmpTestCase, USER_AUDIO, USER_TONE, USER_VIDEO, \
     wait_for
-from test_rtsp_play import RtspMixin, gst_launch
+from test_rtsp_play import RtspMixin
 from tollgate_fixture import APP, unique_id
 
 # A minimal SDP of one H.264 track, or of a track of a codec not taken.
@@ -28,13 +28,6 @@ SDP_PCMU = SDP_H264.replace("m=video 0 RTP/AVP 96", "m=audio 0 RTP/AVP 0") \
     .replace("a=fmtp:96 packetization-mode=1\r\n", "")
 
 
-# A queue in front of each of rtspclientsink's pads, as a live pipeline
-# with x264enc's look-ahead needs (without, the client now and then stalls
-# before its end, its sources waiting, whatever the server).
-QUEUE = ["queue", "max-size-time=0", "max-size-buffers=0",
-         "max-size-bytes=0"]
-
-
 class RtspRecordTest(RtspMixin, RtmpTestCase):
 
     def setUp(self):
@@ -42,12 +35,12 @@ class RtspRecordTest(RtspMixin, RtmpTestCase):
         self.server.set_settings({"publishTokenControlEnabled": True})
 
     def ffmpeg_rtsp(self, stream, token, transport="tcp", seconds=6,
-                    wait=True):
+                    wait=True, audio=USER_AUDIO):
         argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f",
                 "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi",
                 "-i", USER_TONE, "-t", str(seconds)] + USER_VIDEO + \
-            USER_AUDIO + ["-rtsp_transport", transport, "-f", "rtsp",
-                          self.rtsp_url(stream, token)]
+            list(audio) + ["-rtsp_transport", transport, "-f", "rtsp",
+                           self.rtsp_url(stream, token)]
         if not wait:
             return subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
         return subprocess.run(argv, capture_output=True, text=True,
@@ -115,19 +108,13 @@ class RtspRecordTest(RtspMixin, RtmpTestCase):
         self.assertNotEqual(again.returncode, 0)
         self.assertIn("401", again.stderr)
 
-    def test_rtspclientsink_publishes_opus(self):
+    def test_ffmpeg_publishes_opus(self):
+        """Opus over RTSP (ffmpeg's libopus) is made AAC for the stream."""
         s = unique_id()
         token = self.mint_ok(s, "publish")["tokenId"]
-        r = gst_launch(
-            "rtspclientsink", "name=s", "location=" + self.rtsp_url(s, token),
-            "videotestsrc", "is-live=true", "num-buffers=150", "!",
-            "video/x-raw,width=320,height=240,framerate=25/1", "!",
-            "x264enc", "bframes=2", "key-int-max=25", "!",
-            "video/x-h264,profile=high", "!", *QUEUE, "!", "s.",
-            "audiotestsrc", "is-live=true", "num-buffers=300",
-            "samplesperbuffer=960", "!", "audio/x-raw,rate=48000", "!",
-            "opusenc", "!", *QUEUE, "!", "s.")
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.ffmpeg_rtsp(s, token, audio=["-c:a", "libopus",
+                                              "-ar", "48000"])
+        self.assertEqual(r.returncode, 0, r.stderr)
         self.check_recorded(s)
         self.assertEqual(self.broadcast(s), None)  # its zombi went
         self.assertEqual(self.tokens_of(s), [])
