@@ -28,7 +28,9 @@ struct _TgMuxViewer
   GQueue queue;   /* GstBuffer, oldest first */
   GQueue arrived; /* monotonic time each came, as a gint64 in a pointer */
   gsize bytes;
-  gboolean synced; /* it has had the headers and a key frame */
+  gboolean synced;  /* it has had the headers and a key frame */
+  gboolean waiting; /* its taker waits for a buffer: give() wakes it */
+  gint64 next_take; /* monotonic: its taker sleeps until then */
   TgMuxViewerState state;
   TgMuxViewerWake wake;
   gpointer wake_data;
@@ -109,27 +111,63 @@ stop (TgMuxViewer *viewer, TgMuxViewerState state)
     viewer->wake (state, viewer->wake_data);
 }
 
-GstBuffer *
-tg_mux_viewer_pop (TgMuxViewer *viewer, gint64 timeout_us,
-                   TgMuxViewerState *state)
+/* Every buffer queued, oldest first; called locked. */
+static GPtrArray *
+take_all (TgMuxViewer *viewer)
+{
+  GPtrArray *taken = g_ptr_array_new_full (viewer->queue.length,
+                                           (GDestroyNotify) gst_buffer_unref);
+
+  while (!g_queue_is_empty (&viewer->queue))
+    g_ptr_array_add (taken, g_queue_pop_head (&viewer->queue));
+  g_queue_clear (&viewer->arrived);
+  viewer->bytes = 0;
+  return taken;
+}
+
+GPtrArray *
+tg_mux_viewer_take (TgMuxViewer *viewer, gint64 timeout_us,
+                    TgMuxViewerState *state)
 {
   gint64 deadline = g_get_monotonic_time () + timeout_us;
-  GstBuffer *buffer;
+  gint64 until;
+  GPtrArray *taken = NULL;
 
   g_mutex_lock (&viewer->lock);
+  /* Woken by the clock, not by give(): the queue fills meanwhile. */
+  until = MIN (viewer->next_take, deadline);
+  while (viewer->state == TG_MUX_VIEWER_RUNNING
+         && g_cond_wait_until (&viewer->cond, &viewer->lock, until))
+    ;
+  /* Then by give() if there is nothing yet. */
+  viewer->waiting = TRUE;
   while (g_queue_is_empty (&viewer->queue)
          && viewer->state == TG_MUX_VIEWER_RUNNING
          && g_cond_wait_until (&viewer->cond, &viewer->lock, deadline))
     ;
-  buffer = g_queue_pop_head (&viewer->queue);
-  if (buffer)
+  viewer->waiting = FALSE;
+  if (!g_queue_is_empty (&viewer->queue)
+      && (viewer->state != TG_MUX_VIEWER_RUNNING
+          || g_get_monotonic_time () >= viewer->next_take))
     {
-      g_queue_pop_head (&viewer->arrived);
-      viewer->bytes -= gst_buffer_get_size (buffer);
+      taken = take_all (viewer);
+      viewer->next_take = g_get_monotonic_time ()
+                          + TG_MUX_VIEWER_BATCH_MS * G_TIME_SPAN_MILLISECOND;
     }
   *state = viewer->state;
   g_mutex_unlock (&viewer->lock);
-  return buffer;
+  return taken;
+}
+
+TgMuxViewerState
+tg_mux_viewer_state (TgMuxViewer *viewer)
+{
+  TgMuxViewerState state;
+
+  g_mutex_lock (&viewer->lock);
+  state = viewer->state;
+  g_mutex_unlock (&viewer->lock);
+  return state;
 }
 
 void
@@ -171,7 +209,8 @@ give (TgMuxOut *out, TgMuxViewer *viewer, GstBuffer *buffer)
       g_queue_push_tail (&viewer->queue, gst_buffer_ref (buffer));
       g_queue_push_tail (&viewer->arrived, GSIZE_TO_POINTER (now));
       viewer->bytes += gst_buffer_get_size (buffer);
-      g_cond_broadcast (&viewer->cond);
+      if (viewer->waiting)
+        g_cond_signal (&viewer->cond);
     }
   g_mutex_unlock (&viewer->lock);
   return running;

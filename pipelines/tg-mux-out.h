@@ -5,7 +5,10 @@
  * track) is built from the stream's tees when its first viewer comes
  * (tg_stream_add_mux_viewer) and lasts as long as the stream. Each viewer
  * has a bounded queue of the muxer's buffers, which its door's thread
- * takes (tg_mux_viewer_pop) and writes out. A viewer that does not keep up
+ * takes, all that is queued at once, at most every TG_MUX_VIEWER_BATCH_MS
+ * (tg_mux_viewer_take), and writes out: a thread that woke for each of
+ * the muxer's buffers (an FLV tag, 7 TS packets) cost more in the
+ * kernel's scheduler than the bytes it wrote. A viewer that does not keep up
  * (its queue holds more than TG_MUX_VIEWER_MAX_BYTES, or its oldest buffer
  * is older than TG_MUX_VIEWER_MAX_AGE_S) is dropped, with a log line: the
  * publisher and the other viewers never wait for it.
@@ -14,7 +17,7 @@
  * caps' streamheader: FLV header, onMetaData and the codec configurations;
  * or the PAT and PMT) and the buffers since the last key frame, or, when
  * there are none, waits for the next one. When the stream ends, each
- * viewer's queue is left to drain, then tg_mux_viewer_pop says so. */
+ * viewer's queue is left to drain, then tg_mux_viewer_take says so. */
 #pragma once
 
 #include <gst/gst.h>
@@ -30,6 +33,9 @@ typedef enum
 
 #define TG_MUX_VIEWER_MAX_BYTES (8 * 1024 * 1024)
 #define TG_MUX_VIEWER_MAX_AGE_S 5
+/* The least time between two takes of a viewer's queue: what a viewer's
+ * bytes may wait on top of the stream's. */
+#define TG_MUX_VIEWER_BATCH_MS 100
 
 typedef enum
 {
@@ -53,11 +59,14 @@ TgMuxViewer *tg_mux_viewer_ref (TgMuxViewer *viewer);
 void tg_mux_viewer_unref (TgMuxViewer *viewer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgMuxViewer, tg_mux_viewer_unref)
 
-/* The next buffer of the muxer's output (the caller's reference), waiting
- * up to timeout_us for one; NULL when none came, with *state saying
- * whether the viewer still runs. */
-GstBuffer *tg_mux_viewer_pop (TgMuxViewer *viewer, gint64 timeout_us,
-                              TgMuxViewerState *state);
+/* Every buffer of the muxer's output queued for the viewer, oldest first
+ * (a new list, the caller's), once TG_MUX_VIEWER_BATCH_MS have passed
+ * since the last take, waiting up to timeout_us in all; NULL when none
+ * came, with *state saying whether the viewer still runs. */
+GPtrArray *tg_mux_viewer_take (TgMuxViewer *viewer, gint64 timeout_us,
+                               TgMuxViewerState *state);
+/* Whether it still runs (dropped, ended), without taking anything. */
+TgMuxViewerState tg_mux_viewer_state (TgMuxViewer *viewer);
 /* The door is done with it: no more wakes, its queue is emptied. */
 void tg_mux_viewer_close (TgMuxViewer *viewer);
 

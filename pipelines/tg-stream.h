@@ -129,7 +129,7 @@ void tg_stream_remove_viewer (TgStream *stream, TgViewer *viewer);
 /* Adds a viewer of the stream muxed as format (tg-mux-out.h), muxed once
  * for all such viewers from the first. FALSE when the stream has ended or
  * cannot be played yet (its tracks are not all known). When it ends, its
- * viewers are told (tg_mux_viewer_pop). Any thread. */
+ * viewers are told (tg_mux_viewer_take). Any thread. */
 gboolean tg_stream_add_mux_viewer (TgStream *stream, TgMuxOutFormat format,
                                    TgMuxViewer *viewer);
 void tg_stream_remove_mux_viewer (TgStream *stream, TgMuxViewer *viewer);

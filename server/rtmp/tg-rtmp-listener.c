@@ -39,7 +39,7 @@
 #define PLAY_SNDBUF (256 * 1024)
 /* How often a viewer's thread reads what its peer sends when no media
  * comes. */
-#define PLAY_POLL_MS 100
+#define PLAY_POLL_MS 250
 
 /* Each connection has a thread of its own that reads with blocking calls,
  * runs the session, and pushes the stream's media down its pipeline: the
@@ -83,6 +83,9 @@ typedef struct
   /* What it plays, once accepted. */
   TgMuxViewer *viewer;
   char *play_app, *play_stream_id;
+  /* While a batch of the stream's media is turned into messages, what the
+   * session sends is gathered here, then written at once. */
+  GByteArray *corked;
 } Conn;
 
 /* --- publications --- */
@@ -120,6 +123,11 @@ on_send (gpointer data, const guint8 *bytes, gsize size)
 {
   Conn *conn = data;
 
+  if (conn->corked)
+    {
+      g_byte_array_append (conn->corked, bytes, size);
+      return;
+    }
   while (size > 0 && !conn->closing)
     {
       gssize n = send (conn->fd, bytes, size, MSG_NOSIGNAL);
@@ -349,6 +357,19 @@ send_tags (Conn *conn, GstBuffer *buffer)
   gst_buffer_unmap (buffer, &map);
 }
 
+/* Sends a batch of the muxer's buffers in one write. */
+static void
+send_batch (Conn *conn, GPtrArray *batch)
+{
+  g_autoptr (GByteArray) corked = g_byte_array_new ();
+
+  conn->corked = corked;
+  for (guint i = 0; i < batch->len; i++)
+    send_tags (conn, batch->pdata[i]);
+  conn->corked = NULL;
+  on_send (conn, corked->data, corked->len);
+}
+
 /* The viewer's loop, on its connection's thread: the stream's FLV from its
  * queue out as RTMP messages, and what the peer sends read between them,
  * until the stream ends or the viewer goes. */
@@ -363,13 +384,13 @@ play (Conn *conn, guint8 *buffer)
   while (!conn->closing)
     {
       TgMuxViewerState state;
-      g_autoptr (GstBuffer) media = tg_mux_viewer_pop (
+      g_autoptr (GPtrArray) batch = tg_mux_viewer_take (
           conn->viewer, PLAY_POLL_MS * G_TIME_SPAN_MILLISECOND, &state);
       g_autoptr (GError) error = NULL;
       gssize n;
 
-      if (media)
-        send_tags (conn, media);
+      if (batch)
+        send_batch (conn, batch);
       else if (state == TG_MUX_VIEWER_ENDED)
         {
           why = "the stream ended";

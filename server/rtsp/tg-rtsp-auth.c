@@ -20,7 +20,6 @@ struct _TgRtspAuth
   GstRTSPMountPoints *mounts;
   GstRTSPMediaFactory *factory; /* play */
   GstRTSPMediaFactory *record;
-  GMainContext *context;
   TgPeerLimit *peers;
 };
 
@@ -247,7 +246,6 @@ check_announce (TgRtspAuth *auth, GstRTSPContext *ctx)
   authenticate (GST_RTSP_AUTH (auth), ctx);
   token = gst_rtsp_token_get_string (ctx->token, CREDENTIAL_FIELD);
   status = tg_rtsp_publish (&(TgRtspAnnounce){ .server = auth->server,
-                                               .context = auth->context,
                                                .client = ctx->client,
                                                .app = app,
                                                .stream_id = stream_id,
@@ -347,7 +345,6 @@ finalize (GObject *object)
   g_object_unref (auth->mounts);
   g_object_unref (auth->factory);
   g_object_unref (auth->record);
-  g_main_context_unref (auth->context);
   tg_peer_limit_free (auth->peers);
   G_OBJECT_CLASS (tg_rtsp_auth_parent_class)->finalize (object);
 }
@@ -369,14 +366,13 @@ tg_rtsp_auth_init (TgRtspAuth *auth)
 }
 
 TgRtspAuth *
-tg_rtsp_auth_new (TgServer *server, GMainContext *context,
-                  GstRTSPMountPoints *mounts, GstRTSPMediaFactory *factory,
-                  GstRTSPMediaFactory *record, TgPeerLimit *peers)
+tg_rtsp_auth_new (TgServer *server, GstRTSPMountPoints *mounts,
+                  GstRTSPMediaFactory *factory, GstRTSPMediaFactory *record,
+                  TgPeerLimit *peers)
 {
   TgRtspAuth *auth = g_object_new (TG_TYPE_RTSP_AUTH, NULL);
 
   auth->server = server;
-  auth->context = g_main_context_ref (context);
   auth->mounts = g_object_ref (mounts);
   auth->factory = g_object_ref (factory);
   auth->record = g_object_ref (record);

@@ -24,10 +24,8 @@ G_DECLARE_FINAL_TYPE (TgRtspAuth, tg_rtsp_auth, TG, RTSP_AUTH, GstRTSPAuth)
 
 /* An admitted DESCRIBE mounts factory at /app/stream_id in mounts, an
  * admitted ANNOUNCE record; a connection from an address that has peers'
- * cap open is refused (peers: the auth's, freed with it). context: the
- * RTSP server's. */
-TgRtspAuth *tg_rtsp_auth_new (TgServer *server, GMainContext *context,
-                              GstRTSPMountPoints *mounts,
+ * cap open is refused (peers: the auth's, freed with it). */
+TgRtspAuth *tg_rtsp_auth_new (TgServer *server, GstRTSPMountPoints *mounts,
                               GstRTSPMediaFactory *factory,
                               GstRTSPMediaFactory *record, TgPeerLimit *peers);
 

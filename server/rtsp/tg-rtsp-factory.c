@@ -4,6 +4,7 @@
 
 #include "tg-path.h"
 #include "tg-play.h"
+#include "tg-rtsp-ts-pay.h"
 
 /* How long the feeder waits for the stream's next buffer before it looks
  * whether it must stop. */
@@ -14,7 +15,7 @@
 #define MEDIA_PIPELINE                                                         \
   "appsrc name=src is-live=true do-timestamp=true format=time block=true "     \
   "max-bytes=1048576 caps=video/mpegts,systemstream=true,packetsize=188 ! "    \
-  "rtpmp2tpay name=pay0 pt=33"
+  "tgrtsptspay name=pay0 pt=33"
 
 struct _TgRtspFactory
 {
@@ -92,6 +93,7 @@ typedef struct
   char *app, *stream_id, *key;
   gboolean attached;
   gint started; /* atomic */
+  gint fed;     /* atomic: it has pushed a buffer */
   gint stop;    /* atomic */
   GThread *thread;
 } Feed;
@@ -117,21 +119,25 @@ feed_run (gpointer data)
 
   while (feed->attached && !g_atomic_int_get (&feed->stop))
     {
-      GstBuffer *buffer = tg_mux_viewer_pop (
+      g_autoptr (GPtrArray) batch = tg_mux_viewer_take (
           feed->viewer, FEED_POLL_MS * G_TIME_SPAN_MILLISECOND, &state);
+      GstBuffer *buffer;
 
-      if (buffer == NULL && state == TG_MUX_VIEWER_RUNNING)
+      if (batch == NULL && state == TG_MUX_VIEWER_RUNNING)
         continue;
-      if (buffer == NULL)
+      if (batch == NULL)
         break;
-      /* Its own timestamps (do-timestamp): the media's clock, not the
-       * stream's. */
-      buffer = gst_buffer_make_writable (buffer);
-      GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+      /* One buffer (its memories, not copied): the payloader makes its
+       * packets in one go. Its own timestamps (do-timestamp): the media's
+       * clock, not the stream's. */
+      buffer = gst_buffer_new ();
+      for (guint i = 0; i < batch->len; i++)
+        buffer = gst_buffer_append (buffer, gst_buffer_ref (batch->pdata[i]));
       if (gst_app_src_push_buffer (GST_APP_SRC (feed->src), buffer)
           != GST_FLOW_OK)
         break;
       fed = TRUE;
+      g_atomic_int_set (&feed->fed, TRUE);
     }
   if (!feed->attached || state == TG_MUX_VIEWER_ENDED)
     why = "the stream ended";
@@ -229,13 +235,16 @@ create_element (GstRTSPMediaFactory *base, const GstRTSPUrl *url)
 }
 
 void
-tg_rtsp_factory_fail_all (TgRtspFactory *factory, const char *why)
+tg_rtsp_factory_fail (TgRtspFactory *factory, gboolean started_too,
+                      const char *why)
 {
   g_mutex_lock (&factory->lock);
   for (guint i = 0; i < factory->feeds->len; i++)
     {
       Feed *feed = g_ptr_array_index (factory->feeds, i);
 
+      if (!started_too && g_atomic_int_get (&feed->fed))
+        continue;
       g_atomic_int_set (&feed->stop, TRUE);
       GST_ELEMENT_ERROR (feed->src, RESOURCE, NOT_FOUND, ("%s", why), (NULL));
     }
@@ -262,6 +271,7 @@ tg_rtsp_factory_class_init (TgRtspFactoryClass *klass)
   G_OBJECT_CLASS (klass)->finalize = finalize;
   factory_class->gen_key = gen_key;
   factory_class->create_element = create_element;
+  tg_rtsp_ts_pay_register ();
 }
 
 static void

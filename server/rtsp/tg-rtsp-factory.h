@@ -1,7 +1,8 @@
 /* The media of RTSP viewers: one per live stream, shared by all of them
  * (gst-rtsp-server's shared media, keyed by app/stream without the query,
  * so viewers with different tokens share it). Its pipeline is
- * `appsrc ! rtpmp2tpay name=pay0`, fed with the stream's MPEG-TS, muxed
+ * `appsrc ! tgrtsptspay name=pay0` (tg-rtsp-ts-pay.h), fed with the
+ * stream's MPEG-TS a batch at a time, muxed
  * once per stream for its SRT and RTSP viewers (tg-mux-out.h: one mux
  * viewer per media, with its bounded queue; the media starts at the
  * muxer's headers and the last key frame). No decoding, no encoding. When
@@ -27,9 +28,11 @@ typedef void (*TgRtspEnded) (const char *key, gpointer data);
 TgRtspFactory *tg_rtsp_factory_new (TgLive *live, GMainContext *context,
                                     TgRtspEnded ended, gpointer ended_data);
 
-/* Every media made ends with an error, why: so that no request waits for
- * one to start (at the server's end). */
-void tg_rtsp_factory_fail_all (TgRtspFactory *factory, const char *why);
+/* Every media made that has not started yet (or every one, started_too)
+ * ends with an error, why: so that no request waits for one to start (at
+ * the server's end). */
+void tg_rtsp_factory_fail (TgRtspFactory *factory, gboolean started_too,
+                           const char *why);
 
 /* "app/stream_id" of an RTSP path "/app/stream_id[/...]", or NULL. */
 char *tg_rtsp_key_of_path (const char *abspath, char **app, char **stream_id);

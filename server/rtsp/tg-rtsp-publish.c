@@ -3,6 +3,7 @@
 #include <gst/app/gstappsink.h>
 
 #include "tg-publish.h"
+#include "tg-rtsp-cut.h"
 
 /* On a client: its publisher (a reference). */
 #define PUBLISHER "tg-rtsp-publisher"
@@ -12,7 +13,6 @@
 struct _TgRtspPublisher
 {
   gint refs;
-  GMainContext *context;
   GWeakRef client;
   char *name;                 /* "RTSP peer app/stream", for logs */
   TgPublication *publication; /* a reference, until it has ended */
@@ -41,7 +41,6 @@ publisher_unref (TgRtspPublisher *publisher)
   if (!g_atomic_int_dec_and_test (&publisher->refs))
     return;
   g_weak_ref_clear (&publisher->client);
-  g_main_context_unref (publisher->context);
   g_free (publisher->name);
   g_mutex_clear (&publisher->lock);
   g_cond_clear (&publisher->idle);
@@ -77,27 +76,15 @@ finish (TgRtspPublisher *publisher, const char *why)
   done (publisher);
 }
 
-/* --- closing its connection, in the RTSP server's context --- */
-
-static gboolean
-close_now (gpointer data)
-{
-  TgRtspPublisher *publisher = data;
-  g_autoptr (GstRTSPClient) client = g_weak_ref_get (&publisher->client);
-
-  if (client)
-    gst_rtsp_client_close (client);
-  return G_SOURCE_REMOVE;
-}
+/* --- closing its connection --- */
 
 static void
 close_client (TgRtspPublisher *publisher)
 {
-  g_autoptr (GSource) source = g_idle_source_new ();
+  g_autoptr (GstRTSPClient) client = g_weak_ref_get (&publisher->client);
 
-  g_source_set_callback (source, close_now, publisher_ref (publisher),
-                         (GDestroyNotify) publisher_unref);
-  g_source_attach (source, publisher->context);
+  if (client)
+    tg_rtsp_client_cut (client);
 }
 
 /* --- the media's frames into the stream, on its streaming threads --- */
@@ -327,7 +314,6 @@ tg_rtsp_publish (const TgRtspAnnounce *announce, const char **reason)
     return status;
   publisher = g_new0 (TgRtspPublisher, 1);
   publisher->refs = 1; /* the client's */
-  publisher->context = g_main_context_ref (announce->context);
   g_weak_ref_init (&publisher->client, announce->client);
   publisher->name = g_steal_pointer (&name);
   g_mutex_init (&publisher->lock);

@@ -19,7 +19,6 @@ typedef struct _TgRtspPublisher TgRtspPublisher;
 typedef struct
 {
   TgServer *server;
-  GMainContext *context; /* the RTSP server's, where clients are closed */
   GstRTSPClient *client;
   const char *app, *stream_id;
   const char *token; /* the query's, or NULL */

@@ -3,6 +3,7 @@
 #include <gst/rtsp-server/rtsp-server.h>
 
 #include "tg-rtsp-auth.h"
+#include "tg-rtsp-cut.h"
 #include "tg-rtsp-factory.h"
 #include "tg-rtsp-record.h"
 
@@ -10,6 +11,10 @@
  * a request that waits (a DESCRIBE whose media prerolls on the stream's
  * data) stops neither the others nor a publisher's RTP over TCP. */
 #define CLIENT_THREADS 16
+/* At the server's end, how often it looks whether its clients have
+ * closed, and how long it waits for them. */
+#define CLOSE_POLL_MS 20
+#define CLOSE_WAIT_S 5
 
 struct _TgRtspServer
 {
@@ -20,6 +25,7 @@ struct _TgRtspServer
   TgRtspFactory *factory; /* the play medias' */
   GSource *source;        /* the listening socket */
   guint16 port;
+  gint64 close_by; /* monotonic: the clients must have closed by then */
 };
 
 static gpointer
@@ -34,11 +40,12 @@ run (gpointer data)
 }
 
 static GstRTSPFilterResult
-is_admitted (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer key)
+cut_admitted (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer key)
 {
   (void) rtsp;
-  return tg_rtsp_auth_admitted (client, key) ? GST_RTSP_FILTER_REMOVE
-                                             : GST_RTSP_FILTER_KEEP;
+  if (tg_rtsp_auth_admitted (client, key))
+    tg_rtsp_client_cut (client);
+  return GST_RTSP_FILTER_KEEP;
 }
 
 /* A stream's media has ended: its clients are closed, its mount goes. In
@@ -52,8 +59,7 @@ stream_ended (const char *key, gpointer data)
   g_autofree char *mount = g_strdup_printf ("/%s", key);
 
   gst_rtsp_mount_points_remove_factory (mounts, mount);
-  /* Each removed is closed; none is listed. */
-  gst_rtsp_server_client_filter (server->rtsp, is_admitted, (gpointer) key);
+  gst_rtsp_server_client_filter (server->rtsp, cut_admitted, (gpointer) key);
   g_info ("RTSP: %s ended: its clients are closed", key);
 }
 
@@ -127,7 +133,7 @@ tg_rtsp_server_new (TgServer *server, GError **error)
   g_signal_connect (record, "media-configure", G_CALLBACK (media_configure),
                     NULL);
   auth = tg_rtsp_auth_new (
-      server, rtsp->context, mounts, GST_RTSP_MEDIA_FACTORY (factory),
+      server, mounts, GST_RTSP_MEDIA_FACTORY (factory),
       GST_RTSP_MEDIA_FACTORY (record),
       tg_peer_limit_new ("RTSP", (guint) config->rtsp_connections_per_address));
   gst_rtsp_server_set_auth (rtsp->rtsp, GST_RTSP_AUTH (auth));
@@ -149,6 +155,15 @@ tg_rtsp_server_get_port (TgRtspServer *rtsp)
 }
 
 static GstRTSPFilterResult
+cut (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
+{
+  (void) rtsp;
+  (void) data;
+  tg_rtsp_client_cut (client);
+  return GST_RTSP_FILTER_KEEP;
+}
+
+static GstRTSPFilterResult
 every (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer data)
 {
   (void) rtsp;
@@ -164,21 +179,50 @@ stop_loop (gpointer loop)
   return G_SOURCE_REMOVE;
 }
 
-/* In the server's context: no more clients, then the loop stops once what
- * their closing queued has run. */
+/* In the server's context, every CLOSE_POLL_MS once the clients are cut:
+ * when they have all closed (or after CLOSE_WAIT_S, when the rest are
+ * closed from here), the loop stops once what their closing queued has
+ * run. */
+static gboolean
+wait_clients (gpointer data)
+{
+  TgRtspServer *server = data;
+  GList *left = gst_rtsp_server_client_filter (server->rtsp, NULL, NULL);
+  guint count = g_list_length (left);
+  g_autoptr (GSource) quit = NULL;
+
+  g_list_free_full (left, g_object_unref);
+  if (count > 0 && g_get_monotonic_time () < server->close_by)
+    return G_SOURCE_CONTINUE;
+  if (count > 0)
+    {
+      g_info ("RTSP: %u clients still open at the end: closed", count);
+      tg_rtsp_factory_fail (server->factory, TRUE, "the server stops");
+      gst_rtsp_server_client_filter (server->rtsp, every, NULL);
+    }
+  quit = g_idle_source_new ();
+  g_source_set_priority (quit, G_PRIORITY_LOW);
+  g_source_set_callback (quit, stop_loop, server->loop, NULL);
+  g_source_attach (quit, server->context);
+  return G_SOURCE_REMOVE;
+}
+
+/* In the server's context: no more clients. Each client's connection is
+ * cut, and the client closes itself on its own thread (closing it from
+ * here races with its reads); a DESCRIBE that waits, in its client's
+ * thread, for its media to start is let go by failing that media. */
 static gboolean
 close_all (gpointer data)
 {
   TgRtspServer *server = data;
-  g_autoptr (GSource) quit = g_idle_source_new ();
+  g_autoptr (GSource) wait = g_timeout_source_new (CLOSE_POLL_MS);
 
   g_source_destroy (server->source);
-  /* A DESCRIBE waits, in its client's thread, for its media to start. */
-  tg_rtsp_factory_fail_all (server->factory, "the server stops");
-  gst_rtsp_server_client_filter (server->rtsp, every, NULL);
-  g_source_set_priority (quit, G_PRIORITY_LOW);
-  g_source_set_callback (quit, stop_loop, server->loop, NULL);
-  g_source_attach (quit, server->context);
+  tg_rtsp_factory_fail (server->factory, FALSE, "the server stops");
+  gst_rtsp_server_client_filter (server->rtsp, cut, NULL);
+  server->close_by = g_get_monotonic_time () + CLOSE_WAIT_S * G_USEC_PER_SEC;
+  g_source_set_callback (wait, wait_clients, server, NULL);
+  g_source_attach (wait, server->context);
   return G_SOURCE_REMOVE;
 }
 

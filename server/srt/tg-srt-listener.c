@@ -409,8 +409,6 @@ send_message (Publish *publish, const guint8 *data, int size, const char **why)
 {
   for (;;)
     {
-      TgMuxViewerState state;
-
       if (srt_sendmsg2 (publish->socket, (const char *) data, size, NULL)
           != SRT_ERROR)
         return TRUE;
@@ -420,8 +418,7 @@ send_message (Publish *publish, const guint8 *data, int size, const char **why)
           return FALSE;
         }
       /* Full: its queue fills meanwhile, and it is dropped when over. */
-      tg_mux_viewer_pop (publish->viewer, 0, &state);
-      if (state == TG_MUX_VIEWER_DROPPED)
+      if (tg_mux_viewer_state (publish->viewer) == TG_MUX_VIEWER_DROPPED)
         {
           *why = "it does not keep up";
           return FALSE;
@@ -429,46 +426,22 @@ send_message (Publish *publish, const guint8 *data, int size, const char **why)
     }
 }
 
-/* Takes the stream's MPEG-TS from the viewer's queue and sends it, 7
- * packets a message, until the stream ends or the viewer goes. */
-static gpointer
-play (gpointer data)
+/* Sends a batch of the stream's MPEG-TS, 7 packets a message (the last
+ * one of the batch may be shorter). FALSE when the viewer is gone (said
+ * why in *why). */
+static gboolean
+send_batch (Publish *publish, GPtrArray *batch, const char **why)
 {
-  Publish *publish = data;
-  TgSrtListener *listener = publish->listener;
-  TgServer *server = listener->server;
   guint8 message[PLAY_MESSAGE];
-  int fill = 0, timeout = PLAY_SEND_TIMEOUT_MS;
-  const char *why = "the stream ended";
-  gboolean yes = TRUE;
+  int fill = 0;
+  gboolean ok = TRUE;
 
-  srt_setsockflag (publish->socket, SRTO_SNDSYN, &yes, sizeof yes);
-  srt_setsockflag (publish->socket, SRTO_SNDTIMEO, &timeout, sizeof timeout);
-  for (;;)
+  for (guint i = 0; ok && i < batch->len; i++)
     {
-      TgMuxViewerState state;
-      g_autoptr (GstBuffer) buffer = tg_mux_viewer_pop (
-          publish->viewer, PLAY_POLL_MS * G_TIME_SPAN_MILLISECOND, &state);
       GstMapInfo map;
       gsize at = 0;
-      gboolean ok = TRUE;
 
-      if (buffer == NULL)
-        {
-          SRT_SOCKSTATUS status = srt_getsockstate (publish->socket);
-
-          if (fill > 0 && !send_message (publish, message, fill, &why))
-            break;
-          fill = 0;
-          if (state == TG_MUX_VIEWER_DROPPED)
-            why = "it does not keep up";
-          else if (state == TG_MUX_VIEWER_RUNNING && status == SRTS_CONNECTED)
-            continue;
-          else if (state == TG_MUX_VIEWER_RUNNING)
-            why = "it left";
-          break;
-        }
-      if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+      if (!gst_buffer_map (batch->pdata[i], &map, GST_MAP_READ))
         continue;
       while (ok && at < map.size)
         {
@@ -479,13 +452,49 @@ play (gpointer data)
           at += count;
           if (fill == PLAY_MESSAGE)
             {
-              ok = send_message (publish, message, fill, &why);
+              ok = send_message (publish, message, fill, why);
               fill = 0;
             }
         }
-      gst_buffer_unmap (buffer, &map);
-      if (!ok)
-        break;
+      gst_buffer_unmap (batch->pdata[i], &map);
+    }
+  return ok && (fill == 0 || send_message (publish, message, fill, why));
+}
+
+/* Takes the stream's MPEG-TS from the viewer's queue and sends it until
+ * the stream ends or the viewer goes. */
+static gpointer
+play (gpointer data)
+{
+  Publish *publish = data;
+  TgSrtListener *listener = publish->listener;
+  TgServer *server = listener->server;
+  int timeout = PLAY_SEND_TIMEOUT_MS;
+  const char *why = "the stream ended";
+  gboolean yes = TRUE;
+
+  srt_setsockflag (publish->socket, SRTO_SNDSYN, &yes, sizeof yes);
+  srt_setsockflag (publish->socket, SRTO_SNDTIMEO, &timeout, sizeof timeout);
+  for (;;)
+    {
+      TgMuxViewerState state;
+      g_autoptr (GPtrArray) batch = tg_mux_viewer_take (
+          publish->viewer, PLAY_POLL_MS * G_TIME_SPAN_MILLISECOND, &state);
+
+      if (batch)
+        {
+          if (!send_batch (publish, batch, &why))
+            break;
+          continue;
+        }
+      if (state == TG_MUX_VIEWER_DROPPED)
+        why = "it does not keep up";
+      else if (state == TG_MUX_VIEWER_RUNNING
+               && srt_getsockstate (publish->socket) == SRTS_CONNECTED)
+        continue;
+      else if (state == TG_MUX_VIEWER_RUNNING)
+        why = "it left";
+      break;
     }
   g_info ("SRT %s: stopped playing %s: %s", publish->peer, publish->key, why);
   tg_mux_viewer_close (publish->viewer);
