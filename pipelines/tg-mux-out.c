@@ -22,6 +22,8 @@ static const char *const FORMAT_NAMES[TG_MUX_OUT_FORMATS]
 struct _TgMuxViewer
 {
   gint refs;
+  TgMuxDoor door;
+  gint count; /* atomic: how many viewers it is counted as */
   char *name;
   GMutex lock; /* for what follows */
   GCond cond;
@@ -54,11 +56,14 @@ typedef struct _TgMuxOut
 /* --- viewers --- */
 
 TgMuxViewer *
-tg_mux_viewer_new (const char *name, TgMuxViewerWake wake, gpointer wake_data)
+tg_mux_viewer_new (TgMuxDoor door, const char *name, TgMuxViewerWake wake,
+                   gpointer wake_data)
 {
   TgMuxViewer *viewer = g_new0 (TgMuxViewer, 1);
 
   viewer->refs = 1;
+  viewer->door = door;
+  viewer->count = 1;
   viewer->name = g_strdup (name);
   g_mutex_init (&viewer->lock);
   g_cond_init (&viewer->cond);
@@ -67,6 +72,12 @@ tg_mux_viewer_new (const char *name, TgMuxViewerWake wake, gpointer wake_data)
   viewer->wake = wake;
   viewer->wake_data = wake_data;
   return viewer;
+}
+
+void
+tg_mux_viewer_set_count (TgMuxViewer *viewer, guint count)
+{
+  g_atomic_int_set (&viewer->count, (gint) count);
 }
 
 TgMuxViewer *
@@ -517,16 +528,26 @@ tg_stream_remove_mux_viewer (TgStream *stream, TgMuxViewer *viewer)
 }
 
 guint
-tg_stream_count_mux_viewers (TgStream *stream, TgMuxOutFormat format)
+tg_stream_count_mux_viewers (TgStream *stream, TgMuxDoor door)
 {
-  TgMuxOut *out = stream->mux_outs[format];
   guint count = 0;
 
-  if (out == NULL)
-    return 0;
-  g_mutex_lock (&out->lock);
-  count = out->viewers->len;
-  g_mutex_unlock (&out->lock);
+  for (guint f = 0; f < TG_MUX_OUT_FORMATS; f++)
+    {
+      TgMuxOut *out = stream->mux_outs[f];
+
+      if (out == NULL)
+        continue;
+      g_mutex_lock (&out->lock);
+      for (guint i = 0; i < out->viewers->len; i++)
+        {
+          TgMuxViewer *viewer = out->viewers->pdata[i];
+
+          if (viewer->door == door)
+            count += (guint) g_atomic_int_get (&viewer->count);
+        }
+      g_mutex_unlock (&out->lock);
+    }
   return count;
 }
 

@@ -44,6 +44,15 @@ typedef enum
   TG_MUX_VIEWER_DROPPED, /* it did not keep up, or it was closed */
 } TgMuxViewerState;
 
+/* The door a viewer plays through, for the broadcast's viewer counts. */
+typedef enum
+{
+  TG_MUX_DOOR_RTMP,
+  TG_MUX_DOOR_SRT,
+  TG_MUX_DOOR_RTSP, /* one viewer per media, standing for its clients */
+  TG_MUX_DOORS
+} TgMuxDoor;
+
 typedef struct _TgMuxViewer TgMuxViewer;
 
 /* Told, once, on a streaming thread, that the viewer is dropped or its
@@ -53,8 +62,11 @@ typedef struct _TgMuxViewer TgMuxViewer;
 typedef void (*TgMuxViewerWake) (TgMuxViewerState state, gpointer data);
 
 /* name: who it is, for the log ("RTMP 10.0.0.1"). */
-TgMuxViewer *tg_mux_viewer_new (const char *name, TgMuxViewerWake wake,
-                                gpointer wake_data);
+TgMuxViewer *tg_mux_viewer_new (TgMuxDoor door, const char *name,
+                                TgMuxViewerWake wake, gpointer wake_data);
+/* How many of its door's viewers it is counted as (1 when made): the
+ * RTSP media, as many as the clients it serves. Any thread. */
+void tg_mux_viewer_set_count (TgMuxViewer *viewer, guint count);
 TgMuxViewer *tg_mux_viewer_ref (TgMuxViewer *viewer);
 void tg_mux_viewer_unref (TgMuxViewer *viewer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgMuxViewer, tg_mux_viewer_unref)

@@ -91,8 +91,8 @@ tg_stream_get_info (TgStream *stream, TgStreamInfo *info)
   g_mutex_unlock (&audio->lock);
   g_mutex_lock (&stream->viewers_lock);
   info->webrtc_viewers = stream->viewers->len;
-  for (guint f = 0; f < TG_MUX_OUT_FORMATS; f++)
-    info->mux_viewers[f] = tg_stream_count_mux_viewers (stream, f);
+  for (guint d = 0; d < TG_MUX_DOORS; d++)
+    info->mux_viewers[d] = tg_stream_count_mux_viewers (stream, d);
   g_mutex_unlock (&stream->viewers_lock);
 }
 

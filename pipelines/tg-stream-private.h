@@ -191,9 +191,9 @@ void tg_stream_judge_video (TgStream *stream, GstPad *pad);
  * caller hears media_ready once both are true. */
 void tg_stream_check_ready (TgStream *stream);
 
-/* The SRT and RTMP viewers (tg-mux-out.c): how many a format has now
+/* The SRT, RTMP and RTSP viewers (tg-mux-out.c): how many a door has now
  * (viewers_lock held); at the stream's end, each is let drain and told;
  * their branches freed. */
-guint tg_stream_count_mux_viewers (TgStream *stream, TgMuxOutFormat format);
+guint tg_stream_count_mux_viewers (TgStream *stream, TgMuxDoor door);
 void tg_stream_end_mux_outs (TgStream *stream);
 void tg_stream_free_mux_outs (TgStream *stream);

@@ -151,8 +151,8 @@ typedef struct
   gint width, height;
   gint64 video_bitrate, audio_bitrate;
   const char *video_codec, *audio_codec;
-  guint webrtc_viewers;                  /* WebRTC viewers attached now */
-  guint mux_viewers[TG_MUX_OUT_FORMATS]; /* SRT (MPEG-TS), RTMP (FLV) */
+  guint webrtc_viewers;            /* WebRTC viewers attached now */
+  guint mux_viewers[TG_MUX_DOORS]; /* RTMP, SRT, RTSP viewers */
 } TgStreamInfo;
 void tg_stream_get_info (TgStream *stream, TgStreamInfo *info);
 

@@ -3,8 +3,8 @@
 #include "tg-fields.h"
 
 static const char *const viewer_counts[]
-    = { "hlsViewerCount", "dashViewerCount", "webRTCViewerCount",
-        "rtmpViewerCount" };
+    = { "hlsViewerCount",  "dashViewerCount", "webRTCViewerCount",
+        "rtmpViewerCount", "srtViewerCount",  "rtspViewerCount" };
 
 static void
 set_string_or_null (JsonObject *object, const char *name, const char *value)

@@ -29,6 +29,8 @@ static const TgField broadcast_fields[]
         { "dashViewerCount", TG_FIELD_INT, FALSE },
         { "webRTCViewerCount", TG_FIELD_INT, FALSE },
         { "rtmpViewerCount", TG_FIELD_INT, FALSE },
+        { "srtViewerCount", TG_FIELD_INT, FALSE },
+        { "rtspViewerCount", TG_FIELD_INT, FALSE },
         { "rtmpURL", TG_FIELD_STRING, FALSE },
         { "zombi", TG_FIELD_BOOL, FALSE },
         { "width", TG_FIELD_INT, FALSE },
@@ -164,7 +166,11 @@ add_live_values (TgRequest *request, JsonObject *broadcast)
   json_object_set_int_member (broadcast, "webRTCViewerCount",
                               info.webrtc_viewers);
   json_object_set_int_member (broadcast, "rtmpViewerCount",
-                              info.mux_viewers[TG_MUX_OUT_FLV]);
+                              info.mux_viewers[TG_MUX_DOOR_RTMP]);
+  json_object_set_int_member (broadcast, "srtViewerCount",
+                              info.mux_viewers[TG_MUX_DOOR_SRT]);
+  json_object_set_int_member (broadcast, "rtspViewerCount",
+                              info.mux_viewers[TG_MUX_DOOR_RTSP]);
   json_object_set_int_member (
       broadcast, "hlsViewerCount",
       tg_hls_viewers (request->app, request->args[0], TG_VIEWER_HLS));

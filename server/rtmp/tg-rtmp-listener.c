@@ -279,7 +279,7 @@ play_problem (Conn *conn, const TgSettings *settings, const char *app,
   *not_found = play == TG_PLAY_NOT_LIVE;
   if (play != TG_PLAY_OK)
     return problem;
-  conn->viewer = tg_mux_viewer_new (name, wake, conn);
+  conn->viewer = tg_mux_viewer_new (TG_MUX_DOOR_RTMP, name, wake, conn);
   if (!tg_play_attach (server->live, app, stream_id, TG_MUX_OUT_FLV,
                        conn->viewer))
     {

@@ -107,6 +107,45 @@ tg_rtsp_auth_count (TgRtspAuth *auth, GstRTSPClient *client)
   g_signal_connect_object (client, "closed", G_CALLBACK (closed), auth, 0);
 }
 
+typedef struct
+{
+  TgRtspFactory *factory; /* a reference */
+  char *key;
+} Viewer;
+
+static void
+viewer_free (gpointer data, GClosure *closure)
+{
+  Viewer *viewer = data;
+
+  (void) closure;
+  g_object_unref (viewer->factory);
+  g_free (viewer->key);
+  g_free (viewer);
+}
+
+static void
+viewer_left (GstRTSPClient *client, gpointer data)
+{
+  Viewer *viewer = data;
+
+  (void) client;
+  tg_rtsp_factory_count_viewer (viewer->factory, viewer->key, FALSE);
+}
+
+/* The client counts as a viewer of key until its connection closes. */
+static void
+count_viewer (TgRtspAuth *auth, GstRTSPClient *client, const char *key)
+{
+  Viewer *viewer = g_new0 (Viewer, 1);
+
+  viewer->factory = g_object_ref (TG_RTSP_FACTORY (auth->factory));
+  viewer->key = g_strdup (key);
+  tg_rtsp_factory_count_viewer (viewer->factory, key, TRUE);
+  g_signal_connect_data (client, "closed", G_CALLBACK (viewer_left), viewer,
+                         viewer_free, 0);
+}
+
 static const char *
 peer_of (GstRTSPContext *ctx)
 {
@@ -201,6 +240,7 @@ check_describe (TgRtspAuth *auth, GstRTSPContext *ctx)
     }
   admit (ctx->client, key);
   mount (auth, key, auth->factory);
+  count_viewer (auth, ctx->client, key);
   g_info ("RTSP %s: plays %s", peer_of (ctx), key);
   return TRUE;
 }

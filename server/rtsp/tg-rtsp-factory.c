@@ -1,6 +1,7 @@
 #include "tg-rtsp-factory.h"
 
 #include <gst/app/gstappsrc.h>
+#include <string.h>
 
 #include "tg-path.h"
 #include "tg-play.h"
@@ -25,7 +26,8 @@ struct _TgRtspFactory
   TgRtspEnded ended;
   gpointer ended_data;
   GMutex lock;
-  GPtrArray *feeds; /* Feed, of the medias that last */
+  GPtrArray *feeds;    /* Feed, of the medias that last */
+  GHashTable *viewers; /* key: its clients admitted to play, as a guint */
 };
 
 G_DEFINE_TYPE (TgRtspFactory, tg_rtsp_factory, GST_TYPE_RTSP_MEDIA_FACTORY)
@@ -220,7 +222,7 @@ create_element (GstRTSPMediaFactory *base, const GstRTSPUrl *url)
   feed->key = tg_rtsp_key_of_path (url->abspath, &feed->app, &feed->stream_id);
   if (feed->key == NULL)
     feed->key = g_strdup ("?");
-  feed->viewer = tg_mux_viewer_new ("RTSP media", NULL, NULL);
+  feed->viewer = tg_mux_viewer_new (TG_MUX_DOOR_RTSP, "RTSP media", NULL, NULL);
   feed->attached = feed->app
                    && tg_play_attach (factory->live, feed->app, feed->stream_id,
                                       TG_MUX_OUT_MPEGTS, feed->viewer);
@@ -229,6 +231,8 @@ create_element (GstRTSPMediaFactory *base, const GstRTSPUrl *url)
                           (GDestroyNotify) feed_free);
   g_mutex_lock (&factory->lock);
   g_ptr_array_add (factory->feeds, feed);
+  tg_mux_viewer_set_count (feed->viewer, GPOINTER_TO_UINT (g_hash_table_lookup (
+                                             factory->viewers, feed->key)));
   g_mutex_unlock (&factory->lock);
   g_info ("RTSP media of %s: made", feed->key);
   return bin;
@@ -257,6 +261,7 @@ finalize (GObject *object)
   TgRtspFactory *factory = TG_RTSP_FACTORY (object);
 
   g_ptr_array_unref (factory->feeds);
+  g_hash_table_unref (factory->viewers);
   g_mutex_clear (&factory->lock);
   g_main_context_unref (TG_RTSP_FACTORY (object)->context);
   G_OBJECT_CLASS (tg_rtsp_factory_parent_class)->finalize (object);
@@ -279,6 +284,32 @@ tg_rtsp_factory_init (TgRtspFactory *factory)
 {
   g_mutex_init (&factory->lock);
   factory->feeds = g_ptr_array_new ();
+  factory->viewers
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+void
+tg_rtsp_factory_count_viewer (TgRtspFactory *factory, const char *key,
+                              gboolean joined)
+{
+  guint count;
+
+  g_mutex_lock (&factory->lock);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (factory->viewers, key));
+  count = joined ? count + 1 : count - MIN (count, 1);
+  if (count > 0)
+    g_hash_table_insert (factory->viewers, g_strdup (key),
+                         GUINT_TO_POINTER (count));
+  else
+    g_hash_table_remove (factory->viewers, key);
+  for (guint i = 0; i < factory->feeds->len; i++)
+    {
+      Feed *feed = g_ptr_array_index (factory->feeds, i);
+
+      if (strcmp (feed->key, key) == 0)
+        tg_mux_viewer_set_count (feed->viewer, count);
+    }
+  g_mutex_unlock (&factory->lock);
 }
 
 TgRtspFactory *

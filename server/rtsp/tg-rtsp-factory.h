@@ -34,6 +34,11 @@ TgRtspFactory *tg_rtsp_factory_new (TgLive *live, GMainContext *context,
 void tg_rtsp_factory_fail (TgRtspFactory *factory, gboolean started_too,
                            const char *why);
 
+/* A client admitted to play key has come (joined) or gone: the stream's
+ * rtspViewerCount is the media's clients. Any thread. */
+void tg_rtsp_factory_count_viewer (TgRtspFactory *factory, const char *key,
+                                   gboolean joined);
+
 /* "app/stream_id" of an RTSP path "/app/stream_id[/...]", or NULL. */
 char *tg_rtsp_key_of_path (const char *abspath, char **app, char **stream_id);
 

@@ -516,7 +516,7 @@ attach_viewer (TgSrtListener *listener, Publish *publish)
   const char *problem = "the stream is not live";
   TgAdmit outcome;
 
-  publish->viewer = tg_mux_viewer_new (name, NULL, NULL);
+  publish->viewer = tg_mux_viewer_new (TG_MUX_DOOR_SRT, name, NULL, NULL);
   if (tg_play_attach (server->live, publish->app, publish->stream_id,
                       TG_MUX_OUT_MPEGTS, publish->viewer)
       && tg_play_admit (server, publish->settings, publish->app,

@@ -12,12 +12,12 @@ BASE = "/%s/rest/v2/broadcasts" % APP
 FIELDS = ("streamId", "name", "description", "status", "type", "publishType",
           "date", "startTime", "updateTime", "duration", "hlsViewerCount",
           "dashViewerCount", "webRTCViewerCount", "rtmpViewerCount",
-          "rtmpURL", "zombi", "width", "height", "bitrate", "remoteIp")
+          "srtViewerCount", "rtspViewerCount", "rtmpURL", "zombi", "width", "height", "bitrate", "remoteIp")
 NUMBERS = ("date", "startTime", "updateTime", "duration", "hlsViewerCount",
-           "dashViewerCount", "webRTCViewerCount", "rtmpViewerCount", "width",
-           "height", "bitrate")
+           "dashViewerCount", "webRTCViewerCount", "rtmpViewerCount",
+           "srtViewerCount", "rtspViewerCount", "width", "height", "bitrate")
 VIEWER_COUNTS = ("hlsViewerCount", "dashViewerCount", "webRTCViewerCount",
-                 "rtmpViewerCount")
+                 "rtmpViewerCount", "srtViewerCount", "rtspViewerCount")
 ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 

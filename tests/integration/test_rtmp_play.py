@@ -52,6 +52,15 @@ class PlayMixin:
     log = ""
     publisher = None
 
+    def viewer_count(self, stream, field="rtmpViewerCount"):
+        r = self.server.get("/%s/rest/v2/broadcasts/%s" % (APP, stream))
+        return r.json()[field] if r.status == 200 else None
+
+    def viewer_counts(self, stream):
+        """The broadcast's counts of the doors that play a muxed stream."""
+        return tuple(self.viewer_count(stream, f) for f in (
+            "rtmpViewerCount", "srtViewerCount", "rtspViewerCount"))
+
     def server_log(self):
         """What the server has logged so far (info lines go to stdout)."""
         PlayMixin.log += "".join(line.decode("utf-8", "replace")
@@ -103,10 +112,6 @@ class RtmpPlayTest(PlayMixin, RtmpTestCase):
                                  in self.playlist(s)), self.files_of(s))
         return s
 
-    def viewer_count(self, stream):
-        r = self.server.get("/%s/rest/v2/broadcasts/%s" % (APP, stream))
-        return r.json()["rtmpViewerCount"] if r.status == 200 else None
-
     def test_plays_with_one_token_once(self):
         s = self.publish()
         token = self.mint_ok(s, "play")["tokenId"]
@@ -149,7 +154,9 @@ class RtmpPlayTest(PlayMixin, RtmpTestCase):
                                    self.url(s), "-f", "null", "-"],
                                   stderr=subprocess.PIPE, text=True)
         try:
-            self.assertTrue(wait_for(lambda: self.viewer_count(s) == 1))
+            self.assertTrue(wait_for(
+                lambda: self.viewer_counts(s) == (1, 0, 0)),
+                self.viewer_counts(s))
             # ffmpeg reads to the end: closed when the stream ended.
             self.assertEqual(viewer.wait(timeout=60), 0, viewer.stderr.read())
         finally:

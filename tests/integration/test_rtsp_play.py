@@ -210,6 +210,30 @@ class RtspPlayTest(RtspMixin, RtmpTestCase):
                          1, log)
         self.assertEqual(log.count("%s/%s MPEG-TS: muxed" % (APP, s)), 1)
 
+    def test_viewer_count(self):
+        s = self.publish()
+        viewers = [subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport",
+             transport, "-i", self.rtsp_url(s, self.mint_ok(s, "play")[
+                 "tokenId"]), "-f", "null", "-"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for transport in ("tcp", "udp")]
+        try:
+            # Each client of the one media counts, as an RTSP viewer only.
+            self.assertTrue(wait_for(
+                lambda: self.viewer_counts(s) == (0, 0, 2)),
+                self.viewer_counts(s))
+            viewers[0].kill()
+            self.assertTrue(wait_for(
+                lambda: self.viewer_counts(s) == (0, 0, 1)),
+                self.viewer_counts(s))
+        finally:
+            for viewer in viewers:
+                viewer.kill()
+                viewer.wait()
+        self.assertTrue(wait_for(lambda: self.viewer_counts(s) == (0, 0, 0)),
+                        self.viewer_counts(s))
+
     def test_viewers_closed_when_the_stream_ends(self):
         s = self.publish(seconds=6)
         token = self.mint_ok(s, "play")["tokenId"]

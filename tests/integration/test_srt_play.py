@@ -100,6 +100,23 @@ class SrtPlayTest(PlayMixin, SrtTestCase):
             stalled.wait()
         self.assertHealthy()
 
+    def test_viewer_count(self):
+        s = self.publish()
+        viewer = subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-v", "error", "-i",
+             self.play_url(s, self.mint_ok(s, "play")["tokenId"]), "-f",
+             "null", "-"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            self.assertTrue(wait_for(
+                lambda: self.viewer_counts(s) == (0, 1, 0)),
+                self.viewer_counts(s))
+        finally:
+            viewer.kill()
+            viewer.wait()
+        self.assertTrue(wait_for(lambda: self.viewer_counts(s) == (0, 0, 0)),
+                        self.viewer_counts(s))
+
     def test_viewers_closed_when_the_stream_ends(self):
         s = self.publish(seconds=6)
         token = self.mint_ok(s, "play")["tokenId"]
