@@ -19,17 +19,23 @@ from test_rtmp_play import LOG_ENV, PlayMixin
 from tollgate_fixture import APP, server_env, unique_id
 
 
-def gst_launch(*description):
-    """gst-launch-1.0 as a client: with every installed plugin (the tests'
-    plugin path holds only the server's), in a registry of its own."""
+def gst_client_env(home):
+    """The environment of a GStreamer client: every installed plugin (the
+    tests' plugin path holds only the server's), a registry of its own in
+    the folder home."""
     env = server_env()
     for name in ("G_DEBUG", "GST_PLUGIN_SYSTEM_PATH_1_0",
                  "GST_PLUGIN_PATH_1_0", "LD_PRELOAD"):
         env.pop(name, None)
+    env["GST_REGISTRY_1_0"] = os.path.join(home, "registry.bin")
+    return env
+
+
+def gst_launch(*description):
+    """gst-launch-1.0 as a client (gst_client_env)."""
     with tempfile.TemporaryDirectory() as home:
-        env["GST_REGISTRY_1_0"] = os.path.join(home, "registry.bin")
         return subprocess.run([shutil.which("gst-launch-1.0")]
-                              + list(description), env=env,
+                              + list(description), env=gst_client_env(home),
                               capture_output=True, text=True, timeout=60)
 
 
