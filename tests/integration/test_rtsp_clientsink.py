@@ -1,0 +1,117 @@
+"""RTSP publishing with GStreamer's rtspclientsink (README "RTSP publish"):
+H.264 High with B-frames (x264enc) and AAC (avenc_aac, which it sends as
+MP4A-LATM) with a publish token, over UDP (its default) and over TCP: the
+broadcast says publishType RTSP, its HLS plays, the token is spent.
+
+The publisher is live and stopped as a live one is, with Ctrl-C (SIGINT) to
+gst-launch-1.0 without -e: the pipeline goes to NULL and rtspclientsink
+sends PAUSE and TEARDOWN. Not by an end of stream (num-buffers, or -e),
+after which rtspclientsink 1.22 now and then never ends (1 run in 30, 2 in
+12 with debug logs on; its sources done, the server idle). The fault is
+rtpbin's session in gst-plugins-good 1.22: at EOS on its RTP sink pad it
+schedules its RTCP BYE and returns, and only then is the pad marked EOS;
+its RTCP thread, woken at once, sends the BYE and pushes EOS out of its
+RTCP pad only if that pad is already marked (GST_PAD_IS_EOS). When it is
+the faster one, no EOS ever reaches the RTCP sink, so the bin never posts
+EOS and gst-launch-1.0 waits for ever, before its TEARDOWN ("scheduling BYE
+message" then "sending RTCP" and no "sending EOS" in rtpsession's log).
+Fixed in GStreamer 1.24 (gst-plugins-good commit 2e4fd325e7, "rtpsession:
+fix a race condition during the EOS event", MR !3798); Debian 12's
+1.22.0-5+deb12u4 does not have it. The server has answered every request
+by then and has the BYE: nothing it does can end the client's pipeline."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from test_rtmp import RtmpTestCase, wait_for
+from test_rtsp_play import RtspMixin, gst_client_env
+import test_rtsp_record
+from tollgate_fixture import APP, unique_id
+
+# What users publish: H.264 High with B-frames, a key frame a second
+# (USER_VIDEO's), AAC at 48 kHz; both sources live, no end of their own.
+VIDEO = ["videotestsrc", "is-live=true", "!",
+         "video/x-raw,width=320,height=240,framerate=25/1", "!",
+         "x264enc", "speed-preset=veryfast", "bframes=2", "key-int-max=25",
+         "!", "video/x-h264,profile=high", "!", "s."]
+AUDIO = ["audiotestsrc", "is-live=true", "samplesperbuffer=1024", "!",
+         "audio/x-raw,rate=48000,channels=2", "!", "avenc_aac", "!", "s."]
+
+
+class RtspClientSinkTest(RtspMixin, RtmpTestCase):
+    broadcast = test_rtsp_record.RtspRecordTest.broadcast
+    check_recorded = test_rtsp_record.RtspRecordTest.check_recorded
+
+    def setUp(self):
+        super().setUp()
+        self.server.set_settings({"publishTokenControlEnabled": True})
+
+    def rtspclientsink(self, stream, token, *options):
+        """gst-launch-1.0 publishing until it is stopped: the process and a
+        function that reads what it printed."""
+        home = tempfile.mkdtemp(prefix="tollgate-rtspclientsink-")
+        self.addCleanup(shutil.rmtree, home, True)
+        out = open(os.path.join(home, "out.txt"), "w+")
+        self.addCleanup(out.close)
+        p = subprocess.Popen(
+            [shutil.which("gst-launch-1.0"), "rtspclientsink", "name=s",
+             "location=" + self.rtsp_url(stream, token), *options]
+            + VIDEO + AUDIO, env=gst_client_env(home),
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            text=True)
+
+        def printed():
+            out.seek(0)
+            return out.read()
+        return p, printed
+
+    def check_publishes(self, *options):
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        p, printed = self.rtspclientsink(s, token, *options)
+        try:
+            self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                     in self.playlist(s), timeout=30),
+                            printed() + self.server_log())
+            self.assertEqual(self.broadcast(s)["publishType"], "RTSP")
+            self.assertEqual(self.broadcast(s)["status"], "broadcasting")
+            # Ctrl-C: PAUSE, TEARDOWN, exit code 0 (see above: not -e).
+            p.send_signal(signal.SIGINT)
+            self.assertEqual(p.wait(timeout=30), 0, printed())
+        finally:
+            p.kill()
+            p.wait()
+        self.check_recorded(s)
+        self.assertIn("RTSP 127.0.0.1 %s/%s: publishing" % (APP, s),
+                      self.server_log())
+        self.assertNotIn(token, self.server_log())
+        # Spent: a second publish with it is refused at its ANNOUNCE.
+        self.assertEqual(self.tokens_of(s), [])
+        again, printed = self.rtspclientsink(s, token, *options)
+        try:
+            self.assertNotEqual(again.wait(timeout=30), 0, printed())
+        finally:
+            again.kill()
+            again.wait()
+        self.assertIn("Unauthorized", printed())
+        self.assertIn("RTSP 127.0.0.1 %s/%s: publish refused" % (APP, s),
+                      self.server_log())
+        # Its HLS plays, with a play token.
+        play = self.mint_ok(s, "play")["tokenId"]
+        url = "http://127.0.0.1:%d/%s/streams/%s.m3u8?token=%s" % (
+            self.server.http_port, APP, s, play)
+        self.assertGreater(self.decoded_frames(url), 25)
+
+    def test_publishes_over_udp(self):
+        self.check_publishes()
+
+    def test_publishes_over_tcp(self):
+        self.check_publishes("protocols=tcp")
+
+
+if __name__ == "__main__":
+    unittest.main()
