@@ -11,8 +11,9 @@ after which rtspclientsink 1.22 now and then never ends (1 run in 30, 2 in
 rtpbin's session in gst-plugins-good 1.22: at EOS on its RTP sink pad it
 schedules its RTCP BYE and returns, and only then is the pad marked EOS;
 its RTCP thread, woken at once, sends the BYE and pushes EOS out of its
-RTCP pad only if that pad is already marked (GST_PAD_IS_EOS). When it is
-the faster one, no EOS ever reaches the RTCP sink, so the bin never posts
+RTCP pad only if the RTP pad is marked by then (GST_PAD_IS_EOS). When the
+thread is the faster, no EOS ever reaches the RTCP sink (the sources are
+reset afterwards: no later RTCP packet carries it), so the bin never posts
 EOS and gst-launch-1.0 waits for ever, before its TEARDOWN ("scheduling BYE
 message" then "sending RTCP" and no "sending EOS" in rtpsession's log).
 Fixed in GStreamer 1.24 (gst-plugins-good commit 2e4fd325e7, "rtpsession:
