@@ -6,8 +6,9 @@ broadcast says publishType RTSP, its HLS plays, the token is spent.
 The publisher is live and stopped as a live one is, with Ctrl-C (SIGINT) to
 gst-launch-1.0 without -e: the pipeline goes to NULL and rtspclientsink
 sends PAUSE and TEARDOWN. Not by an end of stream (num-buffers, or -e),
-after which rtspclientsink 1.22 now and then never ends (1 run in 30, 2 in
-12 with debug logs on; its sources done, the server idle). The fault is
+after which rtspclientsink 1.22 now and then never ends (its sources done,
+the server idle; over UDP 1 run in 30, 2 in 12 with debug logs on; over
+TCP with x264enc tune=zerolatency, no look-ahead, 2 in 20). The fault is
 rtpbin's session in gst-plugins-good 1.22: at EOS on its RTP sink pad it
 schedules its RTCP BYE and returns, and only then is the pad marked EOS;
 its RTCP thread, woken at once, sends the BYE and pushes EOS out of its
