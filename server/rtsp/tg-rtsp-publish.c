@@ -24,7 +24,9 @@ struct _TgRtspPublisher
   TgStream *stream;
   guint pushing;
   gboolean finished;
-  gboolean gone;     /* the publisher ended it (TEARDOWN, closed) */
+  gboolean gone;     /* the publisher ended it (TEARDOWN, closed, BYE) */
+  guint tracks;      /* its media's tracks, and those whose RTP sessions */
+  guint byes;        /* have had its RTCP BYE, as bits */
   GstClockTime base; /* the first frame's running time (either track) */
 };
 
@@ -191,10 +193,68 @@ void
 tg_rtsp_publisher_feed (TgRtspPublisher *publisher, GstElement *bin,
                         GstElement *video, GstElement *audio)
 {
+  g_mutex_lock (&publisher->lock);
+  publisher->tracks = !!video + !!audio;
+  g_mutex_unlock (&publisher->lock);
   feed_track (publisher, video, TG_STREAM_VIDEO);
   feed_track (publisher, audio, TG_STREAM_AUDIO);
   g_object_set_data_full (G_OBJECT (bin), FED, publisher_ref (publisher),
                           media_gone);
+}
+
+/* --- its RTCP BYE, on the media's RTCP threads --- */
+
+/* A source of one of the media's RTP sessions (one per track) said BYE:
+ * once the publisher has on every track, it has ended. */
+static void
+on_bye_ssrc (GstElement *rtpbin, guint session, guint ssrc, gpointer data)
+{
+  TgRtspPublisher *publisher = data;
+  guint mask;
+  gboolean all;
+
+  (void) rtpbin;
+  (void) ssrc;
+  g_mutex_lock (&publisher->lock);
+  if (session < 32)
+    publisher->byes |= 1u << session;
+  mask = (1u << publisher->tracks) - 1;
+  all = mask != 0 && (publisher->byes & mask) == mask;
+  g_mutex_unlock (&publisher->lock);
+  if (!all)
+    return;
+  set_gone (publisher);
+  finish (publisher, "it said goodbye (an RTCP BYE on each track)");
+}
+
+static void
+unref_closure (gpointer data, GClosure *closure)
+{
+  (void) closure;
+  publisher_unref (data);
+}
+
+static void
+rtpbin_added (GstBin *pipeline, GstBin *bin, GstElement *element, gpointer data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  (void) pipeline;
+  (void) bin;
+  if (factory && g_str_equal (GST_OBJECT_NAME (factory), "rtpbin"))
+    g_signal_connect_data (element, "on-bye-ssrc", G_CALLBACK (on_bye_ssrc),
+                           publisher_ref (data), unref_closure, 0);
+}
+
+void
+tg_rtsp_publisher_watch_bye (GstElement *bin, GstElement *pipeline)
+{
+  TgRtspPublisher *publisher = g_object_get_data (G_OBJECT (bin), FED);
+
+  if (publisher)
+    g_signal_connect_data (pipeline, "deep-element-added",
+                           G_CALLBACK (rtpbin_added), publisher_ref (publisher),
+                           unref_closure, 0);
 }
 
 TgRtspPublisher *

@@ -42,4 +42,11 @@ TgRtspPublisher *tg_rtsp_publisher_of (GstRTSPClient *client);
 void tg_rtsp_publisher_feed (TgRtspPublisher *publisher, GstElement *bin,
                              GstElement *video, GstElement *audio);
 
+/* The pipeline of the media made of bin (fed as above) is watched for the
+ * publisher's RTCP BYE: once it has come on each track, the publisher has
+ * ended, as at a TEARDOWN, its connection left to it. (GStreamer 1.22's
+ * rtspclientsink now and then sends its BYE and then never its TEARDOWN:
+ * its rtpbin races the end of stream with the BYE.) */
+void tg_rtsp_publisher_watch_bye (GstElement *bin, GstElement *pipeline);
+
 G_END_DECLS

@@ -201,10 +201,26 @@ create_element (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
   return bin;
 }
 
+/* The media's pipeline holds our bin: its RTP sessions (added later, in
+ * an rtpbin) are watched for the publisher's BYE. */
+static void
+configure (GstRTSPMediaFactory *factory, GstRTSPMedia *media)
+{
+  g_autoptr (GstElement) bin = gst_rtsp_media_get_element (media);
+  g_autoptr (GstObject) pipeline
+      = bin ? gst_object_get_parent (GST_OBJECT (bin)) : NULL;
+
+  GST_RTSP_MEDIA_FACTORY_CLASS (tg_rtsp_record_parent_class)
+      ->configure (factory, media);
+  if (pipeline)
+    tg_rtsp_publisher_watch_bye (bin, GST_ELEMENT (pipeline));
+}
+
 static void
 tg_rtsp_record_class_init (TgRtspRecordClass *klass)
 {
   GST_RTSP_MEDIA_FACTORY_CLASS (klass)->create_element = create_element;
+  GST_RTSP_MEDIA_FACTORY_CLASS (klass)->configure = configure;
 }
 
 static void

@@ -20,7 +20,8 @@ message" then "sending RTCP" and no "sending EOS" in rtpsession's log).
 Fixed in GStreamer 1.24 (gst-plugins-good commit 2e4fd325e7, "rtpsession:
 fix a race condition during the EOS event", MR !3798); Debian 12's
 1.22.0-5+deb12u4 does not have it. The server has answered every request
-by then and has the BYE: nothing it does can end the client's pipeline.
+by then and has the BYE: nothing it does can end the client's pipeline,
+but it ends the publication on the BYE (the last test).
 
 Not over TCP (protocols=tcp), which publishes as well but whose Ctrl-C
 now and then exits 1 (7 runs in 50 with two tests at once): going to
@@ -62,15 +63,16 @@ class RtspClientSinkTest(RtspMixin, RtmpTestCase):
         super().setUp()
         self.server.set_settings({"publishTokenControlEnabled": True})
 
-    def rtspclientsink(self, stream, token, *options):
-        """gst-launch-1.0 publishing until it is stopped: the process and a
-        function that reads what it printed."""
+    def rtspclientsink(self, stream, token, *options, launch=()):
+        """gst-launch-1.0 (with its options launch) publishing until it is
+        stopped: the process and a function that reads what it printed."""
         home = tempfile.mkdtemp(prefix="tollgate-rtspclientsink-")
         self.addCleanup(shutil.rmtree, home, True)
         out = open(os.path.join(home, "out.txt"), "w+")
         self.addCleanup(out.close)
         p = subprocess.Popen(
-            [shutil.which("gst-launch-1.0"), "rtspclientsink", "name=s",
+            [shutil.which("gst-launch-1.0"), *launch, "rtspclientsink",
+             "name=s",
              "location=" + self.rtsp_url(stream, token), *options]
             + VIDEO + AUDIO, env=gst_client_env(home),
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -125,6 +127,30 @@ class RtspClientSinkTest(RtspMixin, RtmpTestCase):
 
     def test_publishes_over_udp(self):
         self.check_publishes()
+
+    def test_its_goodbye_ends_the_publication(self):
+        """Stopped by an end of stream (gst-launch-1.0 -e, then Ctrl-C),
+        rtspclientsink sends an RTCP BYE on each track: the publication
+        ends there, whether or not the client gets to its TEARDOWN after
+        (see above), and its recording is finalised."""
+        s = unique_id()
+        token = self.mint_ok(s, "publish")["tokenId"]
+        p, printed = self.rtspclientsink(s, token, launch=("-e",))
+        try:
+            self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                     in self.playlist(s), timeout=30),
+                            printed() + self.server_log())
+            p.send_signal(signal.SIGINT)
+            self.assertTrue(wait_for(
+                lambda: "RTSP 127.0.0.1 %s/%s: publish over: it said goodbye"
+                % (APP, s) in self.server_log(), timeout=30),
+                printed() + self.server_log())
+            self.assertTrue(wait_for(lambda: self.broadcast(s) is None),
+                            self.broadcast(s))
+        finally:
+            p.kill()
+            p.wait()
+        self.check_recorded(s)
 
 
 if __name__ == "__main__":
