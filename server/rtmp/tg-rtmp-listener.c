@@ -83,9 +83,6 @@ typedef struct
   /* What it plays, once accepted. */
   TgMuxViewer *viewer;
   char *play_app, *play_stream_id;
-  /* While a batch of the stream's media is turned into messages, what the
-   * session sends is gathered here, then written at once. */
-  GByteArray *corked;
 } Conn;
 
 /* --- publications --- */
@@ -123,11 +120,6 @@ on_send (gpointer data, const guint8 *bytes, gsize size)
 {
   Conn *conn = data;
 
-  if (conn->corked)
-    {
-      g_byte_array_append (conn->corked, bytes, size);
-      return;
-    }
   while (size > 0 && !conn->closing)
     {
       gssize n = send (conn->fd, bytes, size, MSG_NOSIGNAL);
@@ -325,10 +317,10 @@ on_play (gpointer data, const char *app, const char *stream_id,
   tg_rtmp_session_accept_play (conn->session);
 }
 
-/* Sends the FLV tags of one of the muxer's buffers (after the file
- * header, in the first) as RTMP messages. */
+/* Appends to out the FLV tags of one of the muxer's buffers (after the
+ * file header, in the first) as RTMP messages. */
 static void
-send_tags (Conn *conn, GstBuffer *buffer)
+write_tags (Conn *conn, GByteArray *out, GstBuffer *buffer)
 {
   GstMapInfo map;
   const guint8 *p;
@@ -343,14 +335,15 @@ send_tags (Conn *conn, GstBuffer *buffer)
       p += 13;
       left -= 13;
     }
-  while (left >= 11 && !conn->closing)
+  while (left >= 11)
     {
       gsize size = (gsize) p[1] << 16 | p[2] << 8 | p[3];
       guint32 timestamp = (guint32) p[7] << 24 | p[4] << 16 | p[5] << 8 | p[6];
 
       if (size + 15 > left)
         break;
-      tg_rtmp_session_send_media (conn->session, p[0], timestamp, p + 11, size);
+      tg_rtmp_session_write_media (conn->session, out, p[0], timestamp, p + 11,
+                                   size);
       p += size + 15;
       left -= size + 15;
     }
@@ -361,13 +354,11 @@ send_tags (Conn *conn, GstBuffer *buffer)
 static void
 send_batch (Conn *conn, GPtrArray *batch)
 {
-  g_autoptr (GByteArray) corked = g_byte_array_new ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
 
-  conn->corked = corked;
   for (guint i = 0; i < batch->len; i++)
-    send_tags (conn, batch->pdata[i]);
-  conn->corked = NULL;
-  on_send (conn, corked->data, corked->len);
+    write_tags (conn, out, batch->pdata[i]);
+  on_send (conn, out->data, out->len);
 }
 
 /* The viewer's loop, on its connection's thread: the stream's FLV from its

@@ -261,10 +261,10 @@ tg_rtmp_session_is_playing (TgRtmpSession *session)
 }
 
 void
-tg_rtmp_session_send_media (TgRtmpSession *session, guint8 type,
-                            guint32 timestamp, const guint8 *data, gsize size)
+tg_rtmp_session_write_media (TgRtmpSession *session, GByteArray *out,
+                             guint8 type, guint32 timestamp, const guint8 *data,
+                             gsize size)
 {
-  g_autoptr (GByteArray) out = g_byte_array_new ();
   TgRtmpMessage message = { type == TG_RTMP_AUDIO   ? CSID_AUDIO
                             : type == TG_RTMP_VIDEO ? CSID_VIDEO
                                                     : CSID_STATUS,
@@ -274,9 +274,8 @@ tg_rtmp_session_send_media (TgRtmpSession *session, guint8 type,
                             data,
                             size };
 
-  g_return_if_fail (session != NULL && size < (1 << 24));
+  g_return_if_fail (session != NULL && out != NULL && size < (1 << 24));
   tg_rtmp_chunk_write (out, session->chunk_size, &message);
-  session->callbacks.send (session->user_data, out->data, out->len);
 }
 
 void

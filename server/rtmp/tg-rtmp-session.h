@@ -68,7 +68,7 @@ void tg_rtmp_session_accept (TgRtmpSession *session);
 void tg_rtmp_session_refuse (TgRtmpSession *session);
 
 /* Answers the pending play: Stream Begin, NetStream.Play.Reset and
- * NetStream.Play.Start; media may follow (tg_rtmp_session_send_media).
+ * NetStream.Play.Start; media may follow (tg_rtmp_session_write_media).
  * Ignored when no play waits for an answer. */
 void tg_rtmp_session_accept_play (TgRtmpSession *session);
 /* Refuses the pending play with onStatus level error: as Ant Media,
@@ -80,11 +80,12 @@ void tg_rtmp_session_refuse_play (TgRtmpSession *session, gboolean not_found);
 /* Whether a play was accepted and the peer has not withdrawn it
  * (deleteStream, closeStream). */
 gboolean tg_rtmp_session_is_playing (TgRtmpSession *session);
-/* Sends an audio (8), video (9) or data (18) message of the played stream:
- * an FLV tag's body, with its time in milliseconds. */
-void tg_rtmp_session_send_media (TgRtmpSession *session, guint8 type,
-                                 guint32 timestamp, const guint8 *data,
-                                 gsize size);
+/* Appends to out, for the owner to send, an audio (8), video (9) or data
+ * (18) message of the played stream: an FLV tag's body, with its time in
+ * milliseconds (many messages go out in one write). */
+void tg_rtmp_session_write_media (TgRtmpSession *session, GByteArray *out,
+                                  guint8 type, guint32 timestamp,
+                                  const guint8 *data, gsize size);
 /* The played stream has ended: Stream EOF and
  * NetStream.Play.UnpublishNotify. */
 void tg_rtmp_session_end_play (TgRtmpSession *session);
