@@ -891,25 +891,63 @@ static GPtrArray *reaping; /* TgViewer given to the reaper, not yet down */
 #define STUCK_MS 1000
 #define REAP_WAIT_S 5
 
-/* A flush into webrtcbin's sinks. A packet of ours can be held in
- * webrtcbin (1.22) at a pad blocked until its DTLS is done, with the pad's
- * stream lock, which the change to NULL then waits for forever: the flush
- * wakes it and sends it back. Only for a change that is stuck. */
+/* A flush from each blocked pad that feeds an element of the pipeline;
+ * counts them in *flushed. */
 static void
+flush_blocked (const GValue *item, gpointer flushed)
+{
+  GstElement *element = g_value_get_object (item);
+  GstIterator *pads = gst_element_iterate_sink_pads (element);
+  GValue pad = G_VALUE_INIT;
+
+  while (gst_iterator_next (pads, &pad) == GST_ITERATOR_OK)
+    {
+      g_autoptr (GstPad) peer = gst_pad_get_peer (g_value_get_object (&pad));
+
+      if (peer && gst_pad_is_blocked (peer))
+        {
+          gst_pad_push_event (peer, gst_event_new_flush_start ());
+          (*(guint *) flushed)++;
+        }
+      g_value_reset (&pad);
+    }
+  g_value_unset (&pad);
+  gst_iterator_free (pads);
+}
+
+/* A packet of ours can be held in webrtcbin (1.22) at a pad blocked until
+ * its DTLS is done (inside webrtcbin: the pad that feeds dtlssrtpenc), with
+ * the stream locks of every pad on its way, and the change to NULL then
+ * waits for one of them forever. A flush started at the blocked pad itself
+ * wakes the packet and sends it back (one sent into webrtcbin's sinks stops
+ * at the first pad the change has already set flushing), then one into
+ * webrtcbin's sinks. Only for a change that is stuck. Returns how many
+ * blocked pads it found. */
+static guint
 unblock (TgViewer *viewer)
 {
+  GstIterator *elements = gst_bin_iterate_recurse (GST_BIN (viewer->pipeline));
+  guint flushed = 0;
+
+  while (gst_iterator_foreach (elements, flush_blocked, &flushed)
+         == GST_ITERATOR_RESYNC)
+    gst_iterator_resync (elements);
+  gst_iterator_free (elements);
   for (guint t = 0; t < TG_VIEWER_TRACKS; t++)
     if (viewer->sinks[t])
       gst_pad_send_event (viewer->sinks[t], gst_event_new_flush_start ());
+  return flushed;
 }
 
 /* On the main context: the viewer is still being taken down. */
 static gboolean
 unblock_stuck (gpointer data)
 {
-  g_message ("%s: a WebRTC viewer's pipeline is slow to stop: flushed",
-             ((TgViewer *) data)->name);
-  unblock (data);
+  TgViewer *viewer = data;
+
+  g_message ("%s: a WebRTC viewer's pipeline is slow to stop: flushed (%u "
+             "blocked pads)",
+             viewer->name, unblock (viewer));
   return G_SOURCE_REMOVE;
 }
 
