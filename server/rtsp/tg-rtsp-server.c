@@ -103,6 +103,25 @@ client_connected (GstRTSPServer *rtsp, GstRTSPClient *client, gpointer auth)
   tg_rtsp_auth_count (auth, client);
 }
 
+/* gst-rtsp-server's client category prints each request's URL, query
+ * and token included, at INFO (and the whole message at LOG): tokens never
+ * go into a log, so it is held at WARNING whatever GST_DEBUG asks. */
+static void
+cap_client_log (void)
+{
+  GstDebugCategory *category = NULL;
+
+  g_type_class_unref (g_type_class_ref (GST_TYPE_RTSP_CLIENT));
+  GST_DEBUG_CATEGORY_GET (category, "rtspclient");
+  if (category
+      && gst_debug_category_get_threshold (category) > GST_LEVEL_WARNING)
+    {
+      gst_debug_category_set_threshold (category, GST_LEVEL_WARNING);
+      g_message ("RTSP: GStreamer's debug category rtspclient is held at the "
+                 "warning level: its lines above carry tokens");
+    }
+}
+
 TgRtspServer *
 tg_rtsp_server_new (TgServer *server, GError **error)
 {
@@ -116,6 +135,7 @@ tg_rtsp_server_new (TgServer *server, GError **error)
   g_autofree char *service
       = g_strdup_printf ("%d", config->random_ports ? 0 : config->rtsp_port);
 
+  cap_client_log ();
   rtsp->context = g_main_context_new ();
   rtsp->loop = g_main_loop_new (rtsp->context, FALSE);
   rtsp->rtsp = gst_rtsp_server_new ();

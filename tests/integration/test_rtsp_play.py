@@ -310,5 +310,25 @@ class RtspLimitTest(RtspMixin, RtmpTestCase):
                       "address already", self.server_log())
 
 
+class RtspDebugLogTest(RtspMixin, RtmpTestCase):
+    """GStreamer's debug log, asked for gst-rtsp-server's client and
+    factory lines at their most verbose (the client's print each request's
+    URL, query included), holds no token: the server holds the client's
+    category at WARNING and says so."""
+    SERVER_KW = dict(RtspMixin.SERVER_KW, env=dict(
+        LOG_ENV, GST_DEBUG="rtspclient:7,rtspmediafactory:7"))
+
+    def test_no_token_in_the_debug_log(self):
+        s = self.publish()
+        token = self.mint_ok(s, "play")["tokenId"]
+        r = self.probe_over("tcp", self.rtsp_url(s, token))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.tokens_of(s), [])
+        log = self.server_log()
+        self.assertIn("rtspclient is held at the warning level", log)
+        self.assertIn("rtspmediafactory", log)   # the debug log is on
+        self.assertNotIn(token, log)
+
+
 if __name__ == "__main__":
     unittest.main()
