@@ -9,7 +9,7 @@ typedef struct _TgStoreBackend TgStoreBackend;
 
 struct _TgStoreBackend
 {
-  const char *scheme; /* "sqlite", "memory" */
+  const char *scheme; /* "sqlite", "memory", "redis", "unix", "rediss" */
   /* rest: what follows "scheme://" in the URI */
   gpointer (*open) (const char *rest, GError **error);
   void (*close) (gpointer data);
@@ -40,6 +40,9 @@ struct _TgStoreBackend
 
 extern const TgStoreBackend tg_store_backend_sqlite;
 extern const TgStoreBackend tg_store_backend_memory;
+extern const TgStoreBackend tg_store_backend_redis;
+extern const TgStoreBackend tg_store_backend_redis_unix;
+extern const TgStoreBackend tg_store_backend_rediss;
 
 /* The verdict for a token that exists but failed the rule: shared by
  * backends so that every backend names refusals alike. */

@@ -14,8 +14,9 @@ struct _TgStore
 G_DEFINE_BOXED_TYPE (TgStore, tg_store, tg_store_ref, tg_store_unref)
 
 static const TgStoreBackend *const backends[] = {
-  &tg_store_backend_sqlite,
-  &tg_store_backend_memory,
+  &tg_store_backend_sqlite, &tg_store_backend_memory,
+  &tg_store_backend_redis,  &tg_store_backend_redis_unix,
+  &tg_store_backend_rediss,
 };
 
 TgStore *

@@ -17,6 +17,9 @@ tg_error_http_status (const GError *error)
     case TG_ERROR_FORBIDDEN:
       return SOUP_STATUS_FORBIDDEN;
     case TG_ERROR_STORE:
+      /* The store is out of reach (Redis down): the request may succeed
+       * later, and nothing was done. */
+      return SOUP_STATUS_SERVICE_UNAVAILABLE;
     case TG_ERROR_FAILED:
       return SOUP_STATUS_INTERNAL_SERVER_ERROR;
     }
@@ -76,8 +79,12 @@ tg_reply_error (SoupServerMessage *msg, const GError *error)
 
   if (status >= 500)
     g_message ("Request failed: %s", error ? error->message : "(unknown)");
+  /* A store out of reach is said as such: the client may try again. */
   tg_reply_result (msg, status, FALSE,
-                   status >= 500 ? "Internal server error" : error->message);
+                   status == SOUP_STATUS_SERVICE_UNAVAILABLE
+                       ? "The store is out of reach"
+                   : status >= 500 ? "Internal server error"
+                                   : error->message);
 }
 
 void

@@ -1,9 +1,11 @@
-/* Several processes race to consume the same tokens in one sqlite file:
- * every token must be consumed exactly once, whatever the interleaving. */
+/* Several processes race to consume the same tokens in one store, a sqlite
+ * file and a real redis-server: every token must be consumed exactly once,
+ * whatever the interleaving. */
 #include <glib/gstdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test-redis.h"
 #include "tollgate.h"
 
 #define N_TOKENS 1000
@@ -40,11 +42,9 @@ child (const char *uri, char **ids, int start_fd, int result_fd, int index)
 }
 
 static void
-test_race (void)
+race (const char *uri)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("tg-race-XXXXXX", &error);
-  g_autofree char *uri = g_strdup_printf ("sqlite://%s/race.db", dir);
   g_autoptr (TgStore) store = tg_store_open (uri, &error);
   g_autoptr (GPtrArray) tokens = NULL;
   char *ids[N_TOKENS];
@@ -115,9 +115,19 @@ test_race (void)
   g_assert_no_error (error);
   tokens = tg_store_list_tokens (store, "LiveApp", "s", 0, 10, &error);
   g_assert_cmpuint (tokens->len, ==, 0);
-  g_test_message ("%d processes made %d attempts on %d tokens: %d won", N_PROCS,
-                  N_PROCS * N_TOKENS, N_TOKENS, total);
-  g_clear_pointer (&store, tg_store_unref);
+  g_test_message ("%s: %d processes made %d attempts on %d tokens: %d won", uri,
+                  N_PROCS, N_PROCS * N_TOKENS, N_TOKENS, total);
+}
+
+static void
+test_race_sqlite (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tg-race-XXXXXX", &error);
+  g_autofree char *uri = g_strdup_printf ("sqlite://%s/race.db", dir);
+
+  g_assert_no_error (error);
+  race (uri);
   for (guint i = 0; i < 3; i++)
     {
       const char *suffixes[] = { "", "-wal", "-shm" };
@@ -129,10 +139,21 @@ test_race (void)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+static void
+test_race_redis (void)
+{
+  TestRedis *redis = test_redis_start ();
+  g_autofree char *uri = test_redis_unix_uri (redis, 0);
+
+  race (uri);
+  test_redis_stop (redis);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/store/race/processes", test_race);
+  g_test_add_func ("/store/race/processes", test_race_sqlite);
+  g_test_add_func ("/store/race/redis", test_race_redis);
   return g_test_run ();
 }

@@ -1,7 +1,14 @@
-/* The one-time rule and the rest of the store API, on every backend. */
+/* The one-time rule and the rest of the store API, on every backend (Redis:
+ * a real redis-server, started here). */
 #include <glib/gstdio.h>
 
+#include "test-redis.h"
 #include "tollgate.h"
+
+/* The redis-server of the redis cases; each case has a database of its
+ * own (next_db), so that none sees another's keys. */
+static TestRedis *redis;
+static int next_db;
 
 typedef struct
 {
@@ -19,6 +26,8 @@ setup (Fixture *f, gconstpointer scheme)
   g_assert_no_error (error);
   if (g_str_equal (scheme, "sqlite"))
     uri = g_strdup_printf ("sqlite://%s/t.db", f->dir);
+  else if (g_str_equal (scheme, "redis"))
+    uri = test_redis_unix_uri (redis, next_db++);
   else
     uri = g_strdup ("memory://");
   f->store = tg_store_open (uri, &error);
@@ -272,11 +281,83 @@ test_token_ids (void)
     }
 }
 
+/* Redis over TCP: the same store as over its socket. */
+static void
+test_redis_tcp (void)
+{
+  g_autofree char *tcp_uri = test_redis_tcp_uri (redis, next_db);
+  g_autofree char *unix_uri = test_redis_unix_uri (redis, next_db++);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TgStore) tcp = tg_store_open (tcp_uri, &error);
+  g_autoptr (TgStore) local = NULL;
+  g_autoptr (TgToken) token = NULL;
+
+  g_assert_no_error (error);
+  local = tg_store_open (unix_uri, &error);
+  g_assert_no_error (error);
+  token = tg_store_mint (tcp, "LiveApp", "s1", TG_TOKEN_TYPE_PLAY, now () + 60,
+                         NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tg_store_consume (local, "LiveApp", token->token_id, "s1",
+                                     TG_TOKEN_TYPE_PLAY, NULL, &error),
+                   ==, TG_VERDICT_OK);
+  g_assert_cmpint (tg_store_consume (tcp, "LiveApp", token->token_id, "s1",
+                                     TG_TOKEN_TYPE_PLAY, NULL, &error),
+                   ==, TG_VERDICT_UNKNOWN);
+  g_assert_no_error (error);
+}
+
+/* Redis gone: every call fails with a store error (a consume says so, it
+ * does not say unknown); Redis back: the same store works again. */
+static void
+test_redis_outage (void)
+{
+  g_autofree char *uri = test_redis_unix_uri (redis, next_db++);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TgStore) store = tg_store_open (uri, &error);
+  g_autoptr (TgToken) token = NULL;
+  g_autoptr (TgToken) again = NULL;
+
+  g_assert_no_error (error);
+  token = tg_store_mint (store, "LiveApp", "s1", TG_TOKEN_TYPE_PLAY,
+                         now () + 60, NULL, &error);
+  g_assert_no_error (error);
+  test_redis_halt (redis);
+  g_assert_cmpint (tg_store_consume (store, "LiveApp", token->token_id, "s1",
+                                     TG_TOKEN_TYPE_PLAY, NULL, &error),
+                   ==, TG_VERDICT_STORE_ERROR);
+  g_assert_error (error, TG_ERROR, TG_ERROR_STORE);
+  g_clear_error (&error);
+  g_assert_null (tg_store_mint (store, "LiveApp", "s1", TG_TOKEN_TYPE_PLAY,
+                                now () + 60, NULL, &error));
+  g_assert_error (error, TG_ERROR, TG_ERROR_STORE);
+  g_clear_error (&error);
+  test_redis_relaunch (redis);
+  again = tg_store_mint (store, "LiveApp", "s1", TG_TOKEN_TYPE_PLAY,
+                         now () + 60, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tg_store_consume (store, "LiveApp", again->token_id, "s1",
+                                     TG_TOKEN_TYPE_PLAY, NULL, &error),
+                   ==, TG_VERDICT_OK);
+  g_assert_no_error (error);
+}
+
 static void
 test_bad_uris (void)
 {
-  const char *bad[] = { "", "nothing", "sqlite://relative.db",
-                        "sqlite:///no/such/dir/x.db", "redis-ish://x" };
+  const char *bad[] = { "",
+                        "nothing",
+                        "sqlite://relative.db",
+                        "sqlite:///no/such/dir/x.db",
+                        "redis-ish://x",
+                        "redis://",
+                        "redis://127.0.0.1:notaport/0",
+                        "redis://127.0.0.1:6379/db",
+                        "redis://127.0.0.1:1/0",
+                        "unix://relative.sock",
+                        "unix:///no/such/redis.sock",
+                        "unix:///tmp/redis.sock?database=1",
+                        "rediss://127.0.0.1:6380/0" };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -290,9 +371,11 @@ test_bad_uris (void)
 int
 main (int argc, char **argv)
 {
-  const char *schemes[] = { "memory", "sqlite" };
+  const char *schemes[] = { "memory", "sqlite", "redis" };
+  int status;
 
   g_test_init (&argc, &argv, NULL);
+  redis = test_redis_start ();
   for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
     {
 #define ADD(name, func)                                                        \
@@ -313,5 +396,9 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/store/token-ids", test_token_ids);
   g_test_add_func ("/store/bad-uris", test_bad_uris);
-  return g_test_run ();
+  g_test_add_func ("/store/redis/tcp", test_redis_tcp);
+  g_test_add_func ("/store/redis/outage", test_redis_outage);
+  status = g_test_run ();
+  test_redis_stop (redis);
+  return status;
 }

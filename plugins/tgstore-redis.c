@@ -1,0 +1,716 @@
+/* redis://[:password@]host[:port][/db] and unix:///path/to/redis.sock[?db=N]:
+ * a store that several processes on several machines share (hiredis, one
+ * connection per store, its calls in turn under one lock).
+ *
+ * A token is a hash, "tg:token:" app US token_id (US: the byte 0x1f), that
+ * Redis deletes an hour after the token expires (until then a consume says
+ * "expired", as the other backends do; the purge deletes it at expiry). A
+ * consume reads the hash, judges it (tg_token_judge), and wins only if its
+ * DEL removes the key: Redis runs each command alone, so of any number of
+ * consumers on any number of nodes exactly one DEL returns 1, and every
+ * other caller is told the token is unknown (spent). Several-key changes
+ * (a mint and its indexes, a revoke, a purge, a record and its order) are
+ * Lua scripts, which Redis also runs alone.
+ *
+ * A call that cannot reach Redis fails with TG_ERROR_STORE (a consume:
+ * TG_VERDICT_STORE_ERROR) and drops the connection; the next call connects
+ * again. TLS (rediss://) needs hiredis 1.0's hiredis_ssl, which this build
+ * does not have: such a URI is refused when opened. */
+#include "tgstore-private.h"
+
+#include <hiredis/hiredis.h>
+#include <stdlib.h>
+
+#define DEFAULT_PORT 6379
+#define TIMEOUT_S 2
+/* How long a token's key outlives the token. */
+#define EXPIRED_KEPT_S 3600
+#define US "\x1f"
+
+#define SEQ "tg:seq"
+#define EXPIRY "tg:expiry" /* zset: app US token_id, by expiry */
+
+typedef struct
+{
+  GMutex lock;
+  char *where; /* for messages: host:port/db or the socket's path */
+  char *host;  /* NULL: unix socket at path */
+  char *path;
+  int port;
+  int db;
+  char *password;
+  redisContext *context;
+} RedisStore;
+
+/* --- the connection --- */
+
+static gboolean
+fail (RedisStore *self, const char *what, GError **error)
+{
+  g_set_error (error, TG_ERROR, TG_ERROR_STORE, "Redis at %s: %s", self->where,
+               what);
+  return FALSE;
+}
+
+static void
+disconnect (RedisStore *self)
+{
+  g_clear_pointer (&self->context, redisFree);
+}
+
+/* A command's reply, or NULL (error set, a failed connection dropped). */
+static redisReply *command (RedisStore *self, int argc, const char **argv,
+                            GError **error);
+
+static gboolean
+connect_now (RedisStore *self, GError **error)
+{
+  struct timeval timeout = { TIMEOUT_S, 0 };
+  g_autofree char *db = g_strdup_printf ("%d", self->db);
+
+  if (self->context)
+    return TRUE;
+  self->context
+      = self->host ? redisConnectWithTimeout (self->host, self->port, timeout)
+                   : redisConnectUnixWithTimeout (self->path, timeout);
+  if (self->context == NULL || self->context->err)
+    {
+      fail (self, self->context ? self->context->errstr : "out of memory",
+            error);
+      disconnect (self);
+      return FALSE;
+    }
+  redisSetTimeout (self->context, timeout);
+  if (self->password)
+    {
+      redisReply *reply = command (
+          self, 2, (const char *[]){ "AUTH", self->password }, error);
+
+      if (reply == NULL)
+        return FALSE;
+      freeReplyObject (reply);
+    }
+  if (self->db)
+    {
+      redisReply *reply
+          = command (self, 2, (const char *[]){ "SELECT", db }, error);
+
+      if (reply == NULL)
+        return FALSE;
+      freeReplyObject (reply);
+    }
+  return TRUE;
+}
+
+static redisReply *
+command (RedisStore *self, int argc, const char **argv, GError **error)
+{
+  gboolean fresh = self->context == NULL;
+  redisReply *reply;
+
+  if (!connect_now (self, error))
+    return NULL;
+  reply = redisCommandArgv (self->context, argc, argv, NULL);
+  if (reply == NULL && !fresh)
+    {
+      /* A connection Redis closed since its last use (Redis restarted):
+       * one more try on a new one. */
+      disconnect (self);
+      if (!connect_now (self, error))
+        return NULL;
+      reply = redisCommandArgv (self->context, argc, argv, NULL);
+    }
+  if (reply == NULL)
+    {
+      fail (self, self->context->errstr, error);
+      disconnect (self);
+      return NULL;
+    }
+  if (reply->type == REDIS_REPLY_ERROR)
+    {
+      fail (self, reply->str, error);
+      freeReplyObject (reply);
+      /* A refused AUTH or SELECT leaves a connection that must not serve. */
+      disconnect (self);
+      return NULL;
+    }
+  return reply;
+}
+
+/* EVAL script over keys then arguments; NULL-terminated lists. */
+static redisReply *
+eval (RedisStore *self, const char *script, const char *const *keys,
+      const char *const *args, GError **error)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (NULL);
+  g_autofree char *count = NULL;
+  guint n = 0;
+
+  while (keys[n])
+    n++;
+  count = g_strdup_printf ("%u", n);
+  g_ptr_array_add (argv, (gpointer) "EVAL");
+  g_ptr_array_add (argv, (gpointer) script);
+  g_ptr_array_add (argv, count);
+  for (guint i = 0; keys[i]; i++)
+    g_ptr_array_add (argv, (gpointer) keys[i]);
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  return command (self, (int) argv->len, (const char **) argv->pdata, error);
+}
+
+/* An EVAL whose reply is a number: it in *value (0 if none). FALSE, with
+ * error, when Redis failed. */
+static gboolean
+eval_number (RedisStore *self, const char *script, const char *const *keys,
+             const char *const *args, gint64 *value, GError **error)
+{
+  redisReply *reply = eval (self, script, keys, args, error);
+
+  if (reply == NULL)
+    return FALSE;
+  *value = reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+  freeReplyObject (reply);
+  return TRUE;
+}
+
+/* --- keys --- */
+
+static char *
+token_key (const char *app, const char *token_id)
+{
+  return g_strconcat ("tg:token:", app, US, token_id, NULL);
+}
+
+static char *
+stream_key (const char *app, const char *stream_id)
+{
+  return g_strconcat ("tg:tokens:", app, US, stream_id, NULL);
+}
+
+static char *
+record_key (const char *kind)
+{
+  return g_strconcat ("tg:record:", kind, NULL);
+}
+
+static char *
+order_key (const char *kind)
+{
+  return g_strconcat ("tg:record-order:", kind, NULL);
+}
+
+/* --- open and close --- */
+
+static RedisStore *
+store_new (void)
+{
+  RedisStore *self = g_new0 (RedisStore, 1);
+
+  g_mutex_init (&self->lock);
+  return self;
+}
+
+static void
+redis_close (gpointer data)
+{
+  RedisStore *self = data;
+
+  disconnect (self);
+  g_free (self->where);
+  g_free (self->host);
+  g_free (self->path);
+  g_free (self->password);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+static gboolean
+parse_number (const char *text, int max, int *out)
+{
+  char *end = NULL;
+  long value;
+
+  if (text == NULL || !g_ascii_isdigit (text[0]))
+    return FALSE;
+  value = strtol (text, &end, 10);
+  if (*end || value > max)
+    return FALSE;
+  *out = (int) value;
+  return TRUE;
+}
+
+static gpointer
+opened (RedisStore *self, GError **error)
+{
+  if (connect_now (self, error))
+    return self;
+  redis_close (self);
+  return NULL;
+}
+
+/* "[:password@]host[:port][/db]" */
+static gpointer
+redis_open (const char *rest, GError **error)
+{
+  RedisStore *self = store_new ();
+  g_autofree char *copy = g_strdup (rest);
+  char *at = strrchr (copy, '@'), *hostport = at ? at + 1 : copy;
+  char *slash = strchr (hostport, '/'), *colon;
+
+  if (at)
+    {
+      *at = '\0';
+      self->password = g_strdup (copy[0] == ':' ? copy + 1 : copy);
+    }
+  if (slash)
+    *slash = '\0';
+  colon = strrchr (hostport, ':');
+  if (colon)
+    *colon = '\0';
+  self->port = DEFAULT_PORT;
+  if (hostport[0] == '\0'
+      || (colon && !parse_number (colon + 1, 65535, &self->port))
+      || (slash && slash[1] && !parse_number (slash + 1, 1 << 20, &self->db)))
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                   "Store URI redis://%s: want redis://[:password@]host"
+                   "[:port][/db]",
+                   rest);
+      redis_close (self);
+      return NULL;
+    }
+  self->host = g_strdup (hostport);
+  self->where = g_strdup_printf ("%s:%d/%d", self->host, self->port, self->db);
+  return opened (self, error);
+}
+
+/* "/path/to/redis.sock[?db=N]" */
+static gpointer
+unix_open (const char *rest, GError **error)
+{
+  RedisStore *self = store_new ();
+  const char *query = strchr (rest, '?');
+
+  self->path = query ? g_strndup (rest, query - rest) : g_strdup (rest);
+  if (!g_path_is_absolute (self->path)
+      || (query
+          && !(g_str_has_prefix (query, "?db=")
+               && parse_number (query + 4, 1 << 20, &self->db))))
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                   "Store URI unix://%s: want unix:///path/to/redis.sock"
+                   "[?db=N]",
+                   rest);
+      redis_close (self);
+      return NULL;
+    }
+  self->where = g_strdup_printf ("%s?db=%d", self->path, self->db);
+  return opened (self, error);
+}
+
+static gpointer
+rediss_open (const char *rest, GError **error)
+{
+  g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+               "Store URI rediss://%s: TLS to Redis needs hiredis 1.0 "
+               "(hiredis_ssl), which this build does not have",
+               rest);
+  return NULL;
+}
+
+/* --- tokens --- */
+
+static const char insert_script[]
+    = "redis.call('DEL', KEYS[1]) "
+      "local seq = redis.call('INCR', KEYS[4]) "
+      "redis.call('HSET', KEYS[1], 'stream', ARGV[1], 'type', ARGV[2], "
+      "  'expire', ARGV[3], 'seq', seq) "
+      "if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'room', ARGV[4]) end "
+      "redis.call('EXPIREAT', KEYS[1], ARGV[5]) "
+      "redis.call('ZADD', KEYS[2], seq, ARGV[6]) "
+      "redis.call('ZADD', KEYS[3], ARGV[3], ARGV[7]) "
+      "return seq";
+
+static gboolean
+redis_insert (gpointer data, const TgToken *token, GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  g_autofree char *key = token_key (token->app, token->token_id);
+  g_autofree char *stream = stream_key (token->app, token->stream_id);
+  g_autofree char *expire
+      = g_strdup_printf ("%" G_GINT64_FORMAT, token->expire_date);
+  g_autofree char *gone = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                           token->expire_date + EXPIRED_KEPT_S);
+  g_autofree char *member = g_strconcat (token->app, US, token->token_id, NULL);
+  gint64 seq;
+
+  return eval_number (
+      self, insert_script, (const char *[]){ key, stream, EXPIRY, SEQ, NULL },
+      (const char *[]){ token->stream_id, tg_token_type_to_string (token->type),
+                        expire, token->room_id ? token->room_id : "", gone,
+                        token->token_id, member, NULL },
+      &seq, error);
+}
+
+/* The token stored under app and token_id: NULL with no error when there is
+ * none, NULL with error when Redis failed. Locked. */
+static TgToken *
+lookup (RedisStore *self, const char *app, const char *token_id, GError **error)
+{
+  g_autofree char *key = token_key (app, token_id);
+  redisReply *reply
+      = command (self, 2, (const char *[]){ "HGETALL", key }, error);
+  const char *stream = NULL, *type = NULL, *expire = NULL, *room = NULL;
+  TgTokenType token_type;
+  TgToken *token = NULL;
+
+  if (reply == NULL)
+    return NULL;
+  for (size_t i = 0;
+       reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2)
+    {
+      const char *field = reply->element[i]->str;
+      const char *value = reply->element[i + 1]->str;
+
+      if (g_strcmp0 (field, "stream") == 0)
+        stream = value;
+      else if (g_strcmp0 (field, "type") == 0)
+        type = value;
+      else if (g_strcmp0 (field, "expire") == 0)
+        expire = value;
+      else if (g_strcmp0 (field, "room") == 0)
+        room = value;
+    }
+  if (stream && type && expire && tg_token_type_from_string (type, &token_type))
+    token = tg_token_new (app, token_id, stream,
+                          g_ascii_strtoll (expire, NULL, 10), token_type, room);
+  freeReplyObject (reply);
+  return token;
+}
+
+static const char forget_script[] = "local n = redis.call('DEL', KEYS[1]) "
+                                    "redis.call('ZREM', KEYS[2], ARGV[1]) "
+                                    "redis.call('ZREM', KEYS[3], ARGV[2]) "
+                                    "return n";
+
+/* Deletes the token: TRUE if this call removed it. Locked. */
+static gboolean
+forget (RedisStore *self, const TgToken *token, GError **error)
+{
+  g_autofree char *key = token_key (token->app, token->token_id);
+  g_autofree char *stream = stream_key (token->app, token->stream_id);
+  g_autofree char *member = g_strconcat (token->app, US, token->token_id, NULL);
+  gint64 removed = 0;
+
+  return eval_number (
+             self, forget_script, (const char *[]){ key, stream, EXPIRY, NULL },
+             (const char *[]){ token->token_id, member, NULL }, &removed, error)
+         && removed == 1;
+}
+
+static TgVerdict
+redis_consume (gpointer data, const char *app, const char *token_id,
+               const char *stream_id, TgTokenType type, const char *room_id,
+               gint64 now, GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  GError *failure = NULL;
+  g_autoptr (TgToken) token = lookup (self, app, token_id, &failure);
+  TgVerdict verdict;
+
+  if (failure)
+    {
+      g_propagate_error (error, failure);
+      return TG_VERDICT_STORE_ERROR;
+    }
+  if (token == NULL)
+    return TG_VERDICT_UNKNOWN;
+  verdict = tg_token_judge (token, stream_id, type, room_id, now);
+  if (verdict != TG_VERDICT_OK || room_id != NULL)
+    return verdict;
+  /* The one DEL that removes the key wins. */
+  if (forget (self, token, &failure))
+    return TG_VERDICT_OK;
+  if (failure)
+    {
+      g_propagate_error (error, failure);
+      return TG_VERDICT_STORE_ERROR;
+    }
+  return TG_VERDICT_UNKNOWN;
+}
+
+static TgVerdict
+redis_check (gpointer data, const char *app, const char *token_id,
+             const char *stream_id, TgTokenType type, gint64 now,
+             GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  GError *failure = NULL;
+  g_autoptr (TgToken) token = lookup (self, app, token_id, &failure);
+
+  if (failure)
+    {
+      g_propagate_error (error, failure);
+      return TG_VERDICT_STORE_ERROR;
+    }
+  if (token == NULL)
+    return TG_VERDICT_UNKNOWN;
+  return tg_token_judge (token, stream_id, type, NULL, now);
+}
+
+static const char revoke_script[]
+    = "local n = 0 "
+      "for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do "
+      "  n = n + redis.call('DEL', ARGV[1] .. id) "
+      "  redis.call('ZREM', KEYS[2], ARGV[2] .. id) "
+      "end "
+      "redis.call('DEL', KEYS[1]) "
+      "return n";
+
+static gint64
+redis_revoke_stream (gpointer data, const char *app, const char *stream_id,
+                     GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  g_autofree char *stream = stream_key (app, stream_id);
+  g_autofree char *prefix = token_key (app, "");
+  g_autofree char *member = g_strconcat (app, US, NULL);
+  gint64 revoked;
+
+  if (!eval_number (self, revoke_script,
+                    (const char *[]){ stream, EXPIRY, NULL },
+                    (const char *[]){ prefix, member, NULL }, &revoked, error))
+    return -1;
+  return revoked;
+}
+
+static GPtrArray *
+redis_list_tokens (gpointer data, const char *app, const char *stream_id,
+                   guint offset, guint size, GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  g_autofree char *stream = stream_key (app, stream_id);
+  redisReply *ids = command (
+      self, 4, (const char *[]){ "ZRANGE", stream, "0", "-1" }, error);
+  g_autoptr (GPtrArray) tokens
+      = g_ptr_array_new_with_free_func ((GDestroyNotify) tg_token_free);
+  guint skipped = 0;
+
+  if (ids == NULL)
+    return NULL;
+  /* Keys Redis let expire may still be in the index: skipped. */
+  for (size_t i = 0; ids->type == REDIS_REPLY_ARRAY && i < ids->elements
+                     && tokens->len < size;
+       i++)
+    {
+      GError *failure = NULL;
+      TgToken *token = lookup (self, app, ids->element[i]->str, &failure);
+
+      if (failure)
+        {
+          g_propagate_error (error, failure);
+          freeReplyObject (ids);
+          return NULL;
+        }
+      if (token && skipped++ >= offset)
+        g_ptr_array_add (tokens, token);
+      else
+        g_clear_pointer (&token, tg_token_free);
+    }
+  freeReplyObject (ids);
+  return g_steal_pointer (&tokens);
+}
+
+static const char purge_script[]
+    = "local n = 0 "
+      "for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', "
+      "                               ARGV[1])) do "
+      "  local sep = string.find(m, '\\31', 1, true) "
+      "  local key = 'tg:token:' .. m "
+      "  local stream = redis.call('HGET', key, 'stream') "
+      "  n = n + redis.call('DEL', key) "
+      "  if stream then "
+      "    redis.call('ZREM', 'tg:tokens:' .. string.sub(m, 1, sep) .. stream, "
+      "               string.sub(m, sep + 1)) "
+      "  end "
+      "  redis.call('ZREM', KEYS[1], m) "
+      "end "
+      "return n";
+
+static gint64
+redis_purge_expired (gpointer data, gint64 now, GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  g_autofree char *until = g_strdup_printf ("%" G_GINT64_FORMAT, now);
+  gint64 purged;
+
+  if (!eval_number (self, purge_script, (const char *[]){ EXPIRY, NULL },
+                    (const char *[]){ until, NULL }, &purged, error))
+    return -1;
+  return purged;
+}
+
+/* --- records: a hash per kind, and their order of first insertion --- */
+
+static const char put_script[]
+    = "local exists = redis.call('HEXISTS', KEYS[1], ARGV[1]) "
+      "if exists == 1 and ARGV[3] == '1' then return 0 end "
+      "if exists == 0 then "
+      "  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1]) "
+      "end "
+      "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
+      "return 1";
+
+static gboolean
+redis_record_put (gpointer data, const char *kind, const char *key,
+                  const char *value, gboolean only_if_absent, GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  g_autofree char *records = record_key (kind);
+  g_autofree char *order = order_key (kind);
+  gint64 put;
+
+  if (!eval_number (
+          self, put_script, (const char *[]){ records, order, SEQ, NULL },
+          (const char *[]){ key, value, only_if_absent ? "1" : "0", NULL },
+          &put, error))
+    return FALSE;
+  if (put != 1)
+    g_set_error (error, TG_ERROR, TG_ERROR_EXISTS, "%s %s exists", kind, key);
+  return put == 1;
+}
+
+static char *
+redis_record_get (gpointer data, const char *kind, const char *key,
+                  GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  g_autofree char *records = record_key (kind);
+  redisReply *reply
+      = command (self, 3, (const char *[]){ "HGET", records, key }, error);
+  char *value = NULL;
+
+  if (reply == NULL)
+    return NULL;
+  if (reply->type == REDIS_REPLY_STRING)
+    value = g_strndup (reply->str, reply->len);
+  else
+    g_set_error (error, TG_ERROR, TG_ERROR_NOT_FOUND, "%s %s not found", kind,
+                 key);
+  freeReplyObject (reply);
+  return value;
+}
+
+static const char delete_script[]
+    = "local n = redis.call('HDEL', KEYS[1], ARGV[1]) "
+      "redis.call('ZREM', KEYS[2], ARGV[1]) "
+      "return n";
+
+static gboolean
+redis_record_delete (gpointer data, const char *kind, const char *key,
+                     GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  g_autofree char *records = record_key (kind);
+  g_autofree char *order = order_key (kind);
+  gint64 deleted;
+
+  if (!eval_number (self, delete_script,
+                    (const char *[]){ records, order, NULL },
+                    (const char *[]){ key, NULL }, &deleted, error))
+    return FALSE;
+  if (deleted != 1)
+    g_set_error (error, TG_ERROR, TG_ERROR_NOT_FOUND, "%s %s not found", kind,
+                 key);
+  return deleted == 1;
+}
+
+static const char list_script[]
+    = "local keys = redis.call('ZRANGE', KEYS[2], ARGV[1], ARGV[2]) "
+      "if #keys == 0 then return {} end "
+      "return redis.call('HMGET', KEYS[1], unpack(keys))";
+
+static GPtrArray *
+redis_record_list (gpointer data, const char *kind, guint offset, guint size,
+                   GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  g_autofree char *records = record_key (kind);
+  g_autofree char *order = order_key (kind);
+  g_autofree char *first = g_strdup_printf ("%u", offset);
+  g_autofree char *last
+      = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) offset + size - 1);
+  redisReply *reply;
+  GPtrArray *values;
+
+  if (size == 0)
+    return g_ptr_array_new_with_free_func (g_free);
+  reply = eval (self, list_script, (const char *[]){ records, order, NULL },
+                (const char *[]){ first, last, NULL }, error);
+  if (reply == NULL)
+    return NULL;
+  values = g_ptr_array_new_with_free_func (g_free);
+  for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements;
+       i++)
+    if (reply->element[i]->type == REDIS_REPLY_STRING)
+      g_ptr_array_add (
+          values, g_strndup (reply->element[i]->str, reply->element[i]->len));
+  freeReplyObject (reply);
+  return values;
+}
+
+static gint64
+redis_record_count (gpointer data, const char *kind, GError **error)
+{
+  RedisStore *self = data;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
+      = g_mutex_locker_new (&self->lock);
+  g_autofree char *records = record_key (kind);
+  redisReply *reply
+      = command (self, 2, (const char *[]){ "HLEN", records }, error);
+  gint64 count;
+
+  if (reply == NULL)
+    return -1;
+  count = reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0;
+  freeReplyObject (reply);
+  return count;
+}
+
+#define REDIS_BACKEND(name, opener)                                            \
+  {                                                                            \
+    .scheme = name, .open = opener, .close = redis_close,                      \
+    .insert = redis_insert, .consume = redis_consume, .check = redis_check,    \
+    .revoke_stream = redis_revoke_stream, .list_tokens = redis_list_tokens,    \
+    .purge_expired = redis_purge_expired, .record_put = redis_record_put,      \
+    .record_get = redis_record_get, .record_delete = redis_record_delete,      \
+    .record_list = redis_record_list, .record_count = redis_record_count,      \
+  }
+
+const TgStoreBackend tg_store_backend_redis
+    = REDIS_BACKEND ("redis", redis_open);
+const TgStoreBackend tg_store_backend_redis_unix
+    = REDIS_BACKEND ("unix", unix_open);
+const TgStoreBackend tg_store_backend_rediss
+    = REDIS_BACKEND ("rediss", rediss_open);
