@@ -1,5 +1,7 @@
 /* The applications this server hosts and their settings, kept in the store
- * (kind "settings", key = app name) and cached here for every thread. */
+ * (kind "settings", key = app name) and copied here for every thread; a
+ * copy is read again once it is a second old, so that a change another
+ * server sharing the store made takes effect here within about a second. */
 #pragma once
 
 #include "tg-settings.h"

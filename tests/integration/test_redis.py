@@ -1,5 +1,6 @@
 """Three Tollgate nodes on one Redis (--store redis://HOST:PORT/DB; README
-"Several nodes on one Redis"): a token minted on one node is spent once, on
+"Several nodes on one Redis"): settings told to one node take effect on
+every node (at its RTMP door); a token minted on one node is spent once, on
 whichever node first, and refused on every other; tokens raced from all
 three nodes at once are each spent exactly once; a publish token minted on
 one node admits an RTMP publisher on another, once; GStreamer's tokencheck
@@ -106,15 +107,21 @@ class RedisNodesTest(TollgateTestCase):
                 node.cleanup()
             cls.redis.cleanup()
 
+    SETTINGS = {"publishTokenControlEnabled": True,
+                "playTokenControlEnabled": True,
+                "acceptOnlyStreamsInDataStore": False}
+
     def setUp(self):
-        # Settings are the store's too; each node is told, as its cached
-        # copy is its own.
+        # Settings are the store's too: told to one node, every node has
+        # them within about a second.
+        self.set_everywhere(self.SETTINGS)
+
+    def set_everywhere(self, settings):
+        self.assertEqual(self.nodes[0].set_settings(settings).status, 200)
         for node in self.nodes:
-            self.assertEqual(node.set_settings(
-                {"publishTokenControlEnabled": True,
-                 "playTokenControlEnabled": True,
-                 "acceptOnlyStreamsInDataStore": False}).status, 200,
-                node.stderr())
+            self.assertTrue(wait_for(lambda: all(
+                node.settings().json().get(k) == v
+                for k, v in settings.items())), node.settings().json())
 
     def mint_on(self, node, stream=None, type="play"):
         stream = stream or unique_id()
@@ -181,6 +188,15 @@ class RedisNodesTest(TollgateTestCase):
         again = self.rtmp(self.nodes[2], s, token)
         self.assertNotEqual(again.returncode, 0)
         self.assertIn(REFUSAL, again.stderr)
+
+    def test_settings_told_to_one_node_take_effect_on_every_node(self):
+        s = unique_id()
+        refused = self.rtmp(self.nodes[2], s, "")
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn(REFUSAL, refused.stderr)
+        self.set_everywhere({"publishTokenControlEnabled": False})
+        admitted = self.rtmp(self.nodes[2], s, "")
+        self.assertEqual(admitted.returncode, 0, admitted.stderr)
 
     def test_tokencheck_spends_a_token_minted_by_a_node(self):
         s = unique_id()
