@@ -5,12 +5,12 @@
  * A token is a hash, "tg:token:" app US token_id (US: the byte 0x1f), that
  * Redis deletes an hour after the token expires (until then a consume says
  * "expired", as the other backends do; the purge deletes it at expiry). A
- * consume reads the hash, judges it (tg_token_judge), and wins only if its
- * DEL removes the key: Redis runs each command alone, so of any number of
- * consumers on any number of nodes exactly one DEL returns 1, and every
- * other caller is told the token is unknown (spent). Several-key changes
- * (a mint and its indexes, a revoke, a purge, a record and its order) are
- * Lua scripts, which Redis also runs alone.
+ * consume is one Lua script that reads the hash, judges it as
+ * tg_token_judge does, and deletes it if it passes: Redis runs a script
+ * alone, so of any number of consumers on any number of nodes exactly one
+ * finds the token, and every other is told it is unknown (spent). The
+ * other changes of several keys (a mint and its indexes, a revoke, a
+ * purge, a record and its order) are Lua scripts too.
  *
  * A call that cannot reach Redis fails with TG_ERROR_STORE (a consume:
  * TG_VERDICT_STORE_ERROR) and drops the connection; the next call connects
@@ -391,25 +391,32 @@ lookup (RedisStore *self, const char *app, const char *token_id, GError **error)
   return token;
 }
 
-static const char forget_script[] = "local n = redis.call('DEL', KEYS[1]) "
-                                    "redis.call('ZREM', KEYS[2], ARGV[1]) "
-                                    "redis.call('ZREM', KEYS[3], ARGV[2]) "
-                                    "return n";
+/* The one-time rule in one step, run by Redis alone: the token's fields,
+ * judged as tg_token_judge judges them, and the key deleted if it passes
+ * (a room token is never deleted). KEYS: the token, the stream's index,
+ * the expiry index; ARGV: stream_id, type, room_id ("" for none), now,
+ * the token's id, its member of the expiry index. The answer: an index
+ * of script_verdicts. */
+static const char consume_script[]
+    = "local t = redis.call('HMGET', KEYS[1], 'stream', 'type', 'expire', "
+      "                      'room') "
+      "if not t[1] or not t[2] or not t[3] then return 1 end "
+      "if t[2] ~= ARGV[2] then return 3 end "
+      "if tonumber(ARGV[4]) >= tonumber(t[3]) then return 2 end "
+      "if ARGV[3] ~= '' then "
+      "  if t[4] == ARGV[3] then return 0 end "
+      "  return 5 "
+      "end "
+      "if t[1] ~= ARGV[1] then return 4 end "
+      "redis.call('DEL', KEYS[1]) "
+      "redis.call('ZREM', KEYS[2], ARGV[5]) "
+      "redis.call('ZREM', KEYS[3], ARGV[6]) "
+      "return 0";
 
-/* Deletes the token: TRUE if this call removed it. Locked. */
-static gboolean
-forget (RedisStore *self, const TgToken *token, GError **error)
-{
-  g_autofree char *key = token_key (token->app, token->token_id);
-  g_autofree char *stream = stream_key (token->app, token->stream_id);
-  g_autofree char *member = g_strconcat (token->app, US, token->token_id, NULL);
-  gint64 removed = 0;
-
-  return eval_number (
-             self, forget_script, (const char *[]){ key, stream, EXPIRY, NULL },
-             (const char *[]){ token->token_id, member, NULL }, &removed, error)
-         && removed == 1;
-}
+static const TgVerdict script_verdicts[] = {
+  TG_VERDICT_OK,         TG_VERDICT_UNKNOWN,      TG_VERDICT_EXPIRED,
+  TG_VERDICT_WRONG_TYPE, TG_VERDICT_WRONG_STREAM, TG_VERDICT_WRONG_ROOM,
+};
 
 static TgVerdict
 redis_consume (gpointer data, const char *app, const char *token_id,
@@ -419,29 +426,27 @@ redis_consume (gpointer data, const char *app, const char *token_id,
   RedisStore *self = data;
   G_GNUC_UNUSED g_autoptr (GMutexLocker) locker
       = g_mutex_locker_new (&self->lock);
-  GError *failure = NULL;
-  g_autoptr (TgToken) token = lookup (self, app, token_id, &failure);
-  TgVerdict verdict;
+  g_autofree char *key = token_key (app, token_id);
+  /* A room token is asked for with no stream. */
+  const char *wanted = stream_id ? stream_id : "";
+  g_autofree char *stream = stream_key (app, wanted);
+  g_autofree char *at = g_strdup_printf ("%" G_GINT64_FORMAT, now);
+  g_autofree char *member = g_strconcat (app, US, token_id, NULL);
+  gint64 answer;
 
-  if (failure)
+  if (!eval_number (self, consume_script,
+                    (const char *[]){ key, stream, EXPIRY, NULL },
+                    (const char *[]){ wanted, tg_token_type_to_string (type),
+                                      room_id ? room_id : "", at, token_id,
+                                      member, NULL },
+                    &answer, error))
+    return TG_VERDICT_STORE_ERROR;
+  if (answer < 0 || answer >= (gint64) G_N_ELEMENTS (script_verdicts))
     {
-      g_propagate_error (error, failure);
+      fail (self, "the consume script gave no verdict", error);
       return TG_VERDICT_STORE_ERROR;
     }
-  if (token == NULL)
-    return TG_VERDICT_UNKNOWN;
-  verdict = tg_token_judge (token, stream_id, type, room_id, now);
-  if (verdict != TG_VERDICT_OK || room_id != NULL)
-    return verdict;
-  /* The one DEL that removes the key wins. */
-  if (forget (self, token, &failure))
-    return TG_VERDICT_OK;
-  if (failure)
-    {
-      g_propagate_error (error, failure);
-      return TG_VERDICT_STORE_ERROR;
-    }
-  return TG_VERDICT_UNKNOWN;
+  return script_verdicts[answer];
 }
 
 static TgVerdict
