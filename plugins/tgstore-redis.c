@@ -273,10 +273,9 @@ redis_open (const char *rest, GError **error)
       || (colon && !parse_number (colon + 1, 65535, &self->port))
       || (slash && slash[1] && !parse_number (slash + 1, 1 << 20, &self->db)))
     {
+      /* (Not repeated: it may hold the password.) */
       g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
-                   "Store URI redis://%s: want redis://[:password@]host"
-                   "[:port][/db]",
-                   rest);
+                   "Store URI: want redis://[:password@]host[:port][/db]");
       redis_close (self);
       return NULL;
     }

@@ -19,6 +19,20 @@ static const TgStoreBackend *const backends[] = {
   &tg_store_backend_rediss,
 };
 
+/* The URI with its user part (a password: redis://:secret@host) masked,
+ * for messages and logs. */
+static char *
+masked (const char *uri, const char *sep)
+{
+  const char *host = sep + 3;
+  const char *at = strchr (host, '@');
+  const char *slash = strchr (host, '/');
+
+  if (at == NULL || (slash && slash < at))
+    return g_strdup (uri);
+  return g_strdup_printf ("%.*s***%s", (int) (host - uri), uri, at);
+}
+
 TgStore *
 tg_store_open (const char *uri, GError **error)
 {
@@ -27,9 +41,8 @@ tg_store_open (const char *uri, GError **error)
   if (sep == NULL)
     {
       g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
-                   "Store URI '%s' has no scheme (sqlite:///path.db or "
-                   "memory://)",
-                   uri ? uri : "");
+                   "Store URI has no scheme (sqlite:///path.db, memory://, "
+                   "redis://host:port/db, unix:///path/redis.sock)");
       return NULL;
     }
   for (guint i = 0; i < G_N_ELEMENTS (backends); i++)
@@ -46,13 +59,14 @@ tg_store_open (const char *uri, GError **error)
         return NULL;
       store = g_new0 (TgStore, 1);
       g_atomic_ref_count_init (&store->refs);
-      store->uri = g_strdup (uri);
+      store->uri = masked (uri, sep);
       store->backend = backend;
       store->data = data;
       return store;
     }
   g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
-               "Unknown store scheme in '%.*s' (known: sqlite, memory)",
+               "Unknown store scheme '%.*s' (known: sqlite, memory, redis, "
+               "unix)",
                (int) (sep - uri), uri);
   return NULL;
 }

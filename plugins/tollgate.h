@@ -101,6 +101,8 @@ TgStore *tg_store_open (const char *uri, GError **error);
 TgStore *tg_store_ref (TgStore *store);
 void tg_store_unref (TgStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgStore, tg_store_unref)
+/* The URI the store was opened with, a password in it masked: for
+ * messages. */
 const char *tg_store_get_uri (TgStore *store);
 
 /* Mints a token with a fresh id for (app, stream_id). room_id may be NULL.

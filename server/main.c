@@ -173,7 +173,7 @@ run (TgConfig *config)
            srt ? tg_srt_listener_get_port (srt) : 0,
            rtsp ? tg_rtsp_server_get_port (rtsp) : 0);
   fflush (stdout);
-  g_message ("Serving %s on HTTP %u, HTTPS %u", store_uri,
+  g_message ("Serving %s on HTTP %u, HTTPS %u", tg_store_get_uri (store),
              tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE));
 
   purge_source = g_timeout_add_seconds (PURGE_INTERVAL_S, purge, store);

@@ -342,6 +342,25 @@ test_redis_outage (void)
   g_assert_no_error (error);
 }
 
+/* A password in a URI is never said: not by a refusal. */
+static void
+test_redis_password_not_said (void)
+{
+  g_autofree char *tcp_uri = test_redis_tcp_uri (redis, 0);
+  g_autofree char *with_password
+      = g_strdup_printf ("redis://:s3cr3t@%s", tcp_uri + strlen ("redis://"));
+  g_autoptr (GError) error = NULL;
+
+  /* This Redis has no password: AUTH is refused. */
+  g_assert_null (tg_store_open (with_password, &error));
+  g_assert_error (error, TG_ERROR, TG_ERROR_STORE);
+  g_assert_null (strstr (error->message, "s3cr3t"));
+  g_clear_error (&error);
+  g_assert_null (tg_store_open ("redis://:s3cr3t@127.0.0.1:port/0", &error));
+  g_assert_error (error, TG_ERROR, TG_ERROR_INVALID);
+  g_assert_null (strstr (error->message, "s3cr3t"));
+}
+
 static void
 test_bad_uris (void)
 {
@@ -398,6 +417,8 @@ main (int argc, char **argv)
   g_test_add_func ("/store/bad-uris", test_bad_uris);
   g_test_add_func ("/store/redis/tcp", test_redis_tcp);
   g_test_add_func ("/store/redis/outage", test_redis_outage);
+  g_test_add_func ("/store/redis/password-not-said",
+                   test_redis_password_not_said);
   status = g_test_run ();
   test_redis_stop (redis);
   return status;
