@@ -276,8 +276,11 @@ class AbrTest(RtmpTestCase):
         publisher = self.publish(s, seconds=4, wait=False)
         self.assertTrue(wait_for(lambda: os.path.exists(
             self.path(s + "_adaptive.m3u8"))), self.files_of(s))
-        self.assertTrue([f for f in self.files_of(s)
-                         if f.startswith(s + "_240p300kbps0")])
+        # The master is written at the rungs' first encoded frame, a
+        # moment before that frame opens the rung's first segment.
+        self.assertTrue(wait_for(lambda: [
+            f for f in self.files_of(s)
+            if f.startswith(s + "_240p300kbps0")]), self.files_of(s))
         self.finished(publisher)
         self.assertTrue(wait_for(lambda: self.files_of(s) == []),
                         self.files_of(s))
