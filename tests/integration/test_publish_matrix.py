@@ -370,14 +370,14 @@ class PublishMatrixTest(RtmpTestCase):
             self.assertNotEqual(c.returncode, 0, err)
             self.assertIn(REFUSAL, err)
             return
-        # srt-live-transmit reports the rejection and exits at once; let
-        # in, it would wait for more input for ever.
+        # srt-live-transmit reports the rejection and exits at once (let
+        # in, it would wait for more input for ever); now and then, under
+        # load, it reports the rejection and stays: what it printed says.
         try:
             _, err = c.communicate(timeout=left)
         except subprocess.TimeoutExpired:
             c.kill()
             _, err = c.communicate()
-            self.fail("SRT caller not refused: %s" % err)
         self.assertNotIn("SRT target connected", err)
         self.assertIn("REJECT", err)
 
