@@ -6,6 +6,7 @@
 
 #include "tg-apps.h"
 #include "tg-broadcast.h"
+#include "tg-cluster.h"
 #include "tg-config.h"
 #include "tg-front.h"
 #include "tg-http.h"
@@ -17,6 +18,7 @@
 #include "tg-rtsp-server.h"
 #include "tg-secret.h"
 #include "tg-srt-listener.h"
+#include "tg-srt-pull.h"
 #include "tg-server.h"
 #include "tg-tls.h"
 #include "tg-whip.h"
@@ -76,6 +78,12 @@ load_plugin (GError **error)
   return feature != NULL;
 }
 
+static gboolean
+live_elsewhere (gpointer cluster, const char *app, const char *stream_id)
+{
+  return tg_cluster_is_live_elsewhere (cluster, app, stream_id);
+}
+
 /* What every HTTP worker's requests reach: the WHIP and WHEP resources
  * first, then the rest (tg-front). */
 typedef struct
@@ -102,6 +110,7 @@ run (TgConfig *config)
   g_autoptr (GError) error = NULL;
   g_autofree char *store_uri = tg_config_store_uri (config);
   g_autoptr (TgStore) store = NULL;
+  g_autoptr (TgCluster) cluster = NULL; /* freed before the store */
   g_autoptr (GBytes) secret = NULL;
   g_autoptr (TgApps) apps = NULL;
   g_autoptr (GTlsCertificate) certificate = NULL;
@@ -124,13 +133,20 @@ run (TgConfig *config)
     }
   if (load_plugin (&error))
     store = tg_store_open (store_uri, &error);
-  if (store)
+  if (store && config->cluster_secret)
+    cluster = tg_cluster_new (store, config->cluster_secret,
+                              config->node_address, &error);
+  if (cluster)
+    secret = g_bytes_ref (tg_cluster_get_secret (cluster));
+  else if (store && error == NULL)
     secret = tg_secret_load_or_create (config->data_dir, &error);
   if (secret)
     apps = tg_apps_new (store, config->apps, &error);
   for (guint i = 0; apps && error == NULL && config->apps[i]; i++)
     {
-      gint repaired = tg_broadcast_repair (store, config->apps[i], &error);
+      gint repaired = tg_broadcast_repair (store, config->apps[i],
+                                           cluster ? live_elsewhere : NULL,
+                                           cluster, &error);
 
       if (repaired > 0)
         g_message ("%s: %d broadcasts left live by the last run ended",
@@ -145,6 +161,8 @@ run (TgConfig *config)
   server.store = store;
   server.apps = apps;
   server.secret = secret;
+  server.cluster = cluster;
+  tg_live_set_cluster (live, cluster);
   if (error == NULL)
     tg_http_streams_prepare (&server, &error);
   ws = tg_ws_new (&server);
@@ -164,6 +182,8 @@ run (TgConfig *config)
       tg_live_close (live);
       return 1;
     }
+  tg_cluster_join (cluster, &server, srt ? tg_srt_listener_get_port (srt) : 0);
+  tg_cluster_set_puller (cluster, tg_srt_pull, NULL);
   signals[0] = g_unix_signal_add (SIGINT, quit, loop);
   signals[1] = g_unix_signal_add (SIGTERM, quit, loop);
   g_atomic_int_set (&server.ready, TRUE);
@@ -184,6 +204,7 @@ run (TgConfig *config)
   /* Every publication, whatever its door, is stopped and its stream
    * finalised; then the doors close. */
   tg_live_close (live);
+  tg_srt_pull_wait ();
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&srt, tg_srt_listener_free);
   g_clear_pointer (&rtsp, tg_rtsp_server_free);

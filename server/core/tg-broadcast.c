@@ -140,7 +140,9 @@ tg_broadcast_ended (TgStore *store, const char *app, const char *stream_id,
 }
 
 gint
-tg_broadcast_repair (TgStore *store, const char *app, GError **error)
+tg_broadcast_repair (TgStore *store, const char *app,
+                     TgBroadcastLiveElsewhere elsewhere, gpointer data,
+                     GError **error)
 {
   g_autofree char *kind = tg_broadcast_kind (app);
   g_autoptr (GPtrArray) texts
@@ -161,7 +163,8 @@ tg_broadcast_repair (TgStore *store, const char *app, GError **error)
       stream_id = tg_fields_string (broadcast, "streamId");
       if (stream_id == NULL
           || g_strcmp0 (tg_fields_string (broadcast, "status"), "broadcasting")
-                 != 0)
+                 != 0
+          || (elsewhere && elsewhere (data, app, stream_id)))
         continue;
       if (!tg_broadcast_ended (store, app, stream_id, error))
         return -1;

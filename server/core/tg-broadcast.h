@@ -31,7 +31,15 @@ gboolean tg_broadcast_went_live (TgStore *store, const char *app,
 gboolean tg_broadcast_ended (TgStore *store, const char *app,
                              const char *stream_id, GError **error);
 
+/* Whether app/stream_id is live somewhere else (another node of a
+ * cluster): its record is right as it is. */
+typedef gboolean (*TgBroadcastLiveElsewhere) (gpointer data, const char *app,
+                                              const char *stream_id);
+
 /* At start: the broadcasts a crash left "broadcasting" end as
  * tg_broadcast_ended ends them (zombis deleted, the rest finished), since
- * nothing is live yet. How many, or -1. */
-gint tg_broadcast_repair (TgStore *store, const char *app, GError **error);
+ * nothing is live here yet; but not those live elsewhere (may be NULL).
+ * How many, or -1. */
+gint tg_broadcast_repair (TgStore *store, const char *app,
+                          TgBroadcastLiveElsewhere elsewhere, gpointer data,
+                          GError **error);

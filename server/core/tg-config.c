@@ -3,6 +3,7 @@
 #include "tollgate.h"
 
 #define GROUP "tollgate"
+#define MIN_CLUSTER_SECRET 16
 
 TgConfig *
 tg_config_new_default (void)
@@ -41,6 +42,8 @@ tg_config_free (TgConfig *config)
   g_free (config->tls_private_key);
   g_free (config->webrtc_public_ip);
   g_strfreev (config->webrtc_interfaces);
+  g_free (config->cluster_secret);
+  g_free (config->node_address);
   g_free (config);
 }
 
@@ -124,6 +127,8 @@ typedef struct
   char *webrtc_public_ip;
   char *webrtc_interfaces; /* comma-separated */
   char *webrtc_udp_ports;
+  char *cluster_secret;
+  char *node_address;
 } Args;
 
 static void
@@ -174,6 +179,8 @@ check_keys (GKeyFile *file, const char *path, GError **error)
                                          "webrtc-public-ip",
                                          "webrtc-interfaces",
                                          "webrtc-udp-ports",
+                                         "cluster-secret",
+                                         "node-address",
                                          "apps" };
   g_auto (GStrv) keys = g_key_file_get_keys (file, GROUP, NULL, NULL);
 
@@ -216,6 +223,10 @@ load_file (TgConfig *config, const char *path, GError **error)
            g_key_file_get_string (file, GROUP, "tls-private-key", NULL));
   replace (&config->webrtc_public_ip,
            g_key_file_get_string (file, GROUP, "webrtc-public-ip", NULL));
+  replace (&config->cluster_secret,
+           g_key_file_get_string (file, GROUP, "cluster-secret", NULL));
+  replace (&config->node_address,
+           g_key_file_get_string (file, GROUP, "node-address", NULL));
   if (g_key_file_has_key (file, GROUP, "webrtc-interfaces", NULL))
     {
       g_strfreev (config->webrtc_interfaces);
@@ -284,6 +295,29 @@ check_apps (char **apps, GError **error)
   return TRUE;
 }
 
+/* A cluster setting is taken only where it takes effect: a node address
+ * without a cluster secret would be ignored, and a short secret would let
+ * anyone guess the links' keys. */
+static gboolean
+check_cluster (const TgConfig *config, GError **error)
+{
+  if (config->node_address && config->cluster_secret == NULL)
+    g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                 "node-address needs cluster-secret: a node joins a cluster "
+                 "only with the secret its nodes share");
+  else if (config->node_address && *config->node_address == '\0')
+    g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                 "node-address must not be empty");
+  else if (config->cluster_secret
+           && strlen (config->cluster_secret) < MIN_CLUSTER_SECRET)
+    g_set_error (error, TG_ERROR, TG_ERROR_INVALID,
+                 "cluster-secret must be at least %d characters",
+                 MIN_CLUSTER_SECRET);
+  else
+    return TRUE;
+  return FALSE;
+}
+
 TgConfig *
 tg_config_from_args (int *argc, char ***argv, GError **error)
 {
@@ -307,6 +341,15 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
       "LIST" },
     { "webrtc-udp-ports", 0, 0, G_OPTION_ARG_STRING, &args.webrtc_udp_ports,
       "WebRTC: the UDP ports ICE takes (default any)", "MIN-MAX" },
+    { "cluster-secret", 0, 0, G_OPTION_ARG_STRING, &args.cluster_secret,
+      "Join the nodes on the same store: the passphrase they all share (at "
+      "least 16 characters); it signs their internal links and playback "
+      "sessions",
+      "SECRET" },
+    { "node-address", 0, 0, G_OPTION_ARG_STRING, &args.node_address,
+      "How the other nodes reach this one (needs --cluster-secret; default "
+      "the first non-loopback address)",
+      "ADDR" },
     { "random-ports", 0, 0, G_OPTION_ARG_NONE, &args.random_ports,
       "Enabled listeners take ports the system chooses (for tests); the "
       "ready line on stdout names them",
@@ -352,9 +395,11 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
               = g_strsplit (args.webrtc_interfaces, ",", -1);
         }
       ok = ok && set_udp_ports (config, args.webrtc_udp_ports, error);
+      replace (&config->cluster_secret, g_steal_pointer (&args.cluster_secret));
+      replace (&config->node_address, g_steal_pointer (&args.node_address));
       config->random_ports = args.random_ports;
     }
-  ok = ok && check_apps (config->apps, error);
+  ok = ok && check_apps (config->apps, error) && check_cluster (config, error);
   g_free (args.config_file);
   g_free (args.data_dir);
   g_free (args.store_uri);
@@ -362,6 +407,8 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
   g_free (args.webrtc_public_ip);
   g_free (args.webrtc_interfaces);
   g_free (args.webrtc_udp_ports);
+  g_free (args.cluster_secret);
+  g_free (args.node_address);
   return ok ? g_steal_pointer (&config) : NULL;
 }
 

@@ -30,6 +30,10 @@ typedef struct
   char *webrtc_public_ip;
   char **webrtc_interfaces;
   guint webrtc_min_port, webrtc_max_port;
+  /* Several nodes on one store (tg-cluster.h): NULL, NULL by default; a
+   * node address needs a cluster secret. */
+  char *cluster_secret;
+  char *node_address; /* NULL: the first non-loopback address */
 } TgConfig;
 
 TgConfig *tg_config_new_default (void);

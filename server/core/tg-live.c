@@ -1,5 +1,6 @@
 #include "tg-live.h"
 
+#include "tg-cluster.h"
 #include "tg-wait.h"
 
 typedef struct
@@ -14,7 +15,8 @@ struct _TgLive
   GHashTable *publications; /* "app/stream" -> TgPublication (a reference) */
   guint held;               /* publications the registry still holds */
   gboolean closing;
-  GArray *watchers; /* Watcher */
+  GArray *watchers;   /* Watcher */
+  TgCluster *cluster; /* set before the doors open, or NULL */
 };
 
 TgLive *
@@ -26,6 +28,12 @@ tg_live_new (void)
   live->publications = g_hash_table_new (g_str_hash, g_str_equal);
   live->watchers = g_array_new (FALSE, FALSE, sizeof (Watcher));
   return live;
+}
+
+void
+tg_live_set_cluster (TgLive *live, TgCluster *cluster)
+{
+  live->cluster = cluster;
 }
 
 void
@@ -90,6 +98,10 @@ tg_live_claim (TgLive *live, const TgDoor *door, gpointer door_data,
   g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);
   TgPublication *publication = NULL;
 
+  /* A publisher is the stream's only one in the whole cluster. */
+  if (!door->relay
+      && tg_cluster_is_live_elsewhere (live->cluster, app, stream_id))
+    return NULL;
   g_mutex_lock (&live->lock);
   if (!live->closing && !g_hash_table_contains (live->publications, key))
     {
@@ -136,7 +148,9 @@ tg_live_is_free (gpointer data)
 {
   TgLiveWanted *wanted = data;
 
-  return !tg_live_is_claimed (wanted->live, wanted->app, wanted->stream_id);
+  return !tg_live_is_claimed (wanted->live, wanted->app, wanted->stream_id)
+         && !tg_cluster_is_live_elsewhere (wanted->live->cluster, wanted->app,
+                                           wanted->stream_id);
 }
 
 gboolean

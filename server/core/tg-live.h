@@ -14,6 +14,7 @@
 G_BEGIN_DECLS
 
 typedef struct _TgLive TgLive;
+struct _TgCluster;
 typedef struct _TgPublication TgPublication;
 
 /* What a door does for its publications; data is what it gave at the
@@ -29,6 +30,10 @@ typedef struct
   /* The stream has ended (files final, broadcast updated, stream id freed):
    * on the main context, once. May be NULL. */
   void (*ended) (TgPublication *publication, gpointer data);
+  /* A stream pulled from its origin, another node of the cluster
+   * (tg-cluster.h): served here, but its token was the origin's to spend,
+   * its broadcast record and recording are the origin's. */
+  gboolean relay;
 } TgDoor;
 
 /* One live publication. The door reads it; the registry and tg-publish.c
@@ -58,6 +63,9 @@ struct _TgPublication
 };
 
 TgLive *tg_live_new (void);
+/* The cluster the node is in (tg-cluster.h), before any door opens: a
+ * stream live on another node is claimed there, not free here. */
+void tg_live_set_cluster (TgLive *live, struct _TgCluster *cluster);
 /* Once no publication is left (tg_live_close). */
 void tg_live_free (TgLive *live);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgLive, tg_live_free)
@@ -70,7 +78,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgPublication, tg_publication_unref)
 
 /* Claims app/stream_id for a publisher of door (from address peer): a new
  * publication (the caller's reference; the registry holds one of its own
- * until the end), or NULL when the stream is claimed already or the
+ * until the end), or NULL when the stream is claimed already (here, or
+ * live on another node of the cluster unless door is a relay) or the
  * registry is closing. */
 TgPublication *tg_live_claim (TgLive *live, const TgDoor *door,
                               gpointer door_data, const char *app,

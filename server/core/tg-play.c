@@ -1,5 +1,7 @@
 #include "tg-play.h"
 
+#include "tg-cluster.h"
+
 static void
 is_playable (TgStream *stream, gpointer data)
 {
@@ -30,9 +32,16 @@ tg_play_admit (TgServer *server, const TgSettings *settings, const char *app,
                             &playable)
       || !playable)
     {
-      *problem = "the stream is not live";
+      *problem = tg_cluster_pull (server, app, stream_id)
+                     ? "the stream is not live here yet: pulling it"
+                     : "the stream is not live";
       return TG_PLAY_NOT_LIVE;
     }
+  /* An edge of the cluster pulling the stream: the viewers' tokens are
+   * spent there. */
+  if (settings
+      && tg_cluster_link_admits (server->cluster, app, stream_id, token))
+    return TG_PLAY_OK;
   *outcome = tg_admit (server->store, settings ? settings->policy : NULL,
                        &request, &verdict, NULL);
   if (*outcome == TG_ADMIT_OK)

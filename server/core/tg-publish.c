@@ -1,6 +1,7 @@
 #include "tg-publish.h"
 
 #include "tg-broadcast.h"
+#include "tg-cluster.h"
 
 /* On a streaming thread: whoever waits for the stream to go live is told
  * (WebSocket players, through the registry's watchers). */
@@ -20,10 +21,15 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
   TgPublication *publication = data;
   g_autoptr (GError) store_error = NULL;
 
-  g_info ("%s: publish ended%s%s", publication->key, error ? ": " : "",
+  g_info ("%s: %s ended%s%s", publication->key,
+          publication->door->relay ? "pull" : "publish", error ? ": " : "",
           error ? error->message : "");
-  if (!tg_broadcast_ended (publication->server->store, publication->app,
-                           publication->stream_id, &store_error))
+  if (!publication->door->relay)
+    tg_cluster_release (publication->server->cluster, publication->app,
+                        publication->stream_id);
+  if (!publication->door->relay
+      && !tg_broadcast_ended (publication->server->store, publication->app,
+                              publication->stream_id, &store_error))
     g_message ("%s: broadcast not updated: %s", publication->key,
                store_error->message);
   tg_live_ended (publication->live, publication);
@@ -70,7 +76,8 @@ tg_publish_build (TgServer *server, TgPublication *publication,
     .app = publication->app,
     .stream_id = publication->stream_id,
     .token = tg_policy_scheme (settings->policy, TG_TOKEN_TYPE_PUBLISH)
-                     != TG_SCHEME_NONE
+                         != TG_SCHEME_NONE
+                     && !publication->door->relay
                  ? token
                  : NULL,
     .store = server->store,
@@ -80,7 +87,7 @@ tg_publish_build (TgServer *server, TgPublication *publication,
     .hls_time = g_ascii_strtod (settings->hls_time, NULL),
     .hls_list_size
     = (guint) g_ascii_strtoull (settings->hls_list_size, NULL, 10),
-    .mp4 = settings->mp4_muxing,
+    .mp4 = settings->mp4_muxing && !publication->door->relay,
     .dash = settings->dash_muxing,
     .dash_delete = settings->delete_dash_on_end,
     .rungs = rungs,
@@ -100,10 +107,13 @@ tg_publish_start (TgServer *server, TgPublication *publication)
   g_autoptr (GError) error = NULL;
 
   if (!tg_stream_start (publication->stream, &error)
-      || !tg_broadcast_went_live (
-          server->store, publication->app, publication->stream_id,
-          publication->door->name, publication->peer, &error))
+      || (!publication->door->relay
+          && !tg_broadcast_went_live (
+              server->store, publication->app, publication->stream_id,
+              publication->door->name, publication->peer, &error)))
     g_message ("%s %s: %s", publication->door->name, publication->peer,
                error->message);
+  else if (!publication->door->relay)
+    tg_cluster_hold (server->cluster, publication->app, publication->stream_id);
   tg_live_went_live (publication->live, publication);
 }

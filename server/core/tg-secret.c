@@ -6,7 +6,11 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <string.h>
 #include <unistd.h>
 
 static void
@@ -105,4 +109,44 @@ tg_secret_load_or_create (const char *data_dir, GError **error)
       g_message ("Made a server secret: %s", path);
     }
   return load (path, error);
+}
+
+GBytes *
+tg_secret_derive (const char *passphrase)
+{
+  g_autofree char *input
+      = g_strconcat ("tollgate-cluster-v1|", passphrase, NULL);
+  guint8 digest[TG_SECRET_SIZE];
+  GBytes *secret;
+
+  SHA256 ((const guchar *) input, strlen (input), digest);
+  OPENSSL_cleanse (input, strlen (input));
+  secret = tg_secret_new (digest, sizeof digest, NULL);
+  OPENSSL_cleanse (digest, sizeof digest);
+  return secret;
+}
+
+char *
+tg_secret_base64url (const guchar *data, gsize length)
+{
+  char *text = g_base64_encode (data, length);
+  char *out = text;
+
+  for (char *c = text; *c && *c != '='; c++)
+    *out++ = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+  *out = '\0';
+  return text;
+}
+
+char *
+tg_secret_mac (GBytes *secret, const char *message)
+{
+  gsize size = 0;
+  gconstpointer data = g_bytes_get_data (secret, &size);
+  guchar mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+
+  HMAC (EVP_sha256 (), data, (int) size, (const guchar *) message,
+        strlen (message), mac, &length);
+  return tg_secret_base64url (mac, length);
 }

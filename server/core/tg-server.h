@@ -11,9 +11,12 @@ typedef struct _TgServer
   const TgConfig *config;
   TgStore *store;
   TgApps *apps;
-  /* TG_SECRET_SIZE bytes (tg-secret.h): signs playback-session keys */
+  /* TG_SECRET_SIZE bytes (tg-secret.h): signs playback-session keys; a
+   * cluster's, in a cluster */
   GBytes *secret;
   gint ready; /* atomic: every enabled listener is bound */
   /* Publications, whatever their door (tg-live.h). */
   struct _TgLive *live;
+  /* The other nodes on the store (tg-cluster.h); NULL: none. */
+  struct _TgCluster *cluster;
 } TgServer;

@@ -1,7 +1,9 @@
 #include "tg-http-streams.h"
 
+#include "tg-cluster.h"
 #include "tg-hls-viewers.h"
 #include "tg-http.h"
+#include "tg-live.h"
 #include "tg-llhls.h"
 #include "tg-resume.h"
 
@@ -16,6 +18,10 @@
  * none is larger than this. */
 #define MAX_TEXT_FILE (16 * 1024 * 1024)
 #define ALLOW "GET, HEAD, OPTIONS"
+/* How long a playlist or manifest of a stream being pulled from another
+ * node (tg-cluster.h) is waited for: the pull connects, and the first
+ * segment is made here. */
+#define PULL_HOLD_S 12
 
 typedef enum
 {
@@ -615,6 +621,30 @@ held_done (SoupServerMessage *msg, gboolean ready, gpointer data)
   serve (held->server, msg, held->segments, &held->pass);
 }
 
+/* A playlist or manifest not here, of a stream live on another node of
+ * the cluster: it is pulled from there, and the request held until the
+ * file is made here. */
+static gboolean
+comes_from_origin (TgServer *server, char **segments, const Pass *pass)
+{
+  const char *file = file_of (segments);
+  g_autofree char *dir = NULL;
+  struct stat st;
+  int fd;
+
+  if (server->cluster == NULL || pass->stream == NULL
+      || !(g_str_has_suffix (file, ".m3u8") || g_str_has_suffix (file, ".mpd")))
+    return FALSE;
+  dir = tg_http_streams_dir (server, pass->app);
+  fd = open_file (dir, segments, &st);
+  if (fd >= 0)
+    {
+      close (fd);
+      return FALSE;
+    }
+  return tg_cluster_pull (server, pass->app, pass->stream);
+}
+
 /* A blocking reload (_HLS_msn) of a playlist, or a part not written yet
  * (a preload hint's): held until it is there. */
 static void
@@ -626,6 +656,9 @@ serve_or_hold (TgServer *server, SoupServerMessage *msg, char **segments,
   int wanted = g_str_has_suffix (file, ".m3u8")
                    ? tg_llhls_wanted (query, &msn, &part)
                    : 0;
+  gboolean part_hint
+      = g_str_has_prefix (file, "part-") && g_str_has_suffix (file, ".m4s");
+  gboolean pulled = FALSE;
   Held *held;
 
   if (wanted < 0)
@@ -634,8 +667,8 @@ serve_or_hold (TgServer *server, SoupServerMessage *msg, char **segments,
                   "_HLS_msn and _HLS_part must be whole numbers");
       return;
     }
-  if (wanted == 0
-      && !(g_str_has_prefix (file, "part-") && g_str_has_suffix (file, ".m4s")))
+  if (wanted == 0 && !part_hint
+      && !(pulled = comes_from_origin (server, segments, pass)))
     {
       serve (server, msg, segments, pass);
       return;
@@ -658,7 +691,8 @@ serve_or_hold (TgServer *server, SoupServerMessage *msg, char **segments,
       held_free (held);
       return;
     }
-  tg_llhls_hold (msg, held_ready, held_done, held, held_free);
+  tg_llhls_hold (msg, pulled ? PULL_HOLD_S : TG_LLHLS_HOLD_S, held_ready,
+                 held_done, held, held_free);
 }
 
 void
@@ -697,10 +731,12 @@ tg_http_streams_handle (TgServer *server, SoupServerMessage *msg,
     }
   pass.policy = settings->policy;
   pass.file = viewer_file (file_of (segments));
+  pass.stream
+      = tg_playback_stream_id (folder_of (segments), file_of (segments));
+  if (pass.stream && tg_live_is_claimed (server->live, app, pass.stream))
+    tg_hls_stream_requested (app, pass.stream);
   if (tg_policy_scheme (settings->policy, TG_TOKEN_TYPE_PLAY) != TG_SCHEME_NONE)
     {
-      pass.stream
-          = tg_playback_stream_id (folder_of (segments), file_of (segments));
       pass.idle = tg_playback_idle_timeout (settings);
       if (open_session (server, msg, query, &pass))
         {

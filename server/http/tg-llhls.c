@@ -109,8 +109,8 @@ poll_hold (gpointer data)
 }
 
 void
-tg_llhls_hold (SoupServerMessage *msg, TgLlhlsReady ready, TgLlhlsDone done,
-               gpointer data, GDestroyNotify free_data)
+tg_llhls_hold (SoupServerMessage *msg, guint seconds, TgLlhlsReady ready,
+               TgLlhlsDone done, gpointer data, GDestroyNotify free_data)
 {
   Hold *hold = g_new0 (Hold, 1);
   GSource *source = g_timeout_source_new (POLL_MS);
@@ -120,7 +120,7 @@ tg_llhls_hold (SoupServerMessage *msg, TgLlhlsReady ready, TgLlhlsDone done,
   hold->done = done;
   hold->data = data;
   hold->free_data = free_data;
-  hold->deadline = g_get_monotonic_time () + TG_LLHLS_HOLD_S * G_USEC_PER_SEC;
+  hold->deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
   hold->disconnected
       = g_signal_connect (msg, "disconnected", G_CALLBACK (client_gone), hold);
   /* A status now: libsoup treats a request its handler left without one

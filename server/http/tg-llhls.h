@@ -26,7 +26,7 @@ typedef void (*TgLlhlsDone) (SoupServerMessage *msg, gboolean ready,
                              gpointer data);
 
 /* Pauses msg and polls ready on the calling thread's main context until it
- * says TRUE or TG_LLHLS_HOLD_S pass, then calls done; data is freed with
- * free_data in every case. */
-void tg_llhls_hold (SoupServerMessage *msg, TgLlhlsReady ready,
+ * says TRUE or seconds pass (TG_LLHLS_HOLD_S for LL-HLS), then calls done;
+ * data is freed with free_data in every case. */
+void tg_llhls_hold (SoupServerMessage *msg, guint seconds, TgLlhlsReady ready,
                     TgLlhlsDone done, gpointer data, GDestroyNotify free_data);

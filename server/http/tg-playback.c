@@ -1,9 +1,9 @@
 #include "tg-playback.h"
 
+#include "tg-secret.h"
+
 #include <math.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #define KEY_CONTEXT "tollgate-playback-v1"
@@ -114,18 +114,6 @@ tg_playback_idle_timeout (const TgSettings *settings)
 
 /* --- keys --- */
 
-static char *
-base64url (const guchar *data, gsize length)
-{
-  char *text = g_base64_encode (data, length);
-  char *out = text;
-
-  for (char *c = text; *c && *c != '='; c++)
-    *out++ = *c == '+' ? '-' : *c == '/' ? '_' : *c;
-  *out = '\0';
-  return text;
-}
-
 static gboolean
 is_base64url (const char *text)
 {
@@ -146,7 +134,7 @@ tg_playback_session_id_new (GError **error)
                    "RAND_bytes failed: no session id can be made");
       return NULL;
     }
-  return base64url (bytes, sizeof bytes);
+  return tg_secret_base64url (bytes, sizeof bytes);
 }
 
 static char *
@@ -156,14 +144,8 @@ mac_of (GBytes *secret, const char *app, const char *stream,
   g_autofree char *input = g_strdup_printf (
       KEY_CONTEXT "|%s|%s|%s|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT, app,
       stream, session_id, expiry, epoch);
-  gsize secret_size = 0;
-  gconstpointer secret_data = g_bytes_get_data (secret, &secret_size);
-  guchar mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_length = 0;
 
-  HMAC (EVP_sha256 (), secret_data, (int) secret_size, (const guchar *) input,
-        strlen (input), mac, &mac_length);
-  return base64url (mac, mac_length);
+  return tg_secret_mac (secret, input);
 }
 
 char *

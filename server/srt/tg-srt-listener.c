@@ -9,13 +9,10 @@
 #include "tg-play.h"
 #include "tg-publish.h"
 #include "tg-refusals.h"
+#include "tg-srt-receive.h"
 #include "tg-srt-streamid.h"
 #include "tg-wait.h"
 
-/* Received data gathers for BATCH_MS before it is read, and is pushed in
- * batches of up to BATCH_BYTES. */
-#define BATCH_BYTES (64 * 1024)
-#define BATCH_MS 300
 /* A publisher that sends nothing for this long is cut off. */
 #define IDLE_TIMEOUT_S 30
 /* Past this many refusals in REFUSAL_WINDOW_S from one address, its
@@ -24,8 +21,6 @@
 #define REFUSAL_WINDOW_S 10
 /* A caller decided on but not accepted within this is forgotten. */
 #define READY_TIMEOUT_S 10
-/* Largest SRT payload. */
-#define PACKET_MAX 1500
 /* What a viewer is sent per SRT message: 7 MPEG-TS packets, as ffmpeg and
  * srt-live-transmit send them. */
 #define TS_PACKET 188
@@ -329,72 +324,27 @@ leave (Publish *publish)
   g_idle_add (join_thread, publish);
 }
 
-/* Reads what has arrived, without waiting, pushing it in batches of up to
- * BATCH_BYTES. FALSE when the publish is over (the caller left, or the
- * stream takes no more data); *got tells whether anything came. */
-static gboolean
-drain (Publish *publish, char *batch, gboolean *got)
-{
-  gsize fill = 0;
-
-  for (;;)
-    {
-      int n = srt_recvmsg (publish->socket, batch + fill, PACKET_MAX);
-      int code = n < 0 ? srt_getlasterror (NULL) : SRT_SUCCESS;
-
-      if (n > 0)
-        {
-          *got = TRUE;
-          fill += n;
-        }
-      if (fill > 0 && (n <= 0 || fill >= BATCH_BYTES))
-        {
-          if (!tg_stream_push (publish->publication->stream,
-                               g_bytes_new (batch, fill)))
-            {
-              g_info ("SRT %s: closing: %s takes no more data", publish->peer,
-                      publish->key);
-              return FALSE;
-            }
-          fill = 0;
-        }
-      if (n > 0)
-        continue;
-      if (code == SRT_EASYNCRCV)
-        return TRUE;
-      g_debug ("SRT %s: %s", publish->peer, srt_getlasterror_str ());
-      return FALSE;
-    }
-}
-
-/* Reads what has gathered every BATCH_MS: a stream wakes a few times a
- * second, not per packet (as RTMP, see there). libsrt's own wake-ups are
- * per packet for a blocking read, and its epoll wakes every waiter on any
- * socket's event, so neither is used. */
 static gpointer
 receive (gpointer data)
 {
   Publish *publish = data;
-  g_autofree char *batch = g_malloc (BATCH_BYTES + PACKET_MAX);
-  gint64 last_data = g_get_monotonic_time ();
-  gboolean no = FALSE, got = FALSE;
+  g_autofree char *who = g_strdup_printf ("%s %s", publish->peer, publish->key);
+  TgSrtReceive receive;
+  gint64 idle = 0;
 
-  srt_setsockflag (publish->socket, SRTO_RCVSYN, &no, sizeof no);
-  while (drain (publish, batch, &got))
+  tg_srt_receive_init (&receive, publish->socket, publish->publication->stream,
+                       who);
+  while (tg_srt_receive_drain (&receive, &idle))
     {
-      gint64 now = g_get_monotonic_time ();
-
-      if (got)
-        last_data = now;
-      else if (now - last_data >= IDLE_TIMEOUT_S * G_TIME_SPAN_SECOND)
+      if (idle >= IDLE_TIMEOUT_S * G_TIME_SPAN_SECOND)
         {
           g_info ("SRT %s: closing: nothing received for %d s", publish->peer,
                   IDLE_TIMEOUT_S);
           break;
         }
-      got = FALSE;
-      g_usleep (BATCH_MS * G_TIME_SPAN_MILLISECOND);
+      g_usleep (TG_SRT_BATCH_MS * G_TIME_SPAN_MILLISECOND);
     }
+  tg_srt_receive_clear (&receive);
   tg_stream_finish (publish->publication->stream);
   leave (publish);
   return NULL;

@@ -1,5 +1,6 @@
 #include "tg-ws.h"
 
+#include "tg-cluster.h"
 #include "tg-live.h"
 #include "tg-path.h"
 #include "tg-ws-client.h"
@@ -419,6 +420,11 @@ play (TgWsClient *client, TgSignalRequest *request)
                             describe, &attach)
       || !attach.ready)
     {
+      /* live on another node: pulled here, and the player told when it
+       * can play (streaming_started) */
+      if (tg_cluster_pull (server, client->app, request->stream_id))
+        g_info ("WebSocket %s: %s/%s is pulled from its origin", client->peer,
+                client->app, request->stream_id);
       send_no_stream (client, request->stream_id, TRUE);
       return;
     }

@@ -5,6 +5,8 @@
  * viewer: an attempt that never connects spends nothing. */
 #include "tg-whip-session.h"
 
+#include "tg-cluster.h"
+
 /* --- the viewer's callbacks, on any thread --- */
 
 static void
@@ -139,10 +141,21 @@ tg_whep_play (struct _TgWhip *whip, const TgWhipRequest *request)
                                describe, &attach)
       || !attach.ready)
     {
+      g_free (attach.profile_level_id);
+      if (request->settings->webrtc_enabled
+          && tg_cluster_pull (server, request->app, request->stream_id))
+        {
+          /* live on another node: pulled here, played in a moment */
+          soup_message_headers_replace (
+              soup_server_message_get_response_headers (request->msg),
+              "Retry-After", "1");
+          tg_whip_reply (request->msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                         "the stream is on its way from its origin: retry");
+          return;
+        }
       g_info ("WHEP %s %s/%s refused: not live over WebRTC", request->peer,
               request->app, request->stream_id);
       tg_whip_reply (request->msg, SOUP_STATUS_NOT_FOUND, "no_stream_exist");
-      g_free (attach.profile_level_id);
       return;
     }
   spec.app = request->app;

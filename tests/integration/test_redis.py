@@ -78,7 +78,11 @@ class RedisServer:
         return "redis://127.0.0.1:%d/%d" % (self.port, db)
 
 
-class RedisNodesTest(TollgateTestCase):
+class RedisNodesCase(TollgateTestCase):
+    """A redis-server and NODES Tollgate nodes on it for the class, each a
+    TollgateServer(store=..., **NODE_KW)."""
+
+    NODE_KW = {}
 
     @classmethod
     def setUpClass(cls):
@@ -87,8 +91,7 @@ class RedisNodesTest(TollgateTestCase):
         try:
             cls.redis.start()
             for _ in range(NODES):
-                node = TollgateServer(store=cls.redis.uri(),
-                                      extra_args=["--rtmp-port", "1"])
+                node = TollgateServer(store=cls.redis.uri(), **cls.NODE_KW)
                 cls.nodes.append(node)
                 node.start()
         except BaseException:
@@ -106,6 +109,10 @@ class RedisNodesTest(TollgateTestCase):
             for node in cls.nodes:
                 node.cleanup()
             cls.redis.cleanup()
+
+
+class RedisNodesTest(RedisNodesCase):
+    NODE_KW = {"extra_args": ["--rtmp-port", "1"]}
 
     SETTINGS = {"publishTokenControlEnabled": True,
                 "playTokenControlEnabled": True,

@@ -208,6 +208,21 @@ class ServerTest(TollgateTestCase):
                 self.assertEqual(srv.wait_exit(10), 2)
                 self.assertIn(says, srv.stderr())
 
+    def test_cluster_settings_that_would_not_take_effect_refused(self):
+        # A node address is only read in a cluster; a short secret would
+        # let the links' keys be guessed.
+        for args, says in (
+                (["--node-address", "10.0.0.2"], "node-address needs"),
+                (["--cluster-secret", "short"], "at least 16"),
+                (["--cluster-secret", "a secret long enough",
+                  "--node-address", ""], "must not be empty")):
+            with self.subTest(args=args):
+                srv = TollgateServer(extra_args=args)
+                self.addCleanup(srv.cleanup)
+                srv.spawn()
+                self.assertEqual(srv.wait_exit(10), 2)
+                self.assertIn(says, srv.stderr())
+
     def test_unknown_settings_refused(self):
         # Nothing listens for RTSP over TLS: a setting for it, on the
         # command line or in the key file, is refused rather than ignored,

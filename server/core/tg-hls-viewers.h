@@ -27,3 +27,9 @@ void tg_hls_viewer_seen (const char *app, const char *stream_id,
 /* The viewers of one kind (TG_VIEWER_HLS or TG_VIEWER_DASH). */
 guint tg_hls_viewers (const char *app, const char *stream_id,
                       TgViewerFile kind);
+
+/* Any request for a file of a stream live here, with a session or not:
+ * when the last came (monotonic time, 0: none), so that an edge's pull
+ * (tg-cluster.h) ends once nobody asks for its files. */
+void tg_hls_stream_requested (const char *app, const char *stream_id);
+gint64 tg_hls_last_request (const char *app, const char *stream_id);

@@ -3,6 +3,8 @@
 static GMutex lock;
 /* "app/stream" -> (session id -> Viewer) */
 static GHashTable *streams;
+/* "app/stream" -> gint64 *: the last request for a file of it */
+static GHashTable *requested;
 
 typedef struct
 {
@@ -97,4 +99,33 @@ tg_hls_viewers (const char *app, const char *stream_id, TgViewerFile kind)
     }
   g_mutex_unlock (&lock);
   return count;
+}
+
+void
+tg_hls_stream_requested (const char *app, const char *stream_id)
+{
+  gint64 now = g_get_monotonic_time ();
+  char *key = g_strdup_printf ("%s/%s", app, stream_id);
+
+  g_mutex_lock (&lock);
+  if (requested == NULL)
+    requested = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (g_hash_table_size (requested) >= TG_HLS_VIEWERS_MAX)
+    g_hash_table_remove_all (requested);
+  g_hash_table_insert (requested, key, g_memdup2 (&now, sizeof now));
+  g_mutex_unlock (&lock);
+}
+
+gint64
+tg_hls_last_request (const char *app, const char *stream_id)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);
+  gint64 *last;
+  gint64 when;
+
+  g_mutex_lock (&lock);
+  last = requested ? g_hash_table_lookup (requested, key) : NULL;
+  when = last ? *last : 0;
+  g_mutex_unlock (&lock);
+  return when;
 }
