@@ -23,6 +23,10 @@ struct _TgCluster
   guint srt_port;
   guint heartbeat;
   gboolean unreachable; /* the last heartbeat failed (said once) */
+  /* monotonic time since when the heartbeats have all gone through */
+  gint64 healthy_since;
+  GMutex lock;      /* guards held */
+  GHashTable *held; /* "app\x1fstream id" of this node's publications */
   TgClusterPuller puller;
   gpointer puller_data;
 };
@@ -84,6 +88,8 @@ tg_cluster_new (TgStore *store, const char *passphrase, const char *address,
     }
   cluster->node = g_uuid_string_random ();
   cluster->store = tg_store_ref (store);
+  g_mutex_init (&cluster->lock);
+  cluster->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   cluster->secret = tg_secret_derive (passphrase);
   return cluster;
 }
@@ -107,6 +113,8 @@ tg_cluster_free (TgCluster *cluster)
     }
   g_bytes_unref (cluster->secret);
   tg_store_unref (cluster->store);
+  g_hash_table_unref (cluster->held);
+  g_mutex_clear (&cluster->lock);
   g_free (cluster->address);
   g_free (cluster->node);
   g_free (cluster);
@@ -204,6 +212,65 @@ origin_of (TgCluster *cluster, const char *app, const char *stream_id)
   return NULL;
 }
 
+/* --- this node's publications --- */
+
+/* Writes the origin record of app/stream_id: this node. */
+static void
+put_origin (TgCluster *cluster, const char *app, const char *stream_id)
+{
+  g_autofree char *kind = origins_kind (app);
+  g_autoptr (JsonObject) origin = json_object_new ();
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  json_object_set_string_member (origin, "node", cluster->node);
+  json_object_set_string_member (origin, "streamId", stream_id);
+  text = to_text (origin);
+  if (!tg_store_record_put (store_of (cluster), kind, stream_id, text, FALSE,
+                            &error))
+    g_message ("Cluster: %s/%s: not said to be here: %s", app, stream_id,
+               error->message);
+}
+
+static char *
+held_key (const char *app, const char *stream_id)
+{
+  return g_strconcat (app, "\x1f", stream_id, NULL);
+}
+
+void
+tg_cluster_hold (TgCluster *cluster, const char *app, const char *stream_id)
+{
+  if (cluster == NULL)
+    return;
+  g_mutex_lock (&cluster->lock);
+  g_hash_table_add (cluster->held, held_key (app, stream_id));
+  g_mutex_unlock (&cluster->lock);
+  put_origin (cluster, app, stream_id);
+}
+
+/* After an outage of the store, in which other nodes may have taken this
+ * one for dead: its publications are said to be here again. */
+static void
+hold_again (TgCluster *cluster)
+{
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_mutex_lock (&cluster->lock);
+  g_hash_table_iter_init (&iter, cluster->held);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (keys, g_strdup (key));
+  g_mutex_unlock (&cluster->lock);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      g_auto (GStrv) parts = g_strsplit (keys->pdata[i], "\x1f", 2);
+
+      put_origin (cluster, parts[0], parts[1]);
+    }
+}
+
 /* --- heartbeat and the dead --- */
 
 /* Ends what a dead node held in app: its origin records go, and their
@@ -284,8 +351,18 @@ beat (gpointer data)
       return G_SOURCE_CONTINUE;
     }
   if (cluster->unreachable)
-    g_message ("Cluster: the store is back");
-  cluster->unreachable = FALSE;
+    {
+      g_message ("Cluster: the store is back");
+      cluster->unreachable = FALSE;
+      cluster->healthy_since = g_get_monotonic_time ();
+      hold_again (cluster);
+    }
+  /* Only a node whose own heartbeats have gone through for a lapse may
+   * judge others: after an outage of the store, every node is given the
+   * time to beat again. */
+  if (g_get_monotonic_time () - cluster->healthy_since
+      < TG_CLUSTER_LAPSE_S * G_TIME_SPAN_SECOND)
+    return G_SOURCE_CONTINUE;
   for (guint i = 0; i < nodes->len; i++)
     {
       g_autoptr (JsonNode) node = json_from_string (nodes->pdata[i], NULL);
@@ -297,6 +374,17 @@ beat (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+first_beat (gpointer data)
+{
+  TgCluster *cluster = data;
+
+  beat (cluster);
+  cluster->heartbeat
+      = g_timeout_add (TG_CLUSTER_HEARTBEAT_S * 1000, beat, cluster);
+  return G_SOURCE_REMOVE;
+}
+
 void
 tg_cluster_join (TgCluster *cluster, TgServer *server, guint srt_port)
 {
@@ -304,34 +392,17 @@ tg_cluster_join (TgCluster *cluster, TgServer *server, guint srt_port)
     return;
   cluster->server = server;
   cluster->srt_port = srt_port;
+  cluster->healthy_since = g_get_monotonic_time ();
   beat (cluster);
+  /* Each node in a phase of its own, so that the nodes do not all beat in
+   * the same millisecond (as second timers of processes on one host do). */
   cluster->heartbeat
-      = g_timeout_add_seconds (TG_CLUSTER_HEARTBEAT_S, beat, cluster);
+      = g_timeout_add (g_random_int_range (1, TG_CLUSTER_HEARTBEAT_S * 1000),
+                       first_beat, cluster);
   g_message ("Cluster: node %s at %s", cluster->node, cluster->address);
 }
 
 /* --- origins --- */
-
-void
-tg_cluster_hold (TgCluster *cluster, const char *app, const char *stream_id)
-{
-  g_autofree char *kind = NULL;
-  g_autoptr (JsonObject) origin = NULL;
-  g_autofree char *text = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (cluster == NULL)
-    return;
-  kind = origins_kind (app);
-  origin = json_object_new ();
-  json_object_set_string_member (origin, "node", cluster->node);
-  json_object_set_string_member (origin, "streamId", stream_id);
-  text = to_text (origin);
-  if (!tg_store_record_put (store_of (cluster), kind, stream_id, text, FALSE,
-                            &error))
-    g_message ("Cluster: %s/%s: not said to be here: %s", app, stream_id,
-               error->message);
-}
 
 void
 tg_cluster_release (TgCluster *cluster, const char *app, const char *stream_id)
@@ -339,8 +410,14 @@ tg_cluster_release (TgCluster *cluster, const char *app, const char *stream_id)
   g_autofree char *kind = NULL;
   g_autoptr (JsonObject) origin = NULL;
 
+  g_autofree char *key = NULL;
+
   if (cluster == NULL)
     return;
+  key = held_key (app, stream_id);
+  g_mutex_lock (&cluster->lock);
+  g_hash_table_remove (cluster->held, key);
+  g_mutex_unlock (&cluster->lock);
   kind = origins_kind (app);
   origin = read_record (cluster, kind, stream_id);
   /* not when its publisher has gone live on another node since */

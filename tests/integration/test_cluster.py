@@ -12,6 +12,7 @@ B-frames, AAC at 48 kHz), ffprobe reading HLS, a webrtcbin viewer."""
 import json
 import re
 import subprocess
+import time
 import unittest
 
 from test_redis import RedisNodesCase
@@ -25,6 +26,8 @@ SECRET = "the cluster's shared secret, for tests"
 # (TG_CLUSTER_LAPSE_S and the link's silence, on a loaded machine).
 PLAY_TIMEOUT = 40
 DEATH_TIMEOUT = 40
+# TG_CLUSTER_LAPSE_S: a node not heard of for this long is taken for dead.
+LAPSE = 5
 
 
 class ClusterTest(RedisNodesCase):
@@ -146,6 +149,40 @@ class ClusterTest(RedisNodesCase):
         self.assertTrue(wait_for(lambda: self.status(third, s)
                                  == "broadcasting", PLAY_TIMEOUT),
                         (self.status(third, s), edge.stderr()))
+
+    def test_an_outage_of_the_store_buries_no_living_node(self):
+        # Nodes 2 and 3 only (node 1 may have been killed above).
+        origin, edge = self.nodes[1], self.nodes[2]
+        s = unique_id()
+        self.publish(origin, s)
+        self.assertTrue(wait_for(lambda: self.status(edge, s)
+                                 == "broadcasting", PLAY_TIMEOUT))
+        said = {node: node.stderr() for node in (origin, edge)}
+
+        def says(node, text):
+            return node.stderr()[len(said[node]):].count(text)
+        self.redis.stop()
+        try:
+            for node in (origin, edge):
+                self.assertTrue(wait_for(lambda: says(
+                    node, "Cluster: the store is out of reach"), 10))
+            self.assertEqual(edge.mint(s).status, 503)
+            # An outage longer than a lapse: every heartbeat is older.
+            time.sleep(LAPSE + 1)
+        finally:
+            self.redis.start()
+        for node in (origin, edge):
+            self.assertTrue(wait_for(lambda: says(
+                node, "Cluster: the store is back"), 10), node.stderr())
+        # The stream plays from the edge, and nobody is taken for dead
+        # within a lapse after (the time the others have to beat again).
+        token = self.assertToken(edge.mint(s), s)["tokenId"]
+        r = edge.get("/%s/streams/%s.m3u8?token=%s" % (APP, s, token))
+        self.assertEqual(r.status, 200, (r, edge.stderr()))
+        time.sleep(LAPSE + 2)
+        self.assertEqual(self.status(edge, s), "broadcasting")
+        for node in (origin, edge):
+            self.assertEqual(says(node, "is gone"), 0, node.stderr())
 
 
 if __name__ == "__main__":
