@@ -625,15 +625,20 @@ held_done (SoupServerMessage *msg, gboolean ready, gpointer data)
  * the cluster: it is pulled from there, and the request held until the
  * file is made here. */
 static gboolean
-comes_from_origin (TgServer *server, char **segments, const Pass *pass)
+comes_from_origin (TgServer *server, char **segments, const Pass *pass,
+                   const TgSettings *settings)
 {
   const char *file = file_of (segments);
+  /* LL-HLS (ll-hls/) is made with DASH, from the same CMAF */
+  gboolean cmaf
+      = g_str_has_suffix (file, ".mpd") || g_str_equal (segments[0], "ll-hls");
   g_autofree char *dir = NULL;
   struct stat st;
   int fd;
 
   if (server->cluster == NULL || pass->stream == NULL
-      || !(g_str_has_suffix (file, ".m3u8") || g_str_has_suffix (file, ".mpd")))
+      || !(g_str_has_suffix (file, ".m3u8") || g_str_has_suffix (file, ".mpd"))
+      || !(cmaf ? settings->dash_muxing : settings->hls_muxing))
     return FALSE;
   dir = tg_http_streams_dir (server, pass->app);
   fd = open_file (dir, segments, &st);
@@ -668,7 +673,7 @@ serve_or_hold (TgServer *server, SoupServerMessage *msg, char **segments,
       return;
     }
   if (wanted == 0 && !part_hint
-      && !(pulled = comes_from_origin (server, segments, pass)))
+      && !(pulled = comes_from_origin (server, segments, pass, settings)))
     {
       serve (server, msg, segments, pass);
       return;

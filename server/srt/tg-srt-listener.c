@@ -4,6 +4,7 @@
 #include <srt/srt.h>
 #include <syslog.h>
 
+#include "tg-cluster.h"
 #include "tg-live.h"
 #include "tg-peer-limit.h"
 #include "tg-play.h"
@@ -254,6 +255,19 @@ peer_of (const struct sockaddr *address)
       g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (peer)));
 }
 
+/* Whether a caller shows a cluster link key (tg-cluster.h) for the stream
+ * it asks for. */
+static gboolean
+is_link (TgSrtListener *listener, const char *streamid)
+{
+  g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
+  TgTokenType type;
+
+  return tg_srt_streamid_parse (streamid, &app, &stream_id, &token, &type, NULL)
+         && tg_cluster_link_admits (listener->server->cluster, app, stream_id,
+                                    token);
+}
+
 static int
 on_listen (void *data, SRTSOCKET caller, int hs_version,
            const struct sockaddr *address, const char *streamid)
@@ -282,7 +296,9 @@ on_listen (void *data, SRTSOCKET caller, int hs_version,
     {
       tg_peer_limit_release (listener->peers, peer);
       g_info ("SRT %s: refused: %s", peer, error ? error->message : problem);
-      tg_refusals_note (listener->refusals, peer, now);
+      /* an edge of the cluster asks again until the stream can be played */
+      if (reason != SRT_REJX_NOTFOUND || !is_link (listener, streamid))
+        tg_refusals_note (listener->refusals, peer, now);
       srt_setrejectreason (caller, reason);
       return -1;
     }
