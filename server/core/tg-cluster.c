@@ -156,9 +156,11 @@ origins_kind (const char *app)
   return g_strconcat ("cluster:origins:", app, NULL);
 }
 
-/* A record's JSON object, or NULL (absent, unreadable: logged). */
+/* A record's JSON object, or NULL: absent, or unreadable (*failed set,
+ * logged, if the store failed). */
 static JsonObject *
-read_record (TgCluster *cluster, const char *kind, const char *key)
+read_record (TgCluster *cluster, const char *kind, const char *key,
+             gboolean *failed)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *text
@@ -168,7 +170,10 @@ read_record (TgCluster *cluster, const char *kind, const char *key)
   if (text == NULL)
     {
       if (!g_error_matches (error, TG_ERROR, TG_ERROR_NOT_FOUND))
-        g_message ("Cluster: %s", error->message);
+        {
+          g_message ("Cluster: %s", error->message);
+          *failed = TRUE;
+        }
       return NULL;
     }
   node = json_from_string (text, NULL);
@@ -194,18 +199,20 @@ is_alive (JsonObject *node, gint64 now)
 }
 
 /* The node record of the origin of app/stream_id if it is another node,
- * alive. */
+ * alive; *failed: the store could not tell. */
 static JsonObject *
-origin_of (TgCluster *cluster, const char *app, const char *stream_id)
+origin_of (TgCluster *cluster, const char *app, const char *stream_id,
+           gboolean *failed)
 {
   g_autofree char *kind = origins_kind (app);
-  g_autoptr (JsonObject) origin = read_record (cluster, kind, stream_id);
+  g_autoptr (JsonObject) origin
+      = read_record (cluster, kind, stream_id, failed);
   const char *node = origin ? tg_fields_string (origin, "node") : NULL;
   JsonObject *record;
 
   if (node == NULL || g_str_equal (node, cluster->node))
     return NULL;
-  record = read_record (cluster, NODES_KIND, node);
+  record = read_record (cluster, NODES_KIND, node, failed);
   if (record && is_alive (record, now_ms ()))
     return record;
   g_clear_pointer (&record, json_object_unref);
@@ -409,8 +416,8 @@ tg_cluster_release (TgCluster *cluster, const char *app, const char *stream_id)
 {
   g_autofree char *kind = NULL;
   g_autoptr (JsonObject) origin = NULL;
-
   g_autofree char *key = NULL;
+  gboolean failed = FALSE;
 
   if (cluster == NULL)
     return;
@@ -419,7 +426,7 @@ tg_cluster_release (TgCluster *cluster, const char *app, const char *stream_id)
   g_hash_table_remove (cluster->held, key);
   g_mutex_unlock (&cluster->lock);
   kind = origins_kind (app);
-  origin = read_record (cluster, kind, stream_id);
+  origin = read_record (cluster, kind, stream_id, &failed);
   /* not when its publisher has gone live on another node since */
   if (origin
       && g_strcmp0 (tg_fields_string (origin, "node"), cluster->node) == 0)
@@ -431,11 +438,13 @@ tg_cluster_is_live_elsewhere (TgCluster *cluster, const char *app,
                               const char *stream_id)
 {
   g_autoptr (JsonObject) origin = NULL;
+  gboolean failed = FALSE;
 
   if (cluster == NULL)
     return FALSE;
-  origin = origin_of (cluster, app, stream_id);
-  return origin != NULL;
+  origin = origin_of (cluster, app, stream_id, &failed);
+  /* fails closed: a stream the store cannot tell about may be live */
+  return origin != NULL || failed;
 }
 
 gboolean
@@ -443,11 +452,12 @@ tg_cluster_pull (TgServer *server, const char *app, const char *stream_id)
 {
   TgCluster *cluster = server->cluster;
   g_autoptr (JsonObject) origin = NULL;
+  gboolean failed = FALSE;
   gint64 port;
 
   if (cluster == NULL || cluster->puller == NULL)
     return FALSE;
-  origin = origin_of (cluster, app, stream_id);
+  origin = origin_of (cluster, app, stream_id, &failed);
   if (origin == NULL)
     return FALSE;
   port = json_object_get_int_member_with_default (origin, "srtPort", 0);

@@ -65,7 +65,8 @@ void tg_cluster_hold (TgCluster *cluster, const char *app,
 void tg_cluster_release (TgCluster *cluster, const char *app,
                          const char *stream_id);
 
-/* Whether app/stream_id is live on another node that is alive. */
+/* Whether app/stream_id is live on another node that is alive; TRUE too
+ * when the store cannot tell (out of reach). */
 gboolean tg_cluster_is_live_elsewhere (TgCluster *cluster, const char *app,
                                        const char *stream_id);
 

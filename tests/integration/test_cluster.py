@@ -162,13 +162,19 @@ class ClusterTest(RedisNodesCase):
         def says(node, text):
             return node.stderr()[len(said[node]):].count(text)
         self.redis.stop()
+        stopped = time.monotonic()
         try:
             for node in (origin, edge):
                 self.assertTrue(wait_for(lambda: says(
                     node, "Cluster: the store is out of reach"), 10))
             self.assertEqual(edge.mint(s).status, 503)
+            # Whether a stream is live elsewhere cannot be told: a
+            # publisher is refused.
+            _, refused = self.publish(edge, unique_id(), 2).communicate(
+                timeout=60)
+            self.assertIn(REFUSAL, refused)
             # An outage longer than a lapse: every heartbeat is older.
-            time.sleep(LAPSE + 1)
+            time.sleep(max(0, LAPSE + 1 - (time.monotonic() - stopped)))
         finally:
             self.redis.start()
         for node in (origin, edge):
