@@ -1,9 +1,11 @@
 -- wrk's script for the token benchmarks (bench/tokens, bench/cluster). It
 -- counts good answers: a 200 whose body matches the mode's pattern.
 -- Args: mode (static|mint|consume), then for consume the token id file and
--- the number of threads; each thread POSTs every THREADS-th id, once. It
--- prints one line: RESULT requests= ok= bad= errors= exhausted=
--- duration_us= p50_us= p99_us=.
+-- the number of threads; each thread POSTs every THREADS-th id, once. For
+-- mint, optionally a file and a count: each thread writes the ids it minted
+-- to FILE.THREAD (0, 1, ...), one a line, and stops after COUNT. It prints
+-- one line: RESULT requests= ok= bad= errors= exhausted= duration_us=
+-- p50_us= p99_us=.
 local threads = {}
 local nthreads = 0
 
@@ -19,6 +21,10 @@ function init(args)
   req = wrk.format()
   if mode == "mint" then
     want = '"tokenId"'
+    if args[2] then
+      out = io.open(args[2] .. "." .. thread_id, "w")
+      wanted = tonumber(args[3])
+    end
   elseif mode == "consume" then
     want = '"success"%s*:%s*true'
     ids, next_id = {}, 1
@@ -55,6 +61,14 @@ end
 function response(status, headers, body)
   if status == 200 and (want == nil or string.find(body, want)) then
     ok = ok + 1
+    if out then
+      out:write(string.match(body, '"tokenId"%s*:%s*"([^"]+)"'), "\n")
+      if ok >= wanted then
+        out:close()
+        out = nil
+        wrk.thread:stop()
+      end
+    end
   else
     bad = bad + 1
     if bad == 1 then

@@ -5,6 +5,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 
 #define DATABASES "64"
@@ -34,26 +35,36 @@ free_port (void)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
-/* Whether the server answers PING on its socket. */
-static gboolean
-answers (TestRedis *redis)
+char *
+test_redis_ask (TestRedis *redis, const char *line)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketAddress) address
       = g_unix_socket_address_new (redis->socket);
   g_autoptr (GSocketConnection) connection = g_socket_client_connect (
       client, G_SOCKET_CONNECTABLE (address), NULL, NULL);
-  char reply[16] = { 0 };
+  g_autofree char *request = g_strconcat (line, "\r\n", NULL);
+  char reply[256] = { 0 };
 
-  if (connection == NULL)
-    return FALSE;
-  if (!g_output_stream_write_all (
-          g_io_stream_get_output_stream (G_IO_STREAM (connection)), "PING\r\n",
-          6, NULL, NULL, NULL))
-    return FALSE;
-  g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
-                       reply, sizeof reply - 1, NULL, NULL);
-  return g_str_has_prefix (reply, "+PONG");
+  if (connection == NULL
+      || !g_output_stream_write_all (
+          g_io_stream_get_output_stream (G_IO_STREAM (connection)), request,
+          strlen (request), NULL, NULL, NULL)
+      || g_input_stream_read (
+             g_io_stream_get_input_stream (G_IO_STREAM (connection)), reply,
+             sizeof reply - 1, NULL, NULL)
+             <= 0)
+    return NULL;
+  return g_strndup (reply, strcspn (reply, "\r\n"));
+}
+
+/* Whether the server answers PING on its socket. */
+static gboolean
+answers (TestRedis *redis)
+{
+  g_autofree char *reply = test_redis_ask (redis, "PING");
+
+  return g_strcmp0 (reply, "+PONG") == 0;
 }
 
 /* In the child: the server goes when the test does, even killed. */

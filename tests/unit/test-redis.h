@@ -15,6 +15,10 @@ void test_redis_stop (TestRedis *redis);
  * same socket and port). */
 void test_redis_halt (TestRedis *redis);
 void test_redis_relaunch (TestRedis *redis);
+/* One inline command sent on a connection of its own ("SCRIPT FLUSH"): the
+ * first line of the reply ("+OK"), or NULL if the server did not answer.
+ * Free it. */
+char *test_redis_ask (TestRedis *redis, const char *line);
 /* Store URIs of database db: unix:///…/redis.sock?db=N and
  * redis://127.0.0.1:PORT/N. Free them. */
 char *test_redis_unix_uri (TestRedis *redis, int db);

@@ -149,11 +149,105 @@ test_race_redis (void)
   test_redis_stop (redis);
 }
 
+/* The threads of one process (a server's HTTP workers) share one store:
+ * each consumes every token, from a place of its own, all at once. */
+typedef struct
+{
+  TgStore *store;
+  char **ids;
+  int index;
+  GMutex *lock; /* start */
+  GCond *go;
+  gboolean *started;
+  int wins[N_TOKENS]; /* this thread's */
+  int faults;
+} Racer;
+
+static gpointer
+thread_race (gpointer data)
+{
+  Racer *racer = data;
+
+  g_mutex_lock (racer->lock);
+  while (!*racer->started)
+    g_cond_wait (racer->go, racer->lock);
+  g_mutex_unlock (racer->lock);
+  for (int k = 0; k < N_TOKENS; k++)
+    {
+      int i = (k + racer->index * (N_TOKENS / N_PROCS)) % N_TOKENS;
+      TgVerdict verdict
+          = tg_store_consume (racer->store, "LiveApp", racer->ids[i], "s",
+                              TG_TOKEN_TYPE_PLAY, NULL, NULL);
+
+      if (verdict == TG_VERDICT_OK)
+        racer->wins[i] = 1;
+      else if (verdict != TG_VERDICT_UNKNOWN)
+        racer->faults++;
+    }
+  return NULL;
+}
+
+static void
+test_race_redis_threads (void)
+{
+  TestRedis *redis = test_redis_start ();
+  g_autofree char *uri = test_redis_tcp_uri (redis, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TgStore) store = tg_store_open (uri, &error);
+  g_autofree Racer *racers = g_new0 (Racer, N_PROCS);
+  GThread *threads[N_PROCS];
+  char *ids[N_TOKENS];
+  GMutex lock;
+  GCond go;
+  gboolean started = FALSE;
+
+  g_assert_no_error (error);
+  g_mutex_init (&lock);
+  g_cond_init (&go);
+  for (int i = 0; i < N_TOKENS; i++)
+    {
+      g_autoptr (TgToken) token = tg_store_mint (
+          store, "LiveApp", "s", TG_TOKEN_TYPE_PLAY,
+          g_get_real_time () / G_USEC_PER_SEC + 600, NULL, &error);
+
+      g_assert_no_error (error);
+      ids[i] = g_strdup (token->token_id);
+    }
+  for (int p = 0; p < N_PROCS; p++)
+    {
+      racers[p] = (Racer){ store, ids, p, &lock, &go, &started };
+      threads[p] = g_thread_new ("racer", thread_race, &racers[p]);
+    }
+  g_mutex_lock (&lock);
+  started = TRUE;
+  g_cond_broadcast (&go);
+  g_mutex_unlock (&lock);
+  for (int p = 0; p < N_PROCS; p++)
+    {
+      g_thread_join (threads[p]);
+      g_assert_cmpint (racers[p].faults, ==, 0);
+    }
+  for (int i = 0; i < N_TOKENS; i++)
+    {
+      int wins = 0;
+
+      for (int p = 0; p < N_PROCS; p++)
+        wins += racers[p].wins[i];
+      g_assert_cmpint (wins, ==, 1);
+      g_free (ids[i]);
+    }
+  g_cond_clear (&go);
+  g_mutex_clear (&lock);
+  g_clear_pointer (&store, tg_store_unref);
+  test_redis_stop (redis);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/store/race/processes", test_race_sqlite);
   g_test_add_func ("/store/race/redis", test_race_redis);
+  g_test_add_func ("/store/race/redis-threads", test_race_redis_threads);
   return g_test_run ();
 }

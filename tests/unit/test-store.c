@@ -281,64 +281,119 @@ test_token_ids (void)
     }
 }
 
+/* The redis cases: a store on a database of its own, and a play token of
+ * LiveApp/s1 minted, spent or checked in it (the error as the store sets
+ * it). */
+static TgStore *
+redis_store (void)
+{
+  g_autofree char *uri = test_redis_unix_uri (redis, next_db++);
+  g_autoptr (GError) error = NULL;
+  TgStore *store = tg_store_open (uri, &error);
+
+  g_assert_no_error (error);
+  return store;
+}
+
+static TgToken *
+mint_in (TgStore *store, GError **error)
+{
+  return tg_store_mint (store, "LiveApp", "s1", TG_TOKEN_TYPE_PLAY, now () + 60,
+                        NULL, error);
+}
+
+static TgVerdict
+spend_in (TgStore *store, const TgToken *token, GError **error)
+{
+  return tg_store_consume (store, "LiveApp", token->token_id, "s1",
+                           TG_TOKEN_TYPE_PLAY, NULL, error);
+}
+
+static TgVerdict
+check_in (TgStore *store, const TgToken *token, GError **error)
+{
+  return tg_store_check (store, "LiveApp", token->token_id, "s1",
+                         TG_TOKEN_TYPE_PLAY, error);
+}
+
 /* Redis over TCP: the same store as over its socket. */
 static void
 test_redis_tcp (void)
 {
-  g_autofree char *tcp_uri = test_redis_tcp_uri (redis, next_db);
-  g_autofree char *unix_uri = test_redis_unix_uri (redis, next_db++);
+  g_autoptr (TgStore) local = redis_store ();
+  g_autofree char *tcp_uri = test_redis_tcp_uri (redis, next_db - 1);
   g_autoptr (GError) error = NULL;
   g_autoptr (TgStore) tcp = tg_store_open (tcp_uri, &error);
-  g_autoptr (TgStore) local = NULL;
   g_autoptr (TgToken) token = NULL;
 
   g_assert_no_error (error);
-  local = tg_store_open (unix_uri, &error);
+  token = mint_in (tcp, &error);
   g_assert_no_error (error);
-  token = tg_store_mint (tcp, "LiveApp", "s1", TG_TOKEN_TYPE_PLAY, now () + 60,
-                         NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (tg_store_consume (local, "LiveApp", token->token_id, "s1",
-                                     TG_TOKEN_TYPE_PLAY, NULL, &error),
-                   ==, TG_VERDICT_OK);
-  g_assert_cmpint (tg_store_consume (tcp, "LiveApp", token->token_id, "s1",
-                                     TG_TOKEN_TYPE_PLAY, NULL, &error),
-                   ==, TG_VERDICT_UNKNOWN);
+  g_assert_cmpint (spend_in (local, token, &error), ==, TG_VERDICT_OK);
+  g_assert_cmpint (spend_in (tcp, token, &error), ==, TG_VERDICT_UNKNOWN);
   g_assert_no_error (error);
 }
 
-/* Redis gone: every call fails with a store error (a consume says so, it
- * does not say unknown); Redis back: the same store works again. */
+/* Redis stopped, and started again empty. While it is gone ("outage"),
+ * every call fails with a store error (a consume says so, it does not say
+ * unknown). Once it is back, the same store works again: with no call in
+ * between ("restart"), its idle connection is found closed and the call
+ * made again on a new one, and the scripts Redis no longer knows are sent
+ * in full. */
 static void
-test_redis_outage (void)
+test_redis_down (gconstpointer outage)
 {
-  g_autofree char *uri = test_redis_unix_uri (redis, next_db++);
+  g_autoptr (TgStore) store = redis_store ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (TgStore) store = tg_store_open (uri, &error);
-  g_autoptr (TgToken) token = NULL;
-  g_autoptr (TgToken) again = NULL;
+  g_autoptr (TgToken) before = mint_in (store, &error);
+  g_autoptr (TgToken) after = NULL;
 
   g_assert_no_error (error);
-  token = tg_store_mint (store, "LiveApp", "s1", TG_TOKEN_TYPE_PLAY,
-                         now () + 60, NULL, &error);
-  g_assert_no_error (error);
   test_redis_halt (redis);
-  g_assert_cmpint (tg_store_consume (store, "LiveApp", token->token_id, "s1",
-                                     TG_TOKEN_TYPE_PLAY, NULL, &error),
-                   ==, TG_VERDICT_STORE_ERROR);
-  g_assert_error (error, TG_ERROR, TG_ERROR_STORE);
-  g_clear_error (&error);
-  g_assert_null (tg_store_mint (store, "LiveApp", "s1", TG_TOKEN_TYPE_PLAY,
-                                now () + 60, NULL, &error));
-  g_assert_error (error, TG_ERROR, TG_ERROR_STORE);
-  g_clear_error (&error);
+  if (GPOINTER_TO_INT (outage))
+    {
+      g_assert_cmpint (spend_in (store, before, &error), ==,
+                       TG_VERDICT_STORE_ERROR);
+      g_assert_error (error, TG_ERROR, TG_ERROR_STORE);
+      g_clear_error (&error);
+      g_assert_cmpint (check_in (store, before, &error), ==,
+                       TG_VERDICT_STORE_ERROR);
+      g_assert_error (error, TG_ERROR, TG_ERROR_STORE);
+      g_clear_error (&error);
+      g_assert_null (mint_in (store, &error));
+      g_assert_error (error, TG_ERROR, TG_ERROR_STORE);
+      g_clear_error (&error);
+    }
   test_redis_relaunch (redis);
-  again = tg_store_mint (store, "LiveApp", "s1", TG_TOKEN_TYPE_PLAY,
-                         now () + 60, NULL, &error);
+  after = mint_in (store, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (tg_store_consume (store, "LiveApp", again->token_id, "s1",
-                                     TG_TOKEN_TYPE_PLAY, NULL, &error),
-                   ==, TG_VERDICT_OK);
+  g_assert_nonnull (after);
+  g_assert_cmpint (check_in (store, after, &error), ==, TG_VERDICT_OK);
+  g_assert_cmpint (spend_in (store, after, &error), ==, TG_VERDICT_OK);
+  /* The empty Redis lost the first. */
+  g_assert_cmpint (spend_in (store, before, &error), ==, TG_VERDICT_UNKNOWN);
+  g_assert_no_error (error);
+}
+
+/* Scripts flushed from Redis's cache (SCRIPT FLUSH) on a live connection:
+ * a check and a consume still judge, and the consume still spends once. */
+static void
+test_redis_scripts_flushed (void)
+{
+  g_autoptr (TgStore) store = redis_store ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TgToken) token = mint_in (store, &error);
+  g_autofree char *flushed = NULL;
+  g_autofree char *again = NULL;
+
+  g_assert_no_error (error);
+  flushed = test_redis_ask (redis, "SCRIPT FLUSH");
+  g_assert_cmpstr (flushed, ==, "+OK");
+  g_assert_cmpint (check_in (store, token, &error), ==, TG_VERDICT_OK);
+  again = test_redis_ask (redis, "SCRIPT FLUSH");
+  g_assert_cmpstr (again, ==, "+OK");
+  g_assert_cmpint (spend_in (store, token, &error), ==, TG_VERDICT_OK);
+  g_assert_cmpint (spend_in (store, token, &error), ==, TG_VERDICT_UNKNOWN);
   g_assert_no_error (error);
 }
 
@@ -416,7 +471,11 @@ main (int argc, char **argv)
   g_test_add_func ("/store/token-ids", test_token_ids);
   g_test_add_func ("/store/bad-uris", test_bad_uris);
   g_test_add_func ("/store/redis/tcp", test_redis_tcp);
-  g_test_add_func ("/store/redis/outage", test_redis_outage);
+  g_test_add_data_func ("/store/redis/outage", GINT_TO_POINTER (TRUE),
+                        test_redis_down);
+  g_test_add_data_func ("/store/redis/restart", GINT_TO_POINTER (FALSE),
+                        test_redis_down);
+  g_test_add_func ("/store/redis/scripts-flushed", test_redis_scripts_flushed);
   g_test_add_func ("/store/redis/password-not-said",
                    test_redis_password_not_said);
   status = g_test_run ();
