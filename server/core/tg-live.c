@@ -132,6 +132,17 @@ tg_live_abandon (TgLive *live, TgPublication *publication)
 }
 
 gboolean
+tg_live_is_closing (TgLive *live)
+{
+  gboolean closing;
+
+  g_mutex_lock (&live->lock);
+  closing = live->closing;
+  g_mutex_unlock (&live->lock);
+  return closing;
+}
+
+gboolean
 tg_live_is_claimed (TgLive *live, const char *app, const char *stream_id)
 {
   g_autofree char *key = g_strdup_printf ("%s/%s", app, stream_id);

@@ -88,6 +88,10 @@ TgPublication *tg_live_claim (TgLive *live, const TgDoor *door,
  * be built): the stream id is free again. */
 void tg_live_abandon (TgLive *live, TgPublication *publication);
 
+/* Whether the registry is closing (tg_live_close): nothing more goes
+ * live. */
+gboolean tg_live_is_closing (TgLive *live);
+
 /* Whether app/stream_id is claimed now (a hint: claim to be sure). */
 gboolean tg_live_is_claimed (TgLive *live, const char *app,
                              const char *stream_id);

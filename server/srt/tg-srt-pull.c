@@ -150,7 +150,8 @@ connect_origin (Pull *pull, GError **error)
   SRTSOCKET socket;
 
   while ((socket = connect_once (pull, &not_yet, error)) == SRT_INVALID_SOCK
-         && not_yet && g_get_monotonic_time () < deadline)
+         && not_yet && g_get_monotonic_time () < deadline
+         && !tg_live_is_closing (pull->server->live))
     {
       g_clear_error (error);
       g_usleep (RETRY_MS * G_TIME_SPAN_MILLISECOND);

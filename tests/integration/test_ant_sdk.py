@@ -126,11 +126,22 @@ class AntSdkTest(AntSdkTestCase):
     def test_high_profile_with_b_frames(self):
         self.check_plays(USER_VIDEO, "High")
 
-    def test_high_profile_without_b_frames(self):
-        self.check_plays(HIGH_NO_B, "High")
-
-    def test_main_profile(self):
-        self.check_plays(MAIN, "Main")
+    def test_high_profile_without_b_frames_and_main_profile(self):
+        """Two more streams as users publish them, played one after the
+        other in one page (the refusals are the test above's)."""
+        streams = {unique_id(): (HIGH_NO_B, "High"),
+                   unique_id(): (MAIN, "Main")}
+        for s, (video, _) in streams.items():
+            self.publish_as_user(s, video)
+        seen = self.sdk_play(*((s, self.play_token(s)) for s in streams))
+        for (s, (_, profile)), played in zip(streams.items(), seen):
+            with self.subTest(profile=profile):
+                self.assertPlayed(played)
+                self.assertEqual(self.tokens_of(s), [])
+                self.assertTrue(wait_for(lambda: self.playlist(s)))
+                self.assertIn("h264,%s" % profile, self.ffprobe(
+                    os.path.join(self.streams_dir(), s + ".m3u8"),
+                    "stream=codec_name,profile").split())
 
     def test_not_live_stream_and_bad_token(self):
         """A stream that is not live: the SDK hears no_stream_exist, and the
