@@ -1,10 +1,10 @@
 /* store-bench: how fast a token store mints and consumes one-time tokens.
  *
- *   store-bench --store URI [--count N] [--procs 1|2]
+ *   store-bench --store URI [--count N] [--procs 1-8]
  *     Mints N play tokens (app "bench", 16 streams, expiring in an hour),
- *     then consumes every one, timing each consume. With --procs 2, two
+ *     then consumes every one, timing each consume. With --procs P > 1, P
  *     worker processes forked after minting open their own store from the
- *     URI and consume disjoint halves at the same time.
+ *     URI and consume disjoint shares at the same time.
  *
  *   store-bench --store URI --mint-only N --out FILE [--app A] [--stream S]
  *     Mints N play tokens for (A, S), LiveApp/s1 by default, and writes their
@@ -28,7 +28,7 @@
 #define BENCH_APP "bench"
 #define BENCH_STREAMS 16
 #define BENCH_TTL_SECONDS 3600
-#define BENCH_MAX_PROCS 2
+#define BENCH_MAX_PROCS 8
 
 /* What a worker process sends back through its pipe, followed by n gint64
  * latencies in microseconds. Times are CLOCK_MONOTONIC, shared by every
@@ -55,7 +55,7 @@ static GOptionEntry entries[] = {
   { "count", 'n', 0, G_OPTION_ARG_INT, &opt_count,
     "Tokens to mint and consume (default 20000)", "N" },
   { "procs", 'p', 0, G_OPTION_ARG_INT, &opt_procs,
-    "Consuming processes: 1 (in this process) or 2 (forked)", "1|2" },
+    "Consuming processes: 1 (in this process) or up to 8 (forked)", "P" },
   { "mint-only", 0, 0, G_OPTION_ARG_INT, &opt_mint_only,
     "Only mint N tokens and write their ids to --out", "N" },
   { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out,
@@ -418,7 +418,8 @@ main (int argc, char **argv)
     }
   if (opt_count <= 0 || opt_procs < 1 || opt_procs > BENCH_MAX_PROCS)
     {
-      g_printerr ("store-bench: --count must be > 0, --procs 1 or 2\n");
+      g_printerr ("store-bench: --count must be > 0, --procs 1 to %d\n",
+                  BENCH_MAX_PROCS);
       return 2;
     }
   if (opt_procs > 1 && g_str_has_prefix (opt_store, "memory:"))
