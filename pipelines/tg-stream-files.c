@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Recording length whose index room is reserved up front. */
 #define RESERVED_HOURS 3
@@ -30,6 +31,15 @@ recording_name (const char *dir, const char *stream_id)
     }
 }
 
+/* Whether a file exists and holds nothing. */
+static gboolean
+is_empty_file (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size == 0;
+}
+
 /* The recording is complete: give it its final name. */
 static void
 finalise_recording (TgStream *stream)
@@ -49,12 +59,12 @@ finalise_recording (TgStream *stream)
                g_strerror (errno));
 }
 
-/* The stream's playlist and segments: {id}.m3u8, {id}%09d.ts. */
+/* A stream's playlist and segments in dir: {id}.m3u8, {id}%09d.ts. */
 static void
-delete_hls (TgStream *stream)
+delete_hls_of (const char *dir_path, const char *stream_id)
 {
-  g_autoptr (GDir) dir = g_dir_open (stream->dir, 0, NULL);
-  gsize id_length = strlen (stream->stream_id);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  gsize id_length = strlen (stream_id);
   const char *name;
 
   while (dir && (name = g_dir_read_name (dir)))
@@ -62,14 +72,94 @@ delete_hls (TgStream *stream)
       const char *rest = name + id_length;
       g_autofree char *path = NULL;
 
-      if (strncmp (name, stream->stream_id, id_length) != 0
+      if (strncmp (name, stream_id, id_length) != 0
           || !(g_str_equal (rest, ".m3u8")
                || (strspn (rest, "0123456789") == 9
                    && g_str_equal (rest + 9, ".ts"))))
         continue;
-      path = g_build_filename (stream->dir, name, NULL);
+      path = g_build_filename (dir_path, name, NULL);
       g_remove (path);
     }
+}
+
+static void
+delete_hls (TgStream *stream)
+{
+  delete_hls_of (stream->dir, stream->stream_id);
+}
+
+/* --- what a crash left (tg_stream_repair_files) --- */
+
+/* A recording left under its .part name: its final name (a free one), or
+ * nothing if it is empty. */
+static gboolean
+repair_recording (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *stream_id
+      = g_strndup (name, strlen (name) - strlen (".mp4.part"));
+  g_autofree char *final = NULL;
+
+  if (is_empty_file (path))
+    return g_remove (path) == 0;
+  final = g_build_filename (dir, name, NULL);
+  final[strlen (final) - strlen (".part")] = '\0';
+  if (g_file_test (final, G_FILE_TEST_EXISTS))
+    {
+      g_free (final);
+      final = recording_name (dir, stream_id);
+    }
+  if (g_rename (path, final) != 0)
+    {
+      g_message ("%s: could not rename: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A media playlist without its end tag: given one (written whole under
+ * another name, then renamed), or deleted with its segments. */
+static gboolean
+repair_playlist (const char *dir, const char *name, gboolean delete_hls)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *ended = NULL;
+  g_autofree char *stream_id = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL)
+      || strstr (text, "#EXTINF") == NULL
+      || strstr (text, "#EXT-X-ENDLIST") != NULL)
+    return FALSE;
+  if (delete_hls)
+    {
+      stream_id = g_strndup (name, strlen (name) - strlen (".m3u8"));
+      delete_hls_of (dir, stream_id);
+      return TRUE;
+    }
+  ended = g_strconcat (text, g_str_has_suffix (text, "\n") ? "" : "\n",
+                       "#EXT-X-ENDLIST\n", NULL);
+  return g_file_set_contents (path, ended, -1, NULL);
+}
+
+guint
+tg_stream_repair_files (const char *dir_path, gboolean delete_hls)
+{
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  guint repaired = 0;
+
+  /* read first: the repairs rename and delete in the folder */
+  while (dir && (name = g_dir_read_name (dir)))
+    if (g_str_has_suffix (name, ".mp4.part")
+        || g_str_has_suffix (name, ".m3u8"))
+      g_ptr_array_add (names, g_strdup (name));
+  for (guint i = 0; i < names->len; i++)
+    repaired += g_str_has_suffix (names->pdata[i], ".part")
+                    ? repair_recording (dir_path, names->pdata[i])
+                    : repair_playlist (dir_path, names->pdata[i], delete_hls);
+  return repaired;
 }
 
 /* mpegtsmux ! hlssink: hlssink asks upstream for a key unit every
@@ -157,6 +247,13 @@ tg_stream_add_files (TgStream *stream, const TgStreamSpec *spec, GError **error)
 void
 tg_stream_end_files (TgStream *stream, gboolean complete)
 {
+  /* ended before any media (the publisher left, or its media was refused):
+   * no recording */
+  if (stream->mp4_part && is_empty_file (stream->mp4_part))
+    {
+      g_info ("%s: no recording: no media came", stream->name);
+      g_remove (stream->mp4_part);
+    }
   if (complete)
     finalise_recording (stream);
   if (stream->mux[OUT_HLS] && stream->hls_delete)

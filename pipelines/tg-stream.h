@@ -115,6 +115,13 @@ GstBuffer *tg_stream_frame_of (GstSample *sample, TgStreamTrack track,
  * stopped where it is, and ends with an error. */
 void tg_stream_finish (TgStream *stream);
 
+/* At start, when nothing is live: what a crash left in a streams folder
+ * is made final. Recordings still under their .part name take their final
+ * name (an empty one is deleted); HLS media playlists without an end tag
+ * get one, or are deleted with their segments when delete_hls (the app's
+ * deleteHLSFilesOnEnded). How many files were repaired. */
+guint tg_stream_repair_files (const char *dir, gboolean delete_hls);
+
 /* Frees a stream that has ended, or was never started. */
 void tg_stream_free (TgStream *stream);
 

@@ -19,6 +19,7 @@
 #include "tg-secret.h"
 #include "tg-srt-listener.h"
 #include "tg-srt-pull.h"
+#include "tg-stream.h"
 #include "tg-server.h"
 #include "tg-tls.h"
 #include "tg-whip.h"
@@ -76,6 +77,22 @@ load_plugin (GError **error)
                  "The GStreamer plugin 'tollgate' (tokencheck) is not "
                  "installed");
   return feature != NULL;
+}
+
+/* What a crash left in an app's streams folder is made final (nothing is
+ * live yet). */
+static void
+repair_files (const TgConfig *config, TgApps *apps, const char *app)
+{
+  g_autoptr (TgSettings) settings = tg_apps_get_settings (apps, app);
+  g_autofree char *dir
+      = g_build_filename (config->data_dir, "streams", app, NULL);
+  guint repaired = tg_stream_repair_files (
+      dir, settings ? settings->delete_hls_on_end : FALSE);
+
+  if (repaired > 0)
+    g_message ("%s: %u files left unfinished by the last run made final", app,
+               repaired);
 }
 
 static gboolean
@@ -151,6 +168,7 @@ run (TgConfig *config)
       if (repaired > 0)
         g_message ("%s: %d broadcasts left live by the last run ended",
                    config->apps[i], repaired);
+      repair_files (config, apps, config->apps[i]);
     }
   if (apps && config->https_port != 0)
     certificate
