@@ -20,6 +20,10 @@
  * callers are refused at once for the rest of the window. */
 #define REFUSAL_LIMIT 10
 #define REFUSAL_WINDOW_S 10
+/* How long a publisher back at once waits for its last stream to finish
+ * (which takes a fraction of a second), looking every CLAIM_POLL_MS. */
+#define CLAIM_WAIT_MS 3000
+#define CLAIM_POLL_MS 10
 /* A caller decided on but not accepted within this is forgotten. */
 #define READY_TIMEOUT_S 10
 /* What a viewer is sent per SRT message: 7 MPEG-TS packets, as ffmpeg and
@@ -46,6 +50,9 @@ struct _TgSrtListener
   GHashTable *ready;  /* SRTSOCKET -> Publish: decided, not yet accepted */
   GList *publishers;  /* Publish, while their thread receives or sends */
   guint threads;      /* receiving threads not yet joined */
+  /* "app/stream" of publishers gone whose streams are finishing: a caller
+   * publishing it again waits for the end rather than being refused */
+  GHashTable *leaving;
 };
 
 /* One accepted caller, a publisher or a viewer (type play). Held by its
@@ -66,6 +73,7 @@ typedef struct
   GThread *thread;
   TgTokenType type;
   TgMuxViewer *viewer; /* play: from start */
+  gboolean ended;      /* its publication has ended (listener's lock) */
 } Publish;
 
 static Publish *
@@ -113,6 +121,12 @@ cut_off (TgPublication *publication, gpointer data)
 static void
 ended (TgPublication *publication, gpointer data)
 {
+  Publish *publish = data;
+
+  g_mutex_lock (&publish->listener->lock);
+  publish->ended = TRUE;
+  g_hash_table_remove (publish->listener->leaving, publish->key);
+  g_mutex_unlock (&publish->listener->lock);
   cut_off (publication, data);
   publish_unref (data); /* the publication's */
 }
@@ -146,6 +160,46 @@ reject_reason (TgAdmit outcome)
   return SRT_REJX_ISE;
 }
 
+/* Whether the publisher of app/stream_id over SRT has gone (its stream
+ * finishes, or its caller closed and its thread has yet to see it). */
+static gboolean
+publisher_gone (TgSrtListener *listener, const char *key)
+{
+  gboolean gone;
+
+  g_mutex_lock (&listener->lock);
+  gone = g_hash_table_contains (listener->leaving, key);
+  for (GList *l = listener->publishers; l && !gone; l = l->next)
+    {
+      Publish *publish = l->data;
+
+      gone = publish->type == TG_TOKEN_TYPE_PUBLISH
+             && g_str_equal (publish->key, key)
+             && srt_getsockstate (publish->socket) >= SRTS_BROKEN;
+    }
+  g_mutex_unlock (&listener->lock);
+  return gone;
+}
+
+typedef struct
+{
+  TgLiveWanted wanted;
+  TgSrtListener *listener;
+} Wanted;
+
+/* The admission's claim question: the stream is free, or its SRT publisher
+ * has gone and it soon will be (build waits for it). */
+static gboolean
+is_free (gpointer data)
+{
+  Wanted *wanted = data;
+  g_autofree char *key
+      = g_strdup_printf ("%s/%s", wanted->wanted.app, wanted->wanted.stream_id);
+
+  return tg_live_is_free (&wanted->wanted)
+         || publisher_gone (wanted->listener, key);
+}
+
 /* Decides on a caller: NULL with *reason set to refuse it. Checks the
  * token without spending it: the caller may yet fail the handshake (a
  * wrong passphrase), so the token is spent, and the stream id claimed, only
@@ -158,7 +212,7 @@ decide (TgSrtListener *listener, SRTSOCKET caller, const char *streamid,
   g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
   g_autoptr (TgSettings) settings = NULL;
   TgAdmission request;
-  TgLiveWanted wanted;
+  Wanted wanted;
   TgVerdict verdict;
   TgAdmit outcome;
   TgTokenType type;
@@ -182,13 +236,13 @@ decide (TgSrtListener *listener, SRTSOCKET caller, const char *streamid,
   else
     {
       /* Only looked at: claimed once the caller is accepted (start). */
-      wanted = (TgLiveWanted){ server->live, app, stream_id };
+      wanted = (Wanted){ { server->live, app, stream_id }, listener };
       request = (TgAdmission){ .app = app,
                                .stream_id = stream_id,
                                .type = TG_TOKEN_TYPE_PUBLISH,
                                .credential = token,
                                .door = "SRT",
-                               .claim = tg_live_is_free,
+                               .claim = is_free,
                                .claim_data = &wanted };
       outcome = tg_admit (server->store, settings ? settings->policy : NULL,
                           &request, &verdict, error);
@@ -361,6 +415,10 @@ receive (gpointer data)
       g_usleep (TG_SRT_BATCH_MS * G_TIME_SPAN_MILLISECOND);
     }
   tg_srt_receive_clear (&receive);
+  g_mutex_lock (&publish->listener->lock);
+  if (!publish->ended)
+    g_hash_table_add (publish->listener->leaving, g_strdup (publish->key));
+  g_mutex_unlock (&publish->listener->lock);
   tg_stream_finish (publish->publication->stream);
   leave (publish);
   return NULL;
@@ -510,9 +568,16 @@ build (TgSrtListener *listener, Publish *publish)
   g_autoptr (GError) error = NULL;
   g_autofree char *token = g_steal_pointer (&publish->token);
 
-  publish->publication
-      = tg_live_claim (server->live, &srt_door, publish, publish->app,
-                       publish->stream_id, publish->peer);
+  gint64 deadline = g_get_monotonic_time () + CLAIM_WAIT_MS * 1000;
+
+  /* A publisher back at once waits for its last stream to finish. */
+  while ((publish->publication
+          = tg_live_claim (server->live, &srt_door, publish, publish->app,
+                           publish->stream_id, publish->peer))
+             == NULL
+         && g_get_monotonic_time () < deadline
+         && publisher_gone (listener, publish->key))
+    g_usleep (CLAIM_POLL_MS * 1000);
   if (publish->publication == NULL)
     {
       g_info ("SRT %s: publish refused: streamIdInUse", publish->peer);
@@ -662,6 +727,8 @@ tg_srt_listener_new (TgServer *server, GError **error)
   g_mutex_init (&listener->lock);
   listener->ready = g_hash_table_new_full (NULL, NULL, NULL,
                                            (GDestroyNotify) publish_unref);
+  listener->leaving
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   listener->refusals
       = tg_refusals_new (REFUSAL_LIMIT, REFUSAL_WINDOW_S * G_USEC_PER_SEC);
   listener->peers = tg_peer_limit_new (
@@ -695,6 +762,7 @@ tg_srt_listener_free (TgSrtListener *listener)
   g_mutex_unlock (&listener->lock);
   tg_wait_until_none (&listener->lock, &listener->threads);
   g_hash_table_unref (listener->ready);
+  g_hash_table_unref (listener->leaving);
   tg_refusals_free (listener->refusals);
   tg_peer_limit_free (listener->peers);
   g_mutex_clear (&listener->lock);

@@ -289,6 +289,30 @@ class SrtPublishTest(SrtTestCase):
         finally:
             self.server.set_settings({"publishTokenControlEnabled": True})
 
+    def test_publisher_back_at_once_is_let_in(self):
+        # A publisher that calls again the moment it has left (SRT says so
+        # with one shutdown packet) waits for its last stream to finish,
+        # rather than being refused as streamIdInUse (it was, 1 in 2).
+        self.server.set_settings({"publishTokenControlEnabled": False})
+        try:
+            s = unique_id()
+            with tempfile.NamedTemporaryFile(suffix=".ts") as ts:
+                subprocess.run(
+                    ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f",
+                     "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f",
+                     "lavfi", "-i", USER_TONE, "-t", "0.6"] + USER_VIDEO
+                    + USER_AUDIO + ["-f", "mpegts", ts.name],
+                    check=True, timeout=60)
+                for i in range(8):
+                    r = subprocess.run(
+                        ["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
+                         "-i", ts.name, "-c", "copy", "-f", "mpegts",
+                         self.srt_url("%s/%s" % (APP, s), "")],
+                        capture_output=True, text=True, timeout=60)
+                    self.assertEqual(r.returncode, 0, (i, r.stderr))
+        finally:
+            self.server.set_settings({"publishTokenControlEnabled": True})
+
 
 class SrtPassphraseTest(SrtTestCase):
     """An app's srtPassphrase: callers must encrypt with it. A caller with
