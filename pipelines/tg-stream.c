@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
+#include <string.h>
 
 /* Longest wait for a stream to drain once its publisher is gone. */
 #define DRAIN_TIMEOUT_S 10
@@ -398,9 +399,20 @@ bus_message (GstBus *bus, GstMessage *message, gpointer data)
       break;
     case GST_MESSAGE_ERROR:
       gst_message_parse_error (message, &error, &debug);
-      g_message ("%s: %s (%s)", stream->name, error->message,
-                 debug ? debug : "");
-      tg_debug_dump (stream->pipeline, stream->name);
+      if (!g_atomic_int_get (&stream->media_ready) && debug
+          && strstr (debug, "EOS before any data"))
+        {
+          /* the demuxer's words for a publisher that left at once */
+          g_clear_error (&error);
+          g_set_error (&error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+                       "the publisher left before sending any media");
+        }
+      else
+        {
+          g_message ("%s: %s (%s)", stream->name, error->message,
+                     debug ? debug : "");
+          tg_debug_dump (stream->pipeline, stream->name);
+        }
       end (stream, error);
       break;
     default:

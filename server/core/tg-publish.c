@@ -21,9 +21,10 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
   TgPublication *publication = data;
   g_autoptr (GError) store_error = NULL;
 
-  g_info ("%s: %s ended%s%s", publication->key,
-          publication->door->relay ? "pull" : "publish", error ? ": " : "",
-          error ? error->message : "");
+  /* once per stream, whatever ended it */
+  g_message ("%s: %s ended%s%s", publication->key,
+             publication->door->relay ? "pull" : "publish", error ? ": " : "",
+             error ? error->message : "");
   if (!publication->door->relay)
     tg_cluster_release (publication->server->cluster, publication->app,
                         publication->stream_id);

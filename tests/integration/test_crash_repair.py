@@ -75,7 +75,7 @@ class CrashRepairTest(RtmpTestCase):
         self.assertIn("files left unfinished by the last run made final",
                       self.server.stderr())
 
-    def test_publisher_that_sends_no_media_leaves_no_recording(self):
+    def test_publisher_that_sends_no_media_is_said_and_leaves_nothing(self):
         # Connect, publish, send the stream's metadata and codec configs,
         # leave: no frame.
         s = unique_id()
@@ -83,10 +83,11 @@ class CrashRepairTest(RtmpTestCase):
                                               s + ".flv"), seconds=1))
         publish_tags(self.url(s), [t for t in tags if t.type == SCRIPT
                                    or t.is_avc_config() or t.is_aac_config()])
-        self.assertTrue(wait_for(lambda: "%s: Internal data stream error" % s
-                                 in self.server.stderr()
-                                 or "%s: no recording" % s
-                                 in self.server.stderr()))
+        self.assertTrue(wait_for(
+            lambda: "%s: publish ended: the publisher left before sending "
+                    "any media" % s in self.server.stderr()),
+            self.server.stderr()[-2000:])
+        self.assertNotIn("Internal data stream error", self.server.stderr())
         self.assertTrue(wait_for(lambda: self.status(s) is None))
         self.assertEqual([f for f in self.files_of(s) if "mp4" in f], [])
 
