@@ -93,6 +93,12 @@ flv_body_start (TgIngestCheck *check, const guint8 *body)
         return FLV "an AAC frame before the AAC sequence header";
       check->aac_config |= body[1] == 0;
     }
+  else if (check->tag_type == 9 && (body[0] & 0x80))
+    /* enhanced RTMP: a FourCC follows, of codecs flvdemux cannot read */
+    return FLV "a video track of enhanced RTMP (HEVC, AV1, VP9): publish "
+               "H.264";
+  else if (check->tag_type == 9 && (body[0] & 0x0f) == 12)
+    return FLV "a video track in HEVC (codec id 12): publish H.264";
   else if (check->tag_type == 9 && (body[0] & 0x0f) == 7) /* AVC */
     {
       if (check->body < 5 || body[1] > 2)

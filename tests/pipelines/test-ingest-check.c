@@ -64,9 +64,11 @@ test_real_streams_pass (void)
 }
 
 /* FLV: the first tag of type (8 audio, 9 video) that is a config (packet
- * type 0) gets byte 1 of its body, or its tag type byte, changed. */
+ * type 0) gets byte at of its body set to body_byte (if >= 0), or its tag
+ * type byte changed. */
 static const char *
-flv_with (GBytes *bytes, guint8 type, gint body_byte1, gint tag_byte0)
+flv_at (GBytes *bytes, guint8 type, guint at_body, gint body_byte,
+        gint tag_byte0)
 {
   gsize size;
   const guint8 *original = g_bytes_get_data (bytes, &size);
@@ -80,8 +82,8 @@ flv_with (GBytes *bytes, guint8 type, gint body_byte1, gint tag_byte0)
 
       if ((data[at] & 0x1f) == type)
         {
-          if (body_byte1 >= 0)
-            data[at + 12] = (guint8) body_byte1;
+          if (body_byte >= 0)
+            data[at + 11 + at_body] = (guint8) body_byte;
           if (tag_byte0 >= 0)
             data[at] = (guint8) tag_byte0;
           break;
@@ -90,6 +92,12 @@ flv_with (GBytes *bytes, guint8 type, gint body_byte1, gint tag_byte0)
     }
   g_assert_cmpuint (at + 11, <, size);
   return feed (FALSE, data, size, 7);
+}
+
+static const char *
+flv_with (GBytes *bytes, guint8 type, gint body_byte1, gint tag_byte0)
+{
+  return flv_at (bytes, type, 1, body_byte1, tag_byte0);
 }
 
 static void
@@ -106,6 +114,12 @@ test_flv_refused (void)
   g_assert_cmpstr (flv_with (flv, 9, -1, 0x29), ==, "FLV: an encrypted tag");
   g_assert_cmpstr (flv_with (flv, 9, -1, 0x0f), ==,
                    "FLV: a tag that is neither audio, video nor script data");
+  /* HEVC: codec id 12, and enhanced RTMP's ExVideoTagHeader ('hvc1') */
+  g_assert_cmpstr (flv_at (flv, 9, 0, 0x1c, -1), ==,
+                   "FLV: a video track in HEVC (codec id 12): publish H.264");
+  g_assert_cmpstr (flv_at (flv, 9, 0, 0x90, -1), ==,
+                   "FLV: a video track of enhanced RTMP (HEVC, AV1, VP9): "
+                   "publish H.264");
   g_assert_cmpstr (feed (FALSE, (const guint8 *) "FLX\x01\x05\0\0\0\x09", 9, 1),
                    ==, "FLV: not an FLV header");
 }
