@@ -10,6 +10,7 @@
 #include "tg-peer-limit.h"
 #include "tg-play.h"
 #include "tg-publish.h"
+#include "tg-rtmp-clock.h"
 #include "tg-rtmp-session.h"
 #include "tg-wait.h"
 
@@ -80,6 +81,8 @@ typedef struct
    * Held back so that the FLV header can say which streams there are. */
   GPtrArray *early; /* GBytes, FLV tags */
   gboolean has_audio, has_video;
+  TgRtmpClock clocks[2]; /* audio's, video's */
+  guint jumps;           /* rebased away (the first is said) */
   /* What it plays, once accepted. */
   TgMuxViewer *viewer;
   char *play_app, *play_stream_id;
@@ -454,6 +457,18 @@ on_media (gpointer data, guint8 type, guint32 timestamp, const guint8 *bytes,
 
   if (conn->publication == NULL || conn->closing)
     return;
+  if (type == TG_FLV_TAG_AUDIO || type == TG_FLV_TAG_VIDEO)
+    {
+      gint64 jump;
+
+      timestamp = tg_rtmp_clock_map (&conn->clocks[type == TG_FLV_TAG_VIDEO],
+                                     timestamp, &jump);
+      if (jump != 0 && conn->jumps++ == 0)
+        g_message ("RTMP %s: %s: the %s timestamps jumped by %+" G_GINT64_FORMAT
+                   " ms: the stream goes on from where it was",
+                   conn->peer, conn->publication->key,
+                   type == TG_FLV_TAG_VIDEO ? "video" : "audio", jump);
+    }
   tag = tg_flv_tag (type, timestamp, bytes, size);
   if (conn->sent_header)
     ok = tg_stream_push (conn->publication->stream, tag);

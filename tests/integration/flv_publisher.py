@@ -108,9 +108,11 @@ def publish_tags(url, tags, pace=True, timeout=60):
     has_video = any(t.type == VIDEO for t in tags)
     flags = (4 if has_audio else 0) | (1 if has_video else 0)
     header = b"FLV\x01" + bytes([flags]) + struct.pack(">I", 9) + b"\0\0\0\0"
+    # Unpaced, the sink does not wait for the tags' times either.
     pipeline = Gst.parse_launch(
         "appsrc name=src format=time caps=video/x-flv,streamheader=(buffer)<%s> "
-        "! rtmp2sink name=sink async-connect=false" % header.hex())
+        "! rtmp2sink name=sink async-connect=false sync=%s"
+        % (header.hex(), "true" if pace else "false"))
     sink = pipeline.get_by_name("sink")
     sink.set_property("location", url)
     src = pipeline.get_by_name("src")

@@ -14,7 +14,8 @@ import tempfile
 import time
 import unittest
 
-from flv_publisher import avc_nal_units, flv_tags, make_flv, publish_tags
+from flv_publisher import (SCRIPT, Tag, avc_nal_units, flv_tags, make_flv,
+                           publish_tags)
 from test_rtmp import wait_for
 from test_srt import SrtTestCase
 from tollgate_fixture import APP, unique_id
@@ -97,6 +98,33 @@ class BadMediaTest(SrtTestCase):
             other.stderr.close()
         # The other publisher was not disturbed: its stream ended normally.
         self.assertTrue(wait_for(lambda: self.ended(healthy)))
+
+    def test_timestamps_that_jump_are_rebased(self):
+        # Half-way through 4 s of media, the publisher's clock jumps a day
+        # ahead, or 2^31 ms: the stream goes on from where it was, its
+        # recording and its segments as long as the media.
+        for jump in (86400000, 2 ** 31):
+            with self.subTest(jump=jump):
+                s = unique_id()
+                tags = [Tag(t.type, t.timestamp + jump, t.body)
+                        if t.type != SCRIPT and t.timestamp >= 2000 else t
+                        for t in self.tags]
+                ok, error = publish_tags(self.rtmp_url(s), tags, pace=False)
+                self.assertTrue(ok, error)
+                mp4 = os.path.join(self.streams_dir(), s + ".mp4")
+                self.assertTrue(wait_for(lambda: os.path.exists(mp4)
+                                         and self.ended(s)),
+                                self.server.stderr()[-2000:])
+                self.assertLess(self.probe_duration(mp4), 6)
+                longest = max(float(d) for d in re.findall(
+                    r"#EXTINF:([0-9.]+)", self.playlist(s)))
+                self.assertLess(longest, 6, self.playlist(s))
+                if jump < 2 ** 31:
+                    # (rtmp2sink may send 2^31 otherwise; the outcome
+                    # above is what counts)
+                    self.assertRegex(
+                        self.server.stderr(), "%s: the (audio|video) "
+                        "timestamps jumped by \\+864000[0-9]{2} ms" % s)
 
     def test_malformed_configuration_records(self):
         avcc = next(t for t in self.tags if t.is_avc_config()).body
