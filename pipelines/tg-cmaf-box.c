@@ -15,17 +15,17 @@
 #define TRUN_CTO 0x000800u
 #define NON_SYNC 0x00010000u
 
-static guint32
-u32 (const guint8 *p)
+guint32
+tg_box_u32 (const guint8 *p)
 {
   return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8
          | p[3];
 }
 
-static guint64
-u64 (const guint8 *p)
+guint64
+tg_box_u64 (const guint8 *p)
 {
-  return (guint64) u32 (p) << 32 | u32 (p + 4);
+  return (guint64) tg_box_u32 (p) << 32 | tg_box_u32 (p + 4);
 }
 
 gssize
@@ -35,13 +35,13 @@ tg_box_size (const guint8 *data, gsize length, guint32 *type)
 
   if (length < 8)
     return 0;
-  size = u32 (data);
-  *type = u32 (data + 4);
+  size = tg_box_u32 (data);
+  *type = tg_box_u32 (data + 4);
   if (size == 1)
     {
       if (length < 16)
         return 0;
-      size = u64 (data + 8);
+      size = tg_box_u64 (data + 8);
       if (size < 16)
         return -1;
     }
@@ -59,7 +59,7 @@ child (const guint8 *data, gsize length, guint32 type, gsize *out_length)
     {
       guint32 found = 0;
       gssize size = tg_box_size (data, length, &found);
-      gsize header = u32 (data) == 1 ? 16 : 8;
+      gsize header = tg_box_u32 (data) == 1 ? 16 : 8;
 
       if (size <= 0 || (gsize) size > length)
         return NULL;
@@ -103,12 +103,12 @@ tg_box_read_moov (const guint8 *moov, gsize length, TgBoxTrack *out)
   /* version 1: 64-bit creation and modification times */
   if (mdhd[0] == 1 ? n < 24 : n < 16)
     return FALSE;
-  out->timescale = u32 (mdhd + (mdhd[0] == 1 ? 20 : 12));
+  out->timescale = tg_box_u32 (mdhd + (mdhd[0] == 1 ? 20 : 12));
   trex = find (moov, length, trex_path, &n);
   if (trex && n >= 24)
     {
-      out->default_duration = u32 (trex + 12);
-      out->default_flags = u32 (trex + 20);
+      out->default_duration = tg_box_u32 (trex + 12);
+      out->default_flags = tg_box_u32 (trex + 20);
     }
   return out->timescale > 0;
 }
@@ -124,8 +124,8 @@ read_trun (const guint8 *p, gsize n, guint32 default_duration,
 
   if (n < 8)
     return FALSE;
-  flags = u32 (p) & 0xffffff;
-  count = u32 (p + 4);
+  flags = tg_box_u32 (p) & 0xffffff;
+  count = tg_box_u32 (p + 4);
   p += 8;
   if (flags & TRUN_DATA_OFFSET)
     p += 4;
@@ -133,7 +133,7 @@ read_trun (const guint8 *p, gsize n, guint32 default_duration,
     {
       if (p + 4 > end)
         return FALSE;
-      default_flags = u32 (p);
+      default_flags = tg_box_u32 (p);
       p += 4;
     }
   for (guint32 bit = TRUN_DURATION; bit <= TRUN_CTO; bit <<= 1)
@@ -142,14 +142,15 @@ read_trun (const guint8 *p, gsize n, guint32 default_duration,
     return FALSE;
   for (guint32 i = 0; i < count; i++, p += per_sample)
     {
-      out->duration += flags & TRUN_DURATION ? u32 (p) : default_duration;
+      out->duration
+          += flags & TRUN_DURATION ? tg_box_u32 (p) : default_duration;
       if (i == 0 && out->samples == 0)
         {
           guint32 first = default_flags;
 
           if ((flags & TRUN_FLAGS) && !(flags & TRUN_FIRST_FLAGS))
-            first = u32 (p + (flags & TRUN_DURATION ? 4 : 0)
-                         + (flags & TRUN_SIZE ? 4 : 0));
+            first = tg_box_u32 (p + (flags & TRUN_DURATION ? 4 : 0)
+                                + (flags & TRUN_SIZE ? 4 : 0));
           out->independent = !(first & NON_SYNC);
         }
     }
@@ -175,7 +176,7 @@ tg_box_read_moof (const guint8 *moof, gsize length, const TgBoxTrack *track,
   tfhd = child (traf, n, TG_BOX ('t', 'f', 'h', 'd'), &m);
   if (tfhd == NULL || m < 8)
     return FALSE;
-  flags = u32 (tfhd) & 0xffffff;
+  flags = tg_box_u32 (tfhd) & 0xffffff;
   p = tfhd + 8;
   p += flags & TFHD_BASE_OFFSET ? 8 : 0;
   p += flags & TFHD_DESCRIPTION ? 4 : 0;
@@ -183,7 +184,7 @@ tg_box_read_moof (const guint8 *moof, gsize length, const TgBoxTrack *track,
     {
       if (p + 4 > tfhd + m)
         return FALSE;
-      duration = u32 (p);
+      duration = tg_box_u32 (p);
       p += 4;
     }
   p += flags & TFHD_SIZE ? 4 : 0;
@@ -191,12 +192,13 @@ tg_box_read_moof (const guint8 *moof, gsize length, const TgBoxTrack *track,
     {
       if (p + 4 > tfhd + m)
         return FALSE;
-      sample_flags = u32 (p);
+      sample_flags = tg_box_u32 (p);
     }
   tfdt = child (traf, n, TG_BOX ('t', 'f', 'd', 't'), &m);
   if (tfdt == NULL || m < (tfdt[0] == 1 ? 12u : 8u))
     return FALSE;
-  out->decode_time = tfdt[0] == 1 ? u64 (tfdt + 4) : u32 (tfdt + 4);
+  out->decode_time
+      = tfdt[0] == 1 ? tg_box_u64 (tfdt + 4) : tg_box_u32 (tfdt + 4);
   /* every trun of the traf, in order */
   for (p = traf; p + 8 <= traf + n;)
     {
@@ -213,8 +215,8 @@ tg_box_read_moof (const guint8 *moof, gsize length, const TgBoxTrack *track,
   return out->samples > 0;
 }
 
-static void
-put_u32 (guint8 *p, guint32 v)
+void
+tg_box_put_u32 (guint8 *p, guint32 v)
 {
   p[0] = v >> 24;
   p[1] = v >> 16;
@@ -236,14 +238,14 @@ tg_box_shift_moof (guint8 *moof, gsize length, guint64 shift)
     return FALSE;
   if (tfdt[0] == 1)
     {
-      time = u64 (tfdt + 4) + shift;
-      put_u32 (tfdt + 4, time >> 32);
-      put_u32 (tfdt + 8, (guint32) time);
+      time = tg_box_u64 (tfdt + 4) + shift;
+      tg_box_put_u32 (tfdt + 4, time >> 32);
+      tg_box_put_u32 (tfdt + 8, (guint32) time);
       return TRUE;
     }
-  time = u32 (tfdt + 4) + shift;
+  time = tg_box_u32 (tfdt + 4) + shift;
   if (time > G_MAXUINT32)
     return FALSE;
-  put_u32 (tfdt + 4, (guint32) time);
+  tg_box_put_u32 (tfdt + 4, (guint32) time);
   return TRUE;
 }

@@ -12,6 +12,10 @@
 /* The whole size of the box at the start of data and its type: 0 while
  * its header is incomplete, -1 if it is not a box. */
 gssize tg_box_size (const guint8 *data, gsize length, guint32 *type);
+/* Big-endian numbers, as boxes hold them. */
+guint32 tg_box_u32 (const guint8 *p);
+guint64 tg_box_u64 (const guint8 *p);
+void tg_box_put_u32 (guint8 *p, guint32 v);
 
 /* What an init segment's moov says of its (first) track. */
 typedef struct

@@ -5,6 +5,8 @@
  * end. */
 #include "tg-stream-private.h"
 
+#include "tg-mp4-compact.h"
+
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -40,7 +42,23 @@ is_empty_file (const char *path)
   return g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size == 0;
 }
 
-/* The recording is complete: give it its final name. */
+/* The index's reserve goes (tg-mp4-compact.h); a recording that cannot be
+ * compacted stays as it is, and plays. */
+static void
+compact (const char *name, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 saved = 0;
+
+  if (tg_mp4_compact (path, &saved, &error))
+    g_info ("%s: recording compacted: %" G_GUINT64_FORMAT " bytes of its "
+            "index's reserve cut",
+            name, saved);
+  else
+    g_message ("%s: recording not compacted: %s", name, error->message);
+}
+
+/* The recording is complete: compact it, give it its final name. */
 static void
 finalise_recording (TgStream *stream)
 {
@@ -54,6 +72,7 @@ finalise_recording (TgStream *stream)
       g_remove (stream->mp4_part);
       return;
     }
+  compact (stream->name, stream->mp4_part);
   if (g_rename (stream->mp4_part, stream->mp4_final) != 0)
     g_message ("%s: could not rename the recording: %s", stream->name,
                g_strerror (errno));
@@ -102,6 +121,7 @@ repair_recording (const char *dir, const char *name)
 
   if (is_empty_file (path))
     return g_remove (path) == 0;
+  compact (path, path);
   final = g_build_filename (dir, name, NULL);
   final[strlen (final) - strlen (".part")] = '\0';
   if (g_file_test (final, G_FILE_TEST_EXISTS))

@@ -68,8 +68,9 @@ class CrashRepairTest(RtmpTestCase):
                 self.assertEqual([f for f in files if "part" in f], [])
                 self.assertTrue(self.playlist(s).endswith(
                     "#EXT-X-ENDLIST\n"), self.playlist(s))
-                self.assertGreater(self.probe_duration(os.path.join(
-                    self.streams_dir(), s + ".mp4")), 1.0)
+                mp4 = os.path.join(self.streams_dir(), s + ".mp4")
+                self.assertGreater(self.probe_duration(mp4), 1.0)
+                self.assertLess(os.path.getsize(mp4), 4 * 1024 * 1024)
                 self.assertGreater(self.probe_duration(os.path.join(
                     self.streams_dir(), s + ".m3u8")), 1.0)
         self.assertIn("files left unfinished by the last run made final",
