@@ -101,18 +101,19 @@ def avc_nal_units(body):
     return units
 
 
-def publish_tags(url, tags, pace=True, timeout=60):
+def publish_tags(url, tags, pace=True, timeout=60, sync=True):
     """Sends the tags with rtmp2sink; returns (ok, error text). ok is False
     when the server cut the connection (or refused the publish)."""
     has_audio = any(t.type == AUDIO for t in tags)
     has_video = any(t.type == VIDEO for t in tags)
     flags = (4 if has_audio else 0) | (1 if has_video else 0)
     header = b"FLV\x01" + bytes([flags]) + struct.pack(">I", 9) + b"\0\0\0\0"
-    # Unpaced, the sink does not wait for the tags' times either.
+    # sync=False: the sink does not wait for the tags' times (a jump of a
+    # day in them would hold it a day).
     pipeline = Gst.parse_launch(
         "appsrc name=src format=time caps=video/x-flv,streamheader=(buffer)<%s> "
         "! rtmp2sink name=sink async-connect=false sync=%s"
-        % (header.hex(), "true" if pace else "false"))
+        % (header.hex(), "true" if sync else "false"))
     sink = pipeline.get_by_name("sink")
     sink.set_property("location", url)
     src = pipeline.get_by_name("src")

@@ -109,7 +109,8 @@ class BadMediaTest(SrtTestCase):
                 tags = [Tag(t.type, t.timestamp + jump, t.body)
                         if t.type != SCRIPT and t.timestamp >= 2000 else t
                         for t in self.tags]
-                ok, error = publish_tags(self.rtmp_url(s), tags, pace=False)
+                ok, error = publish_tags(self.rtmp_url(s), tags, pace=False,
+                                         sync=False)
                 self.assertTrue(ok, error)
                 mp4 = os.path.join(self.streams_dir(), s + ".mp4")
                 self.assertTrue(wait_for(lambda: os.path.exists(mp4)
