@@ -20,7 +20,7 @@ from test_rtmp import wait_for
 from test_srt import SrtTestCase
 from tollgate_fixture import APP, unique_id
 
-REFUSED = re.compile(r"Refused the publisher's (audio|video) track: (.*)")
+REFUSED = r"%s: Refused the publisher's (audio|video) track: (.*)"
 
 
 def with_config(tags, is_config, body):
@@ -69,16 +69,19 @@ class BadMediaTest(SrtTestCase):
         return "rtmp://127.0.0.1:%d/%s/%s" % (self.server.rtmp_port, APP,
                                               stream)
 
-    def refusals(self):
-        return REFUSED.findall(self.server.stderr())
+    def refusals(self, stream):
+        """(track, reason) of each refusal of stream, in order. By stream:
+        a slow server may log an earlier stream's refusal late."""
+        return re.findall(REFUSED % re.escape("%s/%s" % (APP, stream)),
+                          self.server.stderr())
 
     def assertMediaRefused(self, tags, track, reason, pace=False):
-        before = len(self.refusals())
-        ok, error = publish_tags(self.rtmp_url(unique_id()), tags, pace=pace)
+        stream = unique_id()
+        ok, error = publish_tags(self.rtmp_url(stream), tags, pace=pace)
         self.assertFalse(ok, "the publish went through")
-        self.assertTrue(wait_for(lambda: len(self.refusals()) > before),
+        self.assertTrue(wait_for(lambda: self.refusals(stream)),
                         self.server.stderr()[-2000:])
-        got = self.refusals()[before]
+        got = self.refusals(stream)[0]
         self.assertEqual(got[0], track)
         self.assertIn(reason, got[1])
         self.assertHealthy()
@@ -185,7 +188,6 @@ class BadMediaTest(SrtTestCase):
             data = f.read()
         # ADTS of AAC LC at 48 kHz: FF F1 4C; index 3 made 13 (reserved).
         self.assertIn(b"\xff\xf1\x4c", data)
-        before = len(self.refusals())
         s = unique_id()
         # Its file://con input must be a pipe; what it reads before it has
         # connected is lost, so it is fed once it says so, at about the
@@ -203,19 +205,19 @@ class BadMediaTest(SrtTestCase):
                 said += line
             bad = data.replace(b"\xff\xf1\x4c", b"\xff\xf1\x74")
             for at in range(0, len(bad), 1316 * 7):
-                if len(self.refusals()) > before:
+                if self.refusals(s):
                     break
                 relay.stdin.write(bad[at:at + 1316 * 7])
                 relay.stdin.flush()
                 time.sleep(0.02)
-            self.assertTrue(wait_for(lambda: len(self.refusals()) > before),
+            self.assertTrue(wait_for(lambda: self.refusals(s)),
                             self.server.stderr()[-2000:])
         finally:
             relay.kill()
             relay.wait(timeout=30)
             relay.stdin.close()
             relay.stdout.close()
-        track, reason = self.refusals()[before]
+        track, reason = self.refusals(s)[0]
         self.assertEqual(track, "audio")
         self.assertIn("ADTS", reason)
         self.assertHealthy()
