@@ -5,6 +5,7 @@
  * end. */
 #include "tg-stream-private.h"
 
+#include "tg-hls-playlist.h"
 #include "tg-mp4-compact.h"
 
 #include <errno.h>
@@ -83,22 +84,17 @@ static void
 delete_hls_of (const char *dir_path, const char *stream_id)
 {
   g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
-  gsize id_length = strlen (stream_id);
+  g_autofree char *playlist = g_strconcat (stream_id, ".m3u8", NULL);
   const char *name;
 
   while (dir && (name = g_dir_read_name (dir)))
-    {
-      const char *rest = name + id_length;
-      g_autofree char *path = NULL;
+    if (g_str_equal (name, playlist)
+        || tg_hls_segment_number (name, stream_id) >= 0)
+      {
+        g_autofree char *path = g_build_filename (dir_path, name, NULL);
 
-      if (strncmp (name, stream_id, id_length) != 0
-          || !(g_str_equal (rest, ".m3u8")
-               || (strspn (rest, "0123456789") == 9
-                   && g_str_equal (rest + 9, ".ts"))))
-        continue;
-      path = g_build_filename (dir_path, name, NULL);
-      g_remove (path);
-    }
+        g_remove (path);
+      }
 }
 
 static void
@@ -137,29 +133,32 @@ repair_recording (const char *dir, const char *name)
   return TRUE;
 }
 
-/* A media playlist without its end tag: given one (written whole under
- * another name, then renamed), or deleted with its segments. */
+/* A media playlist without its end tag: closed (tg_hls_playlist_close) and
+ * its durations mended, or deleted with its segments; an ended one, its
+ * durations mended. */
 static gboolean
 repair_playlist (const char *dir, const char *name, gboolean delete_hls)
 {
+  g_autofree char *stream_id
+      = g_strndup (name, strlen (name) - strlen (".m3u8"));
   g_autofree char *path = g_build_filename (dir, name, NULL);
   g_autofree char *text = NULL;
-  g_autofree char *ended = NULL;
-  g_autofree char *stream_id = NULL;
 
   if (!g_file_get_contents (path, &text, NULL, NULL)
-      || strstr (text, "#EXTINF") == NULL
-      || strstr (text, "#EXT-X-ENDLIST") != NULL)
+      || strstr (text, "#EXTINF") == NULL)
     return FALSE;
+  /* ended: its durations may still want mending */
+  if (strstr (text, "#EXT-X-ENDLIST") != NULL)
+    return tg_hls_playlist_mend (dir, stream_id);
   if (delete_hls)
     {
-      stream_id = g_strndup (name, strlen (name) - strlen (".m3u8"));
       delete_hls_of (dir, stream_id);
       return TRUE;
     }
-  ended = g_strconcat (text, g_str_has_suffix (text, "\n") ? "" : "\n",
-                       "#EXT-X-ENDLIST\n", NULL);
-  return g_file_set_contents (path, ended, -1, NULL);
+  if (!tg_hls_playlist_close (dir, stream_id))
+    return FALSE;
+  tg_hls_playlist_mend (dir, stream_id);
+  return TRUE;
 }
 
 guint
@@ -274,10 +273,18 @@ tg_stream_end_files (TgStream *stream, gboolean complete)
       g_info ("%s: no recording: no media came", stream->name);
       g_remove (stream->mp4_part);
     }
-  if (complete)
-    finalise_recording (stream);
+  /* A stream cut short (a full disk, media refused part-way) keeps what it
+   * wrote, as after a crash: the recording's index, rewritten every second,
+   * covers all but its last second; the playlist is closed. */
+  finalise_recording (stream);
   if (stream->mux[OUT_HLS] && stream->hls_delete)
     delete_hls (stream);
+  else if (stream->mux[OUT_HLS])
+    {
+      if (!complete)
+        tg_hls_playlist_close (stream->dir, stream->stream_id);
+      tg_hls_playlist_mend (stream->dir, stream->stream_id);
+    }
   if (stream->cmaf)
     tg_cmaf_end (stream->cmaf, stream->dash_delete);
 }

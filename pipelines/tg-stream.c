@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
+#include <errno.h>
 #include <string.h>
 
 /* Longest wait for a stream to drain once its publisher is gone. */
@@ -384,6 +385,18 @@ end (TgStream *stream, const GError *error)
   stream->ended (stream, error, stream->user_data);
 }
 
+/* A write that failed for want of space (filesink says NO_SPACE_LEFT;
+ * multifilesink, under hlssink, a WRITE with errno's words). */
+static gboolean
+is_disk_full (const GError *error, const char *debug)
+{
+  return g_error_matches (error, GST_RESOURCE_ERROR,
+                          GST_RESOURCE_ERROR_NO_SPACE_LEFT)
+         || (g_error_matches (error, GST_RESOURCE_ERROR,
+                              GST_RESOURCE_ERROR_WRITE)
+             && debug && strstr (debug, g_strerror (ENOSPC)));
+}
+
 static gboolean
 bus_message (GstBus *bus, GstMessage *message, gpointer data)
 {
@@ -406,6 +419,15 @@ bus_message (GstBus *bus, GstMessage *message, gpointer data)
           g_clear_error (&error);
           g_set_error (&error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
                        "the publisher left before sending any media");
+        }
+      else if (is_disk_full (error, debug))
+        {
+          g_message ("%s: the disk is full: its files in %s cannot be "
+                     "written; it ends, and what it wrote is kept",
+                     stream->name, stream->dir);
+          g_clear_error (&error);
+          g_set_error (&error, GST_RESOURCE_ERROR,
+                       GST_RESOURCE_ERROR_NO_SPACE_LEFT, "the disk is full");
         }
       else
         {

@@ -303,10 +303,7 @@ peer_of (const struct sockaddr *address)
   g_autoptr (GSocketAddress) peer
       = g_socket_address_new_from_native ((gpointer) address, size);
 
-  if (!G_IS_INET_SOCKET_ADDRESS (peer))
-    return g_strdup ("?");
-  return g_inet_address_to_string (
-      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (peer)));
+  return tg_peer_name (peer);
 }
 
 /* Whether a caller shows a cluster link key (tg-cluster.h) for the stream

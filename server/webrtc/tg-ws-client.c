@@ -93,6 +93,61 @@ tg_ws_client_invoke (TgWsClient *client, TgWsClientFunc func, gpointer data,
   g_source_unref (source);
 }
 
+/* --- silence --- */
+
+void
+tg_ws_client_heard (TgWsClient *client)
+{
+  client->last_heard = g_get_monotonic_time ();
+}
+
+static void
+on_pong (SoupWebsocketConnection *connection, GBytes *message, gpointer data)
+{
+  tg_ws_client_heard (data);
+}
+
+static gboolean
+check_silence (gpointer data)
+{
+  TgWsClient *client = data;
+
+  if (g_get_monotonic_time () - client->last_heard
+          < TG_WS_SILENCE_S * G_TIME_SPAN_SECOND
+      || client->connection == NULL)
+    return G_SOURCE_CONTINUE;
+  g_info ("WebSocket %s: closed: nothing received for %d s", client->peer,
+          TG_WS_SILENCE_S);
+  /* at once: a peer that does not read would not finish a closing
+   * handshake */
+  g_io_stream_close (
+      soup_websocket_connection_get_io_stream (client->connection), NULL, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+void
+tg_ws_client_watch_silence (TgWsClient *client)
+{
+  tg_ws_client_heard (client);
+  soup_websocket_connection_set_keepalive_interval (client->connection,
+                                                    TG_WS_PING_S);
+  g_signal_connect (client->connection, "pong", G_CALLBACK (on_pong), client);
+  client->silence = g_timeout_source_new_seconds (TG_WS_PING_S / 2);
+  g_source_set_callback (client->silence, check_silence,
+                         tg_ws_client_ref (client),
+                         (GDestroyNotify) tg_ws_client_unref);
+  g_source_attach (client->silence, client->context);
+}
+
+void
+tg_ws_client_unwatch_silence (TgWsClient *client)
+{
+  if (client->silence == NULL)
+    return;
+  g_source_destroy (client->silence);
+  g_clear_pointer (&client->silence, g_source_unref);
+}
+
 /* --- sending, on the client's context --- */
 
 void

@@ -21,6 +21,8 @@ typedef struct
   GHashTable *waiting;    /* stream ids this client waits to see go live */
   GHashTable *sessions;   /* stream id -> what it plays (tg-ws.c) */
   GHashTable *publishing; /* stream id -> what it publishes (tg-ws-publish.c) */
+  gint64 last_heard;      /* monotonic us: its last message or pong */
+  GSource *silence;       /* tg_ws_client_watch_silence's check */
 } TgWsClient;
 
 /* A client of app on the calling thread's context. */
@@ -38,6 +40,17 @@ void tg_ws_client_unref (TgWsClient *client);
 typedef void (*TgWsClientFunc) (TgWsClient *client, gpointer data);
 void tg_ws_client_invoke (TgWsClient *client, TgWsClientFunc func,
                           gpointer data, GDestroyNotify free);
+
+/* The server pings the client every TG_WS_PING_S; one that has sent
+ * nothing, not even a pong, for TG_WS_SILENCE_S (stalled, or not reading)
+ * has its connection closed, which ends what it plays and publishes. On
+ * its context: watch once connected, heard on each message, unwatch when
+ * closed. */
+#define TG_WS_PING_S 10
+#define TG_WS_SILENCE_S 30
+void tg_ws_client_watch_silence (TgWsClient *client);
+void tg_ws_client_heard (TgWsClient *client);
+void tg_ws_client_unwatch_silence (TgWsClient *client);
 
 /* Sends object (taking it) if the connection is still open. */
 void tg_ws_send (TgWsClient *client, JsonObject *object);

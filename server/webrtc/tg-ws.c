@@ -3,6 +3,7 @@
 #include "tg-cluster.h"
 #include "tg-live.h"
 #include "tg-path.h"
+#include "tg-peer-limit.h"
 #include "tg-ws-client.h"
 #include "tg-ws-publish.h"
 #include "tg-ws-quality.h"
@@ -574,6 +575,7 @@ on_message (SoupWebsocketConnection *connection, gint type, GBytes *message,
   gsize size;
   const char *text = g_bytes_get_data (message, &size);
 
+  tg_ws_client_heard (client);
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     {
       g_info ("WebSocket %s: closing: a binary frame", client->peer);
@@ -608,6 +610,7 @@ on_closed (SoupWebsocketConnection *connection, gpointer data)
 
   g_debug ("WebSocket %s: closed", client->peer);
   g_signal_handlers_disconnect_by_data (connection, client);
+  tg_ws_client_unwatch_silence (client);
   tg_ws_publish_end_all (client);
   for (guint i = 0; playing[i]; i++)
     end_session (client, playing[i]);
@@ -639,11 +642,8 @@ tg_ws_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
 {
   TgWs *ws = user_data;
   g_auto (GStrv) segments = tg_path_split (path);
-  GInetSocketAddress *remote
-      = G_INET_SOCKET_ADDRESS (soup_server_message_get_remote_address (msg));
-  g_autofree char *peer = remote ? g_inet_address_to_string (
-                              g_inet_socket_address_get_address (remote))
-                                 : g_strdup ("?");
+  g_autofree char *peer
+      = tg_peer_name (soup_server_message_get_remote_address (msg));
   TgWsClient *client = tg_ws_client_new (ws->server, ws, connection,
                                          segments ? segments[0] : "", peer);
   gboolean closing;
@@ -652,6 +652,7 @@ tg_ws_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
                                                            MAX_PAYLOAD);
   g_signal_connect (connection, "message", G_CALLBACK (on_message), client);
   g_signal_connect (connection, "closed", G_CALLBACK (on_closed), client);
+  tg_ws_client_watch_silence (client);
   g_mutex_lock (&ws->lock);
   ws->clients = g_list_prepend (ws->clients, client);
   closing = ws->closing;
