@@ -195,6 +195,13 @@ tg_live_get_info (TgLive *live, const char *app, const char *stream_id,
   return tg_live_with_stream (live, app, stream_id, get_info, info);
 }
 
+void
+tg_publication_left (TgPublication *publication, const char *because)
+{
+  g_atomic_pointer_compare_and_exchange (&publication->left_because, NULL,
+                                         because);
+}
+
 /* --- stopping --- */
 
 /* On the main context, where publications end: a publication still listed
@@ -211,7 +218,10 @@ stop_on_main (gpointer data)
   publication->stopping = FALSE;
   g_mutex_unlock (&live->lock);
   if (listed)
-    publication->door->stop (publication, publication->door_data);
+    {
+      tg_publication_left (publication, "stopped by the server");
+      publication->door->stop (publication, publication->door_data);
+    }
   return G_SOURCE_REMOVE;
 }
 

@@ -55,12 +55,21 @@ struct _TgPublication
   /* Unix time in milliseconds when it went live (tg_publish_start), else
    * 0. */
   gint64 start_time;
+  /* Why the publisher left, in words for the log's "publish ended" line
+   * ("it sent nothing for 30 s"): a static string the door may set
+   * (tg_publication_left) before it ends the stream; NULL: not said. */
+  const char *left_because;
   /* The registry's, under its lock: */
   gboolean running;  /* it went live: its stream may be watched and stopped */
   gboolean listed;   /* app/stream_id is claimed by it */
   gboolean stopping; /* a stop is on its way to the main context */
   gboolean stop_wanted; /* asked before it went live: stopped as it does */
 };
+
+/* The door says why its publisher left (a static string), before it ends
+ * the stream; the first said is kept (a stop says "stopped by the
+ * server"). Any thread. */
+void tg_publication_left (TgPublication *publication, const char *because);
 
 TgLive *tg_live_new (void);
 /* The cluster the node is in (tg-cluster.h), before any door opens: a

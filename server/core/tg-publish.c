@@ -20,11 +20,16 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
 {
   TgPublication *publication = data;
   g_autoptr (GError) store_error = NULL;
+  const char *left = g_atomic_pointer_get (&publication->left_because);
+  g_autofree char *why
+      = error && left ? g_strdup_printf (": %s (%s)", error->message, left)
+        : error || left
+            ? g_strconcat (": ", error ? error->message : left, NULL)
+            : g_strdup ("");
 
-  /* once per stream, whatever ended it */
-  g_message ("%s: %s ended%s%s", publication->key,
-             publication->door->relay ? "pull" : "publish", error ? ": " : "",
-             error ? error->message : "");
+  /* once per stream, whatever ended it, and why */
+  g_message ("%s: %s ended%s", publication->key,
+             publication->door->relay ? "pull" : "publish", why);
   if (!publication->door->relay)
     tg_cluster_release (publication->server->cluster, publication->app,
                         publication->stream_id);

@@ -501,8 +501,20 @@ on_unpublish (gpointer data)
   g_mutex_lock (&conn->listener->lock);
   conn->publication = NULL;
   g_mutex_unlock (&conn->listener->lock);
+  /* (unless the connection said otherwise first) */
+  tg_publication_left (publication, "the publisher stopped publishing");
   tg_stream_finish (publication->stream);
   tg_publication_unref (publication);
+}
+
+/* Why the publisher, if this connection publishes, left (for the log). */
+static void
+left (Conn *conn, const char *because)
+{
+  g_mutex_lock (&conn->listener->lock);
+  if (conn->publication)
+    tg_publication_left (conn->publication, because);
+  g_mutex_unlock (&conn->listener->lock);
 }
 
 static const TgRtmpCallbacks callbacks = {
@@ -598,11 +610,17 @@ conn_run (gpointer data)
           else
             g_debug ("RTMP %s: %s", conn->peer,
                      n == 0 ? "closed" : g_strerror (errno));
+          left (conn, timed_out
+                          ? "the publisher sent nothing for " G_STRINGIFY (
+                              IDLE_TIMEOUT_S) " s"
+                      : n == 0 ? "the publisher closed its connection"
+                               : "the publisher's connection broke");
           break;
         }
       if (!tg_rtmp_session_feed (conn->session, buffer, n, &error))
         {
           g_info ("RTMP %s: closing: %s", conn->peer, error->message);
+          left (conn, "the publisher sent malformed RTMP");
           break;
         }
       if (conn->play_app && !conn->closing)

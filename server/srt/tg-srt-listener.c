@@ -407,10 +407,14 @@ receive (gpointer data)
         {
           g_info ("SRT %s: closing: nothing received for %d s", publish->peer,
                   IDLE_TIMEOUT_S);
+          tg_publication_left (publish->publication,
+                               "the publisher sent nothing for " G_STRINGIFY (
+                                   IDLE_TIMEOUT_S) " s");
           break;
         }
       g_usleep (TG_SRT_BATCH_MS * G_TIME_SPAN_MILLISECOND);
     }
+  tg_publication_left (publish->publication, "the publisher left");
   tg_srt_receive_clear (&receive);
   g_mutex_lock (&publish->listener->lock);
   if (!publish->ended)

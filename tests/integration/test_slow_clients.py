@@ -101,7 +101,8 @@ class SlowClientsTest(SrtTestCase):
                         self.log()[-2000:])
         publisher.send_signal(signal.SIGSTOP)
         stopped = time.monotonic()
-        silent_srt = srt_caller(self.srt_url("%s/%s" % (APP, unique_id())))
+        silent = unique_id()
+        silent_srt = srt_caller(self.srt_url("%s/%s" % (APP, silent)))
         self.addCleanup(stop_callers, [silent_srt])
         deaf_ws = ws_upgrade(self.server.http_port)
         self.addCleanup(deaf_ws.close)
@@ -151,9 +152,20 @@ class SlowClientsTest(SrtTestCase):
         self.assertGreaterEqual(time.monotonic() - stopped, SILENCE)
         self.assertTrue(self.said("RTMP 127.0.0.1: closing: nothing "
                                   "received for %d s" % SILENCE))
+        # Each end said once, with why.
+        self.assertTrue(self.said("%s/%s: publish ended: the publisher sent "
+                                  "nothing for %d s\n" % (APP, stalled,
+                                                          SILENCE)))
         # The silent SRT publisher: cut off.
         self.assertTrue(self.said("SRT 127.0.0.1: closing: nothing received "
                                   "for %d s" % SILENCE), self.log()[-2000:])
+        self.assertRegex(self.log(), "%s/%s: publish ended: .*the publisher "
+                         "sent nothing for %d s" % (APP, silent, SILENCE))
+        for s in (stalled, silent, over_rtmp, over_srt):
+            self.assertEqual(self.log().count("%s/%s: publish ended" % (APP, s)),
+                             1, s)
+        self.assertTrue(self.said("%s/%s: publish ended: the publisher "
+                                  % (APP, over_rtmp)))
         self.assertHealthy()
 
 
