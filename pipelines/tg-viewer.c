@@ -648,12 +648,9 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   return viewer;
 }
 
-/* What an answer takes of our video: the stream's own H.264 when it
- * lists its payload, else the baseline one; FALSE when it refuses both
- * (port 0, or neither payload), as a browser does that takes none of the
- * offered H.264 profiles. */
-static gboolean
-video_taken (const GstSDPMessage *answer, TgViewerVariant *variant)
+gboolean
+tg_viewer_answer_takes_video (const GstSDPMessage *answer,
+                              TgViewerVariant *variant)
 {
   g_autofree char *own = g_strdup_printf ("%d", PT_H264);
   g_autofree char *baseline = g_strdup_printf ("%d", PT_H264_BASELINE);
@@ -780,7 +777,7 @@ tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
                            "unreadable answer");
       return;
     }
-  if (!video_taken (message, &variant))
+  if (!tg_viewer_answer_takes_video (message, &variant))
     {
       /* Not a silent audio-only session: the player is told, and moves on
        * (to HLS); nothing was spent. */
