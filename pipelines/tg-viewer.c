@@ -501,13 +501,10 @@ read_offer (const TgViewerSpec *spec, const GstSDPMessage *offer,
 static GstSDPMessage *
 parse_offer (const char *sdp, GError **error)
 {
-  GstSDPMessage *message = NULL;
+  GstSDPMessage *message = tg_webrtc_parse_sdp (sdp);
 
-  if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
-    {
-      g_set_error (error, TG_ERROR, TG_ERROR_INVALID, "unreadable offer");
-      return NULL;
-    }
+  if (message == NULL)
+    g_set_error (error, TG_ERROR, TG_ERROR_INVALID, "unreadable offer");
   return message;
 }
 
@@ -767,11 +764,11 @@ tg_viewer_set_feed (TgViewer *viewer, guint feed)
 void
 tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
 {
-  GstSDPMessage *message = NULL;
+  GstSDPMessage *message = tg_webrtc_parse_sdp (sdp);
   GstWebRTCSessionDescription *answer;
   TgViewerVariant variant = TG_VIEWER_OWN;
 
-  if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
+  if (message == NULL)
     {
       tg_webrtc_peer_fail (viewer->peer, "notSetRemoteDescription",
                            "unreadable answer");

@@ -449,9 +449,9 @@ tg_webrtc_in_offers (const GstSDPMessage *sdp, const char *kind)
 void
 tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
 {
-  GstSDPMessage *message = NULL;
+  GstSDPMessage *message = tg_webrtc_parse_sdp (sdp);
 
-  if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
+  if (message == NULL)
     {
       tg_webrtc_peer_fail (in->peer, "notSetRemoteDescription",
                            "unreadable offer");

@@ -7,6 +7,7 @@
 
 #include "tg-cors.h"
 #include "tg-path.h"
+#include "tg-webrtc-peer.h"
 #include "tg-whip-session.h"
 
 /* Largest SDP offer taken (browsers' are a few KiB). */
@@ -564,8 +565,8 @@ take_offer (TgWhip *whip, SoupServerMessage *msg, const char *app,
     }
   bytes = soup_message_body_flatten (body);
   offer = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-  if (gst_sdp_message_new_from_text (offer, &sdp) != GST_SDP_OK
-      || !tg_whip_is_offer (sdp))
+  sdp = tg_webrtc_parse_sdp (offer);
+  if (sdp == NULL || !tg_whip_is_offer (sdp))
     {
       if (sdp)
         gst_sdp_message_free (sdp);
