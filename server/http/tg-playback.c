@@ -539,6 +539,9 @@ tg_playback_mpd_vod_duration (const char *text)
       || (strstr (text, "type=\"static\"") == NULL
           && strstr (text, "type='static'") == NULL))
     return 0;
-  return whole_seconds (
-      iso_duration (duration + strlen ("mediaPresentationDuration=") + 1));
+  duration += strlen ("mediaPresentationDuration=");
+  /* Past its opening quote (none at the text's end: no duration). */
+  if (*duration != '"' && *duration != '\'')
+    return 0;
+  return whole_seconds (iso_duration (duration + 1));
 }
