@@ -501,13 +501,10 @@ read_offer (const TgViewerSpec *spec, const GstSDPMessage *offer,
 static GstSDPMessage *
 parse_offer (const char *sdp, GError **error)
 {
-  GstSDPMessage *message = NULL;
+  GstSDPMessage *message = tg_webrtc_parse_sdp (sdp);
 
-  if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
-    {
-      g_set_error (error, TG_ERROR, TG_ERROR_INVALID, "unreadable offer");
-      return NULL;
-    }
+  if (message == NULL)
+    g_set_error (error, TG_ERROR, TG_ERROR_INVALID, "unreadable offer");
   return message;
 }
 
@@ -648,12 +645,9 @@ tg_viewer_new (const TgViewerSpec *spec, const TgViewerCallbacks *callbacks,
   return viewer;
 }
 
-/* What an answer takes of our video: the stream's own H.264 when it
- * lists its payload, else the baseline one; FALSE when it refuses both
- * (port 0, or neither payload), as a browser does that takes none of the
- * offered H.264 profiles. */
-static gboolean
-video_taken (const GstSDPMessage *answer, TgViewerVariant *variant)
+gboolean
+tg_viewer_answer_takes_video (const GstSDPMessage *answer,
+                              TgViewerVariant *variant)
 {
   g_autofree char *own = g_strdup_printf ("%d", PT_H264);
   g_autofree char *baseline = g_strdup_printf ("%d", PT_H264_BASELINE);
@@ -770,17 +764,17 @@ tg_viewer_set_feed (TgViewer *viewer, guint feed)
 void
 tg_viewer_take_answer (TgViewer *viewer, const char *sdp)
 {
-  GstSDPMessage *message = NULL;
+  GstSDPMessage *message = tg_webrtc_parse_sdp (sdp);
   GstWebRTCSessionDescription *answer;
   TgViewerVariant variant = TG_VIEWER_OWN;
 
-  if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
+  if (message == NULL)
     {
       tg_webrtc_peer_fail (viewer->peer, "notSetRemoteDescription",
                            "unreadable answer");
       return;
     }
-  if (!video_taken (message, &variant))
+  if (!tg_viewer_answer_takes_video (message, &variant))
     {
       /* Not a silent audio-only session: the player is told, and moves on
        * (to HLS); nothing was spent. */

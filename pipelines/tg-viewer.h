@@ -8,6 +8,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 
 #include "tollgate.h"
 
@@ -93,6 +94,16 @@ TgViewer *tg_viewer_ref (TgViewer *viewer);
 void tg_viewer_unref (TgViewer *viewer);
 
 void tg_viewer_take_answer (TgViewer *viewer, const char *sdp);
+
+/* What tg_viewer_take_answer reads of a client's answer to our offer:
+ * which of our videos it takes in *variant, the stream's own H.264 when
+ * its first video m-line lists that payload, else the baseline one; FALSE
+ * when it refuses both (port 0, or neither payload), as a browser does
+ * that takes none of the offered H.264 profiles. No video m-line: TRUE,
+ * the own one. */
+gboolean tg_viewer_answer_takes_video (const GstSDPMessage *answer,
+                                       TgViewerVariant *variant);
+
 void tg_viewer_take_candidate (TgViewer *viewer, guint mline,
                                const char *candidate);
 

@@ -412,9 +412,8 @@ tg_webrtc_in_new (const TgWebrtcInSpec *spec,
   return in;
 }
 
-/* Whether the offer's video can be H.264 ("H264/90000"). */
-static gboolean
-offers_h264 (const GstSDPMessage *sdp)
+gboolean
+tg_webrtc_in_offers_h264 (const GstSDPMessage *sdp)
 {
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
     {
@@ -430,9 +429,8 @@ offers_h264 (const GstSDPMessage *sdp)
   return FALSE;
 }
 
-/* Whether the offer sends a track of this kind ("video", "audio"). */
-static gboolean
-offers (const GstSDPMessage *sdp, const char *kind)
+gboolean
+tg_webrtc_in_offers (const GstSDPMessage *sdp, const char *kind)
 {
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
     {
@@ -451,9 +449,9 @@ offers (const GstSDPMessage *sdp, const char *kind)
 void
 tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
 {
-  GstSDPMessage *message = NULL;
+  GstSDPMessage *message = tg_webrtc_parse_sdp (sdp);
 
-  if (gst_sdp_message_new_from_text (sdp, &message) != GST_SDP_OK)
+  if (message == NULL)
     {
       tg_webrtc_peer_fail (in->peer, "notSetRemoteDescription",
                            "unreadable offer");
@@ -461,12 +459,12 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
     }
   /* The stream needs a track to go live: AAC is made when there is no
    * video, even if no output wants it. */
-  if (!in->video && in->want_video && offers (message, "video"))
+  if (!in->video && in->want_video && tg_webrtc_in_offers (message, "video"))
     {
       in->video = TRUE;
       tg_stream_expect_track (in->stream, TG_STREAM_VIDEO, NULL);
     }
-  if (!in->aac && in->want_audio && offers (message, "audio")
+  if (!in->aac && in->want_audio && tg_webrtc_in_offers (message, "audio")
       && (in->want_aac || !in->video))
     {
       in->aac = TRUE;
@@ -478,8 +476,8 @@ tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp)
     {
       /* H.264 if it can (VP8 costs a transcode): webrtcbin would otherwise
        * answer both, in the offer's order, and browsers put VP8 first. */
-      g_autoptr (GstCaps) caps
-          = gst_caps_from_string (offers_h264 (message) ? H264_CAPS : VP8_CAPS);
+      g_autoptr (GstCaps) caps = gst_caps_from_string (
+          tg_webrtc_in_offers_h264 (message) ? H264_CAPS : VP8_CAPS);
 
       g_object_set (in->video_transceiver, "codec-preferences", caps, NULL);
     }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 
 #include "tg-stream.h"
 
@@ -47,6 +48,14 @@ TgWebrtcIn *tg_webrtc_in_new (const TgWebrtcInSpec *spec,
                               const TgWebrtcInCallbacks *callbacks,
                               gpointer data, GError **error);
 void tg_webrtc_in_take_offer (TgWebrtcIn *in, const char *sdp);
+
+/* What tg_webrtc_in_take_offer reads of an offer: whether it sends a track
+ * of this kind ("video", "audio": an m-line of that kind, its port not 0
+ * unless bundle-only, neither recvonly nor inactive), and whether its
+ * video can be H.264 (an rtpmap "H264/..."). */
+gboolean tg_webrtc_in_offers (const GstSDPMessage *offer, const char *kind);
+gboolean tg_webrtc_in_offers_h264 (const GstSDPMessage *offer);
+
 void tg_webrtc_in_take_candidate (TgWebrtcIn *in, guint mline,
                                   const char *candidate);
 /* When the last frame went into the stream (monotonic seconds), 0 before

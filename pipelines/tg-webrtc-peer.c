@@ -61,6 +61,23 @@ release (gpointer data)
     peer->callbacks.unref (peer->data);
 }
 
+/* --- the client's SDP --- */
+
+GstSDPMessage *
+tg_webrtc_parse_sdp (const char *text)
+{
+  GstSDPMessage *sdp = NULL;
+
+  if (text == NULL || *text == '\0' || !g_utf8_validate (text, -1, NULL))
+    return NULL;
+  if (gst_sdp_message_new_from_text (text, &sdp) != GST_SDP_OK)
+    {
+      g_clear_pointer (&sdp, gst_sdp_message_free);
+      return NULL;
+    }
+  return sdp;
+}
+
 /* --- our offer or answer --- */
 
 void

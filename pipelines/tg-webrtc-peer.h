@@ -67,6 +67,12 @@ void tg_webrtc_peer_free (TgWebrtcPeer *peer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgWebrtcPeer, tg_webrtc_peer_free)
 
+/* An SDP a client sent (an offer or an answer), parsed, or NULL if it is
+ * none. Neither empty text nor text that is not UTF-8 (RFC 8866 5) is one:
+ * GStreamer takes the first for a programmer's error (a critical), and
+ * warns of the second when it makes caps of an fmtp value. */
+GstSDPMessage *tg_webrtc_parse_sdp (const char *text);
+
 struct _GstWebRTCSessionDescription;
 
 /* Emits webrtcbin's set-local-description or set-remote-description

@@ -176,27 +176,13 @@ presented_session (GBytes *secret, SoupServerMessage *msg, GHashTable *query,
   const char *param = g_hash_table_lookup (query, TG_PLAYBACK_PARAM);
   const char *header = soup_message_headers_get_one (
       soup_server_message_get_request_headers (msg), "Cookie");
-  g_autofree char *name
-      = g_strconcat (TG_PLAYBACK_COOKIE_PREFIX, pass->stream, "=", NULL);
-  g_auto (GStrv) cookies = NULL;
   char *session_id = NULL;
 
   if (tg_playback_key_verify (secret, pass->app, pass->stream, param, pass->now,
                               pass->epoch, &session_id))
     return session_id;
-  /* Cookie values never hold ',' or ';' (RFC 6265), so either splits. */
-  cookies = header ? g_strsplit_set (header, ";,", -1) : NULL;
-  for (guint i = 0; cookies && cookies[i]; i++)
-    {
-      const char *cookie = g_strstrip (cookies[i]);
-
-      if (g_str_has_prefix (cookie, name)
-          && tg_playback_key_verify (secret, pass->app, pass->stream,
-                                     cookie + strlen (name), pass->now,
-                                     pass->epoch, &session_id))
-        return session_id;
-    }
-  return NULL;
+  return tg_playback_cookie_session (secret, header, pass->app, pass->stream,
+                                     pass->now, pass->epoch);
 }
 
 static gboolean

@@ -189,6 +189,30 @@ tg_playback_key_verify (GBytes *secret, const char *app, const char *stream,
   return TRUE;
 }
 
+char *
+tg_playback_cookie_session (GBytes *secret, const char *header, const char *app,
+                            const char *stream, gint64 now, gint64 epoch)
+{
+  g_autofree char *name
+      = g_strconcat (TG_PLAYBACK_COOKIE_PREFIX, stream, "=", NULL);
+  g_auto (GStrv) cookies = NULL;
+  char *session_id = NULL;
+
+  /* Cookie values never hold ',' or ';' (RFC 6265), so either splits. */
+  cookies = header ? g_strsplit_set (header, ";,", -1) : NULL;
+  for (guint i = 0; cookies && cookies[i]; i++)
+    {
+      const char *cookie = g_strstrip (cookies[i]);
+
+      if (g_str_has_prefix (cookie, name)
+          && tg_playback_key_verify (secret, app, stream,
+                                     cookie + strlen (name), now, epoch,
+                                     &session_id))
+        return session_id;
+    }
+  return NULL;
+}
+
 /* --- revocation epochs --- */
 
 static char *
@@ -515,6 +539,9 @@ tg_playback_mpd_vod_duration (const char *text)
       || (strstr (text, "type=\"static\"") == NULL
           && strstr (text, "type='static'") == NULL))
     return 0;
-  return whole_seconds (
-      iso_duration (duration + strlen ("mediaPresentationDuration=") + 1));
+  duration += strlen ("mediaPresentationDuration=");
+  /* Past its opening quote (none at the text's end: no duration). */
+  if (*duration != '"' && *duration != '\'')
+    return 0;
+  return whole_seconds (iso_duration (duration + 1));
 }

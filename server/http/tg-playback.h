@@ -51,6 +51,13 @@ gboolean tg_playback_key_verify (GBytes *secret, const char *app,
                                  const char *stream, const char *key,
                                  gint64 now, gint64 epoch, char **session_id);
 
+/* The session of a request's Cookie header (header may be NULL): that of
+ * its first cookie "tgs_{stream}" whose value is a valid key of (app,
+ * stream) by tg_playback_key_verify, or NULL. */
+char *tg_playback_cookie_session (GBytes *secret, const char *header,
+                                  const char *app, const char *stream,
+                                  gint64 now, gint64 epoch);
+
 /* The stream's revocation epoch (0 when never revoked). */
 gboolean tg_playback_get_epoch (TgStore *store, const char *app,
                                 const char *stream, gint64 *epoch,

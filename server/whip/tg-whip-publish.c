@@ -102,9 +102,8 @@ end_publishing (TgWhipSession *session)
   g_clear_pointer (&in, tg_webrtc_in_free);
 }
 
-/* Whether the offer sends a track (the ingest takes H.264 or VP8, Opus). */
-static gboolean
-sends_media (const GstSDPMessage *sdp)
+gboolean
+tg_whip_sends_media (const GstSDPMessage *sdp)
 {
   for (guint i = 0; i < gst_sdp_message_medias_len (sdp); i++)
     {
@@ -128,7 +127,7 @@ tg_whip_publish (struct _TgWhip *whip, const TgWhipRequest *request)
   TgWhipSession *session;
   TgPublication *publication;
 
-  if (!sends_media (request->sdp))
+  if (!tg_whip_sends_media (request->sdp))
     {
       tg_whip_reply (request->msg, SOUP_STATUS_BAD_REQUEST,
                      "The offer sends no track");

@@ -65,6 +65,14 @@ typedef struct
   TgSettings *settings;
 } TgWhipRequest;
 
+/* Whether an SDP (a POST's body) is a WebRTC offer webrtcbin can take:
+ * 1 to 16 m-lines, each with its mid, audio or video among them, and ICE
+ * and DTLS credentials. */
+gboolean tg_whip_is_offer (const GstSDPMessage *sdp);
+/* Whether an offer sends a track: an audio or video m-line neither
+ * recvonly nor inactive (WHIP; the ingest takes H.264 or VP8, Opus). */
+gboolean tg_whip_sends_media (const GstSDPMessage *sdp);
+
 /* A session of the request, in the registry (its reference). */
 TgWhipSession *tg_whip_session_new (struct _TgWhip *whip,
                                     const TgWhipRequest *request,

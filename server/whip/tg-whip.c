@@ -7,6 +7,7 @@
 
 #include "tg-cors.h"
 #include "tg-path.h"
+#include "tg-webrtc-peer.h"
 #include "tg-whip-session.h"
 
 /* Largest SDP offer taken (browsers' are a few KiB). */
@@ -492,10 +493,8 @@ bearer_token (SoupServerMessage *msg)
   return g_strstrip (g_strdup (value + 7));
 }
 
-/* Whether an SDP is a WebRTC offer webrtcbin can take: audio or video
- * m-lines, each with its mid, and ICE and DTLS credentials. */
-static gboolean
-is_webrtc_offer (const GstSDPMessage *sdp)
+gboolean
+tg_whip_is_offer (const GstSDPMessage *sdp)
 {
   gboolean media = FALSE;
   gboolean ice = gst_sdp_message_get_attribute_val (sdp, "ice-ufrag") != NULL;
@@ -566,8 +565,8 @@ take_offer (TgWhip *whip, SoupServerMessage *msg, const char *app,
     }
   bytes = soup_message_body_flatten (body);
   offer = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-  if (gst_sdp_message_new_from_text (offer, &sdp) != GST_SDP_OK
-      || !is_webrtc_offer (sdp))
+  sdp = tg_webrtc_parse_sdp (offer);
+  if (sdp == NULL || !tg_whip_is_offer (sdp))
     {
       if (sdp)
         gst_sdp_message_free (sdp);

@@ -46,10 +46,12 @@ run_one() {
   mkdir -p "$corpus"
   cp "$here/corpus/$name"/* "$corpus"/ 2>/dev/null
   # The per-stream pipeline's fuzzers take whole streams, and a stream
-  # may take its watchdog's time (10-15 s) to end.
+  # may take its watchdog's time (10-15 s) to end; browsers' SDP offers
+  # are 5 to 7 KiB.
   max_len=4096 unit_timeout=10
   case $name in
   fuzz-stream-*) max_len=65536 unit_timeout=30 ;;
+  fuzz-webrtc-sdp) max_len=8192 ;;
   esac
   # Bounded even if the fuzzer itself hangs (its last input, its exit).
   timeout -k 10 $((seconds + 2 * unit_timeout + 30)) \

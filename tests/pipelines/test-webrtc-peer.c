@@ -207,6 +207,27 @@ test_closed (void)
   g_assert_cmpint (offering.failed, ==, 0);
 }
 
+/* A client's SDP: none for empty text (a WHIP POST without a body, a
+ * WebSocket offer with "sdp": ""), which GStreamer's parser would take
+ * for a programmer's error (a critical, fatal here), nor for text that is
+ * not UTF-8, whose fmtp values GStreamer warns of when it makes caps. */
+static void
+test_parse_sdp (void)
+{
+  GstSDPMessage *sdp
+      = tg_webrtc_parse_sdp ("v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\n"
+                             "s=-\r\nt=0 0\r\n"
+                             "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+
+  g_assert_nonnull (sdp);
+  g_assert_cmpuint (gst_sdp_message_medias_len (sdp), ==, 1);
+  gst_sdp_message_free (sdp);
+  g_assert_null (tg_webrtc_parse_sdp (""));
+  g_assert_null (tg_webrtc_parse_sdp (NULL));
+  g_assert_null (tg_webrtc_parse_sdp ("v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\n"
+                                      "s=\xf1\r\nt=0 0\r\n"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -214,5 +235,6 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   g_test_add_func ("/webrtc-peer/connects", test_connects);
   g_test_add_func ("/webrtc-peer/closed", test_closed);
+  g_test_add_func ("/webrtc-peer/parse-sdp", test_parse_sdp);
   return g_test_run ();
 }

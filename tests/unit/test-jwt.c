@@ -126,6 +126,25 @@ test_other_algorithms (void)
     }
 }
 
+/* A header of two JSON values, which json-glib 1.6 parses and leaks the
+ * first of, under a signature that is not the key's: refused before any
+ * JSON is parsed (an unauthenticated client once leaked 426 bytes a
+ * request; the sanitizer build's LeakSanitizer sees it here). */
+static void
+test_unsigned_header_not_parsed (void)
+{
+  g_autofree char *head
+      = b64url ("{\"alg\":\"HS256\",\"typ\":\"JWT\"}{\"alg\":\"HS256\"}");
+  g_autofree char *text = claims ("s1", "play", NOW + 60);
+  g_autofree char *body = b64url (text);
+  g_autofree char *other = signed_claims ("s1", "play", NOW + 60, OTHER_KEY);
+  g_autofree char *jwt
+      = g_strconcat (head, ".", body, strrchr (other, '.'), NULL);
+
+  g_assert_cmpint (tg_jwt_verify (jwt, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW), ==,
+                   TG_VERDICT_BAD_JWT);
+}
+
 static void
 test_tampered_claims (void)
 {
@@ -206,6 +225,8 @@ main (int argc, char **argv)
   g_test_add_func ("/jwt/expired", test_expired);
   g_test_add_func ("/jwt/other-stream-and-type", test_other_stream_and_type);
   g_test_add_func ("/jwt/other-algorithms", test_other_algorithms);
+  g_test_add_func ("/jwt/unsigned-header-not-parsed",
+                   test_unsigned_header_not_parsed);
   g_test_add_func ("/jwt/tampered-claims", test_tampered_claims);
   g_test_add_func ("/jwt/malformed", test_malformed);
   g_test_add_func ("/jwt/exp-required", test_exp_required);

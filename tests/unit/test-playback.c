@@ -362,6 +362,14 @@ test_rewrite_mpd (void)
       tg_playback_mpd_vod_duration ("<MPD type=\"static\" "
                                     "mediaPresentationDuration=\"PTxS\">"),
       ==, 0);
+  /* Cut after the '=': nothing is read past the text (found by fuzz-mpd). */
+  g_assert_cmpint (tg_playback_mpd_vod_duration (
+                       "<MPD type=\"static\" mediaPresentationDuration="),
+                   ==, 0);
+  g_assert_cmpint (
+      tg_playback_mpd_vod_duration ("<MPD type=\"static\" "
+                                    "mediaPresentationDuration=PT5S>"),
+      ==, 0);
 }
 
 static void
