@@ -117,19 +117,22 @@ header_is_hs256 (const char *part, gsize length)
   return header && g_strcmp0 (string_member (header, "alg"), "HS256") == 0;
 }
 
+/* The signature part is compared as text with the MAC's one spelling in
+ * unpadded base64url: its last character's unused bits are not ignored,
+ * so a token has one spelling only. */
 static gboolean
 signature_matches (const char *jwt, gsize signed_length, const char *part,
                    const char *secret)
 {
   guchar mac[EVP_MAX_MD_SIZE];
   unsigned int mac_length = 0;
-  gsize size = 0;
-  g_autofree guchar *signature = base64url_decode (part, strlen (part), &size);
+  g_autofree char *expected = NULL;
+  gsize length = strlen (part);
 
-  if (signature == NULL)
-    return FALSE;
   hs256 (secret, jwt, signed_length, mac, &mac_length);
-  return size == mac_length && CRYPTO_memcmp (signature, mac, size) == 0;
+  expected = base64url (mac, mac_length);
+  return length == strlen (expected)
+         && CRYPTO_memcmp (part, expected, length) == 0;
 }
 
 TgVerdict

@@ -37,18 +37,24 @@ verify (const char *jwt, const char *secret, const char *stream,
   return tg_jwt_verify (jwt, secret, stream, type, now);
 }
 
-/* jwt with its character at i changed to another base64url one that
- * differs in its first bit (so the decoded bytes change too). */
+/* jwt with its character at i changed to another base64url one, in its
+ * first bit or its last: refused, even where the last bit is one base64url
+ * leaves unused (the signature's last character: a token has one
+ * spelling). */
 static void
 assert_changed_refused (const char *jwt, gsize i)
 {
-  g_autofree char *bad = g_strdup (jwt);
-  const char *at = strchr (base64url_chars, bad[i]);
+  const char *at = strchr (base64url_chars, jwt[i]);
 
   g_assert_nonnull (at);
-  bad[i] = base64url_chars[(at - base64url_chars) ^ 32];
-  g_assert_cmpint (verify (bad, SECRET, STREAM, TG_TOKEN_TYPE_PLAY, NOW), ==,
-                   TG_VERDICT_BAD_JWT);
+  for (int bit = 1; bit <= 32; bit *= 32)
+    {
+      g_autofree char *bad = g_strdup (jwt);
+
+      bad[i] = base64url_chars[(at - base64url_chars) ^ bit];
+      g_assert_cmpint (verify (bad, SECRET, STREAM, TG_TOKEN_TYPE_PLAY, NOW),
+                       ==, TG_VERDICT_BAD_JWT);
+    }
 }
 
 /* The header's JSON, decoded (a part of base64url that checked out). */

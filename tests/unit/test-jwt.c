@@ -160,6 +160,28 @@ test_tampered_claims (void)
                    ==, TG_VERDICT_BAD_JWT);
 }
 
+/* HS256's 32 bytes end in a base64url character with two unused bits:
+ * the three other spellings of a token are refused. */
+static void
+test_one_spelling (void)
+{
+  static const char alphabet[]
+      = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  g_autofree char *genuine = signed_claims ("s1", "play", NOW + 60, KEY);
+  char *last = genuine + strlen (genuine) - 1;
+  int index = strchr (alphabet, *last) - alphabet;
+
+  g_assert_cmpint (tg_jwt_verify (genuine, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW),
+                   ==, TG_VERDICT_OK);
+  for (int bits = 1; bits < 4; bits++)
+    {
+      *last = alphabet[index ^ bits];
+      g_assert_cmpint (
+          tg_jwt_verify (genuine, KEY, "s1", TG_TOKEN_TYPE_PLAY, NOW), ==,
+          TG_VERDICT_BAD_JWT);
+    }
+}
+
 static void
 test_malformed (void)
 {
@@ -228,6 +250,7 @@ main (int argc, char **argv)
   g_test_add_func ("/jwt/unsigned-header-not-parsed",
                    test_unsigned_header_not_parsed);
   g_test_add_func ("/jwt/tampered-claims", test_tampered_claims);
+  g_test_add_func ("/jwt/one-spelling", test_one_spelling);
   g_test_add_func ("/jwt/malformed", test_malformed);
   g_test_add_func ("/jwt/exp-required", test_exp_required);
   g_test_add_func ("/jwt/short-key", test_short_key);
