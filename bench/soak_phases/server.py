@@ -14,11 +14,28 @@ PORT_ARGS = ["--rtmp-port", "1", "--srt-port", "1", "--rtsp-port", "1"]
 Reading = collections.namedtuple("Reading", "fds threads rss_kib")
 
 
-def read_proc(pid):
-    """The server's open descriptors (/proc/PID/fd), threads and VmRSS (kB,
-    from /proc/PID/status): a Reading, or None once it has gone."""
+def _count_fds(pid, ignore):
+    """Descriptors open in pid, but those on a path starting with ignore."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if not os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(
+                    ignore):
+                n += 1
+        except OSError:
+            pass    # closed meanwhile
+    return n
+
+
+def read_proc(pid, ignore=None):
+    """The server's open descriptors (/proc/PID/fd; not those on a path
+    starting with ignore, if given), threads and VmRSS (kB, from
+    /proc/PID/status): a Reading, or None once it has gone."""
     try:
-        fds = len(os.listdir("/proc/%d/fd" % pid))
+        if ignore:
+            fds = _count_fds(pid, ignore)
+        else:
+            fds = len(os.listdir("/proc/%d/fd" % pid))
         threads = rss = None
         with open("/proc/%d/status" % pid) as f:
             for line in f:
