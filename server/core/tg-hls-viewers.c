@@ -25,6 +25,30 @@ forget_idle (GHashTable *sessions, gint64 now)
       g_hash_table_iter_remove (&iter);
 }
 
+/* Forgets, in every stream, the sessions not seen within the window, and
+ * the streams left without any, at most once a window: the tables hold the
+ * viewers of the last window, not every session since the start (of
+ * streams long ended too) for want of a REST call that counts them.
+ * Locked. */
+static void
+sweep (gint64 now)
+{
+  static gint64 last_sweep;
+  GHashTableIter iter;
+  gpointer sessions;
+
+  if (streams == NULL || now - last_sweep < TG_HLS_VIEWER_S * G_USEC_PER_SEC)
+    return;
+  last_sweep = now;
+  g_hash_table_iter_init (&iter, streams);
+  while (g_hash_table_iter_next (&iter, NULL, &sessions))
+    {
+      forget_idle (sessions, now);
+      if (g_hash_table_size (sessions) == 0)
+        g_hash_table_iter_remove (&iter);
+    }
+}
+
 static GHashTable *
 sessions_of (const char *app, const char *stream_id, gboolean create)
 {
@@ -53,6 +77,7 @@ tg_hls_viewer_seen (const char *app, const char *stream_id,
   Viewer *last;
 
   g_mutex_lock (&lock);
+  sweep (now);
   sessions = sessions_of (app, stream_id, TRUE);
   last = g_hash_table_lookup (sessions, session_id);
   if (last == NULL)

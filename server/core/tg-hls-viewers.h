@@ -4,8 +4,10 @@
  * viewer, of DASH if the last manifest it asked for was an MPD, else of
  * HLS. Sessions exist
  * when the app has a play scheme (one-time token or JWT); without one
- * there is nothing to tell viewers apart and none are counted. In memory,
- * for this process; thread-safe. */
+ * there is nothing to tell viewers apart and none are counted. A session
+ * not seen for TG_HLS_VIEWER_S is forgotten within another TG_HLS_VIEWER_S
+ * (a stream with none left too), counted or not. In memory, for this
+ * process; thread-safe. */
 #pragma once
 
 #include <glib.h>

@@ -6,8 +6,12 @@ typedef struct
   gint64 epoch, until;
 } Entry;
 
+/* Lapsed entries are dropped at most this often (seconds). */
+#define SWEEP_S 30
+
 static GMutex lock;
 static GHashTable *entries; /* SHA-256 of the token -> Entry */
+static gint64 last_sweep;   /* real time, seconds */
 
 static void
 entry_free (gpointer data)
@@ -27,6 +31,19 @@ key_of (const char *token)
   return g_compute_checksum_for_string (G_CHECKSUM_SHA256, token, -1);
 }
 
+/* Drops the entries lapsed by now. Locked. */
+static void
+forget_lapsed (gint64 now)
+{
+  GHashTableIter iter;
+  Entry *entry;
+
+  g_hash_table_iter_init (&iter, entries);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+    if (entry->until <= now)
+      g_hash_table_iter_remove (&iter);
+}
+
 /* Makes room: lapsed entries go, then, if still full, the one that lapses
  * first. Locked. */
 static void
@@ -36,10 +53,7 @@ make_room (gint64 now)
   Entry *entry;
   gint64 soonest = G_MAXINT64;
 
-  g_hash_table_iter_init (&iter, entries);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
-    if (entry->until <= now)
-      g_hash_table_iter_remove (&iter);
+  forget_lapsed (now);
   if (g_hash_table_size (entries) < TG_RESUME_MAX)
     return;
   g_hash_table_iter_init (&iter, entries);
@@ -60,6 +74,7 @@ tg_resume_remember (const char *token, const char *client, const char *app,
                     gint64 until)
 {
   Entry *entry = g_new0 (Entry, 1);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   entry->client = g_strdup (client);
   entry->app = g_strdup (app);
@@ -71,6 +86,13 @@ tg_resume_remember (const char *token, const char *client, const char *app,
   if (entries == NULL)
     entries
         = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, entry_free);
+  /* The table holds the sessions still alive, not every token spent
+   * since the start up to the cap. */
+  if (now - last_sweep >= SWEEP_S)
+    {
+      last_sweep = now;
+      forget_lapsed (now);
+    }
   if (g_hash_table_size (entries) >= TG_RESUME_MAX)
     make_room (until);
   g_hash_table_replace (entries, key_of (token), entry);

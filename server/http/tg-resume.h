@@ -11,7 +11,8 @@
 
 #include <glib.h>
 
-/* At most this many tokens are remembered; past it, the oldest go. */
+/* At most this many tokens are remembered; past it, the oldest go. One
+ * whose session has lapsed is forgotten within 30 s. */
 #define TG_RESUME_MAX 65536
 
 /* The token opened session_id for client, on app/stream, in the tokens'

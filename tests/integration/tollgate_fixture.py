@@ -117,10 +117,13 @@ class TollgateServer:
 
     def __init__(self, data_dir=None, config=None, store=None,
                  http_threads=None, extra_args=(), pass_data_dir=True,
-                 env=None, rlimit_nofile=None):
+                 env=None, rlimit_nofile=None, log_dir=None):
         self._own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="tollgate-it-")
-        self._log_dir = tempfile.mkdtemp(prefix="tollgate-it-log-")
+        # The server's stderr goes to log_dir (a folder of its own, removed
+        # by cleanup() unless TOLLGATE_KEEP_LOGS, when None).
+        self._own_log_dir = log_dir is None
+        self._log_dir = log_dir or tempfile.mkdtemp(prefix="tollgate-it-log-")
         self.config = config
         self.store = store
         self.http_threads = http_threads
@@ -234,6 +237,11 @@ class TollgateServer:
             if line is not None:
                 out.append(line)
 
+    @property
+    def stderr_path(self):
+        """The file the running (or last) process writes its stderr to."""
+        return self._stderr_path
+
     def stderr(self):
         if not self._stderr_path or not os.path.exists(self._stderr_path):
             return ""
@@ -300,7 +308,7 @@ class TollgateServer:
         self.kill()
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
-        if not os.environ.get("TOLLGATE_KEEP_LOGS"):
+        if self._own_log_dir and not os.environ.get("TOLLGATE_KEEP_LOGS"):
             shutil.rmtree(self._log_dir, ignore_errors=True)
 
     @property
