@@ -55,6 +55,11 @@ def read_proc(pid, ignore=None):
 # "(tollgate:123): tollgate-WARNING **: 12:18:43.756: ...".
 ENDED_RE = re.compile(r"^tollgate-Message: [0-9:.]+: (\S+): publish ended"
                       r"(?:: (.*))?$")
+# What follows "publish ended: " when the publisher simply left
+# (tg_publication_left in the RTMP and SRT doors): no failure.
+PUBLISHER_LEFT = ("the publisher stopped publishing",
+                  "the publisher closed its connection",
+                  "the publisher left")
 BAD_RE = re.compile(r"-(?:CRITICAL|WARNING) \*\*|AddressSanitizer|"
                     r"LeakSanitizer|runtime error:")
 
@@ -94,7 +99,9 @@ class LogWatch(threading.Thread):
                 line = raw.decode("utf-8", "replace")
                 m = ENDED_RE.match(line)
                 if m:
-                    self._ended[m.group(1)] = m.group(2) or ""
+                    why = m.group(2) or ""
+                    self._ended[m.group(1)] = ("" if why in PUBLISHER_LEFT
+                                               else why)
                 elif BAD_RE.search(line):
                     self.bad.append(line)
             self._cond.notify_all()
