@@ -14,3 +14,24 @@ __asan_default_options (void)
 {
   return "handle_sigtrap=1";
 }
+
+/* text with every occurrence of the strings of cut taken out (what a
+ * rewrite added, for the rewriting fuzzers to take away again). */
+static inline char *
+without (const char *text, const char *const *cut)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p;)
+    {
+      const char *const *c = cut;
+
+      while (*c && !g_str_has_prefix (p, *c))
+        c++;
+      if (*c)
+        p += strlen (*c);
+      else
+        g_string_append_c (out, *p++);
+    }
+  return g_string_free (out, FALSE);
+}

@@ -26,26 +26,6 @@ static const char *const added[] = {
   NULL,
 };
 
-/* text with every occurrence of the strings of cut taken out. */
-static char *
-without (const char *text, const char *const *cut)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const char *p = text; *p;)
-    {
-      const char *const *c = cut;
-
-      while (*c && !g_str_has_prefix (p, *c))
-        c++;
-      if (*c)
-        p += strlen (*c);
-      else
-        g_string_append_c (out, *p++);
-    }
-  return g_string_free (out, FALSE);
-}
-
 static gboolean
 is_absolute (const char *uri)
 {

@@ -79,8 +79,9 @@ run_one() {
 # lines are printed in the fuzzers' order.
 jobs=${FUZZ_JOBS:-$(nproc)}
 for fuzzer in "${fuzzers[@]}"; do
+  # (a fuzzer's own status is in its .rc file, read below; no set -e here)
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
-    wait -n || true
+    wait -n
   done
   run_one "$fuzzer" &
 done
