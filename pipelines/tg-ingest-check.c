@@ -2,12 +2,17 @@
 
 #include <string.h>
 
+#include "tg-flv-script.h"
+
 #define FLV "FLV: "
 #define TS "MPEG-TS: "
 
 #define TS_PACKET 188
 /* The first bytes of a tag's body that the rules read. */
 #define FLV_BODY_PREFIX 2
+/* The largest script data tag (onMetaData) held to be read: encoders send
+ * a few hundred bytes. */
+#define FLV_SCRIPT_MAX (64 * 1024)
 
 typedef enum
 {
@@ -15,6 +20,7 @@ typedef enum
   FLV_SKIP,       /* the rest of the header, a body, or a tag size */
   FLV_TAG_HEADER, /* 11 bytes */
   FLV_BODY_START, /* the first bytes of a body */
+  FLV_SCRIPT,     /* a script data tag's body, all of it */
 } FlvState;
 
 struct _TgIngestCheck
@@ -31,6 +37,7 @@ struct _TgIngestCheck
   guint8 tag_type; /* of the tag whose body comes */
   gsize body;      /* its size */
   gboolean aac_config, avc_config; /* a sequence header came */
+  GByteArray *script;              /* FLV_SCRIPT: its body so far */
   /* MPEG-TS */
   gint pmt_pid;     /* -1 until the PAT names it */
   gint pmt_version; /* -1 until the first PMT */
@@ -52,6 +59,8 @@ tg_ingest_check_new (gboolean mpegts)
 void
 tg_ingest_check_free (TgIngestCheck *check)
 {
+  if (check->script)
+    g_byte_array_unref (check->script);
   g_free (check);
 }
 
@@ -69,11 +78,21 @@ flv_tag_header (TgIngestCheck *check, const guint8 *header)
     return FLV "a tag that is neither audio, video nor script data";
   check->tag_type = type;
   check->body = (gsize) header[1] << 16 | header[2] << 8 | header[3];
-  if (check->body == 0 || type == 18)
+  if (check->body == 0)
     {
-      /* Nothing of it to read: skip it and its PreviousTagSize. */
+      /* Nothing of it to read: skip its PreviousTagSize. */
       check->state = FLV_SKIP;
-      check->need = check->body + 4;
+      check->need = 4;
+      return NULL;
+    }
+  if (type == 18)
+    {
+      if (check->body > FLV_SCRIPT_MAX)
+        return FLV "a script data tag larger than 64 KiB";
+      check->state = FLV_SCRIPT;
+      if (check->script == NULL)
+        check->script = g_byte_array_new ();
+      g_byte_array_set_size (check->script, 0);
       return NULL;
     }
   check->state = FLV_BODY_START;
@@ -149,6 +168,23 @@ flv_feed (TgIngestCheck *check, const guint8 *data, gsize size)
     {
       gsize n;
 
+      if (check->state == FLV_SCRIPT)
+        {
+          n = MIN (size, check->body - check->script->len);
+          g_byte_array_append (check->script, data, (guint) n);
+          data += n, size -= n;
+          if (check->script->len == check->body)
+            {
+              const char *refused = tg_flv_script_check (check->script->data,
+                                                         check->script->len);
+
+              if (refused)
+                return refused;
+              check->state = FLV_SKIP;
+              check->need = 4;
+            }
+          continue;
+        }
       if (check->state == FLV_SKIP)
         {
           n = MIN (size, check->need);

@@ -4,15 +4,17 @@
  *    AVCPacketType is not 0, 1 or 2, or an AAC frame or AVC data before
  *    their sequence header (flvdemux pushes data before its stream start,
  *    and the muxers behind it fail with criticals); a tag type other than
- *    audio, video or script data; an encrypted (filtered) tag.
+ *    audio, video or script data; an encrypted (filtered) tag; a script data
+ *    tag larger than 64 KiB, or an onMetaData that flvdemux does not
+ *    survive (tg-flv-script.h).
  *  - MPEG-TS: a program that changes while it is published (a PAT naming
  *    another PMT, a PMT of a new version: tsdemux asserts, and aborts the
  *    process, after a PES without a PTS then an emptied program), a PES of
  *    audio or video without a PTS, packets that are not 188 bytes each
  *    behind a sync byte.
  * It reads the bytes as they come, in pieces of any size, keeping only a
- * few bytes between them. Pure C and GLib (a fuzzer and the unit tests
- * call it directly). */
+ * few bytes between them (a script data tag: all of it). Pure C and GLib (a
+ * fuzzer and the unit tests call it directly). */
 #pragma once
 
 #include <glib.h>

@@ -9,6 +9,7 @@ import os
 import random
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -20,7 +21,7 @@ from test_rtmp import wait_for
 from test_srt import SrtTestCase
 from tollgate_fixture import APP, unique_id
 
-REFUSED = r"%s: Refused the publisher's (audio|video) track: (.*)"
+REFUSED = r"%s: Refused the publisher's (audio|video|stream)(?: track)?: (.*)"
 
 
 def with_config(tags, is_config, body):
@@ -152,6 +153,23 @@ class BadMediaTest(SrtTestCase):
             with self.subTest(body=body[:16].hex()):
                 self.assertMediaRefused(with_config(self.tags, is_config, body),
                                    track, reason)
+
+    def test_metadata_that_flvdemux_does_not_survive(self):
+        # onMetaData's framerate becomes a fraction over 0 in flvdemux (a
+        # critical); objects nested 100000 deep (400 KB) overflowed its
+        # stack and killed the server. The container check refuses both
+        # first.
+        def meta(body):
+            return [t.with_body(body) if t.type == SCRIPT else t
+                    for t in self.tags]
+        script = next(t for t in self.tags if t.type == SCRIPT).body
+        at = script.index(b"\x00\x09framerate\x00") + 12
+        tiny = script[:at] + struct.pack(">d", 1.7e-308) + script[at + 8:]
+        deep = b"\x02\x00\x0aonMetaData\x03" + b"\x00\x01o\x03" * 100000
+        for body, reason in ((tiny, "a framerate that is neither 0 nor"),
+                             (deep, "a script data tag larger than 64 KiB")):
+            with self.subTest(reason=reason):
+                self.assertMediaRefused(meta(body), "stream", reason)
 
     def test_nal_length_past_the_frame(self):
         first = next(i for i, t in enumerate(self.tags) if t.is_avc_frame())

@@ -124,6 +124,47 @@ test_flv_refused (void)
                    ==, "FLV: not an FLV header");
 }
 
+/* ffmpeg's onMetaData with its framerate set to d. */
+static const char *
+flv_framerate (GBytes *bytes, double d)
+{
+  gsize size;
+  const guint8 *original = g_bytes_get_data (bytes, &size);
+  g_autofree guint8 *data = g_memdup2 (original, size);
+  /* The name's size (9), the name, the number's marker; then 8 bytes. */
+  const char *name = "\0\x09"
+                     "framerate\0";
+  gsize at = 0;
+  guint64 bits;
+
+  while (at + 20 < size && memcmp (data + at, name, 12) != 0)
+    at++;
+  g_assert_cmpuint (at + 20, <, size);
+  memcpy (&bits, &d, sizeof bits);
+  for (guint i = 0; i < 8; i++)
+    data[at + 12 + i] = (guint8) (bits >> (56 - 8 * i));
+  return feed (FALSE, data, size, 5);
+}
+
+static void
+test_flv_script (void)
+{
+  g_autoptr (GBytes) flv = make ("flv");
+  g_autoptr (GByteArray) big = g_byte_array_new ();
+  /* A header without tracks, then a script tag of 64 KiB + 1. */
+  const guint8 head[] = { 'F', 'L', 'V',  1,    0,    0, 0, 0, 9, 0, 0, 0,
+                          0,   18,  0x01, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0 };
+
+  g_assert_cmpstr (flv_framerate (flv, 30), ==, NULL);
+  g_assert_cmpstr (flv_framerate (flv, 1.7e-308), ==,
+                   "FLV onMetaData: a framerate that is neither 0 nor within "
+                   "0.01-1000");
+  g_byte_array_append (big, head, sizeof head);
+  g_byte_array_set_size (big, sizeof head + 64 * 1024 + 1 + 4);
+  g_assert_cmpstr (feed (FALSE, big->data, big->len, 1), ==,
+                   "FLV: a script data tag larger than 64 KiB");
+}
+
 /* The PIDs of an ffmpeg TS: the PMT at 0x1000, video 0x100, audio 0x101. */
 static guint
 pid_of (const guint8 *packet)
@@ -177,6 +218,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ingest-check/real-streams-pass", test_real_streams_pass);
   g_test_add_func ("/ingest-check/flv-refused", test_flv_refused);
+  g_test_add_func ("/ingest-check/flv-script", test_flv_script);
   g_test_add_func ("/ingest-check/ts-refused", test_ts_refused);
   return g_test_run ();
 }
