@@ -1,9 +1,14 @@
 /* sqlite:///abs/path.db: the embedded default. One file in WAL mode that
- * several processes may share. Each thread borrows a connection of its own
- * from a small pool, so callers on different threads never wait on one lock;
- * sqlite's own file locks order the writers. Consuming a token is a single
- * DELETE ... RETURNING, so of any number of concurrent consumers, in any
- * number of processes, exactly one sees the row. */
+ * several processes may share. Reads borrow a connection of their own from
+ * a small pool, so readers on different threads never wait on one lock.
+ * Writes in this process take turns on one connection: sqlite lets one
+ * writer at a time anyway, and a writer that is the only one keeps its page
+ * cache, where writers on several connections made each other's caches
+ * stale (every commit read its b-tree path again) and slept in each other's
+ * locks. sqlite's own file locks order the writers of several processes.
+ * Consuming a token is a single DELETE ... RETURNING, so of any number of
+ * concurrent consumers, in any number of processes, exactly one sees the
+ * row. */
 #include "tgstore-private.h"
 
 #include <sqlite3.h>
@@ -14,8 +19,7 @@
  * or a consume touches one b-tree and the stream index; expiry is swept by
  * a rare full scan. Small pages keep each commit's WAL writes small. */
 static const char schema[]
-    = "PRAGMA page_size = 1024;"
-      "CREATE TABLE IF NOT EXISTS tokens ("
+    = "CREATE TABLE IF NOT EXISTS tokens ("
       "  app TEXT NOT NULL, token_id TEXT NOT NULL, stream_id TEXT NOT NULL,"
       "  expire_date INTEGER NOT NULL, type TEXT NOT NULL, room_id TEXT,"
       "  seq INTEGER NOT NULL," /* minting time, for listing order */
@@ -77,7 +81,9 @@ typedef struct
 typedef struct
 {
   char *path;
-  GAsyncQueue *idle; /* Conn *: connections no thread is using */
+  GAsyncQueue *idle; /* Conn *: reading connections no thread is using */
+  Conn *writer;      /* under write_lock */
+  GMutex write_lock;
   /* Checkpoints run on a thread of their own, not in the commit that
    * happens to cross the threshold: a checkpoint syncs the disk. */
   GThread *checkpointer;
@@ -89,6 +95,8 @@ typedef struct
 /* WAL pages (of 1 KiB) after which a checkpoint is asked for: the more
  * commits one checkpoint covers, the more page writes it folds together. */
 #define CHECKPOINT_PAGES 16384
+/* Bytes the WAL file is cut back to when it starts over. */
+#define WAL_LIMIT 16777216 /* 16 MiB */
 
 /* sqlite's own busy timeout sleeps a whole millisecond and more between
  * tries; under contention that costs more than the statements. Retry sooner,
@@ -151,8 +159,12 @@ conn_open (SqliteStore *self, GError **error)
   sqlite3_busy_handler (conn->db, busy_handler, &conn->busy_deadline);
   /* Replaces sqlite's automatic checkpoints with the checkpointer's. */
   sqlite3_wal_hook (conn->db, wal_grew, self);
+  /* The page size first: a new file takes it when it turns to WAL, and
+   * keeps it. */
   if (sqlite3_exec (conn->db,
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                    "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL;"
+                    " PRAGMA synchronous = NORMAL;"
+                    " PRAGMA journal_size_limit = " G_STRINGIFY (WAL_LIMIT) ";",
                     NULL, NULL, NULL)
           != SQLITE_OK
       || sqlite3_exec (conn->db, schema, NULL, NULL, NULL) != SQLITE_OK)
@@ -186,11 +198,19 @@ checkpoint_loop (gpointer data)
         ;
       self->checkpoint_wanted = FALSE;
       g_mutex_unlock (&self->lock);
-      /* Passive: never waits for readers or writers; what it cannot copy
-       * now, the next round does. */
+      /* Passive first: it never waits for readers or writers. Under
+       * steady writes it never catches up with the end of the WAL either,
+       * and a WAL starts over only once all of it is copied: so then a
+       * restart copies the little that came meanwhile, holding writers
+       * back that long, and the WAL starts over (the file grew past 600 MB
+       * in 12 s of mints before). */
       if (conn)
-        sqlite3_wal_checkpoint_v2 (conn->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                   NULL, NULL);
+        {
+          sqlite3_wal_checkpoint_v2 (conn->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                     NULL, NULL);
+          sqlite3_wal_checkpoint_v2 (conn->db, NULL, SQLITE_CHECKPOINT_RESTART,
+                                     NULL, NULL);
+        }
       g_mutex_lock (&self->lock);
     }
   g_mutex_unlock (&self->lock);
@@ -213,6 +233,9 @@ sqlite_close (gpointer data)
       g_thread_join (self->checkpointer);
     }
   g_async_queue_unref (self->idle);
+  if (self->writer)
+    conn_free (self->writer);
+  g_mutex_clear (&self->write_lock);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->wake);
   g_free (self->path);
@@ -235,10 +258,17 @@ sqlite_open (const char *rest, GError **error)
   self->path = g_strdup (rest);
   self->idle = g_async_queue_new_full ((GDestroyNotify) conn_free);
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->write_lock);
   g_cond_init (&self->wake);
   first = conn_open (self, error);
-  if (first == NULL)
+  self->writer = first ? conn_open (self, error) : NULL;
+  if (self->writer == NULL
+      || sqlite3_exec (self->writer->db, "PRAGMA cache_size = -8192;", NULL,
+                       NULL, NULL)
+             != SQLITE_OK)
     {
+      if (first)
+        conn_free (first);
       sqlite_close (self);
       return NULL;
     }
@@ -247,7 +277,7 @@ sqlite_open (const char *rest, GError **error)
   return self;
 }
 
-/* A connection for this call: an idle one, or a new one when every pooled
+/* A connection to read with: an idle one, or a new one when every pooled
  * connection is busy on another thread. */
 static Conn *
 borrow (SqliteStore *self, GError **error)
@@ -257,10 +287,22 @@ borrow (SqliteStore *self, GError **error)
   return conn ? conn : conn_open (self, error);
 }
 
+/* The connection to write with, once no other thread of this process
+ * writes. */
+static Conn *
+borrow_writer (SqliteStore *self)
+{
+  g_mutex_lock (&self->write_lock);
+  return self->writer;
+}
+
 static void
 give_back (SqliteStore *self, Conn *conn)
 {
-  g_async_queue_push (self->idle, conn);
+  if (conn == self->writer)
+    g_mutex_unlock (&self->write_lock);
+  else
+    g_async_queue_push (self->idle, conn);
 }
 
 /* Binds parameters in order: "t" text (NULL binds NULL), "i" gint64. */
@@ -317,17 +359,15 @@ run (Conn *conn, sqlite3_stmt *stmt, GError **error)
   return sqlite3_changes (conn->db);
 }
 
-/* One statement that changes rows, on a borrowed connection: bind (as
+/* One statement that changes rows, on the writing connection: bind (as
  * bind ()), run, give back. Rows changed, or -1. */
 static gint64
 execute (SqliteStore *self, Sql sql, GError **error, const char *types, ...)
 {
-  Conn *conn = borrow (self, error);
+  Conn *conn = borrow_writer (self);
   gint64 changed;
   va_list args;
 
-  if (conn == NULL)
-    return -1;
   va_start (args, types);
   changed = run (conn, bind_valist (conn, sql, types, args), error);
   va_end (args);
@@ -405,7 +445,7 @@ sqlite_consume (gpointer data, const char *app, const char *token_id,
                 gint64 now, GError **error)
 {
   SqliteStore *self = data;
-  Conn *conn = borrow (self, error);
+  Conn *conn = room_id ? borrow (self, error) : borrow_writer (self);
   TgVerdict verdict;
   sqlite3_stmt *stmt;
   int rc;
