@@ -277,6 +277,10 @@ sqlite_open (const char *rest, GError **error)
   return self;
 }
 
+/* The store whose batch this thread is in: its writes go on the writing
+ * connection it holds. */
+static GPrivate in_batch;
+
 /* A connection to read with: an idle one, or a new one when every pooled
  * connection is busy on another thread. */
 static Conn *
@@ -292,17 +296,47 @@ borrow (SqliteStore *self, GError **error)
 static Conn *
 borrow_writer (SqliteStore *self)
 {
-  g_mutex_lock (&self->write_lock);
+  if (g_private_get (&in_batch) != self)
+    g_mutex_lock (&self->write_lock);
   return self->writer;
 }
 
 static void
 give_back (SqliteStore *self, Conn *conn)
 {
-  if (conn == self->writer)
-    g_mutex_unlock (&self->write_lock);
-  else
+  if (conn != self->writer)
     g_async_queue_push (self->idle, conn);
+  else if (g_private_get (&in_batch) != self)
+    g_mutex_unlock (&self->write_lock);
+}
+
+static gboolean
+sqlite_batch (gpointer data, void (*func) (gpointer), gpointer func_data,
+              GError **error)
+{
+  SqliteStore *self = data;
+  Conn *conn = borrow_writer (self);
+  gboolean ok;
+
+  ok = sqlite3_exec (conn->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
+       == SQLITE_OK;
+  if (!ok)
+    fail (conn->db, "begin", error);
+  else
+    {
+      g_private_set (&in_batch, self);
+      func (func_data);
+      g_private_set (&in_batch, NULL);
+      ok = sqlite3_exec (conn->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+      if (!ok)
+        {
+          fail (conn->db, "commit", error);
+          /* (After some errors sqlite has rolled back already.) */
+          sqlite3_exec (conn->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+    }
+  give_back (self, conn);
+  return ok;
 }
 
 /* Binds parameters in order: "t" text (NULL binds NULL), "i" gint64. */
@@ -643,4 +677,5 @@ const TgStoreBackend tg_store_backend_sqlite = {
   .record_delete = sqlite_record_delete,
   .record_list = sqlite_record_list,
   .record_count = sqlite_record_count,
+  .batch = sqlite_batch,
 };

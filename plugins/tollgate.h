@@ -111,6 +111,16 @@ TgToken *tg_store_mint (TgStore *store, const char *app, const char *stream_id,
                         TgTokenType type, gint64 expire_date,
                         const char *room_id, GError **error);
 
+/* Runs func (store, data) on this thread; the store writes it makes are
+ * one transaction where the backend has them (sqlite): one commit for all,
+ * kept all, or none when this returns FALSE (then every result func saw
+ * is void: report error for each). Elsewhere (memory, Redis) each write
+ * stands alone and this returns TRUE. Many writes in one commit cost about
+ * what one does. */
+typedef void (*TgStoreBatchFunc) (TgStore *store, gpointer data);
+gboolean tg_store_batch (TgStore *store, TgStoreBatchFunc func, gpointer data,
+                         GError **error);
+
 /* Stores a token as given (for imports and tests). */
 gboolean tg_store_insert (TgStore *store, const TgToken *token, GError **error);
 

@@ -2,6 +2,7 @@
 #include "tg-fields.h"
 #include "tg-playback.h"
 #include "tg-reply.h"
+#include "tg-rest-batch.h"
 #include "tg-rest.h"
 
 #define DEFINE_MESSAGE                                                         \
@@ -87,27 +88,71 @@ parse_mint (TgRequest *request, TgTokenType *type, gint64 *expire,
   return FALSE;
 }
 
+/* A mint, run with the worker's other store writes (tg-rest-batch.h). */
+typedef struct
+{
+  char *app, *stream_id, *room_id;
+  TgTokenType type;
+  gint64 expire;
+  TgToken *token; /* minted, or NULL and error set */
+  GError *error;
+} Mint;
+
+static void
+mint_free (gpointer data)
+{
+  Mint *mint = data;
+
+  g_free (mint->app);
+  g_free (mint->stream_id);
+  g_free (mint->room_id);
+  g_clear_pointer (&mint->token, tg_token_free);
+  g_clear_error (&mint->error);
+  g_free (mint);
+}
+
+static void
+mint_run (TgStore *store, gpointer data)
+{
+  Mint *mint = data;
+
+  mint->token = tg_store_mint (store, mint->app, mint->stream_id, mint->type,
+                               mint->expire, mint->room_id, &mint->error);
+}
+
+static void
+mint_reply (SoupServerMessage *msg, gpointer data, const GError *batch_error)
+{
+  Mint *mint = data;
+  g_autoptr (JsonNode) node = NULL;
+
+  if (batch_error || mint->token == NULL)
+    {
+      tg_reply_error (msg, batch_error ? batch_error : mint->error);
+      return;
+    }
+  node = token_to_json (mint->token);
+  tg_reply_json (msg, SOUP_STATUS_OK, node);
+}
+
 void
 tg_rest_token_mint (TgRequest *request)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (TgToken) token = NULL;
-  g_autoptr (JsonNode) node = NULL;
   const char *room_id;
   TgTokenType type;
   gint64 expire = 0;
+  Mint *mint;
 
   if (!parse_mint (request, &type, &expire, &room_id))
     return;
-  token = tg_store_mint (request->server->store, request->app, request->args[0],
-                         type, expire, room_id, &error);
-  if (token == NULL)
-    {
-      tg_reply_error (request->msg, error);
-      return;
-    }
-  node = token_to_json (token);
-  tg_reply_json (request->msg, SOUP_STATUS_OK, node);
+  mint = g_new0 (Mint, 1);
+  mint->app = g_strdup (request->app);
+  mint->stream_id = g_strdup (request->args[0]);
+  mint->room_id = g_strdup (room_id);
+  mint->type = type;
+  mint->expire = expire;
+  tg_rest_batch_add (request->server, request->msg, mint_run, mint_reply, mint,
+                     mint_free);
 }
 
 /* A token whose id is a JWT signed with the app's jwtStreamSecretKey; it is
@@ -160,16 +205,68 @@ static const TgField token_fields[]
         { "expireDate", TG_FIELD_INT, FALSE }, /* the client's copy; not read */
         { NULL } };
 
+/* A consume, run with the worker's other store writes. */
+typedef struct
+{
+  char *app, *token_id, *stream_id, *room_id;
+  TgTokenType type;
+  TgVerdict verdict;
+  GError *error;
+} Consume;
+
+static void
+consume_free (gpointer data)
+{
+  Consume *consume = data;
+
+  g_free (consume->app);
+  g_free (consume->token_id);
+  g_free (consume->stream_id);
+  g_free (consume->room_id);
+  g_clear_error (&consume->error);
+  g_free (consume);
+}
+
+static void
+consume_run (TgStore *store, gpointer data)
+{
+  Consume *consume = data;
+
+  consume->verdict = tg_store_consume (store, consume->app, consume->token_id,
+                                       consume->stream_id, consume->type,
+                                       consume->room_id, &consume->error);
+}
+
+static void
+consume_reply (SoupServerMessage *msg, gpointer data, const GError *batch_error)
+{
+  Consume *consume = data;
+  g_autofree char *tag = NULL;
+
+  if (batch_error || consume->verdict == TG_VERDICT_STORE_ERROR)
+    {
+      /* Not committed: the token, if it was consumed, is still there. */
+      tg_reply_error (msg, batch_error ? batch_error : consume->error);
+      return;
+    }
+  tag = tg_token_hash (consume->token_id);
+  g_info ("%s token %s for %s/%s: %s", tg_token_type_to_string (consume->type),
+          tag, consume->app,
+          consume->stream_id ? consume->stream_id : consume->room_id,
+          tg_verdict_to_string (consume->verdict));
+  tg_reply_result (msg, SOUP_STATUS_OK, consume->verdict == TG_VERDICT_OK,
+                   NULL);
+}
+
 void
 tg_rest_token_validate (TgRequest *request)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (request->msg);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) object = NULL;
-  g_autofree char *tag = NULL;
-  const char *token_id, *stream_id, *room_id;
+  const char *stream_id, *room_id;
   TgTokenType type;
-  TgVerdict verdict;
+  Consume *consume;
 
   object = tg_fields_parse_object (body->data, body->length, &error);
   if (object == NULL || !tg_fields_check (object, token_fields, &error))
@@ -177,7 +274,6 @@ tg_rest_token_validate (TgRequest *request)
       tg_reply_refusal (request->msg, error);
       return;
     }
-  token_id = tg_fields_string (object, "tokenId");
   stream_id = tg_fields_string (object, "streamId");
   room_id = tg_fields_string (object, "roomId");
   if (!tg_token_type_from_string (tg_fields_string (object, "type"), &type))
@@ -191,19 +287,14 @@ tg_rest_token_validate (TgRequest *request)
                        "streamId: missing");
       return;
     }
-  verdict = tg_store_consume (request->server->store, request->app, token_id,
-                              stream_id, type, room_id, &error);
-  if (verdict == TG_VERDICT_STORE_ERROR)
-    {
-      tg_reply_error (request->msg, error);
-      return;
-    }
-  tag = tg_token_hash (token_id);
-  g_info ("%s token %s for %s/%s: %s", tg_token_type_to_string (type), tag,
-          request->app, stream_id ? stream_id : room_id,
-          tg_verdict_to_string (verdict));
-  tg_reply_result (request->msg, SOUP_STATUS_OK, verdict == TG_VERDICT_OK,
-                   NULL);
+  consume = g_new0 (Consume, 1);
+  consume->app = g_strdup (request->app);
+  consume->token_id = g_strdup (tg_fields_string (object, "tokenId"));
+  consume->stream_id = g_strdup (stream_id);
+  consume->room_id = g_strdup (room_id);
+  consume->type = type;
+  tg_rest_batch_add (request->server, request->msg, consume_run, consume_reply,
+                     consume, consume_free);
 }
 
 void

@@ -1,5 +1,7 @@
 """One-time tokens over REST: PROTOCOL.md 2.1 and 2.2."""
 
+import json
+import socket
 import threading
 import time
 import unittest
@@ -172,6 +174,59 @@ class ValidateTest(TollgateTestCase):
         for r in results:
             wins += self.assertResult(r, 200)["success"]
         self.assertEqual(wins, 1, results)
+
+    def run_at_once(self, calls):
+        """Runs each call on a thread of its own, all released together:
+        the server's worker gathers them into shared store commits."""
+        results = [None] * len(calls)
+        go = threading.Event()
+
+        def worker(i):
+            go.wait()
+            results[i] = calls[i]()
+
+        threads = [threading.Thread(target=worker, args=(i,))
+                   for i in range(len(calls))]
+        for t in threads:
+            t.start()
+        go.set()
+        for t in threads:
+            t.join(60)
+        return results
+
+    def test_many_at_once_each_consumed_once(self):
+        # Mints and validations that arrive together share one commit
+        # (group commit): each token still exists once, and is consumed
+        # once, also when it is validated twice in the same commit.
+        s = unique_id()
+        minted = self.run_at_once([lambda: self.server.mint(s)] * 48)
+        tokens = [self.assertToken(r, s, "play") for r in minted]
+        self.assertEqual(len({t["tokenId"] for t in tokens}), 48)
+        checks = self.run_at_once(
+            [lambda t=t: self.server.validate(token_body(t))
+             for t in tokens for _ in range(2)])
+        wins = {}
+        for t, r in zip([t for t in tokens for _ in range(2)], checks):
+            wins[t["tokenId"]] = (wins.get(t["tokenId"], 0)
+                                  + self.assertResult(r, 200)["success"])
+        self.assertEqual(sorted(wins.values()), [1] * 48)
+
+    def test_client_gone_while_waiting(self):
+        # A client that leaves before its commit: nothing is answered, the
+        # server goes on, and the token is consumed at most once.
+        tok = self.mint_ok()
+        body = json.dumps(token_body(tok)).encode()
+        for _ in range(20):
+            with socket.create_connection(("127.0.0.1",
+                                           self.server.http_port)) as c:
+                c.sendall(b"POST /%s/rest/v2/broadcasts/validate-token "
+                          b"HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                          b"Content-Type: application/json\r\n\r\n%s"
+                          % (APP.encode(), len(body), body))
+        self.assertHealthy()
+        wins = sum(self.assertResult(self.server.validate(token_body(tok)),
+                                     200)["success"] for _ in range(2))
+        self.assertLessEqual(wins, 1)
 
 
 class RevokeAndListTest(TollgateTestCase):
