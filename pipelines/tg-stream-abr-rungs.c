@@ -5,7 +5,6 @@
 #include "tg-stream-abr-private.h"
 
 #include "tg-abr-files.h"
-#include "tg-key-unit.h"
 
 #include <gst/video/video.h>
 
@@ -239,7 +238,6 @@ make_rung (TgStreamAbr *abr, TgAbrRung *rung, gint fps)
     return FALSE;
   set_encoder (chain[3], &rung->spec, fps);
   g_object_set (chain[5], "config-interval", -1, NULL);
-  tg_key_unit_serialize (chain[5]);
   if (abr->hls)
     {
       segments = g_strdup_printf ("%s/%s%%09d.ts", stream->dir, rung->name);

@@ -2,7 +2,6 @@
 
 #include "tg-cmaf.h"
 #include "tg-debug.h"
-#include "tg-key-unit.h"
 #include "tg-media-check.h"
 #include "tg-mp4mux.h"
 #include "tg-stream-abr.h"
@@ -104,8 +103,6 @@ parser_for (guint track, guint output)
   if (track != VIDEO)
     return gst_element_factory_make ("aacparse", NULL);
   parser = gst_element_factory_make ("h264parse", NULL);
-  if (parser)
-    tg_key_unit_serialize (parser);
   if (parser && output == OUT_HLS)
     g_object_set (parser, "config-interval", -1, NULL);
   return parser;
