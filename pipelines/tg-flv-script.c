@@ -47,11 +47,14 @@ read_u8 (Reader *r, guint8 *value)
 }
 
 static gboolean
-read_u32 (Reader *r)
+read_u32 (Reader *r, guint32 *value)
 {
   const guint8 *b;
 
-  return take (r, 4, &b);
+  if (!take (r, 4, &b))
+    return FALSE;
+  *value = (guint32) b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+  return TRUE;
 }
 
 static gboolean
@@ -144,13 +147,12 @@ read_items (Reader *r, guint depth)
 static gboolean
 read_strict_array (Reader *r)
 {
-  const guint8 *b;
+  guint32 n;
   double d;
 
-  if (!take (r, 4, &b))
+  if (!read_u32 (r, &n))
     return FALSE;
-  for (guint32 n = (guint32) b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]; n > 0;
-       n--)
+  for (; n > 0; n--)
     {
       guint8 type;
 
@@ -170,6 +172,7 @@ read_item (Reader *r, guint depth, gboolean *end)
   const guint8 *name, *text;
   gsize length, text_length;
   guint8 type, flag;
+  guint32 count; /* an ECMA array's: only a hint, as flvdemux takes it */
   double d;
 
   if (!read_string (r, &name, &length) || !read_u8 (r, &type))
@@ -186,7 +189,7 @@ read_item (Reader *r, guint depth, gboolean *end)
     case STRING:
       return read_string (r, &text, &text_length);
     case ECMA_ARRAY:
-      if (!read_u32 (r))
+      if (!read_u32 (r, &count))
         return FALSE;
       return read_items (r, depth + 1);
     case OBJECT:
@@ -209,13 +212,14 @@ tg_flv_script_check (const guint8 *body, gsize size)
   Reader r = { body, size, NULL };
   const guint8 *name;
   gsize length;
+  guint32 count;
   guint8 type;
 
   if (!read_u8 (&r, &type) || type != STRING
       || !read_string (&r, &name, &length)
       || !named (name, length, "onMetaData") || !read_u8 (&r, &type))
     return NULL;
-  if (type == ECMA_ARRAY && !read_u32 (&r))
+  if (type == ECMA_ARRAY && !read_u32 (&r, &count))
     return NULL;
   if (type == ECMA_ARRAY || type == OBJECT)
     read_items (&r, 1);

@@ -36,10 +36,10 @@ struct _TgStoreBackend
   GPtrArray *(*record_list) (gpointer data, const char *kind, guint offset,
                              guint size, GError **error);
   gint64 (*record_count) (gpointer data, const char *kind, GError **error);
-  /* Optional: runs func (data) with the writes it makes in one
+  /* Optional: runs func (store, func_data) with the writes it makes in one
    * transaction. */
-  gboolean (*batch) (gpointer data, void (*func) (gpointer), gpointer func_data,
-                     GError **error);
+  gboolean (*batch) (gpointer data, TgStore *store, TgStoreBatchFunc func,
+                     gpointer func_data, GError **error);
 };
 
 extern const TgStoreBackend tg_store_backend_sqlite;

@@ -311,8 +311,8 @@ give_back (SqliteStore *self, Conn *conn)
 }
 
 static gboolean
-sqlite_batch (gpointer data, void (*func) (gpointer), gpointer func_data,
-              GError **error)
+sqlite_batch (gpointer data, TgStore *store, TgStoreBatchFunc func,
+              gpointer func_data, GError **error)
 {
   SqliteStore *self = data;
   Conn *conn = borrow_writer (self);
@@ -325,7 +325,7 @@ sqlite_batch (gpointer data, void (*func) (gpointer), gpointer func_data,
   else
     {
       g_private_set (&in_batch, self);
-      func (func_data);
+      func (store, func_data);
       g_private_set (&in_batch, NULL);
       ok = sqlite3_exec (conn->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
       if (!ok)

@@ -124,33 +124,16 @@ tg_store_mint (TgStore *store, const char *app, const char *stream_id,
   return g_steal_pointer (&token);
 }
 
-typedef struct
-{
-  TgStore *store;
-  TgStoreBatchFunc func;
-  gpointer data;
-} Batch;
-
-static void
-run_batch (gpointer pointer)
-{
-  Batch *batch = pointer;
-
-  batch->func (batch->store, batch->data);
-}
-
 gboolean
 tg_store_batch (TgStore *store, TgStoreBatchFunc func, gpointer data,
                 GError **error)
 {
-  Batch batch = { store, func, data };
-
   if (store->backend->batch == NULL)
     {
       func (store, data);
       return TRUE;
     }
-  return store->backend->batch (store->data, run_batch, &batch, error);
+  return store->backend->batch (store->data, store, func, data, error);
 }
 
 gboolean

@@ -88,33 +88,49 @@ parse_mint (TgRequest *request, TgTokenType *type, gint64 *expire,
   return FALSE;
 }
 
-/* A mint, run with the worker's other store writes (tg-rest-batch.h). */
+/* A mint or a consume, run with the worker's other store writes
+ * (tg-rest-batch.h): what it asks, and what came of it. */
 typedef struct
 {
-  char *app, *stream_id, *room_id;
+  char *app, *token_id, *stream_id, *room_id;
   TgTokenType type;
   gint64 expire;
-  TgToken *token; /* minted, or NULL and error set */
+  TgToken *token;    /* minted, or NULL and error set */
+  TgVerdict verdict; /* of a consume */
   GError *error;
-} Mint;
+} Job;
+
+static Job *
+job_new (const char *app, const char *stream_id, const char *room_id,
+         TgTokenType type)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->app = g_strdup (app);
+  job->stream_id = g_strdup (stream_id);
+  job->room_id = g_strdup (room_id);
+  job->type = type;
+  return job;
+}
 
 static void
-mint_free (gpointer data)
+job_free (gpointer data)
 {
-  Mint *mint = data;
+  Job *job = data;
 
-  g_free (mint->app);
-  g_free (mint->stream_id);
-  g_free (mint->room_id);
-  g_clear_pointer (&mint->token, tg_token_free);
-  g_clear_error (&mint->error);
-  g_free (mint);
+  g_free (job->app);
+  g_free (job->token_id);
+  g_free (job->stream_id);
+  g_free (job->room_id);
+  g_clear_pointer (&job->token, tg_token_free);
+  g_clear_error (&job->error);
+  g_free (job);
 }
 
 static void
 mint_run (TgStore *store, gpointer data)
 {
-  Mint *mint = data;
+  Job *mint = data;
 
   mint->token = tg_store_mint (store, mint->app, mint->stream_id, mint->type,
                                mint->expire, mint->room_id, &mint->error);
@@ -123,7 +139,7 @@ mint_run (TgStore *store, gpointer data)
 static void
 mint_reply (SoupServerMessage *msg, gpointer data, const GError *batch_error)
 {
-  Mint *mint = data;
+  Job *mint = data;
   g_autoptr (JsonNode) node = NULL;
 
   if (batch_error || mint->token == NULL)
@@ -141,18 +157,14 @@ tg_rest_token_mint (TgRequest *request)
   const char *room_id;
   TgTokenType type;
   gint64 expire = 0;
-  Mint *mint;
+  Job *mint;
 
   if (!parse_mint (request, &type, &expire, &room_id))
     return;
-  mint = g_new0 (Mint, 1);
-  mint->app = g_strdup (request->app);
-  mint->stream_id = g_strdup (request->args[0]);
-  mint->room_id = g_strdup (room_id);
-  mint->type = type;
+  mint = job_new (request->app, request->args[0], room_id, type);
   mint->expire = expire;
   tg_rest_batch_add (request->server, request->msg, mint_run, mint_reply, mint,
-                     mint_free);
+                     job_free);
 }
 
 /* A token whose id is a JWT signed with the app's jwtStreamSecretKey; it is
@@ -205,32 +217,10 @@ static const TgField token_fields[]
         { "expireDate", TG_FIELD_INT, FALSE }, /* the client's copy; not read */
         { NULL } };
 
-/* A consume, run with the worker's other store writes. */
-typedef struct
-{
-  char *app, *token_id, *stream_id, *room_id;
-  TgTokenType type;
-  TgVerdict verdict;
-  GError *error;
-} Consume;
-
-static void
-consume_free (gpointer data)
-{
-  Consume *consume = data;
-
-  g_free (consume->app);
-  g_free (consume->token_id);
-  g_free (consume->stream_id);
-  g_free (consume->room_id);
-  g_clear_error (&consume->error);
-  g_free (consume);
-}
-
 static void
 consume_run (TgStore *store, gpointer data)
 {
-  Consume *consume = data;
+  Job *consume = data;
 
   consume->verdict = tg_store_consume (store, consume->app, consume->token_id,
                                        consume->stream_id, consume->type,
@@ -240,7 +230,7 @@ consume_run (TgStore *store, gpointer data)
 static void
 consume_reply (SoupServerMessage *msg, gpointer data, const GError *batch_error)
 {
-  Consume *consume = data;
+  Job *consume = data;
   g_autofree char *tag = NULL;
 
   if (batch_error || consume->verdict == TG_VERDICT_STORE_ERROR)
@@ -266,7 +256,7 @@ tg_rest_token_validate (TgRequest *request)
   g_autoptr (JsonObject) object = NULL;
   const char *stream_id, *room_id;
   TgTokenType type;
-  Consume *consume;
+  Job *consume;
 
   object = tg_fields_parse_object (body->data, body->length, &error);
   if (object == NULL || !tg_fields_check (object, token_fields, &error))
@@ -287,14 +277,10 @@ tg_rest_token_validate (TgRequest *request)
                        "streamId: missing");
       return;
     }
-  consume = g_new0 (Consume, 1);
-  consume->app = g_strdup (request->app);
+  consume = job_new (request->app, stream_id, room_id, type);
   consume->token_id = g_strdup (tg_fields_string (object, "tokenId"));
-  consume->stream_id = g_strdup (stream_id);
-  consume->room_id = g_strdup (room_id);
-  consume->type = type;
   tg_rest_batch_add (request->server, request->msg, consume_run, consume_reply,
-                     consume, consume_free);
+                     consume, job_free);
 }
 
 void
