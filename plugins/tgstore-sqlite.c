@@ -292,12 +292,21 @@ borrow (SqliteStore *self, GError **error)
 }
 
 /* The connection to write with, once no other thread of this process
- * writes. */
+ * writes. In a batch whose transaction sqlite has rolled back already
+ * (after a full disk, an I/O error): NULL, so that no later write of the
+ * batch commits on its own while the batch as a whole fails. */
 static Conn *
-borrow_writer (SqliteStore *self)
+borrow_writer (SqliteStore *self, GError **error)
 {
   if (g_private_get (&in_batch) != self)
     g_mutex_lock (&self->write_lock);
+  else if (sqlite3_get_autocommit (self->writer->db))
+    {
+      g_set_error (error, TG_ERROR, TG_ERROR_STORE,
+                   "Token store: %s: the batch's transaction was rolled back",
+                   self->path);
+      return NULL;
+    }
   return self->writer;
 }
 
@@ -315,7 +324,7 @@ sqlite_batch (gpointer data, TgStore *store, TgStoreBatchFunc func,
               gpointer func_data, GError **error)
 {
   SqliteStore *self = data;
-  Conn *conn = borrow_writer (self);
+  Conn *conn = borrow_writer (self, error);
   gboolean ok;
 
   ok = sqlite3_exec (conn->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)
@@ -398,10 +407,12 @@ run (Conn *conn, sqlite3_stmt *stmt, GError **error)
 static gint64
 execute (SqliteStore *self, Sql sql, GError **error, const char *types, ...)
 {
-  Conn *conn = borrow_writer (self);
+  Conn *conn = borrow_writer (self, error);
   gint64 changed;
   va_list args;
 
+  if (conn == NULL)
+    return -1;
   va_start (args, types);
   changed = run (conn, bind_valist (conn, sql, types, args), error);
   va_end (args);
@@ -479,7 +490,7 @@ sqlite_consume (gpointer data, const char *app, const char *token_id,
                 gint64 now, GError **error)
 {
   SqliteStore *self = data;
-  Conn *conn = room_id ? borrow (self, error) : borrow_writer (self);
+  Conn *conn = room_id ? borrow (self, error) : borrow_writer (self, error);
   TgVerdict verdict;
   sqlite3_stmt *stmt;
   int rc;
