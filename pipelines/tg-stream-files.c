@@ -7,6 +7,7 @@
 
 #include "tg-hls-playlist.h"
 #include "tg-mp4-compact.h"
+#include "tg-ts-mux.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -181,14 +182,14 @@ tg_stream_repair_files (const char *dir_path, gboolean delete_hls)
   return repaired;
 }
 
-/* mpegtsmux ! hlssink: hlssink asks upstream for a key unit every
- * target-duration; h264parse answers at the next key frame, and the muxer
- * passes that on, which starts a new segment. */
+/* tg-ts-mux ! hlssink: hlssink asks upstream for a key unit every
+ * target-duration; the muxer starts one at the next video key frame, which
+ * starts a new segment. */
 static gboolean
 add_hls (TgStream *stream, const TgStreamSpec *spec, GError **error)
 {
-  GstElement *mux = tg_stream_make ("mpegtsmux", error);
-  GstElement *sink = mux ? tg_stream_make ("hlssink", error) : NULL;
+  GstElement *mux = tg_ts_mux_new ();
+  GstElement *sink = tg_stream_make ("hlssink", error);
   g_autofree char *segments = NULL;
   g_autofree char *playlist = NULL;
   g_autofree char *pattern = NULL;

@@ -1,6 +1,6 @@
 /* libFuzzer target: what an RTMP publisher sends, through the real
  * per-stream pipeline (fuzz-stream.h: tokencheck, flvdemux, h264parse and
- * aacparse, mpegtsmux ! hlssink, mp4mux ! filesink).
+ * aacparse, tg-ts-mux ! hlssink, mp4mux ! filesink).
  *
  * An input is a sequence of records, each one RTMP media message:
  *   kind       1 byte: kind % 3 is audio (FLV tag 8), video (9) or data (18)

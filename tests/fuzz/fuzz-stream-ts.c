@@ -1,6 +1,6 @@
 /* libFuzzer target: what an SRT publisher sends, MPEG-TS, through the real
  * per-stream pipeline (fuzz-stream.h: tokencheck, tsdemux, h264parse and
- * aacparse, mpegtsmux ! hlssink, mp4mux ! filesink).
+ * aacparse, tg-ts-mux ! hlssink, mp4mux ! filesink).
  *
  * An input that starts with 0x47 (a sync byte) is pushed as it is, in
  * pieces of 1316 bytes (one SRT message's worth): that is all an SRT
@@ -31,6 +31,7 @@
  * counters, the first on the PCR's PID carrying a PCR. libFuzzer mutates
  * them as records too (fuzz-stream.h, mutate_records). */
 #include "fuzz-stream.h"
+#include "tg-ts-packets.h"
 
 #define PIECE (7 * 188)
 #define PID_PMT 0x1000
@@ -47,20 +48,6 @@ typedef struct
   guint16 pcr_pid;
   gint clock_ms; /* the PCR's time, ms; -100 before the first */
 } Mux;
-
-static guint32
-crc32_mpeg (const guint8 *data, gsize size)
-{
-  guint32 crc = 0xffffffff;
-
-  for (gsize i = 0; i < size; i++)
-    {
-      crc ^= (guint32) data[i] << 24;
-      for (int bit = 0; bit < 8; bit++)
-        crc = crc & 0x80000000 ? crc << 1 ^ 0x04c11db7 : crc << 1;
-    }
-  return crc;
-}
 
 /* One packet of pid; pcr >= 0 puts one in its adaptation field. Takes as
  * much of the payload as fits; returns how much. */
@@ -111,7 +98,7 @@ put_section (Mux *mux, guint16 pid, guint8 *section, gsize size)
 
   section[1] = 0xb0 | (size + 4 - 3) >> 8;
   section[2] = (size + 4 - 3) & 0xff;
-  crc = crc32_mpeg (section, size);
+  crc = tg_ts_crc32 (section, size);
   memcpy (packet + 1, section, size);
   packet[1 + size] = crc >> 24;
   packet[2 + size] = crc >> 16;

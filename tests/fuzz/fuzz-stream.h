@@ -1,6 +1,6 @@
 /* What fuzz-stream-flv.c and fuzz-stream-ts.c share: one real per-stream
  * pipeline (pipelines/tg-stream.c: tokencheck, demuxer, parsers, then
- * mpegtsmux ! hlssink and mp4mux ! filesink) per input, built, fed and
+ * tg-ts-mux ! hlssink and mp4mux ! filesink) per input, built, fed and
  * ended through tg-stream.h as the server does it, with a freshly minted
  * publish token in a memory:// store, HLS and MP4 on, into a temporary
  * folder that is emptied after each input. Included once by each.
@@ -124,7 +124,7 @@ static const char *const counted_categories[] = { "flvdemux",
 static const char *const log_thresholds
     = "flvdemux:7,tsdemux:7,mpegtsbase:7,mpegtspacketizer:7,h264parse:7,"
       "aacparse:7,baseparse:7,codecparsers_h264:7,codecparsers_h264sei:7,"
-      "codec-utils:7,mpegts:7,tokencheck:7,basetsmux:6,mpegtsmux:6,qtmux:6,"
+      "codec-utils:7,mpegts:7,tokencheck:7,tgtsmux:6,qtmux:6,"
       "hlssink:6,multifilesink:6,filesink:6";
 
 /* Spreads (file, line) over the counters: file is a string constant of
