@@ -280,14 +280,30 @@ is_script_tag (GstBuffer *buffer)
   return gst_buffer_extract (buffer, 0, &type, 1) == 1 && type == 18;
 }
 
+/* Whether a viewer can start at buffer. flvmux (1.22) marks only video
+ * inter frames as delta units, not audio tags, so an FLV key frame is read
+ * from its tag: type 9 (video), frame type 1 (key). */
+static gboolean
+is_key (TgMuxOut *out, GstBuffer *buffer)
+{
+  guint8 tag[12];
+
+  if (!out->has_video)
+    return TRUE;
+  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
+    return FALSE;
+  if (out->format != TG_MUX_OUT_FLV)
+    return TRUE;
+  return gst_buffer_extract (buffer, 0, tag, sizeof tag) == sizeof tag
+         && tag[0] == 9 && tag[11] >> 4 == 1;
+}
+
 /* One buffer of the muxer's output, to every viewer that is at a key
  * frame; kept for those who join until the next key frame. */
 static void
 take (TgMuxOut *out, GstBuffer *buffer)
 {
-  gboolean key
-      = !out->has_video
-        || !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  gboolean key = is_key (out, buffer);
 
   /* flvmux pushes its header tags too: they are in the caps. Its later
    * onMetaData (the stream's tags changed) is dropped: players take a

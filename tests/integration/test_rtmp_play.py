@@ -128,6 +128,29 @@ class RtmpPlayTest(PlayMixin, RtmpTestCase):
         self.assertGreaterEqual(self.frames(self.url(s) + "/" + token, 3), 40)
         self.assertEqual(self.tokens_of(s), [])
 
+    def first_packets(self, url):
+        """The packets (type, key flag) ffprobe reads in the first second
+        of a play, in the order they came."""
+        r = subprocess.run(["ffprobe", "-v", "error", "-read_intervals",
+                            "%+1", "-show_entries", "packet=codec_type,flags",
+                            "-of", "csv=p=0", url],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [tuple(line.split(",")) for line in r.stdout.split()], r.stderr
+
+    def test_viewers_start_at_a_key_frame(self):
+        # The first viewer, who makes the stream's FLV branch, and those
+        # after, who join a GOP under way (a key frame a second): each
+        # starts at a key frame, its audio with it, nothing before.
+        s = self.publish()
+        for viewer in range(3):
+            token = self.mint_ok(s, "play")["tokenId"]
+            packets, errors = self.first_packets(self.url(s, token))
+            with self.subTest(viewer=viewer):
+                self.assertEqual(packets[0], ("video", "K_"), packets)
+                self.assertIn(("audio", "K_"), packets)
+                self.assertEqual(errors, "")
+
     def test_refusals_spend_nothing(self):
         s = self.publish()
         token = self.mint_ok(s, "play")["tokenId"]
