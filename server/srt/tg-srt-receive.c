@@ -24,6 +24,22 @@ tg_srt_receive_clear (TgSrtReceive *receive)
   g_clear_pointer (&receive->batch, g_free);
 }
 
+/* What reading the socket now would give: SRT_EPOLL_IN (a packet),
+ * SRT_EPOLL_ERR (the connection is broken) or 0 (nothing yet). A read with
+ * nothing to give fails by a C++ exception inside libsrt, which costs far
+ * more than the read (its unwinding takes system calls per frame): a
+ * stream ended every drain that way, a few times a second. */
+static int
+readable (SRTSOCKET socket)
+{
+  int32_t event = 0;
+  int size = sizeof event;
+
+  if (srt_getsockflag (socket, SRTO_EVENT, &event, &size) < 0)
+    return SRT_EPOLL_ERR;
+  return event & (SRT_EPOLL_IN | SRT_EPOLL_ERR);
+}
+
 gboolean
 tg_srt_receive_drain (TgSrtReceive *receive, gint64 *idle_us)
 {
@@ -31,9 +47,14 @@ tg_srt_receive_drain (TgSrtReceive *receive, gint64 *idle_us)
 
   for (;;)
     {
-      int n = srt_recvmsg (receive->socket, receive->batch + fill,
-                           TG_SRT_PACKET_MAX);
-      int code = n < 0 ? srt_getlasterror (NULL) : SRT_SUCCESS;
+      /* a broken connection may still hold data: read until it fails */
+      int event = readable (receive->socket);
+      int n = event ? srt_recvmsg (receive->socket, receive->batch + fill,
+                                   TG_SRT_PACKET_MAX)
+                    : -1;
+      int code = n >= 0  ? SRT_SUCCESS
+                 : event ? srt_getlasterror (NULL)
+                         : SRT_EASYNCRCV;
 
       if (n > 0)
         {
