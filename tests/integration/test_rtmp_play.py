@@ -7,7 +7,6 @@ import os
 import socket
 import struct
 import subprocess
-import time
 import unittest
 
 from test_rtmp import USER_AUDIO, USER_TONE, USER_VIDEO, RtmpTestCase, \
