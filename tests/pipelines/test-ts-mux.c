@@ -362,6 +362,81 @@ test_hls_segments (void)
   g_rmdir (dir);
 }
 
+/* The packets ffprobe reads in a file (GStreamer's tsdemux does not take
+ * a segment of a single frame, as an audio-only stream's last can be). */
+static guint
+ffprobe_packets (const char *path)
+{
+  const char *argv[] = { FFPROBE,
+                         "-v",
+                         "error",
+                         "-count_packets",
+                         "-show_entries",
+                         "stream=nb_read_packets",
+                         "-of",
+                         "csv=p=0",
+                         path,
+                         NULL };
+  g_autofree char *out = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (status, ==, 0);
+  return (guint) g_ascii_strtoull (out, NULL, 10);
+}
+
+/* With no video, hlssink's requests are answered at the next audio frame:
+ * an audio-only stream is cut into segments too. */
+static void
+test_audio_only_segments (void)
+{
+  const char *args[]
+      = { "-f", "lavfi", "-i",   "sine=frequency=440:sample_rate=48000",
+          "-t", "4",     "-c:a", "aac",
+          "-f", "flv",   NULL };
+  g_autoptr (GBytes) flv = tg_test_ffmpeg (args);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tg-ts-mux-XXXXXX", &error);
+  g_autofree char *text = g_strdup_printf (
+      "appsrc name=src format=time ! flvdemux name=d d.audio ! queue ! "
+      "tgtsmux ! hlssink target-duration=1 playlist-length=0 max-files=0 "
+      "location=%s/a%%05d.ts playlist-location=%s/a.m3u8",
+      dir, dir);
+  g_autoptr (GstElement) pipeline = gst_parse_launch (text, &error);
+  g_autoptr (GstElement) src = NULL;
+  g_autoptr (GDir) files = NULL;
+  const char *name;
+  guint audio = 0, segments = 0;
+
+  g_assert_no_error (error);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  gst_app_src_push_buffer (GST_APP_SRC (src),
+                           gst_buffer_new_wrapped_bytes (flv));
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  run_to_eos (pipeline);
+  files = g_dir_open (dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (files)))
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_str_has_suffix (name, ".ts"))
+        {
+          audio += ffprobe_packets (path);
+          segments++;
+        }
+      g_remove (path);
+    }
+  g_rmdir (dir);
+  /* 4 s of 48000 / 1024 AAC frames a second, in a segment a second */
+  g_assert_cmpuint (audio, >=, 186);
+  g_assert_cmpuint (audio, <=, 189);
+  g_assert_cmpuint (segments, >=, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -373,5 +448,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ts/pes-sizes", test_pes_sizes);
   g_test_add_func ("/ts/adts", test_adts);
   g_test_add_func ("/ts/hls-segments", test_hls_segments);
+  g_test_add_func ("/ts/audio-only-segments", test_audio_only_segments);
   return g_test_run ();
 }
