@@ -298,26 +298,18 @@ ffmpeg_flv (const char *seconds)
   return tg_test_ffmpeg (args);
 }
 
+/* Pushes flv into "appsrc name=src format=time ! flvdemux name=d" and
+ * tracks, the rest of the description (the % of a printf format: dir
+ * twice), and runs it to its end. */
 static void
-test_hls_segments (void)
+mux_flv (GBytes *flv, const char *tracks, const char *dir)
 {
-  g_autoptr (GBytes) flv = ffmpeg_flv ("5");
   g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("tg-ts-mux-XXXXXX", &error);
-  g_autofree char *text = g_strdup_printf (
-      "appsrc name=src format=time ! flvdemux name=d "
-      "d.video ! queue ! h264parse config-interval=-1 ! mux. "
-      "d.audio ! queue ! mux. "
-      "tgtsmux name=mux ! hlssink name=sink target-duration=1 "
-      "playlist-length=0 max-files=0 "
-      "location=%s/s%%05d.ts playlist-location=%s/p.m3u8",
-      dir, dir);
+  g_autofree char *rest = g_strdup_printf (tracks, dir, dir);
+  g_autofree char *text = g_strconcat (
+      "appsrc name=src format=time ! flvdemux name=d ", rest, NULL);
   g_autoptr (GstElement) pipeline = gst_parse_launch (text, &error);
   g_autoptr (GstElement) src = NULL;
-  g_autofree char *playlist = NULL;
-  g_autofree char *playlist_path = g_build_filename (dir, "p.m3u8", NULL);
-  Count total = { 0 };
-  guint segments = 0;
 
   g_assert_no_error (error);
   src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
@@ -325,7 +317,26 @@ test_hls_segments (void)
                            gst_buffer_new_wrapped_bytes (flv));
   gst_app_src_end_of_stream (GST_APP_SRC (src));
   run_to_eos (pipeline);
+}
 
+static void
+test_hls_segments (void)
+{
+  g_autoptr (GBytes) flv = ffmpeg_flv ("5");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tg-ts-mux-XXXXXX", &error);
+  g_autofree char *playlist = NULL;
+  g_autofree char *playlist_path = g_build_filename (dir, "p.m3u8", NULL);
+  Count total = { 0 };
+  guint segments = 0;
+
+  g_assert_no_error (error);
+  mux_flv (flv,
+           "d.video ! queue ! h264parse config-interval=-1 ! mux. "
+           "d.audio ! queue ! mux. "
+           "tgtsmux name=mux ! hlssink target-duration=1 playlist-length=0 "
+           "max-files=0 location=%s/s%%05d.ts playlist-location=%s/p.m3u8",
+           dir);
   g_assert_true (g_file_get_contents (playlist_path, &playlist, NULL, NULL));
   g_assert_nonnull (strstr (playlist, "#EXT-X-ENDLIST"));
   for (guint i = 0;; i++)
@@ -400,23 +411,16 @@ test_audio_only_segments (void)
   g_autoptr (GBytes) flv = tg_test_ffmpeg (args);
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("tg-ts-mux-XXXXXX", &error);
-  g_autofree char *text = g_strdup_printf (
-      "appsrc name=src format=time ! flvdemux name=d d.audio ! queue ! "
-      "tgtsmux ! hlssink target-duration=1 playlist-length=0 max-files=0 "
-      "location=%s/a%%05d.ts playlist-location=%s/a.m3u8",
-      dir, dir);
-  g_autoptr (GstElement) pipeline = gst_parse_launch (text, &error);
-  g_autoptr (GstElement) src = NULL;
   g_autoptr (GDir) files = NULL;
   const char *name;
   guint audio = 0, segments = 0;
 
   g_assert_no_error (error);
-  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  gst_app_src_push_buffer (GST_APP_SRC (src),
-                           gst_buffer_new_wrapped_bytes (flv));
-  gst_app_src_end_of_stream (GST_APP_SRC (src));
-  run_to_eos (pipeline);
+  mux_flv (flv,
+           "d.audio ! queue ! tgtsmux ! hlssink target-duration=1 "
+           "playlist-length=0 max-files=0 location=%s/a%%05d.ts "
+           "playlist-location=%s/a.m3u8",
+           dir);
   files = g_dir_open (dir, 0, &error);
   g_assert_no_error (error);
   while ((name = g_dir_read_name (files)))
