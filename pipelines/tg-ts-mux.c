@@ -327,7 +327,8 @@ mux_buffer (TgTsMux *mux, TgTsMuxPad *pad, GstBuffer *buffer)
   gint64 pts = running_time (apad, GST_BUFFER_PTS (buffer));
   gint64 dts = running_time (apad, GST_BUFFER_DTS (buffer));
   gboolean key = !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-  TgTsFrame frame = { 0 };
+  gboolean clock; /* the PCR's track, with a time */
+  TgTsFrame frame;
   guint8 adts[7];
   GstEvent *cut;
   GstBuffer *out;
@@ -343,7 +344,8 @@ mux_buffer (TgTsMux *mux, TgTsMuxPad *pad, GstBuffer *buffer)
     pts = dts;
   cut = take_key_unit (mux, pad, buffer,
                        pts >= 0 ? (GstClockTime) pts : GST_CLOCK_TIME_NONE);
-  if (pad->track.pid == mux->program.pcr_pid && pts != G_MININT64)
+  clock = pad->track.pid == mux->program.pcr_pid && pts != G_MININT64;
+  if (clock)
     mux->last_ts = (GstClockTime) MAX (0, dts != G_MININT64 ? dts : pts);
   if (cut)
     {
@@ -369,7 +371,7 @@ mux_buffer (TgTsMux *mux, TgTsMuxPad *pad, GstBuffer *buffer)
     .pcr = TG_TS_NONE,
     .key = key,
   };
-  if (pad->track.pid == mux->program.pcr_pid && pts != G_MININT64)
+  if (clock)
     frame.pcr
         = ((frame.dts != TG_TS_NONE ? frame.dts : frame.pts) - PCR_AHEAD) * 300;
   out = write_frame (mux, pad, &frame);
