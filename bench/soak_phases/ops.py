@@ -15,14 +15,12 @@ An operation that fails raises SoakError with what went wrong.
 import http.client
 import json
 import os
-import re
 import signal
-import socket
-import struct
 import subprocess
 import threading
 
 import websocket
+from rtsp_client import rtsp_session
 from tollgate_fixture import APP
 from webrtc_client import WebRtcPublisher
 from webrtc_viewers.common import no_upnp
@@ -306,87 +304,8 @@ class Soak:
         SETUP (RTP interleaved on the connection), PLAY, the first RTP
         packet, TEARDOWN, close."""
         url = "rtsp://127.0.0.1:%d/%s/%s" % (self.server.rtsp_port, APP, LIVE)
-        with socket.create_connection(("127.0.0.1", self.server.rtsp_port),
-                                      timeout=self.timeout) as sock:
-            rtsp = RtspConnection(sock)
-            head, sdp = rtsp.ask("DESCRIBE", url, "Accept: application/sdp")
-            controls = re.findall(r"^a=control:(\S+)\s*$", sdp.decode(),
-                                  re.M)
-            base = head.get("content-base", url + "/")
-            track = [c for c in controls if c != "*"]
-            if not track:
-                raise SoakError("RTSP: no track in %r" % sdp)
-            head, _ = rtsp.ask("SETUP", base + track[0],
-                               "Transport: RTP/AVP/TCP;unicast;"
-                               "interleaved=0-1")
-            session = head.get("session", "").split(";")[0]
-            if not session:
-                raise SoakError("RTSP: SETUP without a session: %r" % head)
-            rtsp.ask("PLAY", url, "Session: " + session)
-            rtsp.packet()
-            rtsp.ask("TEARDOWN", url, "Session: " + session)
+        failure = rtsp_session(self.server.rtsp_port, url, self.timeout)
+        if failure:
+            raise SoakError("RTSP: " + failure)
 
 
-class RtspConnection:
-    """RTSP requests on one connection, answers read past the RTP packets
-    interleaved with them ($, channel, length, packet)."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.buf = b""
-        self.cseq = 0
-        self.packets = 0
-
-    def _fill(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise SoakError("RTSP: the server closed the connection")
-            self.buf += chunk
-
-    def _next(self):
-        """The next thing on the connection: ("packet", None) or
-        ("answer", (status, headers, body))."""
-        self._fill(4)
-        if self.buf[:1] == b"$":
-            size = struct.unpack(">H", self.buf[2:4])[0]
-            self._fill(4 + size)
-            self.buf = self.buf[4 + size:]
-            self.packets += 1
-            return "packet", None
-        while b"\r\n\r\n" not in self.buf:
-            self._fill(len(self.buf) + 1)
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        size = int(headers.get("content-length", "0"))
-        self._fill(size)
-        body, self.buf = self.buf[:size], self.buf[size:]
-        return "answer", (lines[0], headers, body)
-
-    def ask(self, method, url, *headers):
-        """Sends a request; its answer's headers and body (SoakError unless
-        200)."""
-        self.cseq += 1
-        self.sock.sendall(("%s %s RTSP/1.0\r\nCSeq: %d\r\n%s\r\n" % (
-            method, url, self.cseq,
-            "".join(h + "\r\n" for h in headers))).encode())
-        while True:
-            kind, answer = self._next()
-            if kind == "answer":
-                break
-        status, head, body = answer
-        if status != "RTSP/1.0 200 OK":
-            raise SoakError("RTSP %s answered %r" % (method, status))
-        return head, body
-
-    def packet(self):
-        """Waits for the first RTP packet."""
-        while not self.packets:
-            kind, answer = self._next()
-            if kind == "answer":
-                raise SoakError("RTSP: an answer unasked for: %r"
-                                % (answer,))

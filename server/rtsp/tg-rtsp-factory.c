@@ -28,7 +28,34 @@ struct _TgRtspFactory
   GMutex lock;
   GPtrArray *feeds;    /* Feed, of the medias that last */
   GHashTable *viewers; /* key: its clients admitted to play, as a guint */
+  GHashTable *current; /* key: Current, the stream's media now */
+  guint64 next_id;
 };
+
+/* gst-rtsp-server tears a shared media down when its last session ends,
+ * keeps it in its cache until that is done, and refuses a viewer who finds
+ * it on the way ("can not reuse media": 503; 86 of 300 sessions in the
+ * soak, four viewers joining and leaving at once). A viewer counts from its
+ * admission, before gst-rtsp-server looks the media up; so the factory
+ * holds each media prepared itself (one more gst_rtsp_media_prepare) while
+ * the stream has viewers, and lets it go when the last one leaves, in the
+ * same step as it gives the stream a new cache key: the next viewer gets a
+ * new media, never one being torn down. */
+typedef struct
+{
+  GWeakRef media; /* NULL until it is made */
+  guint64 id;     /* in its cache key */
+  gboolean held;  /* prepared once more, by the factory */
+} Current;
+
+static void
+current_free (gpointer data)
+{
+  Current *current = data;
+
+  g_weak_ref_clear (&current->media);
+  g_free (current);
+}
 
 G_DEFINE_TYPE (TgRtspFactory, tg_rtsp_factory, GST_TYPE_RTSP_MEDIA_FACTORY)
 
@@ -193,14 +220,122 @@ feed_free (Feed *feed)
 /* --- the factory --- */
 
 /* One media per stream: the path's app and stream, not its query (the
- * token) nor the stream's control part (stream=0). */
+ * token) nor the stream's control part (stream=0); and the id of the
+ * stream's media now. */
 static char *
-gen_key (GstRTSPMediaFactory *factory, const GstRTSPUrl *url)
+gen_key (GstRTSPMediaFactory *base, const GstRTSPUrl *url)
 {
-  char *key = tg_rtsp_key_of_path (url->abspath, NULL, NULL);
+  TgRtspFactory *factory = TG_RTSP_FACTORY (base);
+  g_autofree char *key = tg_rtsp_key_of_path (url->abspath, NULL, NULL);
+  Current *current;
+  char *cache_key;
 
-  (void) factory;
-  return key ? key : g_strdup ("");
+  if (key == NULL)
+    return g_strdup ("");
+  g_mutex_lock (&factory->lock);
+  current = g_hash_table_lookup (factory->current, key);
+  if (current == NULL)
+    {
+      current = g_new0 (Current, 1);
+      g_weak_ref_init (&current->media, NULL);
+      current->id = ++factory->next_id;
+      g_hash_table_insert (factory->current, g_strdup (key), current);
+    }
+  cache_key = g_strdup_printf ("%s#%" G_GUINT64_FORMAT, key, current->id);
+  g_mutex_unlock (&factory->lock);
+  return cache_key;
+}
+
+typedef struct
+{
+  TgRtspFactory *factory; /* a reference */
+  char *key;
+} Watch;
+
+static void
+watch_free (gpointer data, GClosure *closure)
+{
+  Watch *watch = data;
+
+  (void) closure;
+  g_object_unref (watch->factory);
+  g_free (watch->key);
+  g_free (watch);
+}
+
+/* Whether media is key's media now; under the lock. */
+static Current *
+current_of (TgRtspFactory *factory, const char *key, GstRTSPMedia *media)
+{
+  Current *current = g_hash_table_lookup (factory->current, key);
+  GstRTSPMedia *now = current ? g_weak_ref_get (&current->media) : NULL;
+
+  /* (the caller holds media: this reference is not its last) */
+  if (now)
+    g_object_unref (now);
+  return now == media ? current : NULL;
+}
+
+/* Prerolled: the factory holds it while the stream has viewers. (Each
+ * viewer that waited for the preroll gets this signal too.) */
+static void
+prepared (GstRTSPMedia *media, gpointer data)
+{
+  Watch *watch = data;
+  TgRtspFactory *factory = watch->factory;
+  Current *current;
+  gboolean hold = FALSE;
+
+  g_mutex_lock (&factory->lock);
+  current = current_of (factory, watch->key, media);
+  if (current && !current->held
+      && g_hash_table_contains (factory->viewers, watch->key))
+    hold = current->held = TRUE;
+  g_mutex_unlock (&factory->lock);
+  /* Prepared already: this only counts one more preparation. */
+  if (hold)
+    gst_rtsp_media_prepare (media, NULL);
+}
+
+/* Torn down (its last viewer left, or it failed): a viewer who comes gets
+ * a new media. */
+static void
+unprepared (GstRTSPMedia *media, gpointer data)
+{
+  Watch *watch = data;
+  TgRtspFactory *factory = watch->factory;
+
+  g_mutex_lock (&factory->lock);
+  if (current_of (factory, watch->key, media))
+    g_hash_table_remove (factory->current, watch->key);
+  g_mutex_unlock (&factory->lock);
+}
+
+static GstRTSPMedia *
+construct (GstRTSPMediaFactory *base, const GstRTSPUrl *url)
+{
+  TgRtspFactory *factory = TG_RTSP_FACTORY (base);
+  GstRTSPMedia *media
+      = GST_RTSP_MEDIA_FACTORY_CLASS (tg_rtsp_factory_parent_class)
+            ->construct (base, url);
+  g_autofree char *key = tg_rtsp_key_of_path (url->abspath, NULL, NULL);
+  Watch *watch;
+  Current *current;
+
+  if (media == NULL || key == NULL)
+    return media;
+  g_mutex_lock (&factory->lock);
+  current = g_hash_table_lookup (factory->current, key);
+  if (current)
+    g_weak_ref_set (&current->media, media);
+  g_mutex_unlock (&factory->lock);
+  watch = g_new0 (Watch, 1);
+  watch->factory = g_object_ref (factory);
+  watch->key = g_steal_pointer (&key);
+  g_signal_connect_data (media, "prepared", G_CALLBACK (prepared), watch,
+                         watch_free, 0);
+  g_signal_connect (media, "unprepared", G_CALLBACK (unprepared), watch);
+  return media;
 }
 
 /* Never NULL (gst-rtsp-server takes that for a bug): a stream that went
@@ -262,6 +397,7 @@ finalize (GObject *object)
 
   g_ptr_array_unref (factory->feeds);
   g_hash_table_unref (factory->viewers);
+  g_hash_table_unref (factory->current);
   g_mutex_clear (&factory->lock);
   g_main_context_unref (TG_RTSP_FACTORY (object)->context);
   G_OBJECT_CLASS (tg_rtsp_factory_parent_class)->finalize (object);
@@ -275,6 +411,7 @@ tg_rtsp_factory_class_init (TgRtspFactoryClass *klass)
 
   G_OBJECT_CLASS (klass)->finalize = finalize;
   factory_class->gen_key = gen_key;
+  factory_class->construct = construct;
   factory_class->create_element = create_element;
   tg_rtsp_ts_pay_register ();
 }
@@ -286,12 +423,15 @@ tg_rtsp_factory_init (TgRtspFactory *factory)
   factory->feeds = g_ptr_array_new ();
   factory->viewers
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  factory->current
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, current_free);
 }
 
 void
 tg_rtsp_factory_count_viewer (TgRtspFactory *factory, const char *key,
                               gboolean joined)
 {
+  g_autoptr (GstRTSPMedia) release = NULL;
   guint count;
 
   g_mutex_lock (&factory->lock);
@@ -309,7 +449,20 @@ tg_rtsp_factory_count_viewer (TgRtspFactory *factory, const char *key,
       if (strcmp (feed->key, key) == 0)
         tg_mux_viewer_set_count (feed->viewer, count);
     }
+  if (count == 0)
+    {
+      /* The last viewer left: the media goes, and the next viewer (who
+       * would be counted first) gets a new one. */
+      Current *current = g_hash_table_lookup (factory->current, key);
+
+      if (current && current->held)
+        release = g_weak_ref_get (&current->media);
+      g_hash_table_remove (factory->current, key);
+    }
   g_mutex_unlock (&factory->lock);
+  /* (out of the lock: a media's end takes it) */
+  if (release)
+    gst_rtsp_media_unprepare (release);
 }
 
 TgRtspFactory *
