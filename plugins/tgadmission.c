@@ -1,5 +1,5 @@
 /* The admission decision of every door: see tollgate.h. */
-#include "tollgate.h"
+#include "tgstore-private.h"
 
 #include <json-glib/json-glib.h>
 
@@ -213,6 +213,7 @@ tg_admit (TgStore *store, const TgPolicy *policy, const TgAdmission *request,
           outcome == TG_ADMIT_REFUSED ? ", " : "",
           outcome == TG_ADMIT_REFUSED ? tg_verdict_to_string (local_verdict)
                                       : "");
+  tg_store_tell_admitted (store, request, policy, outcome, local_verdict);
   if (verdict)
     *verdict = local_verdict;
   return outcome;

@@ -52,3 +52,8 @@ extern const TgStoreBackend tg_store_backend_rediss;
  * backends so that every backend names refusals alike. */
 TgVerdict tg_token_judge (const TgToken *stored, const char *stream_id,
                           TgTokenType type, const char *room_id, gint64 now);
+
+/* Tells the store's watcher (tg_store_set_watch) what tg_admit decided. */
+void tg_store_tell_admitted (TgStore *store, const TgAdmission *request,
+                             const TgPolicy *policy, TgAdmit outcome,
+                             TgVerdict verdict);

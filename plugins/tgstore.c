@@ -9,6 +9,8 @@ struct _TgStore
   char *uri;
   const TgStoreBackend *backend;
   gpointer data;
+  TgStoreWatch watch; /* zeroed: none */
+  gpointer watch_data;
 };
 
 G_DEFINE_BOXED_TYPE (TgStore, tg_store, tg_store_ref, tg_store_unref)
@@ -94,6 +96,41 @@ tg_store_get_uri (TgStore *store)
   return store->uri;
 }
 
+void
+tg_store_set_watch (TgStore *store, const TgStoreWatch *watch, gpointer data)
+{
+  TgStoreWatch none = { 0 };
+
+  store->watch = watch ? *watch : none;
+  store->watch_data = data;
+}
+
+void
+tg_store_tell_admitted (TgStore *store, const TgAdmission *request,
+                        const TgPolicy *policy, TgAdmit outcome,
+                        TgVerdict verdict)
+{
+  if (store && store->watch.admitted)
+    store->watch.admitted (request, policy, outcome, verdict,
+                           store->watch_data);
+}
+
+/* When an operation started, for timed(); 0 when nobody watches. */
+static gint64
+started (TgStore *store)
+{
+  return store->watch.operation ? g_get_monotonic_time () : 0;
+}
+
+static void
+timed (TgStore *store, const char *operation, gint64 start, gboolean answered)
+{
+  if (start != 0)
+    store->watch.operation (
+        operation, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
+        answered, store->watch_data);
+}
+
 static gboolean
 check_text (const char *what, const char *value, GError **error)
 {
@@ -102,6 +139,16 @@ check_text (const char *what, const char *value, GError **error)
   g_set_error (error, TG_ERROR, TG_ERROR_INVALID, "%s is missing or invalid",
                what);
   return FALSE;
+}
+
+static gboolean
+insert (TgStore *store, const TgToken *token, GError **error)
+{
+  gint64 start = started (store);
+  gboolean done = store->backend->insert (store->data, token, error);
+
+  timed (store, "insert", start, done);
+  return done;
 }
 
 TgToken *
@@ -119,7 +166,7 @@ tg_store_mint (TgStore *store, const char *app, const char *stream_id,
   if (id == NULL)
     return NULL;
   token = tg_token_new (app, id, stream_id, expire_date, type, room_id);
-  if (!store->backend->insert (store->data, token, error))
+  if (!insert (store, token, error))
     return NULL;
   return g_steal_pointer (&token);
 }
@@ -143,7 +190,7 @@ tg_store_insert (TgStore *store, const TgToken *token, GError **error)
       || !check_text ("tokenId", token->token_id, error)
       || !check_text ("streamId", token->stream_id, error))
     return FALSE;
-  return store->backend->insert (store->data, token, error);
+  return insert (store, token, error);
 }
 
 TgVerdict
@@ -151,33 +198,50 @@ tg_store_consume (TgStore *store, const char *app, const char *token_id,
                   const char *stream_id, TgTokenType type, const char *room_id,
                   GError **error)
 {
+  TgVerdict verdict;
+  gint64 start;
+
   /* A missing or malformed token can exist in no store. */
   if (app == NULL || token_id == NULL || *token_id == '\0'
       || (stream_id == NULL && room_id == NULL))
     return TG_VERDICT_UNKNOWN;
-  return store->backend->consume (store->data, app, token_id, stream_id, type,
-                                  room_id, g_get_real_time () / G_USEC_PER_SEC,
-                                  error);
+  start = started (store);
+  verdict = store->backend->consume (
+      store->data, app, token_id, stream_id, type, room_id,
+      g_get_real_time () / G_USEC_PER_SEC, error);
+  timed (store, "consume", start, verdict != TG_VERDICT_STORE_ERROR);
+  return verdict;
 }
 
 TgVerdict
 tg_store_check (TgStore *store, const char *app, const char *token_id,
                 const char *stream_id, TgTokenType type, GError **error)
 {
+  TgVerdict verdict;
+  gint64 start;
+
   if (app == NULL || token_id == NULL || *token_id == '\0' || stream_id == NULL)
     return TG_VERDICT_UNKNOWN;
-  return store->backend->check (store->data, app, token_id, stream_id, type,
-                                g_get_real_time () / G_USEC_PER_SEC, error);
+  start = started (store);
+  verdict = store->backend->check (store->data, app, token_id, stream_id, type,
+                                   g_get_real_time () / G_USEC_PER_SEC, error);
+  timed (store, "check", start, verdict != TG_VERDICT_STORE_ERROR);
+  return verdict;
 }
 
 gint64
 tg_store_revoke_stream (TgStore *store, const char *app, const char *stream_id,
                         GError **error)
 {
+  gint64 revoked, start;
+
   if (!check_text ("app", app, error)
       || !check_text ("streamId", stream_id, error))
     return -1;
-  return store->backend->revoke_stream (store->data, app, stream_id, error);
+  start = started (store);
+  revoked = store->backend->revoke_stream (store->data, app, stream_id, error);
+  timed (store, "revoke", start, revoked >= 0);
+  return revoked;
 }
 
 GPtrArray *

@@ -262,4 +262,25 @@ TgAdmit tg_admit (TgStore *store, const TgPolicy *policy,
                   GError **error);
 const char *tg_admit_to_string (TgAdmit outcome);
 
+/* --- watching a store: what its admissions decided, what its token
+ * operations took (the server's metrics and audit log) --- */
+typedef struct
+{
+  /* After each tg_admit on the store, with the app's policy (NULL: an
+   * unknown app, whose name is only the client's), the outcome and, for
+   * TG_ADMIT_REFUSED, why. */
+  void (*admitted) (const TgAdmission *request, const TgPolicy *policy,
+                    TgAdmit outcome, TgVerdict verdict, gpointer data);
+  /* After each token operation ("insert", "consume", "check", "revoke"),
+   * its time in seconds and whether the store answered (a refusal is an
+   * answer; an error is not). */
+  void (*operation) (const char *operation, double seconds, gboolean answered,
+                     gpointer data);
+} TgStoreWatch;
+
+/* Sets the store's one watcher (NULL: none); call it before the store is
+ * shared between threads. Either function may be NULL. */
+void tg_store_set_watch (TgStore *store, const TgStoreWatch *watch,
+                         gpointer data);
+
 G_END_DECLS

@@ -20,6 +20,7 @@
 #include "tg-srt-listener.h"
 #include "tg-srt-pull.h"
 #include "tg-stream.h"
+#include "tg-metrics-watch.h"
 #include "tg-server.h"
 #include "tg-tls.h"
 #include "tg-whip.h"
@@ -124,6 +125,8 @@ run (TgConfig *config)
 {
   /* Freed last: the listeners use it until they are freed. */
   g_autoptr (TgLive) live = tg_live_new ();
+  /* Freed after the store, which tells it each decision. */
+  g_autoptr (TgMetrics) metrics = tg_metrics_new ();
   g_autoptr (GError) error = NULL;
   g_autofree char *store_uri = tg_config_store_uri (config);
   g_autoptr (TgStore) store = NULL;
@@ -150,6 +153,8 @@ run (TgConfig *config)
     }
   if (load_plugin (&error))
     store = tg_store_open (store_uri, &error);
+  if (store)
+    tg_metrics_watch_store (metrics, store);
   if (store && config->cluster_secret)
     cluster = tg_cluster_new (store, config->cluster_secret,
                               config->node_address, &error);
@@ -180,14 +185,15 @@ run (TgConfig *config)
   server.apps = apps;
   server.secret = secret;
   server.cluster = cluster;
+  server.metrics = metrics;
   tg_live_set_cluster (live, cluster);
   if (error == NULL)
     tg_http_streams_prepare (&server, &error);
   ws = tg_ws_new (&server);
   whip = doors.whip = tg_whip_new (&server);
   if (error == NULL)
-    http = tg_http_new (config, certificate, handle_http, &doors, tg_ws_handle,
-                        ws, &error);
+    http = tg_http_new (config, metrics, certificate, handle_http, &doors,
+                        tg_ws_handle, ws, &error);
   if (http != NULL && config->rtmp_port != 0)
     rtmp = tg_rtmp_listener_new (&server, &error);
   if (http != NULL && error == NULL && config->srt_port != 0)

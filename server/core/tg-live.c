@@ -196,6 +196,33 @@ tg_live_get_info (TgLive *live, const char *app, const char *stream_id,
 }
 
 void
+tg_live_count_by_door (TgLive *live,
+                       void (*func) (const char *door, guint count,
+                                     gpointer data),
+                       gpointer data)
+{
+  g_autoptr (GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer door, count;
+  TgPublication *publication;
+
+  g_mutex_lock (&live->lock);
+  g_hash_table_iter_init (&iter, live->publications);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &publication))
+    if (publication->running)
+      {
+        count = g_hash_table_lookup (counts, publication->door->name);
+        g_hash_table_insert (counts, (gpointer) publication->door->name,
+                             GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
+      }
+  g_mutex_unlock (&live->lock);
+  /* (door names are static strings) */
+  g_hash_table_iter_init (&iter, counts);
+  while (g_hash_table_iter_next (&iter, &door, &count))
+    func (door, GPOINTER_TO_UINT (count), data);
+}
+
+void
 tg_publication_left (TgPublication *publication, const char *because)
 {
   g_atomic_pointer_compare_and_exchange (&publication->left_because, NULL,

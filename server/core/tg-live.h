@@ -137,6 +137,13 @@ gboolean tg_live_stop (TgLive *live, const char *app, const char *stream_id);
 gboolean tg_live_get_info (TgLive *live, const char *app, const char *stream_id,
                            TgStreamInfo *info);
 
+/* Calls func with each door's name (TgDoor's) and how many of its
+ * publications are live; any thread. */
+void tg_live_count_by_door (TgLive *live,
+                            void (*func) (const char *door, guint count,
+                                          gpointer data),
+                            gpointer data);
+
 /* At shutdown, on the main context: later claims are refused, every
  * publication is stopped (one going live meanwhile too), and the main
  * context runs until each has ended and its files are final. */

@@ -19,4 +19,6 @@ typedef struct _TgServer
   struct _TgLive *live;
   /* The other nodes on the store (tg-cluster.h); NULL: none. */
   struct _TgCluster *cluster;
+  /* What GET /metrics tells (tg-metrics.h). */
+  struct _TgMetrics *metrics;
 } TgServer;

@@ -67,6 +67,7 @@ struct _TgHttp
   SoupServerWebsocketCallback websocket;
   gpointer handler_data;
   gpointer websocket_data;
+  TgMetrics *metrics;
 };
 
 /* --- request size --- */
@@ -108,6 +109,19 @@ static void
 request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
 {
   g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers), NULL);
+}
+
+/* Answered (its response written): counted by status. */
+static void
+request_finished (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  char code[16];
+
+  (void) server;
+  g_snprintf (code, sizeof code, "%u", soup_server_message_get_status (msg));
+  tg_metrics_add (data, "tollgate_http_requests_total",
+                  "HTTP requests answered, by status code.", 1, "code", code,
+                  NULL);
 }
 
 /* --- connections --- */
@@ -335,6 +349,8 @@ worker_start (Worker *worker)
                                      NULL);
   g_signal_connect (worker->server, "request-started",
                     G_CALLBACK (request_started), NULL);
+  g_signal_connect (worker->server, "request-finished",
+                    G_CALLBACK (request_finished), http->metrics);
   add_idle_listener (worker);
   worker->guards = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   worker->handshakes = g_hash_table_new_full (
@@ -427,10 +443,10 @@ start_worker (Worker *worker)
 }
 
 TgHttp *
-tg_http_new (const TgConfig *config, GTlsCertificate *certificate,
-             SoupServerCallback handler, gpointer handler_data,
-             SoupServerWebsocketCallback websocket, gpointer websocket_data,
-             GError **error)
+tg_http_new (const TgConfig *config, TgMetrics *metrics,
+             GTlsCertificate *certificate, SoupServerCallback handler,
+             gpointer handler_data, SoupServerWebsocketCallback websocket,
+             gpointer websocket_data, GError **error)
 {
   g_autoptr (TgHttp) http = g_new0 (TgHttp, 1);
   int wanted[KINDS] = { config->http_port, config->https_port };
@@ -444,6 +460,7 @@ tg_http_new (const TgConfig *config, GTlsCertificate *certificate,
       = (gint64) config->http_request_timeout * G_USEC_PER_SEC;
   http->idle_timeout = (gint64) config->http_idle_timeout * G_USEC_PER_SEC;
   http->handler = handler;
+  http->metrics = metrics;
   http->websocket = websocket;
   http->handler_data = handler_data;
   http->websocket_data = websocket_data;

@@ -7,6 +7,7 @@
 #include <libsoup/soup.h>
 
 #include "tg-config.h"
+#include "tg-metrics.h"
 
 typedef struct _TgHttp TgHttp;
 
@@ -16,8 +17,9 @@ typedef struct _TgHttp TgHttp;
 /* handler answers every request, synchronously; a request it leaves
  * without a status is taken as a WebSocket handshake, and the connection,
  * once upgraded, goes to websocket (on the same worker thread). */
-TgHttp *tg_http_new (const TgConfig *config, GTlsCertificate *certificate,
-                     SoupServerCallback handler, gpointer handler_data,
+TgHttp *tg_http_new (const TgConfig *config, TgMetrics *metrics,
+                     GTlsCertificate *certificate, SoupServerCallback handler,
+                     gpointer handler_data,
                      SoupServerWebsocketCallback websocket,
                      gpointer websocket_data, GError **error);
 void tg_http_free (TgHttp *http);

@@ -1,5 +1,6 @@
 /* One-time tokens over REST (PROTOCOL.md 2.1, 2.2). */
 #include "tg-fields.h"
+#include "tg-metrics-watch.h"
 #include "tg-playback.h"
 #include "tg-reply.h"
 #include "tg-rest-batch.h"
@@ -98,6 +99,7 @@ typedef struct
   TgToken *token;    /* minted, or NULL and error set */
   TgVerdict verdict; /* of a consume */
   GError *error;
+  TgMetrics *metrics; /* the server's: a mint is counted */
 } Job;
 
 static Job *
@@ -147,6 +149,7 @@ mint_reply (SoupServerMessage *msg, gpointer data, const GError *batch_error)
       tg_reply_error (msg, batch_error ? batch_error : mint->error);
       return;
     }
+  tg_metrics_count_mint (mint->metrics, mint->app, mint->type, FALSE);
   node = token_to_json (mint->token);
   tg_reply_json (msg, SOUP_STATUS_OK, node);
 }
@@ -163,6 +166,7 @@ tg_rest_token_mint (TgRequest *request)
     return;
   mint = job_new (request->app, request->args[0], room_id, type);
   mint->expire = expire;
+  mint->metrics = request->server->metrics;
   tg_rest_batch_add (request->server, request->msg, mint_run, mint_reply, mint,
                      job_free);
 }
@@ -205,6 +209,7 @@ tg_rest_token_mint_jwt (TgRequest *request)
   jwt = tg_jwt_sign (claims_text, secret);
   token = tg_token_new (request->app, jwt, request->args[0], expire, type,
                         room_id);
+  tg_metrics_count_mint (request->server->metrics, request->app, type, TRUE);
   node = token_to_json (token);
   tg_reply_json (request->msg, SOUP_STATUS_OK, node);
 }

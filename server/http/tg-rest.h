@@ -49,3 +49,6 @@ void tg_rest_broadcast_count (TgRequest *request);
 void tg_rest_broadcast_active_count (TgRequest *request);
 void tg_rest_settings_get (TgRequest *request);
 void tg_rest_settings_set (TgRequest *request);
+
+/* GET /metrics (tg-rest-metrics.c). */
+void tg_rest_metrics (TgServer *server, SoupServerMessage *msg);

@@ -248,6 +248,73 @@ test_jwt (Fixture *f, gconstpointer data)
                    TG_ADMIT_OK);
 }
 
+/* What a store's watcher is told. */
+typedef struct
+{
+  GString *decisions;  /* "app door scheme outcome verdict;" each */
+  GString *operations; /* "name answered;" each */
+} Seen;
+
+static void
+seen_admitted (const TgAdmission *request, const TgPolicy *policy,
+               TgAdmit outcome, TgVerdict verdict, gpointer data)
+{
+  Seen *seen = data;
+
+  g_string_append_printf (
+      seen->decisions, "%s %s %d %s %s;", policy ? request->app : "-",
+      request->door,
+      policy ? (int) tg_policy_scheme (policy, request->type) : -1,
+      tg_admit_to_string (outcome), tg_verdict_to_string (verdict));
+}
+
+static void
+seen_operation (const char *name, double seconds, gboolean answered,
+                gpointer data)
+{
+  Seen *seen = data;
+
+  g_assert_cmpfloat (seconds, >=, 0);
+  g_assert_cmpfloat (seconds, <, 60);
+  g_string_append_printf (seen->operations, "%s %d;", name, answered);
+}
+
+static void
+test_watch (Fixture *f, gconstpointer data)
+{
+  static const TgStoreWatch watch = { seen_admitted, seen_operation };
+  Seen seen = { g_string_new (NULL), g_string_new (NULL) };
+  g_autofree char *token = NULL;
+  TgAdmission unknown_app = { .app = "NoApp",
+                              .stream_id = "s1",
+                              .type = TG_TOKEN_TYPE_PLAY,
+                              .door = "test" };
+
+  tg_store_set_watch (f->store, &watch, &seen);
+  use_policy (f, "{\"playTokenControlEnabled\":true}");
+  token = mint (f, "s1", TG_TOKEN_TYPE_PLAY);
+  g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PLAY, NULL, TRUE, NULL), ==,
+                   TG_ADMIT_NO_TOKEN);
+  g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PLAY, token, TRUE, NULL), ==,
+                   TG_ADMIT_OK);
+  g_assert_cmpint (admit (f, "s1", TG_TOKEN_TYPE_PLAY, token, TRUE, NULL), ==,
+                   TG_ADMIT_REFUSED);
+  g_assert_cmpint (tg_admit (f->store, NULL, &unknown_app, NULL, NULL), ==,
+                   TG_ADMIT_UNKNOWN_APP);
+  g_assert_cmpstr (seen.decisions->str, ==,
+                   "LiveApp test 1 no token ok;"
+                   "LiveApp test 1 admitted ok;"
+                   "LiveApp test 1 token refused unknown-or-spent;"
+                   "- test -1 unknown application ok;");
+  g_assert_cmpstr (seen.operations->str, ==, "insert 1;consume 1;consume 1;");
+  /* Unwatched: nothing more is told. */
+  tg_store_set_watch (f->store, NULL, NULL);
+  admit (f, "s1", TG_TOKEN_TYPE_PLAY, token, TRUE, NULL);
+  g_assert_cmpstr (seen.operations->str, ==, "insert 1;consume 1;consume 1;");
+  g_string_free (seen.decisions, TRUE);
+  g_string_free (seen.operations, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -262,5 +329,6 @@ main (int argc, char **argv)
   ADD ("play-needs-no-record", test_play_needs_no_record);
   ADD ("one-time", test_one_time);
   ADD ("jwt", test_jwt);
+  ADD ("watch", test_watch);
   return g_test_run ();
 }
