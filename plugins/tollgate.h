@@ -244,6 +244,7 @@ typedef struct
   TgTokenType type;
   const char *credential; /* the one-time token or JWT presented, or NULL */
   const char *door;       /* for the log: "RTMP", "SRT", "WebRTC", ... */
+  const char *peer;       /* the client's address, or NULL: for the audit */
   /* TRUE: a one-time token is spent (deleted) if it passes; FALSE: only
    * checked, for a door that refuses early and spends later. A JWT is
    * never spent. */

@@ -49,21 +49,23 @@ admitted (const TgAdmission *request, const TgPolicy *policy, TgAdmit outcome,
 {
   g_autofree char *door
       = g_ascii_strdown (request->door ? request->door : "", -1);
-
   /* An unknown app's name is the client's: it is not a label. */
-  tg_metrics_add (
-      data, "tollgate_token_decisions_total",
-      "Admissions decided, by app, direction, door, the app's "
-      "scheme for the direction, result and reason.",
-      1, "app", policy ? request->app : "", "direction",
-      tg_token_type_to_string (request->type), "door", door, "scheme",
-      scheme_label (policy ? tg_policy_scheme (policy, request->type)
-                           : TG_SCHEME_NONE),
-      "result",
-      outcome == TG_ADMIT_OK            ? "admitted"
-      : outcome == TG_ADMIT_STORE_ERROR ? "error"
-                                        : "refused",
-      "reason", reason_label (outcome, verdict), NULL);
+  const char *app = policy ? request->app : "";
+  TgScheme scheme
+      = policy ? tg_policy_scheme (policy, request->type) : TG_SCHEME_NONE;
+  const char *result = outcome == TG_ADMIT_OK            ? "admitted"
+                       : outcome == TG_ADMIT_STORE_ERROR ? "error"
+                                                         : "refused";
+
+  tg_metrics_add (data, "tollgate_token_decisions_total",
+                  "Admissions decided, by app, direction, door, the app's "
+                  "scheme for the direction, result, reason and stage (a "
+                  "check before the token is spent, or the spend).",
+                  1, "app", app, "direction",
+                  tg_token_type_to_string (request->type), "door", door,
+                  "scheme", scheme_label (scheme), "result", result, "reason",
+                  reason_label (outcome, verdict), "stage",
+                  request->spend ? "spend" : "check", NULL);
 }
 
 static void

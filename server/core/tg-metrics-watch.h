@@ -1,5 +1,5 @@
 /* What the token store tells the metrics: each admission's decision, by
- * app, direction, door, scheme, result and reason
+ * app, direction, door, scheme, result, reason and stage
  * (tollgate_token_decisions_total), and each token operation's time
  * (tollgate_store_operation_duration_seconds). */
 #pragma once

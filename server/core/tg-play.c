@@ -13,13 +13,15 @@ is_playable (TgStream *stream, gpointer data)
 TgPlay
 tg_play_admit (TgServer *server, const TgSettings *settings, const char *app,
                const char *stream_id, const char *token, const char *door,
-               gboolean spend, TgAdmit *outcome, const char **problem)
+               const char *peer, gboolean spend, TgAdmit *outcome,
+               const char **problem)
 {
   TgAdmission request = { .app = app,
                           .stream_id = stream_id,
                           .type = TG_TOKEN_TYPE_PLAY,
                           .credential = token,
                           .door = door,
+                          .peer = peer,
                           .spend = spend };
   gboolean playable = FALSE;
   TgVerdict verdict;

@@ -19,15 +19,15 @@ typedef enum
   TG_PLAY_REFUSED,  /* the admission said no: see *outcome */
 } TgPlay;
 
-/* Whether a viewer may play app/stream_id through door ("SRT", "RTMP"),
- * presenting token (may be NULL); spend: a one-time token is spent if it
- * passes (else only checked). *outcome: the admission's (TG_ADMIT_OK unless
- * refused), *problem: why not, for the log (never the token). Any
- * thread. */
+/* Whether a viewer at peer (its address) may play app/stream_id through
+ * door ("SRT", "RTMP"), presenting token (may be NULL); spend: a one-time token
+ * is spent if it passes (else only checked). *outcome: the admission's
+ * (TG_ADMIT_OK unless refused), *problem: why not, for the log (never the
+ * token). Any thread. */
 TgPlay tg_play_admit (TgServer *server, const TgSettings *settings,
                       const char *app, const char *stream_id, const char *token,
-                      const char *door, gboolean spend, TgAdmit *outcome,
-                      const char **problem);
+                      const char *door, const char *peer, gboolean spend,
+                      TgAdmit *outcome, const char **problem);
 
 /* Attaches a viewer to the live stream app/stream_id muxed as format:
  * FALSE when it is not live or not playable. Any thread. */

@@ -199,14 +199,15 @@ static gboolean
 open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
               Pass *pass)
 {
+  const char *client = soup_server_message_get_remote_host (msg);
   TgAdmission request = { .app = pass->app,
                           .stream_id = pass->stream,
                           .type = TG_TOKEN_TYPE_PLAY,
                           .credential = g_hash_table_lookup (query, "token"),
                           .door = "HTTP",
+                          .peer = client,
                           .spend = TRUE };
   g_autoptr (GError) error = NULL;
-  const char *client = soup_server_message_get_remote_host (msg);
   TgAdmit outcome;
 
   if (client == NULL)

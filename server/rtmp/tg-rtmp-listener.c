@@ -175,6 +175,7 @@ publish_problem (Conn *conn, TgSettings *settings, const char *app,
                           .type = TG_TOKEN_TYPE_PUBLISH,
                           .credential = token,
                           .door = "RTMP",
+                          .peer = conn->peer,
                           .claim = claim_stream,
                           .claim_data = &claim };
   g_autoptr (GError) error = NULL;
@@ -269,7 +270,7 @@ play_problem (Conn *conn, const TgSettings *settings, const char *app,
   const char *problem;
   TgAdmit outcome;
   TgPlay play = tg_play_admit (server, settings, app, stream_id, token, "RTMP",
-                               FALSE, &outcome, &problem);
+                               conn->peer, FALSE, &outcome, &problem);
 
   *not_found = play == TG_PLAY_NOT_LIVE;
   if (play != TG_PLAY_OK)
@@ -281,8 +282,8 @@ play_problem (Conn *conn, const TgSettings *settings, const char *app,
       *not_found = TRUE;
       return "the stream is not live";
     }
-  play = tg_play_admit (server, settings, app, stream_id, token, "RTMP", TRUE,
-                        &outcome, &problem);
+  play = tg_play_admit (server, settings, app, stream_id, token, "RTMP",
+                        conn->peer, TRUE, &outcome, &problem);
   *not_found = play == TG_PLAY_NOT_LIVE;
   return play == TG_PLAY_OK ? NULL : problem;
 }

@@ -228,7 +228,7 @@ check_describe (TgRtspAuth *auth, GstRTSPContext *ctx)
   token = gst_rtsp_token_get_string (ctx->token, CREDENTIAL_FIELD);
   settings = tg_apps_get_settings (auth->server->apps, app);
   play = tg_play_admit (auth->server, settings, app, stream_id, token, "RTSP",
-                        TRUE, &outcome, &problem);
+                        peer_of (ctx), TRUE, &outcome, &problem);
   /* Not kept past its turn. */
   ctx->token = NULL;
   g_object_set_data (G_OBJECT (ctx->client), CREDENTIAL, NULL);

@@ -346,6 +346,7 @@ admit (const TgRtspAnnounce *announce, const TgSettings *settings,
                             .type = TG_TOKEN_TYPE_PUBLISH,
                             .credential = announce->token,
                             .door = "RTSP",
+                            .peer = announce->peer,
                             .claim = tg_live_is_free,
                             .claim_data = &wanted };
   TgAdmit outcome

@@ -205,8 +205,8 @@ is_free (gpointer data)
  * wrong passphrase), so the token is spent, and the stream id claimed, only
  * once the caller is accepted (start). Touches no main context. */
 static Publish *
-decide (TgSrtListener *listener, SRTSOCKET caller, const char *streamid,
-        int *reason, const char **problem, GError **error)
+decide (TgSrtListener *listener, SRTSOCKET caller, const char *peer,
+        const char *streamid, int *reason, const char **problem, GError **error)
 {
   TgServer *server = listener->server;
   g_autofree char *app = NULL, *stream_id = NULL, *token = NULL;
@@ -226,7 +226,7 @@ decide (TgSrtListener *listener, SRTSOCKET caller, const char *streamid,
     {
       /* Checked, not spent: spent once the caller is accepted. */
       TgPlay play = tg_play_admit (server, settings, app, stream_id, token,
-                                   "SRT", FALSE, &outcome, problem);
+                                   "SRT", peer, FALSE, &outcome, problem);
 
       *reason = play == TG_PLAY_NOT_LIVE ? SRT_REJX_NOTFOUND
                                          : reject_reason (outcome);
@@ -242,6 +242,7 @@ decide (TgSrtListener *listener, SRTSOCKET caller, const char *streamid,
                                .type = TG_TOKEN_TYPE_PUBLISH,
                                .credential = token,
                                .door = "SRT",
+                               .peer = peer,
                                .claim = is_free,
                                .claim_data = &wanted };
       outcome = tg_admit (server->store, settings ? settings->policy : NULL,
@@ -342,7 +343,8 @@ on_listen (void *data, SRTSOCKET caller, int hs_version,
       srt_setrejectreason (caller, SRT_REJX_OVERLOAD);
       return -1;
     }
-  publish = decide (listener, caller, streamid, &reason, &problem, &error);
+  publish
+      = decide (listener, caller, peer, streamid, &reason, &problem, &error);
   if (publish == NULL)
     {
       tg_peer_limit_release (listener->peers, peer);
@@ -545,8 +547,8 @@ attach_viewer (TgSrtListener *listener, Publish *publish)
   if (tg_play_attach (server->live, publish->app, publish->stream_id,
                       TG_MUX_OUT_MPEGTS, publish->viewer)
       && tg_play_admit (server, publish->settings, publish->app,
-                        publish->stream_id, token, "SRT", TRUE, &outcome,
-                        &problem)
+                        publish->stream_id, token, "SRT", publish->peer, TRUE,
+                        &outcome, &problem)
              == TG_PLAY_OK)
     return TRUE;
   g_info ("SRT %s: play of %s refused: %s", publish->peer, publish->key,

@@ -203,7 +203,8 @@ tg_ws_admit (TgWsClient *client, TgSignalRequest *request,
                             .stream_id = request->stream_id,
                             .type = type,
                             .credential = request->token,
-                            .door = "WebRTC" };
+                            .door = "WebRTC",
+                            .peer = client->peer };
 
   if (type == TG_TOKEN_TYPE_PUBLISH)
     {

@@ -434,7 +434,8 @@ tg_whip_admit (const TgWhipRequest *request, TgTokenType type)
           .stream_id = request->stream_id,
           .type = type,
           .credential = request->token,
-          .door = type == TG_TOKEN_TYPE_PUBLISH ? "WHIP" : "WHEP" };
+          .door = type == TG_TOKEN_TYPE_PUBLISH ? "WHIP" : "WHEP",
+          .peer = request->peer };
   TgAdmit outcome;
   SoupServerMessage *msg = request->msg;
 

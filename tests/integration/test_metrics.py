@@ -55,8 +55,11 @@ class MetricsTest(RtmpTestCase):
             text, after = self.scrape()
         finally:
             self.server.set_settings({"publishTokenControlEnabled": False})
+        # RTMP checks the token as the publisher asks, and its stream's
+        # tokencheck spends it as the pipeline starts.
         decision = dict(name="tollgate_token_decisions_total", app=APP,
-                        direction="publish", door="rtmp", scheme="token")
+                        direction="publish", door="rtmp", scheme="token",
+                        stage="check")
         self.assertEqual(self.delta(before, after, **decision,
                                     result="refused", reason="no-token"), 1)
         self.assertEqual(self.delta(before, after, **decision,
@@ -65,9 +68,13 @@ class MetricsTest(RtmpTestCase):
         self.assertEqual(self.delta(before, after, **decision,
                                     result="admitted", reason="ok"), 1)
         self.assertEqual(self.delta(
+            before, after, "tollgate_token_decisions_total", app=APP,
+            direction="publish", door="tokencheck", scheme="token",
+            stage="spend", result="admitted", reason="ok"), 1)
+        self.assertEqual(self.delta(
             before, after, "tollgate_token_decisions_total", app="",
             direction="publish", door="rtmp", scheme="none", result="refused",
-            reason="unknown-app"), 1)
+            reason="unknown-app", stage="check"), 1)
         self.assertNotIn("NoSuchApp", text)
         self.assertNotIn(token, text)
         self.assertEqual(self.delta(
