@@ -20,7 +20,7 @@
 #include "tg-srt-listener.h"
 #include "tg-srt-pull.h"
 #include "tg-stream.h"
-#include "tg-metrics-watch.h"
+#include "tg-store-watch.h"
 #include "tg-server.h"
 #include "tg-tls.h"
 #include "tg-whip.h"
@@ -125,8 +125,11 @@ run (TgConfig *config)
 {
   /* Freed last: the listeners use it until they are freed. */
   g_autoptr (TgLive) live = tg_live_new ();
-  /* Freed after the store, which tells it each decision. */
+  /* Freed after the store, which tells them each decision. */
   g_autoptr (TgMetrics) metrics = tg_metrics_new ();
+  g_autoptr (TgAudit) audit = NULL;
+  g_autoptr (TgStoreWatcher) watcher = NULL;
+  g_autofree char *audit_path = tg_config_audit_log (config);
   g_autoptr (GError) error = NULL;
   g_autofree char *store_uri = tg_config_store_uri (config);
   g_autoptr (TgStore) store = NULL;
@@ -151,10 +154,14 @@ run (TgConfig *config)
                   g_strerror (errno));
       return 1;
     }
-  if (load_plugin (&error))
+  if (audit_path)
+    audit = tg_audit_open (audit_path,
+                           (gsize) config->audit_log_max_size * 1024 * 1024,
+                           (guint) config->audit_log_files, &error);
+  if (error == NULL && load_plugin (&error))
     store = tg_store_open (store_uri, &error);
   if (store)
-    tg_metrics_watch_store (metrics, store);
+    watcher = tg_store_watcher_new (store, metrics, audit);
   if (store && config->cluster_secret)
     cluster = tg_cluster_new (store, config->cluster_secret,
                               config->node_address, &error);

@@ -25,6 +25,8 @@ tg_config_new_default (void)
   config->rtmp_connections_per_address = 32;
   config->srt_connections_per_address = 32;
   config->rtsp_connections_per_address = 32;
+  config->audit_log_max_size = 10;
+  config->audit_log_files = 5;
   config->apps = g_strdupv ((char **) apps);
   return config;
 }
@@ -44,6 +46,7 @@ tg_config_free (TgConfig *config)
   g_strfreev (config->webrtc_interfaces);
   g_free (config->cluster_secret);
   g_free (config->node_address);
+  g_free (config->audit_log);
   g_free (config);
 }
 
@@ -89,6 +92,10 @@ static const IntSetting int_settings[] = {
     1000000, "SRT callers one address may have connected (default 32)", "N" },
   { "rtsp-connections-per-address", SLOT (rtsp_connections_per_address), 1,
     1000000, "RTSP connections one address may have open (default 32)", "N" },
+  { "audit-log-max-size", SLOT (audit_log_max_size), 1, 1024,
+    "MiB the audit log may grow to before it is rotated (default 10)", "MIB" },
+  { "audit-log-files", SLOT (audit_log_files), 1, 100,
+    "Rotated audit logs kept, FILE.1 to FILE.N (default 5)", "N" },
 };
 
 #define N_INT_SETTINGS G_N_ELEMENTS (int_settings)
@@ -129,6 +136,7 @@ typedef struct
   char *webrtc_udp_ports;
   char *cluster_secret;
   char *node_address;
+  char *audit_log;
 } Args;
 
 static void
@@ -171,17 +179,13 @@ set_udp_ports (TgConfig *config, const char *text, GError **error)
 static gboolean
 check_keys (GKeyFile *file, const char *path, GError **error)
 {
-  static const char *const strings[] = { "data-dir",
-                                         "store",
-                                         "bind-address",
-                                         "tls-certificate",
-                                         "tls-private-key",
-                                         "webrtc-public-ip",
-                                         "webrtc-interfaces",
-                                         "webrtc-udp-ports",
-                                         "cluster-secret",
-                                         "node-address",
-                                         "apps" };
+  static const char *const strings[]
+      = { "data-dir",          "store",
+          "bind-address",      "tls-certificate",
+          "tls-private-key",   "webrtc-public-ip",
+          "webrtc-interfaces", "webrtc-udp-ports",
+          "cluster-secret",    "node-address",
+          "audit-log",         "apps" };
   g_auto (GStrv) keys = g_key_file_get_keys (file, GROUP, NULL, NULL);
 
   for (guint k = 0; keys && keys[k]; k++)
@@ -227,6 +231,8 @@ load_file (TgConfig *config, const char *path, GError **error)
            g_key_file_get_string (file, GROUP, "cluster-secret", NULL));
   replace (&config->node_address,
            g_key_file_get_string (file, GROUP, "node-address", NULL));
+  replace (&config->audit_log,
+           g_key_file_get_string (file, GROUP, "audit-log", NULL));
   if (g_key_file_has_key (file, GROUP, "webrtc-interfaces", NULL))
     {
       g_strfreev (config->webrtc_interfaces);
@@ -350,6 +356,10 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
       "How the other nodes reach this one (needs --cluster-secret; default "
       "the first non-loopback address)",
       "ADDR" },
+    { "audit-log", 0, 0, G_OPTION_ARG_FILENAME, &args.audit_log,
+      "The audit log: a JSON line per token decision (default "
+      "DATA-DIR/audit.log; off: none)",
+      "FILE" },
     { "random-ports", 0, 0, G_OPTION_ARG_NONE, &args.random_ports,
       "Enabled listeners take ports the system chooses (for tests); the "
       "ready line on stdout names them",
@@ -397,6 +407,7 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
       ok = ok && set_udp_ports (config, args.webrtc_udp_ports, error);
       replace (&config->cluster_secret, g_steal_pointer (&args.cluster_secret));
       replace (&config->node_address, g_steal_pointer (&args.node_address));
+      replace (&config->audit_log, g_steal_pointer (&args.audit_log));
       config->random_ports = args.random_ports;
     }
   ok = ok && check_apps (config->apps, error) && check_cluster (config, error);
@@ -409,6 +420,7 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
   g_free (args.webrtc_udp_ports);
   g_free (args.cluster_secret);
   g_free (args.node_address);
+  g_free (args.audit_log);
   return ok ? g_steal_pointer (&config) : NULL;
 }
 
@@ -421,4 +433,14 @@ tg_config_store_uri (const TgConfig *config)
     return g_strdup (config->store_uri);
   abs = g_canonicalize_filename (config->data_dir, NULL);
   return g_strdup_printf ("sqlite://%s/tollgate.db", abs);
+}
+
+char *
+tg_config_audit_log (const TgConfig *config)
+{
+  if (config->audit_log && g_str_equal (config->audit_log, "off"))
+    return NULL;
+  if (config->audit_log && *config->audit_log)
+    return g_strdup (config->audit_log);
+  return g_build_filename (config->data_dir, "audit.log", NULL);
 }

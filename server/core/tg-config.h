@@ -34,6 +34,10 @@ typedef struct
    * node address needs a cluster secret. */
   char *cluster_secret;
   char *node_address; /* NULL: the first non-loopback address */
+  /* The audit log (tg-audit.h): NULL: {data_dir}/audit.log; "off": none. */
+  char *audit_log;
+  int audit_log_max_size; /* MiB before it is rotated */
+  int audit_log_files;    /* rotated files kept */
 } TgConfig;
 
 TgConfig *tg_config_new_default (void);
@@ -46,3 +50,6 @@ TgConfig *tg_config_from_args (int *argc, char ***argv, GError **error);
 
 /* The store URI in effect. */
 char *tg_config_store_uri (const TgConfig *config);
+
+/* The audit log's path in effect, or NULL when it is off. */
+char *tg_config_audit_log (const TgConfig *config);

@@ -1,6 +1,6 @@
 /* One-time tokens over REST (PROTOCOL.md 2.1, 2.2). */
 #include "tg-fields.h"
-#include "tg-metrics-watch.h"
+#include "tg-store-watch.h"
 #include "tg-playback.h"
 #include "tg-reply.h"
 #include "tg-rest-batch.h"
