@@ -122,6 +122,9 @@ class _WhipPeer:
         quit.attach(self._ctx)
         if self._thread is not None:
             self._thread.join(5)
+        # The pipeline's signal handlers hold this object: dropped, the
+        # pipeline and its descriptors (a dozen a session) can go.
+        self.pipeline = self.webrtc = None
 
     # -- internals ----------------------------------------------------------
 
