@@ -18,35 +18,39 @@ static const struct
   { "pages.css", "pages.css", "text/css; charset=utf-8" },
 };
 
-gboolean
-tg_pages_handle (SoupServerMessage *msg, const char *name)
+void
+tg_pages_serve (SoupServerMessage *msg, const char *resource, const char *type)
 {
   const char *method = soup_server_message_get_method (msg);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autofree char *path = g_strconcat ("/tollgate/pages/", resource, NULL);
   g_autoptr (GBytes) body = NULL;
-  g_autofree char *path = NULL;
 
-  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
     {
-      if (!g_str_equal (pages[i].name, name))
-        continue;
-      if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
-        {
-          soup_message_headers_replace (headers, "Allow", "GET, HEAD");
-          tg_reply_result (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
-                           "Method not allowed");
-          return TRUE;
-        }
-      path = g_strconcat ("/tollgate/pages/", pages[i].resource, NULL);
-      body = g_resource_lookup_data (tg_pages_get_resource (), path,
-                                     G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-      g_assert (body != NULL); /* built in */
-      soup_message_headers_replace (headers, "Cache-Control", "no-cache");
-      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-      soup_server_message_set_response (msg, pages[i].type, SOUP_MEMORY_COPY,
-                                        g_bytes_get_data (body, NULL),
-                                        g_bytes_get_size (body));
-      return TRUE;
+      soup_message_headers_replace (headers, "Allow", "GET, HEAD");
+      tg_reply_result (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
+                       "Method not allowed");
+      return;
     }
+  body = g_resource_lookup_data (tg_pages_get_resource (), path,
+                                 G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_assert (body != NULL); /* built in */
+  soup_message_headers_replace (headers, "Cache-Control", "no-cache");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (body, NULL),
+                                    g_bytes_get_size (body));
+}
+
+gboolean
+tg_pages_handle (SoupServerMessage *msg, const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    if (g_str_equal (pages[i].name, name))
+      {
+        tg_pages_serve (msg, pages[i].resource, pages[i].type);
+        return TRUE;
+      }
   return FALSE;
 }

@@ -204,6 +204,9 @@ tg_rest_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
     handle_health (server, msg);
   else if (n == 1 && g_str_equal (segments[0], "metrics"))
     tg_rest_metrics (server, msg);
+  else if (n == 2 && g_str_equal (segments[0], "rest")
+           && g_str_equal (segments[1], "openapi.json"))
+    tg_pages_serve (msg, "openapi.json", "application/json");
   else if (n == 5 && g_str_equal (segments[0], "rest")
            && g_str_equal (segments[1], "v2")
            && g_str_equal (segments[2], "applications")
