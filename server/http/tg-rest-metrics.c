@@ -51,6 +51,8 @@ tg_rest_metrics (TgServer *server, SoupServerMessage *msg)
 
   if (!g_str_equal (method, "GET") && !g_str_equal (method, "HEAD"))
     {
+      soup_message_headers_replace (
+          soup_server_message_get_response_headers (msg), "Allow", "GET, HEAD");
       tg_reply_result (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
                        "Method not allowed");
       return;

@@ -84,6 +84,7 @@ dispatch (TgRequest *request, const TgRoute *routes, char **segments)
 {
   const char *method = soup_server_message_get_method (request->msg);
   g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GString) allow = g_string_new (NULL);
   gboolean path_known = FALSE;
 
   for (const TgRoute *route = routes; route->method; route++)
@@ -91,6 +92,10 @@ dispatch (TgRequest *request, const TgRoute *routes, char **segments)
       if (!route_matches (route->pattern, segments, args))
         continue;
       path_known = TRUE;
+      /* once each (no method's name is in another's) */
+      if (!strstr (allow->str, route->method))
+        g_string_append_printf (allow, "%s%s", allow->len ? ", " : "",
+                                route->method);
       if (!g_str_equal (route->method, method))
         continue;
       g_ptr_array_add (args, NULL);
@@ -99,8 +104,13 @@ dispatch (TgRequest *request, const TgRoute *routes, char **segments)
       return;
     }
   if (path_known)
-    tg_reply_result (request->msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
-                     "Method not allowed");
+    {
+      soup_message_headers_replace (
+          soup_server_message_get_response_headers (request->msg), "Allow",
+          allow->str);
+      tg_reply_result (request->msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
+                       "Method not allowed");
+    }
   else
     tg_reply_result (request->msg, SOUP_STATUS_NOT_FOUND, FALSE,
                      "No such resource");

@@ -1081,6 +1081,14 @@ class OpenApiTest(OpenApiCase):
                                           empty=None)
                         continue
                     self.assertEqual(r.status, 405, "%s %s" % (method, url))
+                    # Allow names the URL's methods, no more, no less
+                    # (.../count is also a {streamId}'s).
+                    allow = r.headers.get("Allow", "").split(", ")
+                    self.assertEqual(len(allow), len(set(allow)), allow)
+                    self.assertEqual(set(allow), {
+                        m.upper() for t in self.spec.templates_matching(url)
+                        for m in self.spec.methods(t)},
+                        "%s %s" % (method, url))
                     for m in documented:
                         self.check_answer(m, path, r,
                                           head=method == "HEAD")
