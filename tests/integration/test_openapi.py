@@ -48,13 +48,15 @@ STORE_STATUSES = {"500", "503"}
 UNREACHABLE = {
     ("GET", "/healthz", "503"):
         "only before the server's listeners are bound (its ready line)",
+    ("HEAD", "/healthz", "503"):
+        "only before the server's listeners are bound (its ready line)",
     ("POST", B + "/create", "500"): "only when the CSPRNG fails",
     ("GET", B + "/{streamId}/token", "500"): "only when the CSPRNG fails",
 }
 # Routes outside the two tables of tg-rest.c (tg_rest_handle's own).
-FIXED_ROUTES = {("GET", "/healthz"), ("GET", "/metrics"),
-                ("HEAD", "/metrics"), ("GET", "/rest/openapi.json"),
-                ("HEAD", "/rest/openapi.json")}
+FIXED_ROUTES = {("GET", "/healthz"), ("HEAD", "/healthz"),
+                ("GET", "/metrics"), ("HEAD", "/metrics"),
+                ("GET", "/rest/openapi.json"), ("HEAD", "/rest/openapi.json")}
 FIXED_NAMES = ("healthz", "metrics", "openapi.json", "broadcasts",
                "settings")
 
@@ -1016,6 +1018,7 @@ class OpenApiTest(OpenApiCase):
     def _server(self):
         _, health = self.call("GET", "/healthz", 200)
         self.assertEqual(health, {"status": "ok"})
+        self.call("HEAD", "/healthz", 200)
         _, text = self.call("GET", "/metrics", 200)
         self.assertIn("tollgate_http_requests_total", text)
         self.call("HEAD", "/metrics", 200)
