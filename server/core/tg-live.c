@@ -196,30 +196,25 @@ tg_live_get_info (TgLive *live, const char *app, const char *stream_id,
 }
 
 void
-tg_live_count_by_door (TgLive *live,
-                       void (*func) (const char *door, guint count,
-                                     gpointer data),
-                       gpointer data)
+tg_live_foreach_running (TgLive *live,
+                         void (*func) (const TgPublication *publication,
+                                       const TgStreamInfo *info, gpointer data),
+                         gpointer data)
 {
-  g_autoptr (GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
   GHashTableIter iter;
-  gpointer door, count;
   TgPublication *publication;
 
   g_mutex_lock (&live->lock);
   g_hash_table_iter_init (&iter, live->publications);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &publication))
-    if (publication->running)
+    if (publication->running && publication->stream)
       {
-        count = g_hash_table_lookup (counts, publication->door->name);
-        g_hash_table_insert (counts, (gpointer) publication->door->name,
-                             GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
+        TgStreamInfo info;
+
+        tg_stream_get_info (publication->stream, &info);
+        func (publication, &info, data);
       }
   g_mutex_unlock (&live->lock);
-  /* (door names are static strings) */
-  g_hash_table_iter_init (&iter, counts);
-  while (g_hash_table_iter_next (&iter, &door, &count))
-    func (door, GPOINTER_TO_UINT (count), data);
 }
 
 void

@@ -137,12 +137,14 @@ gboolean tg_live_stop (TgLive *live, const char *app, const char *stream_id);
 gboolean tg_live_get_info (TgLive *live, const char *app, const char *stream_id,
                            TgStreamInfo *info);
 
-/* Calls func with each door's name (TgDoor's) and how many of its
- * publications are live; any thread. */
-void tg_live_count_by_door (TgLive *live,
-                            void (*func) (const char *door, guint count,
-                                          gpointer data),
-                            gpointer data);
+/* Calls func with each live publication and what its stream is now
+ * (tg_stream_get_info), under the registry's lock: func must not call
+ * back into the registry. Any thread. */
+void tg_live_foreach_running (TgLive *live,
+                              void (*func) (const TgPublication *publication,
+                                            const TgStreamInfo *info,
+                                            gpointer data),
+                              gpointer data);
 
 /* At shutdown, on the main context: later claims are refused, every
  * publication is stopped (one going live meanwhile too), and the main

@@ -2,6 +2,7 @@
 own parser), every token decision counted with its labels, tokens minted,
 live publications by door, HTTP requests by status; closed as REST is."""
 
+import subprocess
 import unittest
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -96,16 +97,37 @@ class MetricsTest(RtmpTestCase):
             looked_up += count
         self.assertGreaterEqual(looked_up, 2)
 
-    def test_live_publications_by_door(self):
+    def test_live_publications_and_viewers_by_door(self):
         s = unique_id()
         publisher = self.ffmpeg(self.url(s), seconds=30, wait=False)
+        viewer = None
         try:
             self.assertTrue(wait_for(lambda: self.value(
                 self.scrape()[1], "tollgate_live_publications",
                 door="rtmp") == 1))
+            _, samples = self.scrape()
+            for door in ("rtmp", "srt", "rtsp", "webrtc", "hls", "dash"):
+                self.assertIn(("tollgate_live_viewers", (("door", door),)),
+                              samples)
+            # Playable once its tracks are known (its first segment).
+            self.assertTrue(wait_for(lambda: "%s000000000.ts" % s
+                                     in self.playlist(s)))
+            token = self.mint_ok(s, "play")["tokenId"]
+            viewer = subprocess.Popen(
+                ["ffmpeg", "-nostdin", "-v", "error", "-i", self.url(s, token),
+                 "-f", "null", "-"], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+            self.assertTrue(wait_for(lambda: self.value(
+                self.scrape()[1], "tollgate_live_viewers", door="rtmp") == 1))
+            viewer.kill()
+            viewer.wait()
+            self.assertTrue(wait_for(lambda: self.value(
+                self.scrape()[1], "tollgate_live_viewers", door="rtmp") == 0))
         finally:
-            publisher.kill()
-            publisher.wait()
+            for p in (viewer, publisher):
+                if p is not None:
+                    p.kill()
+                    p.wait()
         # Gone: the gauge says 0, not its last reading.
         self.assertTrue(wait_for(lambda: self.value(
             self.scrape()[1], "tollgate_live_publications", door="rtmp") == 0
