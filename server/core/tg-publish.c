@@ -2,6 +2,7 @@
 
 #include "tg-broadcast.h"
 #include "tg-cluster.h"
+#include "tg-metrics.h"
 
 /* On a streaming thread: whoever waits for the stream to go live is told
  * (WebSocket players, through the registry's watchers). */
@@ -30,6 +31,16 @@ stream_ended (TgStream *stream, const GError *error, gpointer data)
   /* once per stream, whatever ended it, and why */
   g_message ("%s: %s ended%s", publication->key,
              publication->door->relay ? "pull" : "publish", why);
+  if (error)
+    {
+      g_autofree char *door = g_ascii_strdown (publication->door->name, -1);
+
+      tg_metrics_add (publication->server->metrics,
+                      "tollgate_pipeline_errors_total",
+                      "Streams their pipeline ended (an error, not their "
+                      "publisher leaving), by door.",
+                      1, "door", door, NULL);
+    }
   if (!publication->door->relay)
     tg_cluster_release (publication->server->cluster, publication->app,
                         publication->stream_id);

@@ -106,6 +106,14 @@ class DiskFullTest(RtmpTestCase):
         return self.server.get("%s/x/token?expireDate=%d&type=publish"
                                % (BASE, time.time() + 600))
 
+    def pipeline_errors(self):
+        """tollgate_pipeline_errors_total{door="rtmp"} in /metrics."""
+        r = self.server.get("/metrics")
+        self.assertEqual(r.status, 200, r)
+        m = re.search(r'^tollgate_pipeline_errors_total\{door="rtmp"\} (\S+)$',
+                      r.body.decode(), re.M)
+        return float(m.group(1)) if m else 0
+
     def segments(self, stream):
         return [f for f in self.files_of(stream) if f.endswith(".ts")]
 
@@ -114,6 +122,7 @@ class DiskFullTest(RtmpTestCase):
         full = unique_id()
         r = self.server.post(BASE + "/create", json.dumps({"streamId": full}))
         self.assertEqual(r.status, 200, r)
+        errors = self.pipeline_errors()
         self.fill(leave=2 * 1024 * 1024)
         self.publish(full, seconds=20)
         said = re.findall("%s/%s: the disk is full" % (APP, full),
@@ -121,6 +130,7 @@ class DiskFullTest(RtmpTestCase):
         self.assertEqual(len(said), 1, self.server.stderr()[-3000:])
         self.assertIn("%s/%s: publish ended: the disk is full" % (APP, full),
                       self.server.stderr())
+        self.assertEqual(self.pipeline_errors(), errors + 1)
         # What it wrote: a recording under its final name that plays, a
         # playlist with its end tag that lists every segment left.
         self.assertTrue(wait_for(lambda: self.ended(full)),
