@@ -139,6 +139,11 @@ class MetricsTest(RtmpTestCase):
         for _ in range(2):
             self.assertEqual(self.server.get("/%s/nothing/here" % APP).status,
                              404)
+        # Counted once the response is written, which may be just after
+        # the client has read it.
+        self.assertTrue(wait_for(lambda: self.delta(
+            before, self.scrape()[1], "tollgate_http_requests_total",
+            code="404") == 2))
         _, after = self.scrape()
         self.assertEqual(self.delta(before, after,
                                     "tollgate_http_requests_total",
