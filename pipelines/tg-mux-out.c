@@ -170,6 +170,16 @@ tg_mux_viewer_take (TgMuxViewer *viewer, gint64 timeout_us,
   return taken;
 }
 
+gsize
+tg_mux_batch_size (GPtrArray *batch)
+{
+  gsize size = 0;
+
+  for (guint i = 0; i < batch->len; i++)
+    size += gst_buffer_get_size (batch->pdata[i]);
+  return size;
+}
+
 TgMuxViewerState
 tg_mux_viewer_state (TgMuxViewer *viewer)
 {
@@ -179,6 +189,14 @@ tg_mux_viewer_state (TgMuxViewer *viewer)
   state = viewer->state;
   g_mutex_unlock (&viewer->lock);
   return state;
+}
+
+void
+tg_mux_viewer_drop (TgMuxViewer *viewer)
+{
+  g_mutex_lock (&viewer->lock);
+  stop (viewer, TG_MUX_VIEWER_DROPPED);
+  g_mutex_unlock (&viewer->lock);
 }
 
 void

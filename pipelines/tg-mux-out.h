@@ -77,8 +77,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgMuxViewer, tg_mux_viewer_unref)
  * came, with *state saying whether the viewer still runs. */
 GPtrArray *tg_mux_viewer_take (TgMuxViewer *viewer, gint64 timeout_us,
                                TgMuxViewerState *state);
+/* How many bytes a batch taken holds. */
+gsize tg_mux_batch_size (GPtrArray *batch);
 /* Whether it still runs (dropped, ended), without taking anything. */
 TgMuxViewerState tg_mux_viewer_state (TgMuxViewer *viewer);
+/* Drops it, as if it had not kept up: its door's writer is woken and sees
+ * it dropped (an operator ended its session). Any thread. */
+void tg_mux_viewer_drop (TgMuxViewer *viewer);
 /* The door is done with it: no more wakes, its queue is emptied. */
 void tg_mux_viewer_close (TgMuxViewer *viewer);
 

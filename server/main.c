@@ -12,7 +12,9 @@
 #include "tg-http.h"
 #include "tg-http-streams.h"
 #include "tg-viewer.h"
+#include "tg-hls-viewers.h"
 #include "tg-live.h"
+#include "tg-sessions.h"
 #include "tg-log.h"
 #include "tg-rtmp-listener.h"
 #include "tg-rtsp-server.h"
@@ -49,6 +51,14 @@ purge (gpointer store)
     g_message ("Purging expired tokens failed: %s", error->message);
   else if (purged > 0)
     g_debug ("Purged %" G_GINT64_FORMAT " expired tokens", purged);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Playback sessions no longer seen end (tg-hls-viewers.h). */
+static gboolean
+sweep_hls (gpointer unused)
+{
+  tg_hls_viewers_sweep ();
   return G_SOURCE_CONTINUE;
 }
 
@@ -129,6 +139,8 @@ run (TgConfig *config)
   g_autoptr (TgMetrics) metrics = tg_metrics_new ();
   g_autoptr (TgAudit) audit = NULL;
   g_autoptr (TgStoreWatcher) watcher = NULL;
+  /* Freed after the doors, whose clients they are; before the audit. */
+  g_autoptr (TgSessions) sessions = NULL;
   g_autofree char *audit_path = tg_config_audit_log (config);
   g_autoptr (GError) error = NULL;
   g_autofree char *store_uri = tg_config_store_uri (config);
@@ -146,7 +158,7 @@ run (TgConfig *config)
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   TgServer server = { 0 };
   Doors doors = { &server, NULL };
-  guint signals[2], purge_source;
+  guint signals[2], purge_source, sweep_source;
 
   if (g_mkdir_with_parents (config->data_dir, 0750) != 0)
     {
@@ -193,6 +205,8 @@ run (TgConfig *config)
   server.secret = secret;
   server.cluster = cluster;
   server.metrics = metrics;
+  server.sessions = sessions = tg_sessions_new (audit);
+  tg_live_set_sessions (live, sessions);
   tg_live_set_cluster (live, cluster);
   if (error == NULL)
     tg_http_streams_prepare (&server, &error);
@@ -228,13 +242,16 @@ run (TgConfig *config)
              tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE));
 
   purge_source = g_timeout_add_seconds (PURGE_INTERVAL_S, purge, store);
+  sweep_source = g_timeout_add_seconds (TG_HLS_VIEWER_S / 4, sweep_hls, NULL);
   g_main_loop_run (loop);
   g_source_remove (signals[0]);
   g_source_remove (signals[1]);
   g_source_remove (purge_source);
+  g_source_remove (sweep_source);
   /* Every publication, whatever its door, is stopped and its stream
    * finalised; then the doors close. */
   tg_live_close (live);
+  tg_hls_viewers_end_all ();
   tg_srt_pull_wait ();
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&srt, tg_srt_listener_free);

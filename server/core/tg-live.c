@@ -1,6 +1,7 @@
 #include "tg-live.h"
 
 #include "tg-cluster.h"
+#include "tg-sessions.h"
 #include "tg-wait.h"
 
 typedef struct
@@ -15,8 +16,9 @@ struct _TgLive
   GHashTable *publications; /* "app/stream" -> TgPublication (a reference) */
   guint held;               /* publications the registry still holds */
   gboolean closing;
-  GArray *watchers;   /* Watcher */
-  TgCluster *cluster; /* set before the doors open, or NULL */
+  GArray *watchers;     /* Watcher */
+  TgCluster *cluster;   /* set before the doors open, or NULL */
+  TgSessions *sessions; /* the same */
 };
 
 TgLive *
@@ -34,6 +36,12 @@ void
 tg_live_set_cluster (TgLive *live, TgCluster *cluster)
 {
   live->cluster = cluster;
+}
+
+void
+tg_live_set_sessions (TgLive *live, TgSessions *sessions)
+{
+  live->sessions = sessions;
 }
 
 void
@@ -68,6 +76,8 @@ tg_publication_unref (TgPublication *publication)
   g_free (publication->stream_id);
   g_free (publication->key);
   g_free (publication->peer);
+  g_free (publication->credential_tag);
+  tg_session_unref (publication->session);
   g_free (publication);
 }
 
@@ -340,15 +350,40 @@ tg_live_unwatch (TgLive *live, TgLiveWatch func, gpointer data)
 
 /* --- the life cycle (tg-publish.c) --- */
 
+/* Its session's cut (tg-sessions.h), under the sessions' lock. */
+static void
+cut_publication (gpointer data)
+{
+  TgPublication *publication = data;
+  TgLive *live = publication->live;
+
+  g_mutex_lock (&live->lock);
+  if (publication->running && publication->listed)
+    {
+      g_info ("%s: publisher cut off by the operator", publication->key);
+      stop_later (publication);
+    }
+  g_mutex_unlock (&live->lock);
+}
+
 void
 tg_live_went_live (TgLive *live, TgPublication *publication)
 {
+  gint door = tg_session_door_from_name (publication->door->name);
+
   g_mutex_lock (&live->lock);
   publication->start_time = g_get_real_time () / 1000;
   publication->running = TRUE;
   if ((live->closing || publication->stop_wanted) && publication->listed)
     stop_later (publication);
   g_mutex_unlock (&live->lock);
+  if (live->sessions && !publication->door->relay && door >= 0)
+    g_atomic_pointer_set (
+        &publication->session,
+        tg_session_ref (tg_sessions_open (
+            live->sessions, door, TG_TOKEN_TYPE_PUBLISH, publication->app,
+            publication->stream_id, publication->peer,
+            publication->credential_tag, cut_publication, publication)));
 }
 
 void
@@ -380,6 +415,7 @@ tg_live_ended (TgLive *live, TgPublication *publication)
   unlist (live, publication);
   publication->running = FALSE;
   g_mutex_unlock (&live->lock);
+  tg_sessions_close (live->sessions, publication->session);
   /* Not from inside the stream's own bus callback: the last reference
    * frees the stream. */
   g_idle_add (let_go_later, publication);

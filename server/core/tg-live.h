@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 
 typedef struct _TgLive TgLive;
 struct _TgCluster;
+struct _TgSessions;
+struct _TgSession;
 typedef struct _TgPublication TgPublication;
 
 /* What a door does for its publications; data is what it gave at the
@@ -49,6 +51,12 @@ struct _TgPublication
   char *stream_id;
   char *key;  /* "app/stream_id", for logs */
   char *peer; /* the publisher's address */
+  /* The tag of the credential that admitted it (tg_session_tag), or NULL:
+   * set by tg_publish_build. */
+  char *credential_tag;
+  /* Its session (tg-sessions.h; a reference), from going live (atomic:
+   * the door's threads count its bytes in it). */
+  struct _TgSession *session;
   /* Set by tg_publish_build, before it goes live. */
   struct _TgServer *server;
   TgStream *stream;
@@ -75,6 +83,9 @@ TgLive *tg_live_new (void);
 /* The cluster the node is in (tg-cluster.h), before any door opens: a
  * stream live on another node is claimed there, not free here. */
 void tg_live_set_cluster (TgLive *live, struct _TgCluster *cluster);
+/* The sessions registry a publication is a session of, from going live to
+ * its end (not a relay's), before any door opens. */
+void tg_live_set_sessions (TgLive *live, struct _TgSessions *sessions);
 /* Once no publication is left (tg_live_close). */
 void tg_live_free (TgLive *live);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgLive, tg_live_free)

@@ -154,19 +154,38 @@ lock_series (TgMetrics *metrics, const char *name, const char *help, Kind kind,
   return series_of (metrics, name, help, kind, labels);
 }
 
+/* A counter or gauge's series: value added to it, or set. */
+static void
+put (TgMetrics *metrics, const char *name, const char *help, Kind kind,
+     gboolean add, double value, va_list pairs)
+{
+  Series *series = lock_series (metrics, name, help, kind, pairs);
+
+  if (series)
+    series->value = add ? series->value + value : value;
+  g_mutex_unlock (&metrics->lock);
+}
+
 void
 tg_metrics_add (TgMetrics *metrics, const char *name, const char *help,
                 guint64 by, ...)
 {
   va_list pairs;
-  Series *series;
 
   va_start (pairs, by);
-  series = lock_series (metrics, name, help, COUNTER, pairs);
+  put (metrics, name, help, COUNTER, TRUE, (double) by, pairs);
   va_end (pairs);
-  if (series)
-    series->value += (double) by;
-  g_mutex_unlock (&metrics->lock);
+}
+
+void
+tg_metrics_set_total (TgMetrics *metrics, const char *name, const char *help,
+                      guint64 total, ...)
+{
+  va_list pairs;
+
+  va_start (pairs, total);
+  put (metrics, name, help, COUNTER, FALSE, (double) total, pairs);
+  va_end (pairs);
 }
 
 void
@@ -174,14 +193,10 @@ tg_metrics_set (TgMetrics *metrics, const char *name, const char *help,
                 double value, ...)
 {
   va_list pairs;
-  Series *series;
 
   va_start (pairs, value);
-  series = lock_series (metrics, name, help, GAUGE, pairs);
+  put (metrics, name, help, GAUGE, FALSE, value, pairs);
   va_end (pairs);
-  if (series)
-    series->value = value;
-  g_mutex_unlock (&metrics->lock);
 }
 
 static gboolean

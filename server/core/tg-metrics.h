@@ -18,6 +18,12 @@ void tg_metrics_free (TgMetrics *metrics);
 void tg_metrics_add (TgMetrics *metrics, const char *name, const char *help,
                      guint64 by, ...) G_GNUC_NULL_TERMINATED;
 
+/* Sets the counter name{labels} to total, counted elsewhere since the
+ * start (read as the metrics are asked for). */
+void tg_metrics_set_total (TgMetrics *metrics, const char *name,
+                           const char *help, guint64 total,
+                           ...) G_GNUC_NULL_TERMINATED;
+
 /* Sets the gauge name{labels} to value. */
 void tg_metrics_set (TgMetrics *metrics, const char *name, const char *help,
                      double value, ...) G_GNUC_NULL_TERMINATED;

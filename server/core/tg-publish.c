@@ -3,6 +3,7 @@
 #include "tg-broadcast.h"
 #include "tg-cluster.h"
 #include "tg-metrics.h"
+#include "tg-sessions.h"
 
 /* On a streaming thread: whoever waits for the stream to go live is told
  * (WebSocket players, through the registry's watchers). */
@@ -114,6 +115,8 @@ tg_publish_build (TgServer *server, TgPublication *publication,
   };
 
   publication->server = server;
+  g_free (publication->credential_tag);
+  publication->credential_tag = tg_session_tag (spec.token);
   publication->stream = tg_stream_new (&spec, stream_ended, publication, error);
   return publication->stream != NULL;
 }

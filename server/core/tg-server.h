@@ -21,4 +21,6 @@ typedef struct _TgServer
   struct _TgCluster *cluster;
   /* What GET /metrics tells (tg-metrics.h). */
   struct _TgMetrics *metrics;
+  /* Every admitted client (tg-sessions.h). */
+  struct _TgSessions *sessions;
 } TgServer;

@@ -192,6 +192,23 @@ one_time (const Pass *pass)
          == TG_SCHEME_ONE_TIME;
 }
 
+/* The request of a playback session: it is a session of the server
+ * (tg-hls-viewers.h). */
+static void
+seen (TgServer *server, const Pass *pass, const char *client, const char *tag)
+{
+  TgHlsViewerSeen seen = { .sessions = server->sessions,
+                           .app = pass->app,
+                           .stream_id = pass->stream,
+                           .session_id = pass->session_id,
+                           .file = pass->file,
+                           .peer = client,
+                           .tag = tag,
+                           .idle_s = pass->idle };
+
+  tg_hls_viewer_seen (&seen);
+}
+
 /* Lets the request through with a session (a presented one, a new one
  * opened by spending its token, or the one its spent token opened for
  * the same client: tg-resume.h) or replies 403 / 500 and returns FALSE. */
@@ -208,6 +225,7 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
                           .peer = client,
                           .spend = TRUE };
   g_autoptr (GError) error = NULL;
+  g_autofree char *tag = NULL;
   TgAdmit outcome;
 
   if (client == NULL)
@@ -227,10 +245,12 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
       return FALSE;
     }
   pass->session_id = presented_session (server->secret, msg, query, pass);
+  /* One an operator ended is not presented: only a new token opens one. */
+  if (pass->session_id && tg_hls_session_is_ended (pass->session_id))
+    g_clear_pointer (&pass->session_id, g_free);
   if (pass->session_id)
     {
-      tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id,
-                          pass->file);
+      seen (server, pass, client, NULL);
       return TRUE;
     }
   /* No session: the token (spent) or JWT (checked) opens one; a one-time
@@ -257,6 +277,15 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
           refuse (msg, pass);
           return FALSE;
         }
+      if (tg_hls_session_is_ended (pass->session_id))
+        {
+          g_info ("Playback of %s/%s by %s: its spent token's session was "
+                  "ended",
+                  pass->app, pass->stream, client);
+          g_clear_pointer (&pass->session_id, g_free);
+          refuse (msg, pass);
+          return FALSE;
+        }
       g_info ("Playback of %s/%s by %s: its spent token resumes its session",
               pass->app, pass->stream, client);
     }
@@ -268,7 +297,8 @@ open_session (TgServer *server, SoupServerMessage *msg, GHashTable *query,
                   "Internal server error");
       return FALSE;
     }
-  tg_hls_viewer_seen (pass->app, pass->stream, pass->session_id, pass->file);
+  tag = outcome == TG_ADMIT_OK ? tg_session_tag (request.credential) : NULL;
+  seen (server, pass, client, tag);
   return TRUE;
 }
 
@@ -544,6 +574,9 @@ serve (TgServer *server, SoupServerMessage *msg, char **segments,
   if (validator)
     soup_message_headers_replace (headers, "Last-Modified", validator);
   set_body (msg, body, validator);
+  if (pass->session_id)
+    tg_hls_viewer_sent (pass->app, pass->stream, pass->session_id,
+                        g_bytes_get_size (body));
 }
 
 /* What a file is for the viewer counts. */

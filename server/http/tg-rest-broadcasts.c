@@ -3,10 +3,10 @@
 #include "tg-ant-fields.h"
 #include "tg-broadcast.h"
 #include "tg-fields.h"
-#include "tg-hls-viewers.h"
 #include "tg-live.h"
 #include "tg-reply.h"
 #include "tg-rest.h"
+#include "tg-sessions.h"
 
 #define ID_IN_USE                                                              \
   "Stream id is already being used. Please change stream id or keep it empty"
@@ -155,28 +155,30 @@ static void
 add_live_values (TgRequest *request, JsonObject *broadcast)
 {
   TgStreamInfo info;
+  guint viewers[TG_SESSION_DOORS];
 
   if (!tg_live_get_info (request->server->live, request->app, request->args[0],
                          &info))
     return;
+  tg_sessions_count_viewers (request->server->sessions, request->app,
+                             request->args[0], viewers);
   json_object_set_int_member (broadcast, "width", info.width);
   json_object_set_int_member (broadcast, "height", info.height);
   json_object_set_int_member (broadcast, "bitrate",
                               info.video_bitrate + info.audio_bitrate);
   json_object_set_int_member (broadcast, "webRTCViewerCount",
-                              info.webrtc_viewers);
+                              viewers[TG_SESSION_WEBRTC]
+                                  + viewers[TG_SESSION_WHEP]);
   json_object_set_int_member (broadcast, "rtmpViewerCount",
-                              info.mux_viewers[TG_MUX_DOOR_RTMP]);
+                              viewers[TG_SESSION_RTMP]);
   json_object_set_int_member (broadcast, "srtViewerCount",
-                              info.mux_viewers[TG_MUX_DOOR_SRT]);
+                              viewers[TG_SESSION_SRT]);
   json_object_set_int_member (broadcast, "rtspViewerCount",
-                              info.mux_viewers[TG_MUX_DOOR_RTSP]);
-  json_object_set_int_member (
-      broadcast, "hlsViewerCount",
-      tg_hls_viewers (request->app, request->args[0], TG_VIEWER_HLS));
-  json_object_set_int_member (
-      broadcast, "dashViewerCount",
-      tg_hls_viewers (request->app, request->args[0], TG_VIEWER_DASH));
+                              viewers[TG_SESSION_RTSP]);
+  json_object_set_int_member (broadcast, "hlsViewerCount",
+                              viewers[TG_SESSION_HLS]);
+  json_object_set_int_member (broadcast, "dashViewerCount",
+                              viewers[TG_SESSION_DASH]);
 }
 
 void

@@ -2,11 +2,11 @@
  * (tg-metrics.h), closed as the REST API is: a client is served only from
  * an address every app's settings allow to call the REST API (by default,
  * loopback alone), since the metrics speak of every app. */
-#include "tg-hls-viewers.h"
 #include "tg-live.h"
 #include "tg-metrics.h"
 #include "tg-rest.h"
 #include "tg-reply.h"
+#include "tg-sessions.h"
 #include "tg-settings.h"
 
 static gboolean
@@ -33,59 +33,32 @@ every_app_allows (TgServer *server, SoupServerMessage *msg)
   return TRUE;
 }
 
-/* The gauges, read as the metrics are asked for: publications by their
- * door, viewers by theirs. */
-enum
-{
-  WEBRTC = TG_MUX_DOORS, /* after RTMP, SRT, RTSP */
-  HLS,
-  DASH,
-  VIEWER_DOORS
-};
-
-static const char *const VIEWER_LABELS[VIEWER_DOORS]
-    = { [TG_MUX_DOOR_RTMP] = "rtmp",
-        [TG_MUX_DOOR_SRT] = "srt",
-        [TG_MUX_DOOR_RTSP] = "rtsp",
-        [WEBRTC] = "webrtc",
-        [HLS] = "hls",
-        [DASH] = "dash" };
-
-typedef struct
-{
-  GHashTable *publications; /* door name (static) -> count */
-  guint viewers[VIEWER_DOORS];
-} Tally;
-
+/* The publications by door, counted as the metrics are asked for. */
 static void
 tally (const TgPublication *publication, const TgStreamInfo *info,
        gpointer data)
 {
-  Tally *t = data;
+  GHashTable *publications = data;
   const char *door = publication->door->name;
-  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (t->publications, door));
+  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (publications, door));
 
-  g_hash_table_insert (t->publications, (gpointer) door,
+  g_hash_table_insert (publications, (gpointer) door,
                        GUINT_TO_POINTER (count + 1));
-  for (guint d = 0; d < TG_MUX_DOORS; d++)
-    t->viewers[d] += info->mux_viewers[d];
-  t->viewers[WEBRTC] += info->webrtc_viewers;
-  t->viewers[HLS] += tg_hls_viewers (publication->app, publication->stream_id,
-                                     TG_VIEWER_HLS);
-  t->viewers[DASH] += tg_hls_viewers (publication->app, publication->stream_id,
-                                      TG_VIEWER_DASH);
 }
 
+/* What is read as the metrics are asked for: publications by their door,
+ * viewers and bytes by theirs (tg-sessions.h). */
 static void
 set_gauges (TgServer *server)
 {
   g_autoptr (GHashTable) publications
       = g_hash_table_new (g_str_hash, g_str_equal);
-  Tally t = { publications, { 0 } };
+  guint64 in[TG_SESSION_DOORS], out[TG_SESSION_DOORS];
+  guint viewers[TG_SESSION_DOORS];
   GHashTableIter iter;
   gpointer door, count;
 
-  tg_live_foreach_running (server->live, tally, &t);
+  tg_live_foreach_running (server->live, tally, publications);
   /* A door with none now says 0, not its last count. */
   tg_metrics_zero (server->metrics, "tollgate_live_publications");
   g_hash_table_iter_init (&iter, publications);
@@ -97,11 +70,25 @@ set_gauges (TgServer *server)
                       "Streams being published now, by door.",
                       GPOINTER_TO_UINT (count), "door", label, NULL);
     }
-  for (guint d = 0; d < VIEWER_DOORS; d++)
-    tg_metrics_set (server->metrics, "tollgate_live_viewers",
-                    "Viewers of live streams now, by door (webrtc: WebRTC "
-                    "and WHEP; hls, dash: playback sessions seen lately).",
-                    t.viewers[d], "door", VIEWER_LABELS[d], NULL);
+  tg_sessions_totals (server->sessions, in, out, viewers);
+  for (guint d = 0; d < TG_SESSION_DOORS; d++)
+    {
+      g_autofree char *label = g_ascii_strdown (tg_session_door_name (d), -1);
+
+      if (d != TG_SESSION_WHIP)
+        tg_metrics_set (server->metrics, "tollgate_live_viewers",
+                        "Viewers of live streams now, by door (hls, dash: "
+                        "playback sessions seen lately).",
+                        viewers[d], "door", label, NULL);
+      tg_metrics_set_total (server->metrics, "tollgate_received_bytes_total",
+                            "Bytes received from admitted clients, by door "
+                            "(RTMP and SRT publishers).",
+                            in[d], "door", label, NULL);
+      tg_metrics_set_total (server->metrics, "tollgate_sent_bytes_total",
+                            "Bytes sent to admitted clients, by door (RTMP "
+                            "and SRT viewers, HLS and DASH sessions).",
+                            out[d], "door", label, NULL);
+    }
 }
 
 void

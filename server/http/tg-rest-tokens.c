@@ -292,9 +292,18 @@ void
 tg_rest_token_revoke (TgRequest *request)
 {
   g_autoptr (GError) error = NULL;
-  gint64 revoked = tg_store_revoke_stream (request->server->store, request->app,
-                                           request->args[0], &error);
+  const char *sessions = tg_request_param (request, "sessions");
+  gint64 revoked;
 
+  if (sessions && !g_str_equal (sessions, "true")
+      && !g_str_equal (sessions, "false"))
+    {
+      tg_reply_result (request->msg, SOUP_STATUS_BAD_REQUEST, FALSE,
+                       "sessions must be true or false");
+      return;
+    }
+  revoked = tg_store_revoke_stream (request->server->store, request->app,
+                                    request->args[0], &error);
   /* Revoking a stream's tokens ends its playback sessions too. */
   if (revoked < 0
       || !tg_playback_revoke (request->server, request->app, request->args[0],
@@ -306,6 +315,14 @@ tg_rest_token_revoke (TgRequest *request)
   g_info ("Revoked %" G_GINT64_FORMAT " tokens and the playback sessions of "
           "%s/%s",
           revoked, request->app, request->args[0]);
+  /* ?sessions=true: every session of the stream ends too, at every door,
+   * its publisher's included. */
+  if (g_strcmp0 (sessions, "true") == 0
+      && tg_rest_sessions_end_all (request, -1, &error) == G_MAXUINT)
+    {
+      tg_reply_error (request->msg, error);
+      return;
+    }
   tg_reply_result (request->msg, SOUP_STATUS_OK, TRUE, NULL);
 }
 

@@ -47,6 +47,13 @@ void tg_rest_broadcast_stop (TgRequest *request);
 void tg_rest_broadcast_update (TgRequest *request);
 void tg_rest_broadcast_count (TgRequest *request);
 void tg_rest_broadcast_active_count (TgRequest *request);
+void tg_rest_sessions_list (TgRequest *request);
+void tg_rest_sessions_end (TgRequest *request);
+void tg_rest_sessions_end_every (TgRequest *request);
+/* Ends the sessions of the request's stream of type (-1: both): how many,
+ * or G_MAXUINT with error when the playback sessions could not be
+ * revoked. */
+guint tg_rest_sessions_end_all (TgRequest *request, gint type, GError **error);
 void tg_rest_settings_get (TgRequest *request);
 void tg_rest_settings_set (TgRequest *request);
 

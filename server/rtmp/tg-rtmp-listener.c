@@ -12,6 +12,7 @@
 #include "tg-publish.h"
 #include "tg-rtmp-clock.h"
 #include "tg-rtmp-session.h"
+#include "tg-sessions.h"
 #include "tg-wait.h"
 
 #define READ_SIZE (128 * 1024)
@@ -86,6 +87,7 @@ typedef struct
   /* What it plays, once accepted. */
   TgMuxViewer *viewer;
   char *play_app, *play_stream_id;
+  TgSession *play_session; /* from the play's acceptance to its end */
 } Conn;
 
 /* --- publications --- */
@@ -298,6 +300,7 @@ on_play (gpointer data, const char *app, const char *stream_id,
       = tg_apps_get_settings (listener->server->apps, app);
   gboolean not_found = FALSE;
   const char *problem;
+  g_autofree char *tag = NULL;
 
   conn->published = TRUE;
   problem = play_problem (conn, settings, app, stream_id, token, &not_found);
@@ -317,6 +320,11 @@ on_play (gpointer data, const char *app, const char *stream_id,
     }
   conn->play_app = g_strdup (app);
   conn->play_stream_id = g_strdup (stream_id);
+  tag = tg_session_tag (token);
+  conn->play_session
+      = tg_sessions_open (listener->server->sessions, TG_SESSION_RTMP,
+                          TG_TOKEN_TYPE_PLAY, app, stream_id, conn->peer, tag,
+                          (TgSessionCut) tg_mux_viewer_drop, conn->viewer);
   g_info ("RTMP %s: playing %s/%s", conn->peer, app, stream_id);
   tg_rtmp_session_accept_play (conn->session);
 }
@@ -362,6 +370,7 @@ send_batch (Conn *conn, GPtrArray *batch)
 
   for (guint i = 0; i < batch->len; i++)
     write_tags (conn, out, batch->pdata[i]);
+  tg_session_add_bytes (conn->play_session, 0, tg_mux_batch_size (batch));
   on_send (conn, out->data, out->len);
 }
 
@@ -394,7 +403,9 @@ play (Conn *conn, guint8 *buffer)
         }
       else if (state == TG_MUX_VIEWER_DROPPED)
         {
-          why = "it does not keep up";
+          why = tg_session_is_cut (conn->play_session)
+                    ? "its session was ended by the operator"
+                    : "it does not keep up";
           break;
         }
       n = recv (conn->fd, buffer, READ_SIZE, MSG_DONTWAIT);
@@ -415,6 +426,7 @@ play (Conn *conn, guint8 *buffer)
     why = "a write failed";
   g_info ("RTMP %s: stopped playing %s/%s: %s", conn->peer, conn->play_app,
           conn->play_stream_id, why);
+  tg_sessions_close (server->sessions, g_steal_pointer (&conn->play_session));
   tg_mux_viewer_close (conn->viewer);
   tg_play_detach (server->live, conn->play_app, conn->play_stream_id,
                   conn->viewer);
@@ -536,6 +548,7 @@ conn_free (Conn *conn)
   g_io_stream_close (G_IO_STREAM (conn->socket), NULL, NULL);
   g_object_unref (conn->socket);
   g_ptr_array_unref (conn->early);
+  tg_sessions_close (conn->listener->server->sessions, conn->play_session);
   g_clear_pointer (&conn->viewer, tg_mux_viewer_unref);
   g_free (conn->play_app);
   g_free (conn->play_stream_id);
@@ -618,6 +631,9 @@ conn_run (gpointer data)
                                : "the publisher's connection broke");
           break;
         }
+      if (conn->publication)
+        tg_session_add_bytes (
+            g_atomic_pointer_get (&conn->publication->session), n, 0);
       if (!tg_rtmp_session_feed (conn->session, buffer, n, &error))
         {
           g_info ("RTMP %s: closing: %s", conn->peer, error->message);

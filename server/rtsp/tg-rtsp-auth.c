@@ -4,7 +4,9 @@
 #include "tg-play.h"
 #include "tg-rtsp-factory.h"
 #include "tg-rtsp-publish.h"
+#include "tg-rtsp-cut.h"
 #include "tg-rtsp-record.h"
+#include "tg-sessions.h"
 
 /* On a client: the keys ("app/stream_id") it was admitted to. */
 #define ADMITTED "tg-rtsp-admitted"
@@ -111,6 +113,9 @@ typedef struct
 {
   TgRtspFactory *factory; /* a reference */
   char *key;
+  GstRTSPClient *client; /* alive while its "closed" handler is connected */
+  TgSessions *sessions;
+  TgSession *session; /* until its connection closes */
 } Viewer;
 
 static void
@@ -119,6 +124,7 @@ viewer_free (gpointer data, GClosure *closure)
   Viewer *viewer = data;
 
   (void) closure;
+  tg_sessions_close (viewer->sessions, viewer->session);
   g_object_unref (viewer->factory);
   g_free (viewer->key);
   g_free (viewer);
@@ -130,17 +136,35 @@ viewer_left (GstRTSPClient *client, gpointer data)
   Viewer *viewer = data;
 
   (void) client;
+  tg_sessions_close (viewer->sessions, g_steal_pointer (&viewer->session));
   tg_rtsp_factory_count_viewer (viewer->factory, viewer->key, FALSE);
 }
 
-/* The client counts as a viewer of key until its connection closes. */
+/* Its session's cut (tg-sessions.h). */
 static void
-count_viewer (TgRtspAuth *auth, GstRTSPClient *client, const char *key)
+cut_viewer (gpointer data)
+{
+  Viewer *viewer = data;
+
+  tg_rtsp_client_cut (viewer->client);
+}
+
+/* The client counts as a viewer of key, and is a session, until its
+ * connection closes. */
+static void
+count_viewer (TgRtspAuth *auth, GstRTSPClient *client, const char *key,
+              const char *app, const char *stream_id, const char *peer,
+              const char *tag)
 {
   Viewer *viewer = g_new0 (Viewer, 1);
 
   viewer->factory = g_object_ref (TG_RTSP_FACTORY (auth->factory));
   viewer->key = g_strdup (key);
+  viewer->client = client;
+  viewer->sessions = auth->server->sessions;
+  viewer->session
+      = tg_sessions_open (viewer->sessions, TG_SESSION_RTSP, TG_TOKEN_TYPE_PLAY,
+                          app, stream_id, peer, tag, cut_viewer, viewer);
   tg_rtsp_factory_count_viewer (viewer->factory, key, TRUE);
   g_signal_connect_data (client, "closed", G_CALLBACK (viewer_left), viewer,
                          viewer_free, 0);
@@ -211,6 +235,7 @@ check_describe (TgRtspAuth *auth, GstRTSPContext *ctx)
   g_autofree char *app = NULL, *stream_id = NULL, *key = NULL;
   g_autoptr (TgSettings) settings = NULL;
   const char *problem = NULL, *token;
+  g_autofree char *tag = NULL;
   TgAdmit outcome;
   TgPlay play;
 
@@ -229,6 +254,7 @@ check_describe (TgRtspAuth *auth, GstRTSPContext *ctx)
   settings = tg_apps_get_settings (auth->server->apps, app);
   play = tg_play_admit (auth->server, settings, app, stream_id, token, "RTSP",
                         peer_of (ctx), TRUE, &outcome, &problem);
+  tag = tg_session_tag (token);
   /* Not kept past its turn. */
   ctx->token = NULL;
   g_object_set_data (G_OBJECT (ctx->client), CREDENTIAL, NULL);
@@ -240,7 +266,7 @@ check_describe (TgRtspAuth *auth, GstRTSPContext *ctx)
     }
   admit (ctx->client, key);
   mount (auth, key, auth->factory);
-  count_viewer (auth, ctx->client, key);
+  count_viewer (auth, ctx->client, key, app, stream_id, peer_of (ctx), tag);
   g_info ("RTSP %s: plays %s", peer_of (ctx), key);
   return TRUE;
 }

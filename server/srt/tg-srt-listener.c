@@ -10,6 +10,7 @@
 #include "tg-play.h"
 #include "tg-publish.h"
 #include "tg-refusals.h"
+#include "tg-sessions.h"
 #include "tg-srt-receive.h"
 #include "tg-srt-streamid.h"
 #include "tg-wait.h"
@@ -73,6 +74,7 @@ typedef struct
   GThread *thread;
   TgTokenType type;
   TgMuxViewer *viewer; /* play: from start */
+  TgSession *session;  /* play: from its admission to its end */
   gboolean ended;      /* its publication has ended (listener's lock) */
 } Publish;
 
@@ -90,6 +92,7 @@ publish_unref (Publish *publish)
     return;
   tg_peer_limit_release (publish->listener->peers, publish->peer);
   g_clear_pointer (&publish->publication, tg_publication_unref);
+  tg_sessions_close (publish->listener->server->sessions, publish->session);
   g_clear_pointer (&publish->viewer, tg_mux_viewer_unref);
   tg_settings_unref (publish->settings);
   g_free (publish->token);
@@ -400,11 +403,16 @@ receive (gpointer data)
   g_autofree char *who = g_strdup_printf ("%s %s", publish->peer, publish->key);
   TgSrtReceive receive;
   gint64 idle = 0;
+  guint64 counted = 0;
 
   tg_srt_receive_init (&receive, publish->socket, publish->publication->stream,
                        who);
   while (tg_srt_receive_drain (&receive, &idle))
     {
+      tg_session_add_bytes (
+          g_atomic_pointer_get (&publish->publication->session),
+          receive.received - counted, 0);
+      counted = receive.received;
       if (idle >= IDLE_TIMEOUT_S * G_TIME_SPAN_SECOND)
         {
           g_info ("SRT %s: closing: nothing received for %d s", publish->peer,
@@ -510,12 +518,15 @@ play (gpointer data)
 
       if (batch)
         {
+          tg_session_add_bytes (publish->session, 0, tg_mux_batch_size (batch));
           if (!send_batch (publish, batch, &why))
             break;
           continue;
         }
       if (state == TG_MUX_VIEWER_DROPPED)
-        why = "it does not keep up";
+        why = tg_session_is_cut (publish->session)
+                  ? "its session was ended by the operator"
+                  : "it does not keep up";
       else if (state == TG_MUX_VIEWER_RUNNING
                && srt_getsockstate (publish->socket) == SRTS_CONNECTED)
         continue;
@@ -524,6 +535,7 @@ play (gpointer data)
       break;
     }
   g_info ("SRT %s: stopped playing %s: %s", publish->peer, publish->key, why);
+  tg_sessions_close (server->sessions, g_steal_pointer (&publish->session));
   tg_mux_viewer_close (publish->viewer);
   tg_play_detach (server->live, publish->app, publish->stream_id,
                   publish->viewer);
@@ -550,7 +562,15 @@ attach_viewer (TgSrtListener *listener, Publish *publish)
                         publish->stream_id, token, "SRT", publish->peer, TRUE,
                         &outcome, &problem)
              == TG_PLAY_OK)
-    return TRUE;
+    {
+      g_autofree char *tag = tg_session_tag (token);
+
+      publish->session = tg_sessions_open (
+          server->sessions, TG_SESSION_SRT, TG_TOKEN_TYPE_PLAY, publish->app,
+          publish->stream_id, publish->peer, tag,
+          (TgSessionCut) tg_mux_viewer_drop, publish->viewer);
+      return TRUE;
+    }
   g_info ("SRT %s: play of %s refused: %s", publish->peer, publish->key,
           problem);
   tg_mux_viewer_close (publish->viewer);

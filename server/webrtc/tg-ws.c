@@ -4,6 +4,7 @@
 #include "tg-live.h"
 #include "tg-path.h"
 #include "tg-peer-limit.h"
+#include "tg-sessions.h"
 #include "tg-ws-client.h"
 #include "tg-ws-publish.h"
 #include "tg-ws-quality.h"
@@ -95,7 +96,8 @@ typedef struct
   gint rung;
   gboolean auto_quality;
   TgWsAuto auto_state;
-  GSource *reports; /* asks for a report every second, once playing */
+  GSource *reports;   /* asks for a report every second, once playing */
+  TgSession *session; /* tg-sessions.h: once its viewer is added */
 } Session;
 
 /* Seconds between the reports a viewer on auto quality is asked for. */
@@ -104,6 +106,7 @@ typedef struct
 static void
 session_free (Session *session)
 {
+  tg_sessions_close (session->client->server->sessions, session->session);
   if (session->reports)
     {
       g_source_destroy (session->reports);
@@ -382,9 +385,36 @@ give_quality (TgWsClient *client, Session *session, gint height)
   tg_ws_auto_init (&session->auto_state);
 }
 
+/* An operator ended the session playing stream_id: on the client's
+ * context, its viewer goes and its player is told (play_finished). */
+static void
+end_cut_session (TgWsClient *client, gpointer stream_id)
+{
+  Session *session = g_hash_table_lookup (client->sessions, stream_id);
+
+  if (session == NULL || session->session == NULL
+      || !tg_session_is_cut (session->session))
+    return;
+  g_info ("WebSocket %s: play of %s/%s ended by the operator", client->peer,
+          client->app, (const char *) stream_id);
+  end_session (client, stream_id);
+  tg_ws_send (client, tg_signal_notification ("play_finished", stream_id));
+}
+
+/* Its session's cut (tg-sessions.h), under the sessions' lock. */
+static void
+cut_session (gpointer data)
+{
+  Session *session = data;
+
+  tg_ws_client_invoke (session->client, end_cut_session,
+                       g_strdup (session->stream_id), g_free);
+}
+
 static void
 play (TgWsClient *client, TgSignalRequest *request)
 {
+  g_autofree char *tag = NULL;
   TgServer *server = client->server;
   g_autoptr (TgSettings) settings
       = tg_apps_get_settings (server->apps, client->app);
@@ -466,6 +496,10 @@ play (TgWsClient *client, TgSignalRequest *request)
       send_no_stream (client, request->stream_id, FALSE);
       return;
     }
+  tag = tg_session_tag (spec.token);
+  session->session = tg_sessions_open (
+      server->sessions, TG_SESSION_WEBRTC, TG_TOKEN_TYPE_PLAY, client->app,
+      request->stream_id, client->peer, tag, cut_session, session);
   if (request->height >= 0)
     give_quality (client, session, request->height);
 }

@@ -6,6 +6,7 @@
 #include "tg-whip-session.h"
 
 #include "tg-cluster.h"
+#include "tg-sessions.h"
 
 /* --- the viewer's callbacks, on any thread --- */
 
@@ -93,6 +94,8 @@ remove_viewer (TgStream *stream, gpointer viewer)
 static void
 end_playing (TgWhipSession *session)
 {
+  tg_sessions_close (session->server->sessions,
+                     g_steal_pointer (&session->admitted));
   if (session->viewer == NULL)
     return;
   tg_live_with_stream (session->server->live, session->app, session->stream_id,
@@ -132,6 +135,7 @@ tg_whep_play (struct _TgWhip *whip, const TgWhipRequest *request)
   Attach attach = { NULL };
   TgViewerSpec spec = { NULL };
   TgWhipSession *session;
+  g_autofree char *tag = NULL;
 
   /* Before the stream's state, as a WebSocket play. */
   if (!tg_whip_admit (request, TG_TOKEN_TYPE_PLAY))
@@ -201,6 +205,11 @@ tg_whep_play (struct _TgWhip *whip, const TgWhipRequest *request)
       tg_whip_session_unref (session);
       return;
     }
+  tag = tg_session_tag (spec.token);
+  session->admitted
+      = tg_sessions_open (server->sessions, TG_SESSION_WHEP, TG_TOKEN_TYPE_PLAY,
+                          request->app, request->stream_id, request->peer, tag,
+                          (TgSessionCut) tg_whip_end_later, session);
   tg_whip_session_wait (session, request->msg);
   tg_whip_session_unref (session);
 }

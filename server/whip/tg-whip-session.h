@@ -35,10 +35,11 @@ struct _TgWhipSession
   TgWebrtcIn *in; /* set before the POST waits; cleared under lock */
   /* WHEP */
   TgViewer *viewer;
-  gint started;        /* atomic: media came, or the viewer started */
-  gint over;           /* atomic: ended */
-  gint64 posted;       /* when its POST came (monotonic) */
-  GSource *media_wait; /* the main context's */
+  struct _TgSession *admitted; /* tg-sessions.h: from its attach to its end */
+  gint started;                /* atomic: media came, or the viewer started */
+  gint over;                   /* atomic: ended */
+  gint64 posted;               /* when its POST came (monotonic) */
+  GSource *media_wait;         /* the main context's */
   /* The answer, under lock: */
   GMutex lock;
   SoupServerMessage *msg; /* the POST, paused, until answered */

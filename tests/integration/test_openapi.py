@@ -484,7 +484,7 @@ class OpenApiCase(TollgateTestCase):
 
     def sample_values(self, **override):
         values = {"app": APP, "streamId": unique_id(), "offset": "0",
-                  "size": "10"}
+                  "size": "10", "sessionId": "no-such-session"}
         values.update(override)
         return values
 
@@ -789,7 +789,8 @@ class OpenApiTest(OpenApiCase):
     # -- every route, every status ---------------------------------------
     def test_every_route_gives_its_documented_answers(self):
         for group in ("create", "list_and_count", "validate", "mint", "jwt",
-                      "tokens", "stop", "broadcast", "settings", "server",
+                      "tokens", "sessions", "stop", "broadcast", "settings",
+                      "server",
                       "bad_encoding", "refused_address", "unknown_app",
                       "too_large", "other_methods"):
             with self.subTest(group):
@@ -931,6 +932,40 @@ class OpenApiTest(OpenApiCase):
                   invalid="path:size")
         self.call("DELETE", B + "/{streamId}/tokens", 400,
                   raw={"streamId": "%FF"}, invalid="path:streamId")
+
+    def _sessions(self):
+        sid = unique_id()
+        listed = B + "/{streamId}/sessions"
+        _, got = self.call("GET", listed, 200, params={"streamId": sid})
+        self.assertEqual(got, [])
+        # A playback session: opened by its token, even for a file that is
+        # not there (PROTOCOL 3).
+        self.server.set_settings({"playTokenControlEnabled": True})
+        try:
+            token = self.mint(sid)["tokenId"]
+            r = self.server.get("/%s/streams/%s.m3u8?token=%s"
+                                % (APP, sid, token))
+            self.assertEqual(r.status, 404, r)
+            _, got = self.call("GET", listed, 200, params={"streamId": sid})
+        finally:
+            self.server.set_settings({"playTokenControlEnabled": False})
+        self.assertEqual([(s["door"], s["type"]) for s in got],
+                         [("HLS", "play")])
+        one = listed + "/{sessionId}"
+        self.call("DELETE", one, 200,
+                  params={"streamId": sid, "sessionId": got[0]["sessionId"]})
+        _, r = self.call("DELETE", one, 404, params={"streamId": sid})
+        self.assertEqual(r["message"], "No such session")
+        _, r = self.call("DELETE", listed, 200, query={"type": "play"})
+        self.assertEqual(r["dataId"], "0")
+        _, r = self.call("DELETE", listed, 400, query={"type": "x"},
+                         invalid="query:type")
+        self.assertEqual(r["message"], "type must be play or publish")
+        self.call("DELETE", B + "/{streamId}/tokens", 200,
+                  query={"sessions": "true"})
+        _, r = self.call("DELETE", B + "/{streamId}/tokens", 400,
+                         query={"sessions": "yes"}, invalid="query:sessions")
+        self.assertEqual(r["message"], "sessions must be true or false")
 
     def _stop(self):
         _, r = self.call("POST", B + "/{streamId}/stop", 200)
