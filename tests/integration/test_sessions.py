@@ -13,7 +13,9 @@ import urllib.parse
 
 from test_rtmp import wait_for
 from test_srt import SrtTestCase
+from test_webrtc import WebRtcTestCase
 from tollgate_fixture import APP, unique_id
+from whip_client import WhepViewer
 
 
 def tag_of(token):
@@ -249,3 +251,61 @@ class SessionsTest(SrtTestCase):
                                                 "rtmp") == 0))
         # Counters keep what closed sessions sent.
         self.assertGreater(sample("tollgate_sent_bytes_total", "rtmp"), 10000)
+
+
+class WebRtcRtspSessionsTest(WebRtcTestCase):
+    """WebRTC (signalling and WHEP) and RTSP viewers: sessions like the
+    others, each cut its door's way."""
+    SERVER_KW = dict(WebRtcTestCase.SERVER_KW,
+                     extra_args=["--rtmp-port", "1", "--rtsp-port", "1"])
+
+    def sessions(self, stream):
+        r = self.server.get("/%s/rest/v2/broadcasts/%s/sessions"
+                            % (APP, stream))
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def end(self, stream, session):
+        r = self.server.delete("/%s/rest/v2/broadcasts/%s/sessions/%s"
+                               % (APP, stream, session["sessionId"]))
+        self.assertResult(r, 200, True)
+
+    def doors(self, stream):
+        return sorted(s["door"] for s in self.sessions(stream)
+                      if s["type"] == "play")
+
+    def test_each_door_cut(self):
+        s = unique_id()
+        self.publish(s)
+        webrtc = self.viewer(s, self.play_token(s))
+        self.assertPlays(webrtc)
+        whep = WhepViewer(self.server.http_port, APP, s, self.play_token(s))
+        self.addCleanup(whep.stop)
+        self.assertEqual(whep.start().status, 201)
+        token = self.mint_ok(s, "play")["tokenId"]
+        rtsp = subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport", "tcp",
+             "-i", "rtsp://127.0.0.1:%d/%s/%s?token=%s"
+             % (self.server.rtsp_port, APP, s, token), "-f", "null", "-"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(rtsp.wait)
+        self.addCleanup(rtsp.kill)
+        self.assertTrue(wait_for(lambda: self.doors(s) == [
+            "RTSP", "WHEP", "WebRTC"]), self.sessions(s))
+        by_door = {x["door"]: x for x in self.sessions(s)}
+        self.assertEqual(by_door["RTSP"]["credential"], tag_of(token))
+        b = self.server.get("/%s/rest/v2/broadcasts/%s" % (APP, s)).json()
+        self.assertEqual((b["webRTCViewerCount"], b["rtspViewerCount"]),
+                         (2, 1))
+        # WebRTC over the signalling: its player is told, its peer goes.
+        self.end(s, by_door["WebRTC"])
+        self.assertTrue(webrtc.wait_for_definition("play_finished"))
+        self.assertTrue(wait_for(lambda: self.doors(s) == ["RTSP", "WHEP"]))
+        # RTSP: its connection is closed; ffmpeg ends.
+        self.end(s, by_door["RTSP"])
+        rtsp.wait(timeout=20)
+        self.assertTrue(wait_for(lambda: self.doors(s) == ["WHEP"]))
+        # WHEP: its resource is gone.
+        self.end(s, by_door["WHEP"])
+        self.assertTrue(wait_for(lambda: self.doors(s) == []))
+        self.assertEqual(whep.delete().status, 404)
