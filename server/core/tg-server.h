@@ -21,4 +21,11 @@ typedef struct _TgServer
   struct _TgCluster *cluster;
   /* What GET /metrics tells (tg-metrics.h). */
   struct _TgMetrics *metrics;
+  /* Token decisions per minute (tg-decisions.h). */
+  struct _TgDecisions *decisions;
+  /* The ports bound, 0 for a door that is off; set before ready. */
+  struct
+  {
+    guint http, https, rtmp, srt, rtsp;
+  } ports;
 } TgServer;
