@@ -294,8 +294,8 @@ async function refreshDecisions() {
     scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } },
     series: [
       {},
-      { label: 'admitted', stroke: '#2a8a2a', fill: 'rgba(42,138,42,0.15)', points: { show: true } },
-      { label: 'refused', stroke: '#c03030', fill: 'rgba(192,48,48,0.15)', points: { show: true } },
+      { label: 'admitted', stroke: '#2a8a2a', fill: 'rgba(42,138,42,0.15)', width: 3, points: { show: true } },
+      { label: 'refused', stroke: '#c03030', dash: [6, 4], width: 2, points: { show: true } },
     ],
     axes: [{}, { label: 'per minute' }],
   }, data, box);
