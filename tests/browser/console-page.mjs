@@ -17,7 +17,11 @@ import readline from "node:readline";
 import { start } from "./browser.mjs";
 
 const { url, timeout, browser, result } = await start();
-const page = await browser.newPage();
+// The Copy buttons write to the clipboard, which the tests read back.
+const context = await browser.newContext({
+  permissions: ["clipboard-read", "clipboard-write"],
+});
+const page = await context.newPage();
 const requests = [];
 page.on("request", (r) => requests.push(r.url()));
 page.on("console", (m) => result.console.push(`${m.type()}: ${m.text()}`));

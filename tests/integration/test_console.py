@@ -345,9 +345,14 @@ class ConsoleTest(RtmpTestCase):
                          % (h, APP, s, token))
         for door in ("srt", "rtsp"):
             self.assertIn(token, urls[door])
+        # Its Copy button puts the RTMP URL on the clipboard.
+        page.call("click", selector="#copy-rtmp")
+        page.wait_text("copy-rtmp", "Copied")
+        copied = page.call("eval", expr="navigator.clipboard.readText()")
+        self.assertEqual(copied, urls["rtmp"])
         self.screenshot(page, "mint")
-        # The URL as the page shows it publishes; the token is then spent.
-        result = self.ffmpeg(urls["rtmp"])
+        # The URL copied publishes; the token is then spent.
+        result = self.ffmpeg(copied)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("%s.m3u8" % s, self.files_of(s))
         refused = self.ffmpeg(urls["rtmp"])
@@ -367,6 +372,7 @@ class ConsoleTest(RtmpTestCase):
         self.assertEqual(page.text("url-rtsp"),
                          "rtsp://127.0.0.1:%d/%s/%s?token=%s"
                          % (self.server.rtsp_port, APP, s, play))
+        self.screenshot(page, "mint", "mint-play")
         self.assertEqual(page.text("url-hls"),
                          "http://127.0.0.1:%d/%s/streams/%s.m3u8?token=%s"
                          % (h, APP, s, play))
