@@ -248,6 +248,7 @@ async function refreshStreams() {
     say('console-error', resultText(list, 'Cannot list the broadcasts'), false);
     return;
   }
+  $('console-error').textContent = '';
   const live = list.body.filter((b) => b.status === 'broadcasting');
   const details = await Promise.all(live.map(
     (b) => api('GET', `${restOf(app)}/${enc(b.streamId)}`)));
