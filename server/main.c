@@ -8,6 +8,7 @@
 #include "tg-broadcast.h"
 #include "tg-cluster.h"
 #include "tg-config.h"
+#include "tg-decisions.h"
 #include "tg-front.h"
 #include "tg-http.h"
 #include "tg-http-streams.h"
@@ -137,6 +138,7 @@ run (TgConfig *config)
   g_autoptr (TgLive) live = tg_live_new ();
   /* Freed after the store, which tells them each decision. */
   g_autoptr (TgMetrics) metrics = tg_metrics_new ();
+  g_autoptr (TgDecisions) decisions = tg_decisions_new (metrics);
   g_autoptr (TgAudit) audit = NULL;
   g_autoptr (TgStoreWatcher) watcher = NULL;
   /* Freed after the doors, whose clients they are; before the audit. */
@@ -207,6 +209,7 @@ run (TgConfig *config)
   server.metrics = metrics;
   server.sessions = sessions = tg_sessions_new (audit);
   tg_live_set_sessions (live, sessions);
+  server.decisions = decisions;
   tg_live_set_cluster (live, cluster);
   if (error == NULL)
     tg_http_streams_prepare (&server, &error);
@@ -231,12 +234,16 @@ run (TgConfig *config)
   tg_cluster_set_puller (cluster, tg_srt_pull, NULL);
   signals[0] = g_unix_signal_add (SIGINT, quit, loop);
   signals[1] = g_unix_signal_add (SIGTERM, quit, loop);
+  server.ports.http = tg_http_get_port (http, FALSE);
+  server.ports.https = tg_http_get_port (http, TRUE);
+  server.ports.rtmp = rtmp ? tg_rtmp_listener_get_port (rtmp) : 0;
+  server.ports.srt = srt ? tg_srt_listener_get_port (srt) : 0;
+  server.ports.rtsp = rtsp ? tg_rtsp_server_get_port (rtsp) : 0;
+  tg_decisions_start (decisions);
   g_atomic_int_set (&server.ready, TRUE);
   g_print ("tollgate: ready http=%u https=%u rtmp=%u srt=%u rtsp=%u\n",
-           tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE),
-           rtmp ? tg_rtmp_listener_get_port (rtmp) : 0,
-           srt ? tg_srt_listener_get_port (srt) : 0,
-           rtsp ? tg_rtsp_server_get_port (rtsp) : 0);
+           server.ports.http, server.ports.https, server.ports.rtmp,
+           server.ports.srt, server.ports.rtsp);
   fflush (stdout);
   g_message ("Serving %s on HTTP %u, HTTPS %u", tg_store_get_uri (store),
              tg_http_get_port (http, FALSE), tg_http_get_port (http, TRUE));

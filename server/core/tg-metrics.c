@@ -246,6 +246,66 @@ tg_metrics_observe (TgMetrics *metrics, const char *name, const char *help,
   g_mutex_unlock (&metrics->lock);
 }
 
+typedef struct
+{
+  TgMetricsFunc func;
+  gpointer data;
+} Visit;
+
+static gboolean
+visit_series (gpointer key, gpointer value, gpointer data)
+{
+  Visit *visit = data;
+
+  visit->func (key, ((Series *) value)->value, visit->data);
+  return FALSE;
+}
+
+void
+tg_metrics_foreach (TgMetrics *metrics, const char *name, TgMetricsFunc func,
+                    gpointer data)
+{
+  Visit visit = { func, data };
+  Family *family;
+
+  g_mutex_lock (&metrics->lock);
+  family = g_hash_table_lookup (metrics->families, name);
+  if (family && family->kind != HISTOGRAM)
+    g_tree_foreach (family->series, visit_series, &visit);
+  g_mutex_unlock (&metrics->lock);
+}
+
+char *
+tg_metrics_label (const char *labels, const char *name)
+{
+  gsize length = strlen (name);
+  const char *at = labels;
+
+  /* Each label is name="value" with \\, \" and \n escaped, then a comma. */
+  while (*at)
+    {
+      gboolean wanted = strncmp (at, name, length) == 0 && at[length] == '='
+                        && at[length + 1] == '"';
+      g_autoptr (GString) value = g_string_new (NULL);
+
+      at = strchr (at, '"');
+      if (at == NULL)
+        return NULL;
+      for (at++; *at && *at != '"'; at++)
+        if (*at == '\\' && at[1])
+          g_string_append_c (value, *++at == 'n' ? '\n' : *at);
+        else
+          g_string_append_c (value, *at);
+      if (wanted)
+        return g_string_free (g_steal_pointer (&value), FALSE);
+      if (*at == '"')
+        at++;
+      if (*at == ',')
+        at++;
+    }
+  return NULL;
+}
+
 static void
 append_number (GString *out, double value)
 {

@@ -37,6 +37,17 @@ void tg_metrics_zero (TgMetrics *metrics, const char *name);
 void tg_metrics_observe (TgMetrics *metrics, const char *name, const char *help,
                          double value, ...) G_GNUC_NULL_TERMINATED;
 
+/* Calls func with the labels (as rendered: a="x",b="y") and value of each
+ * series of the counter or gauge name, with the registry locked: func must
+ * not call back into it. */
+typedef void (*TgMetricsFunc) (const char *labels, double value, gpointer data);
+void tg_metrics_foreach (TgMetrics *metrics, const char *name,
+                         TgMetricsFunc func, gpointer data);
+
+/* The value of the label name in labels as tg_metrics_foreach gives them,
+ * unescaped, or NULL when it has none. */
+char *tg_metrics_label (const char *labels, const char *name);
+
 /* Every metric, families by name, series by labels. */
 char *tg_metrics_render (TgMetrics *metrics);
 

@@ -23,4 +23,11 @@ typedef struct _TgServer
   struct _TgMetrics *metrics;
   /* Every admitted client (tg-sessions.h). */
   struct _TgSessions *sessions;
+  /* Token decisions per minute (tg-decisions.h). */
+  struct _TgDecisions *decisions;
+  /* The ports bound, 0 for a door that is off; set before ready. */
+  struct
+  {
+    guint http, https, rtmp, srt, rtsp;
+  } ports;
 } TgServer;

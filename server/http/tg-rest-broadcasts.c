@@ -159,9 +159,17 @@ add_live_values (TgRequest *request, JsonObject *broadcast)
 
   if (!tg_live_get_info (request->server->live, request->app, request->args[0],
                          &info))
-    return;
+    {
+      json_object_set_null_member (broadcast, "videoCodec");
+      json_object_set_null_member (broadcast, "audioCodec");
+      return;
+    }
   tg_sessions_count_viewers (request->server->sessions, request->app,
                              request->args[0], viewers);
+  /* Tollgate's own, as srtViewerCount: "H264"; "AAC" or "OPUS"; null
+   * until the stream's first frame of that kind. */
+  json_object_set_string_member (broadcast, "videoCodec", info.video_codec);
+  json_object_set_string_member (broadcast, "audioCodec", info.audio_codec);
   json_object_set_int_member (broadcast, "width", info.width);
   json_object_set_int_member (broadcast, "height", info.height);
   json_object_set_int_member (broadcast, "bitrate",

@@ -1,5 +1,6 @@
 #include "tg-rest.h"
 
+#include "tg-console.h"
 #include "tg-http-streams.h"
 #include "tg-pages.h"
 #include "tg-path.h"
@@ -190,6 +191,14 @@ handle_health (TgServer *server, SoupServerMessage *msg)
                  node);
 }
 
+/* /rest/v2/{name} */
+static gboolean
+is_rest_v2 (char **segments, guint n, const char *name)
+{
+  return n == 3 && g_str_equal (segments[0], "rest")
+         && g_str_equal (segments[1], "v2") && g_str_equal (segments[2], name);
+}
+
 void
 tg_rest_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
                 GHashTable *unused, gpointer user_data)
@@ -226,6 +235,14 @@ tg_rest_handle (SoupServer *soup, SoupServerMessage *msg, const char *path,
     handle_health (server, msg);
   else if (n == 1 && g_str_equal (segments[0], "metrics"))
     tg_rest_metrics (server, msg);
+  else if (n >= 1 && g_str_equal (segments[0], "console"))
+    tg_console_handle (server, msg, segments + 1);
+  else if (is_rest_v2 (segments, n, "applications"))
+    tg_rest_applications (server, msg);
+  else if (is_rest_v2 (segments, n, "server"))
+    tg_rest_server_info (server, msg);
+  else if (is_rest_v2 (segments, n, "token-decisions"))
+    tg_rest_token_decisions (server, msg);
   else if (n == 2 && g_str_equal (segments[0], "rest")
            && g_str_equal (segments[1], "openapi.json"))
     tg_pages_serve (msg, "openapi.json", "application/json");

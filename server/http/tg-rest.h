@@ -59,3 +59,9 @@ void tg_rest_settings_set (TgRequest *request);
 
 /* GET /metrics (tg-rest-metrics.c). */
 void tg_rest_metrics (TgServer *server, SoupServerMessage *msg);
+
+/* GET /rest/v2/applications, /rest/v2/server, /rest/v2/token-decisions
+ * (tg-rest-server.c). */
+void tg_rest_applications (TgServer *server, SoupServerMessage *msg);
+void tg_rest_server_info (TgServer *server, SoupServerMessage *msg);
+void tg_rest_token_decisions (TgServer *server, SoupServerMessage *msg);

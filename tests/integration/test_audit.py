@@ -24,8 +24,10 @@ class AuditTest(RtmpTestCase):
         return os.path.join(self.server.data_dir, "audit.log")
 
     def lines_of(self, stream):
+        """Its decisions (its sessions' lines are test_sessions')."""
         return [line for line in read_lines(self.audit_path())
-                if line.get("stream") == stream]
+                if line.get("stream") == stream
+                and line["event"] == "decision"]
 
     def test_every_decision_a_line(self):
         self.server.set_settings({"publishTokenControlEnabled": True})
@@ -70,10 +72,10 @@ class AuditTest(RtmpTestCase):
                         % (self.server.rtmp_port, unique_id()), seconds=1)
         self.assertNotEqual(r.returncode, 0)
         self.assertTrue(wait_for(lambda: any(
-            line["reason"] == "unknown-app"
+            line.get("reason") == "unknown-app"
             for line in read_lines(self.audit_path()))))
         line = [line for line in read_lines(self.audit_path())
-                if line["reason"] == "unknown-app"][-1]
+                if line.get("reason") == "unknown-app"][-1]
         self.assertEqual((line["app"], line["scheme"], line["result"]),
                          (None, None, "refused"))
         with open(self.audit_path(), encoding="utf-8") as f:

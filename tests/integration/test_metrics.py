@@ -167,11 +167,17 @@ class MetricsTest(RtmpTestCase):
             for app in APPS[1:]:
                 self.server.set_settings(wide, app=app)
             self.scrape(source=OUTSIDER)
+            # The web console is closed the same way (tg-rest-guard.c).
+            r = self.server.get("/console/", source=OUTSIDER)
+            self.assertEqual(r.status, 200, r)
+            self.assertTrue(r.headers["Content-Type"].startswith(
+                "text/html"), r.headers)
         finally:
             for app in APPS:
                 self.server.set_settings(narrow, app=app)
-        self.assertEqual(self.server.get("/metrics", source=OUTSIDER).status,
-                         403)
+        for path in ("/metrics", "/console/", "/console/console.js"):
+            self.assertEqual(self.server.get(path, source=OUTSIDER).status,
+                             403, path)
 
 
 if __name__ == "__main__":

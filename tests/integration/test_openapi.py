@@ -54,11 +54,14 @@ UNREACHABLE = {
     ("GET", B + "/{streamId}/token", "500"): "only when the CSPRNG fails",
 }
 # Routes outside the two tables of tg-rest.c (tg_rest_handle's own).
+SERVER_ROUTES = ("/rest/v2/applications", "/rest/v2/server",
+                 "/rest/v2/token-decisions")
 FIXED_ROUTES = {("GET", "/healthz"), ("HEAD", "/healthz"),
                 ("GET", "/metrics"), ("HEAD", "/metrics"),
-                ("GET", "/rest/openapi.json"), ("HEAD", "/rest/openapi.json")}
+                ("GET", "/rest/openapi.json"), ("HEAD", "/rest/openapi.json")
+                } | {(m, p) for p in SERVER_ROUTES for m in ("GET", "HEAD")}
 FIXED_NAMES = ("healthz", "metrics", "openapi.json", "broadcasts",
-               "settings")
+               "settings", "applications", "server", "token-decisions")
 
 
 # -- OpenAPI 3.0, its structure as JSON Schema (draft 4) -------------------
@@ -1057,6 +1060,15 @@ class OpenApiTest(OpenApiCase):
         _, text = self.call("GET", "/metrics", 200)
         self.assertIn("tollgate_http_requests_total", text)
         self.call("HEAD", "/metrics", 200)
+        _, apps = self.call("GET", "/rest/v2/applications", 200)
+        self.assertEqual(apps, {"applications": [APP, APP2, APP3]})
+        _, info = self.call("GET", "/rest/v2/server", 200)
+        self.assertEqual(info["ports"]["http"], self.server.http_port)
+        self.assertEqual(info["ports"]["rtmp"], self.server.rtmp_port)
+        _, decisions = self.call("GET", "/rest/v2/token-decisions", 200)
+        self.assertEqual(decisions["points"][-1]["time"] % 60000, 0)
+        for path in SERVER_ROUTES:
+            self.call("HEAD", path, 200)
         r, doc = self.call("GET", "/rest/openapi.json", 200)
         self.assertEqual(doc, self.spec.doc)
         self.assertEqual(r.headers.get("Cache-Control"), "no-cache")
