@@ -22,6 +22,7 @@
 #include "tg-stream.h"
 #include "tg-store-watch.h"
 #include "tg-server.h"
+#include "tg-thumbnails.h"
 #include "tg-tls.h"
 #include "tg-whip.h"
 #include "tg-webrtc-net.h"
@@ -125,6 +126,9 @@ run (TgConfig *config)
 {
   /* Freed last: the listeners use it until they are freed. */
   g_autoptr (TgLive) live = tg_live_new ();
+  /* Freed once the streams have ended, before the HTTP workers that wait
+   * for them. */
+  g_autoptr (TgThumbnails) thumbnails = tg_thumbnails_new (live);
   /* Freed after the store, which tells them each decision. */
   g_autoptr (TgMetrics) metrics = tg_metrics_new ();
   g_autoptr (TgAudit) audit = NULL;
@@ -193,6 +197,7 @@ run (TgConfig *config)
   server.secret = secret;
   server.cluster = cluster;
   server.metrics = metrics;
+  server.thumbnails = thumbnails;
   tg_live_set_cluster (live, cluster);
   if (error == NULL)
     tg_http_streams_prepare (&server, &error);
@@ -235,6 +240,7 @@ run (TgConfig *config)
   /* Every publication, whatever its door, is stopped and its stream
    * finalised; then the doors close. */
   tg_live_close (live);
+  g_clear_pointer (&thumbnails, tg_thumbnails_free);
   tg_srt_pull_wait ();
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&srt, tg_srt_listener_free);

@@ -21,4 +21,6 @@ typedef struct _TgServer
   struct _TgCluster *cluster;
   /* What GET /metrics tells (tg-metrics.h). */
   struct _TgMetrics *metrics;
+  /* Thumbnails of live streams (tg-thumbnails.h). */
+  struct _TgThumbnails *thumbnails;
 } TgServer;

@@ -24,6 +24,7 @@ static const TgRoute broadcast_routes[]
         { "DELETE", "*/tokens", tg_rest_token_revoke },
         { "GET", "*/tokens/list/*/*", tg_rest_token_list },
         { "POST", "*/stop", tg_rest_broadcast_stop },
+        { "GET", "*/thumbnail", tg_rest_broadcast_thumbnail },
         { "GET", "*", tg_rest_broadcast_get },
         { "PUT", "*", tg_rest_broadcast_update },
         { "DELETE", "*", tg_rest_broadcast_delete },

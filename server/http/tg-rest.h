@@ -47,6 +47,7 @@ void tg_rest_broadcast_stop (TgRequest *request);
 void tg_rest_broadcast_update (TgRequest *request);
 void tg_rest_broadcast_count (TgRequest *request);
 void tg_rest_broadcast_active_count (TgRequest *request);
+void tg_rest_broadcast_thumbnail (TgRequest *request);
 void tg_rest_settings_get (TgRequest *request);
 void tg_rest_settings_set (TgRequest *request);
 
