@@ -126,8 +126,8 @@ run (TgConfig *config)
 {
   /* Freed last: the listeners use it until they are freed. */
   g_autoptr (TgLive) live = tg_live_new ();
-  /* Freed once the streams have ended, before the HTTP workers that wait
-   * for them. */
+  /* Closed once the streams have ended, while the HTTP workers that wait
+   * for its thumbnails still run; freed after them. */
   g_autoptr (TgThumbnails) thumbnails = tg_thumbnails_new (live);
   /* Freed after the store, which tells them each decision. */
   g_autoptr (TgMetrics) metrics = tg_metrics_new ();
@@ -240,7 +240,7 @@ run (TgConfig *config)
   /* Every publication, whatever its door, is stopped and its stream
    * finalised; then the doors close. */
   tg_live_close (live);
-  g_clear_pointer (&thumbnails, tg_thumbnails_free);
+  tg_thumbnails_close (thumbnails);
   tg_srt_pull_wait ();
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&srt, tg_srt_listener_free);

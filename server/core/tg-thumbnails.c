@@ -12,6 +12,7 @@ struct _TgThumbnails
   GCond idle;
   GHashTable *entries; /* "app/stream" -> Entry */
   guint running;       /* decodes under way */
+  gboolean closed;     /* no more decodes start */
 };
 
 typedef struct _Job Job;
@@ -78,14 +79,21 @@ tg_thumbnails_new (TgLive *live)
 }
 
 void
+tg_thumbnails_close (TgThumbnails *thumbnails)
+{
+  g_mutex_lock (&thumbnails->lock);
+  thumbnails->closed = TRUE;
+  while (thumbnails->running > 0)
+    g_cond_wait (&thumbnails->idle, &thumbnails->lock);
+  g_mutex_unlock (&thumbnails->lock);
+}
+
+void
 tg_thumbnails_free (TgThumbnails *thumbnails)
 {
   if (thumbnails == NULL)
     return;
-  g_mutex_lock (&thumbnails->lock);
-  while (thumbnails->running > 0)
-    g_cond_wait (&thumbnails->idle, &thumbnails->lock);
-  g_mutex_unlock (&thumbnails->lock);
+  tg_thumbnails_close (thumbnails);
   g_hash_table_unref (thumbnails->entries);
   g_mutex_clear (&thumbnails->lock);
   g_cond_clear (&thumbnails->idle);
@@ -310,6 +318,11 @@ tg_thumbnails_get (TgThumbnails *thumbnails, const char *app,
       result = TG_THUMBNAIL_BUSY;
       break;
     case TG_THUMBNAIL_START:
+      if (thumbnails->closed)
+        {
+          result = TG_THUMBNAIL_NOT_YET;
+          break;
+        }
       sweep (thumbnails);
       entry = g_hash_table_lookup (thumbnails->entries, key);
       if (entry == NULL)

@@ -35,8 +35,12 @@ typedef void (*TgThumbnailDone) (TgThumbnailResult result, GBytes *jpeg,
                                  gpointer data);
 
 TgThumbnails *tg_thumbnails_new (TgLive *live);
-/* Waits for the thumbnails being made (at shutdown, once the streams have
- * ended, so at once), whose waiters are then told on their contexts. */
+/* At shutdown, once the streams have ended (so at once): no more
+ * thumbnails are made, and those being made are waited for (their waiters
+ * are told on their contexts, which must still run). Requests may still
+ * come until it is freed. */
+void tg_thumbnails_close (TgThumbnails *thumbnails);
+/* Closes it, then frees it. */
 void tg_thumbnails_free (TgThumbnails *thumbnails);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgThumbnails, tg_thumbnails_free)
 

@@ -5,8 +5,10 @@ again within the 2 s window and made again after it; 404 for a stream not
 live or without video, 403 from an address REST is closed to, 503 with
 Retry-After for a stream whose key frame does not come in time; a flood of
 requests over several streams answered 200 or 503, every decoder's
-descriptors and threads gone afterwards."""
+descriptors and threads gone afterwards; a server stopped while a
+thumbnail is being made exits cleanly."""
 
+import os
 import struct
 import subprocess
 import threading
@@ -50,7 +52,7 @@ def jpeg_size(data):
     raise AssertionError("no SOF0 (baseline) header")
 
 
-class ThumbnailTest(RtmpTestCase):
+class ThumbnailCase(RtmpTestCase):
 
     def publish(self, stream, size="640x360", audio=True, video=True,
                 gop=25, seconds=60):
@@ -97,6 +99,9 @@ class ThumbnailTest(RtmpTestCase):
         self.assertEqual(r.status, 503, r)
         self.assertEqual(r.json()["message"], "No frame yet")
         self.assertEqual(r.headers.get("Retry-After"), "1")
+
+
+class ThumbnailTest(ThumbnailCase):
 
     def test_jpeg_of_the_stream_kept_then_made_again(self):
         stream = unique_id()
@@ -210,6 +215,45 @@ class ThumbnailTest(RtmpTestCase):
         self.assertEqual(self.server.healthz().status, 200)
         for s in streams:
             self.assertEqual(self.thumbnail(s).status, 200)
+
+
+class ThumbnailShutdownTest(ThumbnailCase):
+    """The server stops while a thumbnail is being made: the request is
+    answered (or its connection closed), the server exits cleanly."""
+
+    def decoding(self):
+        """Whether a thumbnail's thread runs in the server."""
+        for task in os.listdir("/proc/%d/task" % self.server.pid):
+            try:
+                with open("/proc/%d/task/%s/comm"
+                          % (self.server.pid, task)) as f:
+                    if f.read().strip() == "tg-thumbnail":
+                        return True
+            except OSError:
+                pass
+        return False
+
+    def test_stop_while_decoding(self):
+        stream = unique_id()
+        self.publish(stream, gop=10000)  # no key frame after the first
+        wait_for(lambda: b'"broadcasting"' in self.server.get(
+            "/%s/rest/v2/broadcasts/%s" % (APP, stream)).body, timeout=30,
+            step=0.2)
+        answers = []
+
+        def ask():
+            try:
+                answers.append(self.thumbnail(stream, timeout=30).status)
+            except OSError as e:  # closed with the server
+                answers.append(e)
+        asking = threading.Thread(target=ask)
+        asking.start()
+        wait_for(self.decoding, timeout=10, step=0.02)
+        self.server.stop()  # a clean exit, in time
+        asking.join(30)
+        self.assertEqual(len(answers), 1)
+        if not isinstance(answers[0], OSError):
+            self.assertEqual(answers[0], 503)
 
 
 if __name__ == "__main__":
