@@ -92,8 +92,51 @@ class ThumbnailCase(RtmpTestCase):
             self.assertIn(r.status, (200, 404, 503), r)
             got[:] = [r]
             return r.status == 200
-        wait_for(ready, timeout=timeout, step=0.2)
+        self.assertTrue(wait_for(ready, timeout=timeout, step=0.2), got)
         return got[0]
+
+    def decoding(self):
+        """Whether a thumbnail's thread runs in the server."""
+        for task in os.listdir("/proc/%d/task" % self.server.pid):
+            try:
+                with open("/proc/%d/task/%s/comm"
+                          % (self.server.pid, task)) as f:
+                    if f.read().strip() == "tg-thumbnail":
+                        return True
+            except OSError:
+                pass
+        return False
+
+    def ask_while_decoding(self, stream):
+        """A thumbnail request in a thread, returned once the server makes
+        the thumbnail (a request that comes before the stream's tracks are
+        known is answered at once: it is made again). (thread, answers:
+        the response, or the OSError, and how long it took)."""
+        for _ in range(100):
+            answers = []
+
+            def ask():
+                start = time.monotonic()
+                try:
+                    r = self.thumbnail(stream, timeout=30)
+                except OSError as e:  # closed with the server
+                    r = e
+                answers.append((r, time.monotonic() - start))
+            asking = threading.Thread(target=ask)
+            asking.start()
+            wait_for(lambda: self.decoding() or not asking.is_alive(),
+                     timeout=10, step=0.02)
+            if asking.is_alive():
+                return asking, answers
+            asking.join()
+            self.assertNoFrameYet(answers[0][0])
+            time.sleep(0.1)
+        self.fail("no thumbnail of %s was made" % stream)
+
+    def wait_live(self, stream):
+        self.assertTrue(wait_for(lambda: b'"broadcasting"' in self.server.get(
+            "/%s/rest/v2/broadcasts/%s" % (APP, stream)).body, timeout=30,
+            step=0.2), "%s is not live" % stream)
 
     def assertNoFrameYet(self, r):
         self.assertEqual(r.status, 503, r)
@@ -153,12 +196,13 @@ class ThumbnailTest(ThumbnailCase):
             got[:] = [r]
             return r.status != 404 or r.json()["message"] != \
                 "Stream is not live"
-        wait_for(answered, timeout=30, step=0.2)
+        self.assertTrue(wait_for(answered, timeout=30, step=0.2), got)
         r = got[0]
         if r.status == 503:  # live, its track not known yet
             self.assertNoFrameYet(r)
-            wait_for(lambda: self.thumbnail(stream).status == 404,
-                     timeout=30, step=0.2)
+            self.assertTrue(wait_for(
+                lambda: self.thumbnail(stream).status == 404,
+                timeout=30, step=0.2))
             r = self.thumbnail(stream)
         self.assertEqual(r.status, 404, r)
         self.assertEqual(r.json()["message"], "Stream has no video")
@@ -169,12 +213,18 @@ class ThumbnailTest(ThumbnailCase):
         next key frame, which does not come: 503 within the wait."""
         stream = unique_id()
         self.publish(stream, gop=10000)
-        wait_for(lambda: self.thumbnail(stream).status != 404, timeout=30,
-                 step=0.2)
-        start = time.monotonic()
-        r = self.thumbnail(stream)
+        self.wait_live(stream)
+        asking, answers = self.ask_while_decoding(stream)
+        # Its viewer of the stream is counted as nobody's.
+        broadcast = self.server.get("/%s/rest/v2/broadcasts/%s"
+                                    % (APP, stream)).json()
+        self.assertEqual((broadcast["rtmpViewerCount"],
+                          broadcast["srtViewerCount"],
+                          broadcast["rtspViewerCount"]), (0, 0, 0))
+        asking.join(30)
+        r, took = answers[0]
         self.assertNoFrameYet(r)
-        self.assertLess(time.monotonic() - start, 8.0)
+        self.assertLess(took, 8.0)
         self.assertEqual(self.server.healthz().status, 200)
 
     def test_flood_over_several_streams(self):
@@ -210,8 +260,12 @@ class ThumbnailTest(ThumbnailCase):
                               ("Too many thumbnails at once", "No frame yet"))
         self.assertGreater(statuses.get(200, 0), 0, statuses)
         # The decoders are gone: their descriptors and threads with them.
-        wait_for(lambda: self.server.fd_count() <= fds, timeout=20)
-        wait_for(lambda: self.server.thread_count() <= threads, timeout=20)
+        self.assertTrue(wait_for(lambda: self.server.fd_count() <= fds,
+                                 timeout=20),
+                        (self.server.fd_count(), fds))
+        self.assertTrue(wait_for(
+            lambda: self.server.thread_count() <= threads, timeout=30),
+            (self.server.thread_count(), threads))
         self.assertEqual(self.server.healthz().status, 200)
         for s in streams:
             self.assertEqual(self.thumbnail(s).status, 200)
@@ -221,39 +275,16 @@ class ThumbnailShutdownTest(ThumbnailCase):
     """The server stops while a thumbnail is being made: the request is
     answered (or its connection closed), the server exits cleanly."""
 
-    def decoding(self):
-        """Whether a thumbnail's thread runs in the server."""
-        for task in os.listdir("/proc/%d/task" % self.server.pid):
-            try:
-                with open("/proc/%d/task/%s/comm"
-                          % (self.server.pid, task)) as f:
-                    if f.read().strip() == "tg-thumbnail":
-                        return True
-            except OSError:
-                pass
-        return False
-
     def test_stop_while_decoding(self):
         stream = unique_id()
         self.publish(stream, gop=10000)  # no key frame after the first
-        wait_for(lambda: b'"broadcasting"' in self.server.get(
-            "/%s/rest/v2/broadcasts/%s" % (APP, stream)).body, timeout=30,
-            step=0.2)
-        answers = []
-
-        def ask():
-            try:
-                answers.append(self.thumbnail(stream, timeout=30).status)
-            except OSError as e:  # closed with the server
-                answers.append(e)
-        asking = threading.Thread(target=ask)
-        asking.start()
-        wait_for(self.decoding, timeout=10, step=0.02)
+        self.wait_live(stream)
+        asking, answers = self.ask_while_decoding(stream)
         self.server.stop()  # a clean exit, in time
         asking.join(30)
         self.assertEqual(len(answers), 1)
-        if not isinstance(answers[0], OSError):
-            self.assertEqual(answers[0], 503)
+        if not isinstance(answers[0][0], OSError):
+            self.assertNoFrameYet(answers[0][0])
 
 
 if __name__ == "__main__":
