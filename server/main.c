@@ -25,6 +25,7 @@
 #include "tg-stream.h"
 #include "tg-store-watch.h"
 #include "tg-server.h"
+#include "tg-thumbnails.h"
 #include "tg-tls.h"
 #include "tg-whip.h"
 #include "tg-webrtc-net.h"
@@ -136,6 +137,9 @@ run (TgConfig *config)
 {
   /* Freed last: the listeners use it until they are freed. */
   g_autoptr (TgLive) live = tg_live_new ();
+  /* Closed once the streams have ended, while the HTTP workers that wait
+   * for its thumbnails still run; freed after them. */
+  g_autoptr (TgThumbnails) thumbnails = tg_thumbnails_new (live);
   /* Freed after the store, which tells them each decision. */
   g_autoptr (TgMetrics) metrics = tg_metrics_new ();
   g_autoptr (TgDecisions) decisions = tg_decisions_new (metrics);
@@ -210,6 +214,7 @@ run (TgConfig *config)
   server.sessions = sessions = tg_sessions_new (audit);
   tg_live_set_sessions (live, sessions);
   server.decisions = decisions;
+  server.thumbnails = thumbnails;
   tg_live_set_cluster (live, cluster);
   if (error == NULL)
     tg_http_streams_prepare (&server, &error);
@@ -259,6 +264,7 @@ run (TgConfig *config)
    * finalised; then the doors close. */
   tg_live_close (live);
   tg_hls_viewers_end_all ();
+  tg_thumbnails_close (thumbnails);
   tg_srt_pull_wait ();
   g_clear_pointer (&rtmp, tg_rtmp_listener_free);
   g_clear_pointer (&srt, tg_srt_listener_free);

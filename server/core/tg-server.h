@@ -30,4 +30,6 @@ typedef struct _TgServer
   {
     guint http, https, rtmp, srt, rtsp;
   } ports;
+  /* Thumbnails of live streams (tg-thumbnails.h). */
+  struct _TgThumbnails *thumbnails;
 } TgServer;

@@ -28,6 +28,7 @@ static const TgRoute broadcast_routes[]
         { "GET", "*/sessions", tg_rest_sessions_list },
         { "DELETE", "*/sessions", tg_rest_sessions_end_every },
         { "DELETE", "*/sessions/*", tg_rest_sessions_end },
+        { "GET", "*/thumbnail", tg_rest_broadcast_thumbnail },
         { "GET", "*", tg_rest_broadcast_get },
         { "PUT", "*", tg_rest_broadcast_update },
         { "DELETE", "*", tg_rest_broadcast_delete },

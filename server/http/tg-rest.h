@@ -54,6 +54,7 @@ void tg_rest_sessions_end_every (TgRequest *request);
  * or G_MAXUINT with error when the playback sessions could not be
  * revoked. */
 guint tg_rest_sessions_end_all (TgRequest *request, gint type, GError **error);
+void tg_rest_broadcast_thumbnail (TgRequest *request);
 void tg_rest_settings_get (TgRequest *request);
 void tg_rest_settings_set (TgRequest *request);
 

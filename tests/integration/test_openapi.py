@@ -20,11 +20,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.parse
 
 import jsonschema
 
+from test_rtmp import USER_AUDIO, USER_TONE, USER_VIDEO
 from tollgate_fixture import (APP, APP2, MSG_DEFINE, MSG_DELETED_NOT_LIVE,
                               MSG_ID_INVALID, MSG_ID_USED, TollgateTestCase,
                               future, token_body, unique_id)
@@ -44,6 +46,8 @@ PROBE_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 MAX_BODY = 1024 * 1024
 # Answered only by StoreFaultTest, on a server over Redis.
 STORE_STATUSES = {"500", "503"}
+# But these, which are not the store's (OpenApiTest answers them).
+NOT_STORE = {("GET", B + "/{streamId}/thumbnail", "503")}
 # Documented statuses no test can bring about, and why.
 UNREACHABLE = {
     ("GET", "/healthz", "503"):
@@ -582,6 +586,12 @@ class OpenApiCase(TollgateTestCase):
             return None
         types = {media_type(k): v for k, v in content.items()}
         self.assertIn(ctype, types, "%s: Content-Type" % what)
+        if ctype.startswith("image/"):
+            # binary: the description says no more of it
+            self.assertEqual(types[ctype]["schema"],
+                             {"type": "string", "format": "binary"}, what)
+            self.assertGreater(len(r.body), 0, what)
+            return r.body
         if ctype == "application/json":
             try:
                 decoded = json.loads(r.body.decode("utf-8"))
@@ -660,12 +670,14 @@ class OpenApiCase(TollgateTestCase):
 
     def assert_covered(self, wanted):
         documented = {t for t in self.spec.statuses()
-                      if wanted(t[2]) and t not in UNREACHABLE}
+                      if wanted(t) and t not in UNREACHABLE}
         self.assertEqual(documented - self.covered, set(),
                          "documented statuses no request gave")
 
 
 class OpenApiTest(OpenApiCase):
+    # RTMP on: a live stream's thumbnail
+    SERVER_KW = {"extra_args": ["--rtmp-port", "1"]}
 
     @classmethod
     def setUpClass(cls):
@@ -792,13 +804,15 @@ class OpenApiTest(OpenApiCase):
     # -- every route, every status ---------------------------------------
     def test_every_route_gives_its_documented_answers(self):
         for group in ("create", "list_and_count", "validate", "mint", "jwt",
-                      "tokens", "sessions", "stop", "broadcast", "settings",
+                      "tokens", "sessions", "stop", "thumbnail", "broadcast",
+                      "settings",
                       "server",
                       "bad_encoding", "refused_address", "unknown_app",
                       "too_large", "other_methods"):
             with self.subTest(group):
                 getattr(self, "_" + group)()
-        self.assert_covered(lambda status: status not in STORE_STATUSES)
+        self.assert_covered(
+            lambda t: t[2] not in STORE_STATUSES or t in NOT_STORE)
 
     def _create(self):
         path = B + "/create"
@@ -973,6 +987,46 @@ class OpenApiTest(OpenApiCase):
     def _stop(self):
         _, r = self.call("POST", B + "/{streamId}/stop", 200)
         self.assertEqual((r["success"], r["message"]), (False, None))
+
+    def publish(self, stream, gop):
+        """An ffmpeg publisher as users send, over RTMP, for a minute."""
+        argv = (["ffmpeg", "-nostdin", "-loglevel", "error", "-re",
+                 "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
+                 "-f", "lavfi", "-i", USER_TONE, "-t", "60"]
+                + USER_VIDEO[:USER_VIDEO.index("-g")] + ["-g", str(gop)]
+                + USER_AUDIO
+                + ["-f", "flv", "rtmp://127.0.0.1:%d/%s/%s"
+                   % (self.server.rtmp_port, APP, stream)])
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
+        def stop():
+            proc.kill()
+            proc.wait(timeout=20)
+        self.addCleanup(stop)
+
+    def _thumbnail(self):
+        path = B + "/{streamId}/thumbnail"
+        _, r = self.call("GET", path, 404)
+        self.assertEqual(r["message"], "Stream is not live")
+        # One publisher with a key frame a second, one with its first only
+        # (its thumbnail waits for a key frame that does not come).
+        moving, stuck = unique_id(), unique_id()
+        self.publish(moving, 25)
+        self.publish(stuck, 100000)
+        deadline = time.monotonic() + 30
+        while self.server.get(self.url(path, self.sample_values(
+                streamId=moving))).status != 200:
+            self.assertLess(time.monotonic(), deadline, "no thumbnail")
+            time.sleep(0.2)
+        # Kept 2 s: served again.
+        self.call("GET", path, 200, params={"streamId": moving})
+        while self.server.get(self.url(B + "/{streamId}", self.sample_values(
+                streamId=stuck))).body.find(b'"broadcasting"') < 0:
+            self.assertLess(time.monotonic(), deadline, "not live")
+            time.sleep(0.2)
+        _, r = self.call("GET", path, 503, params={"streamId": stuck})
+        self.assertEqual(r["message"], "No frame yet")
 
     def _broadcast(self):
         path = B + "/{streamId}"
@@ -1186,7 +1240,8 @@ class StoreFaultTest(OpenApiCase):
                                  query=self.sample_query(method, path),
                                  body=self.sample_body(method, path))
                 self.assertEqual(r["message"], "The store is out of reach")
-        self.assert_covered(lambda status: status in STORE_STATUSES)
+        self.assert_covered(
+            lambda t: t[2] in STORE_STATUSES and t not in NOT_STORE)
 
 
 if __name__ == "__main__":
