@@ -11,10 +11,8 @@ by default the build's meson-logs folder."""
 import json
 import os
 import subprocess
-import urllib.parse
 
-from test_rtmp import REFUSAL, USER_AUDIO, USER_TONE, USER_VIDEO, \
-    RtmpTestCase, wait_for
+from test_rtmp import REFUSAL, RtmpTestCase, wait_for
 from tollgate_fixture import APP, unique_id
 
 BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
