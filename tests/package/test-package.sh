@@ -16,6 +16,11 @@ fail() {
   exit 1
 }
 
+# apt-get, waiting for another one's lock rather than failing.
+apt_get() {
+  DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300 "$@"
+}
+
 # What dpkg knows as present, in any state but purged.
 installed() {
   dpkg-query -W -f='${db:Status-Status} ${binary:Package}\n' |
@@ -48,9 +53,9 @@ cleanup() {
   installed >"$work/after"
   added=$(comm -13 "$work/before" "$work/after")
   if [ -n "$added" ]; then
-    step "purge: $(echo $added)"
+    step "purge: $(tr "\n" " " <<<"$added")"
     # shellcheck disable=SC2086 # one package a word
-    DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $added >"$work/purge.log" 2>&1 ||
+    apt_get purge $added >"$work/purge.log" 2>&1 ||
       { cat "$work/purge.log" >&2; rc=1; }
   fi
   rm -rf "$work"
@@ -78,8 +83,8 @@ step "lintian (fails on an error or a warning not overridden)"
 lintian --info --fail-on error,warning "$changes" || fail "lintian"
 
 step "apt-get install"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-  "$work"/tollgate_*.deb "$work"/gstreamer1.0-tollgate_*.deb \
+apt_get install --no-install-recommends "$work"/tollgate_*.deb \
+  "$work"/gstreamer1.0-tollgate_*.deb \
   >"$work/install.log" 2>&1 || {
   cat "$work/install.log" >&2
   fail "apt-get install"
