@@ -92,6 +92,14 @@ apt_get install --no-install-recommends "$work"/tollgate_*.deb \
 
 step "systemd-analyze verify $UNIT"
 systemd-analyze verify "$UNIT" || fail "systemd-analyze verify"
+# Its sandbox stays as tight as it is (1.7, "OK"; 10 is no sandbox at all).
+step "systemd-analyze security: exposure at most 2.0"
+systemd-analyze security --offline=yes --threshold=20 "$UNIT" \
+  >"$work/security" 2>&1 || {
+  cat "$work/security" >&2
+  fail "systemd-analyze security"
+}
+tail -n 1 "$work/security"
 
 step "gst-inspect-1.0 tokencheck, with no plugin path set"
 env -u GST_PLUGIN_PATH -u GST_PLUGIN_PATH_1_0 -u GST_PLUGIN_SYSTEM_PATH \
