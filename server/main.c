@@ -64,22 +64,38 @@ sweep_hls (gpointer unused)
   return G_SOURCE_CONTINUE;
 }
 
+/* Whether this is the build tree's server, not an installed one: only that
+ * one looks for the plugin in the folder it was built in. */
+static gboolean
+in_build_tree (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = exe ? g_path_get_dirname (exe) : NULL;
+  GStatBuf here, build;
+
+  return dir && g_stat (dir, &here) == 0
+         && g_stat (TG_BUILD_SERVER_DIR, &build) == 0
+         && here.st_dev == build.st_dev && here.st_ino == build.st_ino;
+}
+
 /* The tokencheck element, from the system's plugin path or, for a server
  * run from its build tree, the plugin built beside it. */
 static gboolean
 load_plugin (GError **error)
 {
-  const char *dirs[] = { TG_BUILD_PLUGIN_DIR, TG_INSTALL_PLUGIN_DIR };
+  const char *dirs[] = { in_build_tree () ? TG_BUILD_PLUGIN_DIR : NULL,
+                         TG_INSTALL_PLUGIN_DIR };
   g_autoptr (GstPluginFeature) feature = NULL;
 
   feature = gst_registry_lookup_feature (gst_registry_get (), "tokencheck");
   for (guint i = 0; feature == NULL && i < G_N_ELEMENTS (dirs); i++)
     {
       g_autofree char *path
-          = g_build_filename (dirs[i], "libgsttollgate.so", NULL);
+          = dirs[i] ? g_build_filename (dirs[i], "libgsttollgate.so", NULL)
+                    : NULL;
       g_autoptr (GstPlugin) plugin = NULL;
 
-      if (g_file_test (path, G_FILE_TEST_EXISTS))
+      if (path && g_file_test (path, G_FILE_TEST_EXISTS))
         plugin = gst_plugin_load_file (path, NULL);
       if (plugin)
         feature
