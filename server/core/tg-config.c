@@ -357,8 +357,9 @@ tg_config_from_args (int *argc, char ***argv, GError **error)
       "the first non-loopback address)",
       "ADDR" },
     { "audit-log", 0, 0, G_OPTION_ARG_FILENAME, &args.audit_log,
-      "The audit log: a JSON line per token decision (default "
-      "DATA-DIR/audit.log; off: none)",
+      "The audit log: a JSON line per token decision and session start "
+      "and end (default DATA-DIR/audit.log; off: none; journal: to the "
+      "systemd journal)",
       "FILE" },
     { "random-ports", 0, 0, G_OPTION_ARG_NONE, &args.random_ports,
       "Enabled listeners take ports the system chooses (for tests); the "

@@ -4,6 +4,7 @@ never the token; --audit-log moves it or turns it off."""
 
 import json
 import os
+import socket
 import tempfile
 import unittest
 
@@ -103,6 +104,43 @@ class AuditPathTest(unittest.TestCase):
         self.assertEqual(srv.mint(unique_id(), "play").status, 200)
         self.assertFalse(os.path.exists(
             os.path.join(srv.data_dir, "audit.log")))
+
+    def test_to_the_journal(self):
+        """--audit-log journal:SOCKET: each line an entry of the journal's
+        native protocol, to a socket standing for journald's."""
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "socket")
+            journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self.addCleanup(journal.close)
+            journal.bind(path)
+            journal.settimeout(15)
+            srv = self.start("--audit-log", "journal:" + path)
+            s = unique_id()
+            srv.set_settings({"playTokenControlEnabled": True})
+            try:
+                token = srv.mint(s, "play").json()["tokenId"]
+                r = srv.get("/%s/streams/%s.m3u8?token=%s" % (APP, s, token))
+                self.assertEqual(r.status, 404, r)
+            finally:
+                srv.set_settings({"playTokenControlEnabled": False})
+            fields = dict(line.split("=", 1) for line in journal.recv(
+                65536).decode().splitlines())
+            self.assertEqual((fields["SYSLOG_IDENTIFIER"],
+                              fields["TOLLGATE_AUDIT"]), ("tollgate", "1"))
+            entry = json.loads(fields["MESSAGE"])
+            self.assertEqual((entry["event"], entry["stream"], entry["door"],
+                              entry["result"]),
+                             ("decision", s, "HTTP", "admitted"))
+            self.assertFalse(os.path.exists(
+                os.path.join(srv.data_dir, "audit.log")))
+        # No journal there: the server does not start.
+        srv = TollgateServer(extra_args=["--audit-log",
+                                         "journal:/nonexistent/socket"])
+        self.addCleanup(srv.cleanup)
+        srv.spawn()
+        self.assertGreater(srv.wait_exit(10), 0)
+        self.assertIn("Audit log to the journal at /nonexistent/socket",
+                      srv.stderr())
 
     def test_unwritable_refused_at_start(self):
         srv = TollgateServer(extra_args=["--audit-log",

@@ -1,8 +1,12 @@
 /* The audit log's file (tg-audit.h): whole JSON lines, rotation by size,
- * lines dropped (and said once) while they cannot be written. */
+ * lines dropped (and said once) while they cannot be written; or the
+ * journal's entries. */
 #include "tg-audit.h"
 
 #include <glib/gstdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static JsonObject *
 event (const char *name)
@@ -128,6 +132,50 @@ test_unwritable (void)
   g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
 }
 
+/* A socket standing for the journal's: each line one datagram of its
+ * native protocol. */
+static void
+test_journal (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("tg-audit-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "socket", NULL);
+  g_autofree char *target = g_strconcat ("journal:", path, NULL);
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  int journal = socket (AF_UNIX, SOCK_DGRAM, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TgAudit) audit = NULL;
+  g_autoptr (JsonObject) one = event ("session-start");
+  char datagram[4096];
+  ssize_t n;
+
+  g_assert_cmpint (journal, >=, 0);
+  g_strlcpy (address.sun_path, path, sizeof address.sun_path);
+  g_assert_cmpint (bind (journal, (struct sockaddr *) &address, sizeof address),
+                   ==, 0);
+  audit = tg_audit_open (target, 1 << 20, 2, &error);
+  g_assert_no_error (error);
+  tg_audit_write (audit, one);
+  n = recv (journal, datagram, sizeof datagram - 1, 0);
+  g_assert_cmpint (n, >, 0);
+  datagram[n] = '\0';
+  g_assert_true (g_str_has_prefix (datagram, "MESSAGE={\"time\":\""));
+  g_assert_nonnull (strstr (datagram, "\"event\":\"session-start\""));
+  g_assert_true (g_str_has_suffix (datagram, "}\nSYSLOG_IDENTIFIER=tollgate\n"
+                                             "TOLLGATE_AUDIT=1\nPRIORITY=6\n"));
+  /* Gone: lines are dropped, said once; no journal at the start is an
+   * error. */
+  close (journal);
+  g_remove (path);
+  g_test_expect_message ("tollgate", G_LOG_LEVEL_MESSAGE,
+                         "Audit log to the journal at *: lines are dropped*");
+  tg_audit_write (audit, one);
+  tg_audit_write (audit, one);
+  g_test_assert_expected_messages ();
+  g_assert_null (tg_audit_open (target, 1, 1, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -135,5 +183,6 @@ main (int argc, char **argv)
   g_test_add_func ("/audit/lines", test_lines);
   g_test_add_func ("/audit/rotation", test_rotation);
   g_test_add_func ("/audit/unwritable", test_unwritable);
+  g_test_add_func ("/audit/journal", test_journal);
   return g_test_run ();
 }
