@@ -113,6 +113,8 @@ tg_stream_push_frame (TgStream *stream, TgStreamTrack track, GstCaps *caps,
 {
   gboolean open, first = FALSE, pushed = FALSE;
 
+  __atomic_fetch_add (&stream->bytes_in, gst_buffer_get_size (frame),
+                      __ATOMIC_RELAXED);
   g_mutex_lock (&stream->frames_lock);
   open = !stream->frames_closed && !g_atomic_int_get (&stream->refused);
   if (open && stream->track_caps[track] == NULL)

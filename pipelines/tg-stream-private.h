@@ -54,6 +54,7 @@ struct _TgStream
   gboolean started;         /* the caller's thread only */
   gint finished;            /* atomic: tg_stream_finish was called */
   gint refused;             /* atomic: what the publisher sent broke a rule */
+  guint64 bytes_in;         /* atomic: what the publisher sent, in all */
   GstElement *mux[OUTPUTS]; /* mpegtsmux before hlssink, mp4mux; or NULL */
   TgCmaf *cmaf;             /* DASH and LL-HLS, or NULL */
   gboolean dash_delete;

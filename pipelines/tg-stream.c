@@ -706,6 +706,12 @@ tg_stream_refuse (TgStream *stream, const char *format, ...)
       gst_message_new_error (GST_OBJECT (stream->pipeline), error, NULL));
 }
 
+guint64
+tg_stream_get_bytes_in (TgStream *stream)
+{
+  return __atomic_load_n (&stream->bytes_in, __ATOMIC_RELAXED);
+}
+
 gboolean
 tg_stream_push (TgStream *stream, GBytes *flv)
 {
@@ -720,6 +726,7 @@ tg_stream_push (TgStream *stream, GBytes *flv)
       g_bytes_unref (flv);
       return FALSE;
     }
+  __atomic_fetch_add (&stream->bytes_in, size, __ATOMIC_RELAXED);
   if (!tg_ingest_check_feed (stream->ingest, data, size, &reason))
     {
       tg_stream_refuse (stream, "Refused the publisher's stream: %s", reason);

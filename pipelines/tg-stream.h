@@ -161,6 +161,9 @@ typedef struct
   guint webrtc_viewers;            /* WebRTC viewers attached now */
   guint mux_viewers[TG_MUX_DOORS]; /* RTMP, SRT, RTSP viewers */
 } TgStreamInfo;
+/* What the publisher has sent, in all: bytes of its FLV or MPEG-TS, or of
+ * its frames. Any thread. */
+guint64 tg_stream_get_bytes_in (TgStream *stream);
 void tg_stream_get_info (TgStream *stream, TgStreamInfo *info);
 
 /* A rung of the stream's ABR ladder, as made: its size, and its bitrates

@@ -31,6 +31,7 @@ struct _TgViewer
   gint feed;      /* atomic: what it is fed (TG_VIEWER_FEEDS) */
   gint rung;      /* atomic: the rung it is to be fed, or -1 */
   guint tracks;
+  guint64 sent; /* atomic: RTP bytes given to its peer */
   TgViewerCallbacks callbacks;
   gpointer data;
   GstElement *pipeline, *webrtc;
@@ -811,21 +812,23 @@ tg_push_restamped (GstElement *appsrc, GstBuffer *buffer)
   gst_app_src_push_buffer (GST_APP_SRC (appsrc), copy);
 }
 
-/* A packet of the viewer's video, made part of its one RTP stream. With
- * the peer's lock. */
-static void
+/* A packet of the viewer's video, made part of its one RTP stream (its
+ * bytes, 0 if it is not the viewer's). With the peer's lock. */
+static gsize
 push_video (TgViewer *viewer, GstElement *source, guint feed, GstBuffer *rtp)
 {
   g_autoptr (GstBuffer) spliced
       = tg_rtp_splice (&viewer->splice, feed, rtp, g_get_monotonic_time ());
 
-  if (spliced)
-    tg_push_restamped (source, spliced);
+  if (spliced == NULL)
+    return 0;
+  tg_push_restamped (source, spliced);
+  return gst_buffer_get_size (spliced);
 }
 
 /* A packet of the stream's Opus, with the payload type the viewer's
- * client gave it (when it offered). With the peer's lock. */
-static void
+ * client gave it (when it offered): its bytes. With the peer's lock. */
+static gsize
 push_audio (TgViewer *viewer, GstElement *source, GstBuffer *rtp)
 {
   g_autoptr (GstBuffer) copy = NULL;
@@ -834,14 +837,15 @@ push_audio (TgViewer *viewer, GstElement *source, GstBuffer *rtp)
   if (viewer->audio_pt == PT_OPUS)
     {
       tg_push_restamped (source, rtp);
-      return;
+      return gst_buffer_get_size (rtp);
     }
   copy = gst_buffer_copy_deep (rtp);
   if (!gst_rtp_buffer_map (copy, GST_MAP_WRITE, &packet))
-    return;
+    return 0;
   gst_rtp_buffer_set_payload_type (&packet, viewer->audio_pt);
   gst_rtp_buffer_unmap (&packet);
   tg_push_restamped (source, copy);
+  return gst_buffer_get_size (copy);
 }
 
 void
@@ -849,6 +853,7 @@ tg_viewer_push (TgViewer *viewer, TgViewerTrack track, guint feed,
                 GstBuffer *rtp, GPtrArray *gop)
 {
   GstElement *source = NULL;
+  gsize size = 0;
 
   if (!tg_webrtc_peer_lock_open (viewer->peer))
     return;
@@ -856,14 +861,21 @@ tg_viewer_push (TgViewer *viewer, TgViewerTrack track, guint feed,
     source = viewer->sources[track];
   if (source && track == TG_VIEWER_VIDEO && viewer->fresh && gop)
     for (guint i = 0; i < gop->len; i++)
-      push_video (viewer, source, feed, gop->pdata[i]);
+      size += push_video (viewer, source, feed, gop->pdata[i]);
   else if (source && track == TG_VIEWER_VIDEO && rtp)
-    push_video (viewer, source, feed, rtp);
+    size = push_video (viewer, source, feed, rtp);
   else if (source && rtp)
-    push_audio (viewer, source, rtp);
+    size = push_audio (viewer, source, rtp);
+  __atomic_fetch_add (&viewer->sent, size, __ATOMIC_RELAXED);
   if (source && track == TG_VIEWER_VIDEO)
     viewer->fresh = FALSE;
   tg_webrtc_peer_unlock (viewer->peer);
+}
+
+guint64
+tg_viewer_get_bytes_sent (TgViewer *viewer)
+{
+  return __atomic_load_n (&viewer->sent, __ATOMIC_RELAXED);
 }
 
 gboolean

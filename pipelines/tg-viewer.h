@@ -118,6 +118,8 @@ void tg_viewer_push (TgViewer *viewer, TgViewerTrack track, guint feed,
 /* Whether the viewer wants a key frame (it has just started, or its client
  * sent a PLI or FIR), and then forgets it. Any thread. */
 gboolean tg_viewer_take_key_frame (TgViewer *viewer);
+/* RTP bytes given to its peer so far. Any thread. */
+guint64 tg_viewer_get_bytes_sent (TgViewer *viewer);
 
 /* Pushes a copy of buffer (sharing its memory) into an appsrc with
  * do-timestamp, without its times: it is stamped in the appsrc's own

@@ -77,7 +77,6 @@ tg_publication_unref (TgPublication *publication)
   g_free (publication->key);
   g_free (publication->peer);
   g_free (publication->credential_tag);
-  tg_session_unref (publication->session);
   g_free (publication);
 }
 
@@ -378,12 +377,19 @@ tg_live_went_live (TgLive *live, TgPublication *publication)
     stop_later (publication);
   g_mutex_unlock (&live->lock);
   if (live->sessions && !publication->door->relay && door >= 0)
-    g_atomic_pointer_set (
-        &publication->session,
-        tg_session_ref (tg_sessions_open (
-            live->sessions, door, TG_TOKEN_TYPE_PUBLISH, publication->app,
-            publication->stream_id, publication->peer,
-            publication->credential_tag, cut_publication, publication)));
+    {
+      TgSession *session = tg_sessions_open (
+          live->sessions, door, TG_TOKEN_TYPE_PUBLISH, publication->app,
+          publication->stream_id, publication->peer,
+          publication->credential_tag, cut_publication, publication);
+
+      /* What its publisher sends, counted by its stream, whatever its
+       * door. */
+      tg_sessions_count_with (live->sessions, session,
+                              (TgSessionBytes) tg_stream_get_bytes_in, NULL,
+                              publication->stream);
+      publication->session = session;
+    }
 }
 
 void
@@ -415,7 +421,7 @@ tg_live_ended (TgLive *live, TgPublication *publication)
   unlist (live, publication);
   publication->running = FALSE;
   g_mutex_unlock (&live->lock);
-  tg_sessions_close (live->sessions, publication->session);
+  tg_sessions_close (live->sessions, g_steal_pointer (&publication->session));
   /* Not from inside the stream's own bus callback: the last reference
    * frees the stream. */
   g_idle_add (let_go_later, publication);

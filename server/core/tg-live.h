@@ -54,8 +54,7 @@ struct _TgPublication
   /* The tag of the credential that admitted it (tg_session_tag), or NULL:
    * set by tg_publish_build. */
   char *credential_tag;
-  /* Its session (tg-sessions.h; a reference), from going live (atomic:
-   * the door's threads count its bytes in it). */
+  /* Its session (tg-sessions.h), from going live to its end. */
   struct _TgSession *session;
   /* Set by tg_publish_build, before it goes live. */
   struct _TgServer *server;

@@ -8,7 +8,6 @@ static const char *const DOOR_NAMES[TG_SESSION_DOORS]
 
 struct _TgSession
 {
-  gint refs;
   char *id;
   char *app, *stream_id, *peer;
   char *tag; /* the credential's, or NULL */
@@ -18,6 +17,8 @@ struct _TgSession
   guint64 in, out;  /* atomic */
   TgSessionCut cut; /* NULL once asked */
   gpointer cut_data;
+  TgSessionBytes read_in, read_out; /* tg_sessions_count_with, or NULL */
+  gpointer read_data;
   gboolean was_cut;
   GQueue *queue; /* its stream's, in the registry */
   GList link;
@@ -88,9 +89,26 @@ key_of (const char *app, const char *stream_id)
   return g_strconcat (app, "/", stream_id, NULL);
 }
 
-/* A line of the audit log: event "session-start" or "session-end". */
+/* Its bytes: its own count, and its door's. Locked. */
+static guint64
+bytes_in (TgSession *session)
+{
+  return load (&session->in)
+         + (session->read_in ? session->read_in (session->read_data) : 0);
+}
+
+static guint64
+bytes_out (TgSession *session)
+{
+  return load (&session->out)
+         + (session->read_out ? session->read_out (session->read_data) : 0);
+}
+
+/* A line of the audit log: event "session-start", or "session-end" with
+ * its bytes (read locked, given here). */
 static void
-audit (TgSessions *sessions, TgSession *session, const char *event)
+audit (TgSessions *sessions, TgSession *session, const char *event, guint64 in,
+       guint64 out)
 {
   g_autoptr (JsonObject) line = NULL;
   TgSessionDoor door = g_atomic_int_get (&session->door);
@@ -113,10 +131,8 @@ audit (TgSessions *sessions, TgSession *session, const char *event)
           line, "reason", session->was_cut ? "ended-by-operator" : "left");
       json_object_set_int_member (
           line, "seconds", (g_get_real_time () / 1000 - session->start) / 1000);
-      json_object_set_int_member (line, "bytesIn",
-                                  (gint64) load (&session->in));
-      json_object_set_int_member (line, "bytesOut",
-                                  (gint64) load (&session->out));
+      json_object_set_int_member (line, "bytesIn", (gint64) in);
+      json_object_set_int_member (line, "bytesOut", (gint64) out);
     }
   tg_audit_write (sessions->audit, line);
 }
@@ -130,7 +146,6 @@ tg_sessions_open (TgSessions *sessions, TgSessionDoor door, TgTokenType type,
   g_autofree char *key = key_of (app, stream_id);
   GQueue *queue;
 
-  session->refs = 1;
   session->id = g_uuid_string_random ();
   session->app = g_strdup (app);
   session->stream_id = g_strdup (stream_id);
@@ -152,7 +167,7 @@ tg_sessions_open (TgSessions *sessions, TgSessionDoor door, TgTokenType type,
   g_queue_push_tail_link (queue, &session->link);
   session->queue = queue;
   g_mutex_unlock (&sessions->lock);
-  audit (sessions, session, "session-start");
+  audit (sessions, session, "session-start", 0, 0);
   return session;
 }
 
@@ -166,6 +181,7 @@ void
 tg_sessions_close (TgSessions *sessions, TgSession *session)
 {
   TgSessionDoor door;
+  guint64 in, out;
 
   if (session == NULL)
     return;
@@ -178,25 +194,14 @@ tg_sessions_close (TgSessions *sessions, TgSession *session)
       g_hash_table_remove (sessions->streams, key);
     }
   door = g_atomic_int_get (&session->door);
-  sessions->closed_in[door] += load (&session->in);
-  sessions->closed_out[door] += load (&session->out);
+  in = bytes_in (session);
+  out = bytes_out (session);
+  sessions->closed_in[door] += in;
+  sessions->closed_out[door] += out;
+  /* The door's counts are not read past its close. */
+  session->read_in = session->read_out = NULL;
   g_mutex_unlock (&sessions->lock);
-  audit (sessions, session, "session-end");
-  tg_session_unref (session);
-}
-
-TgSession *
-tg_session_ref (TgSession *session)
-{
-  g_atomic_int_inc (&session->refs);
-  return session;
-}
-
-void
-tg_session_unref (TgSession *session)
-{
-  if (session == NULL || !g_atomic_int_dec_and_test (&session->refs))
-    return;
+  audit (sessions, session, "session-end", in, out);
   g_free (session->id);
   g_free (session->app);
   g_free (session->stream_id);
@@ -214,6 +219,17 @@ tg_session_add_bytes (TgSession *session, guint64 in, guint64 out)
     __atomic_fetch_add (&session->in, in, __ATOMIC_RELAXED);
   if (out)
     __atomic_fetch_add (&session->out, out, __ATOMIC_RELAXED);
+}
+
+void
+tg_sessions_count_with (TgSessions *sessions, TgSession *session,
+                        TgSessionBytes in, TgSessionBytes out, gpointer data)
+{
+  g_mutex_lock (&sessions->lock);
+  session->read_in = in;
+  session->read_out = out;
+  session->read_data = data;
+  g_mutex_unlock (&sessions->lock);
 }
 
 void
@@ -249,9 +265,8 @@ describe (TgSession *session)
                                  tg_token_type_to_string (session->type));
   json_object_set_string_member (object, "remoteIp", session->peer);
   json_object_set_int_member (object, "startTime", session->start);
-  json_object_set_int_member (object, "bytesIn", (gint64) load (&session->in));
-  json_object_set_int_member (object, "bytesOut",
-                              (gint64) load (&session->out));
+  json_object_set_int_member (object, "bytesIn", (gint64) bytes_in (session));
+  json_object_set_int_member (object, "bytesOut", (gint64) bytes_out (session));
   json_object_set_string_member (object, "credential", session->tag);
   return object;
 }
@@ -364,8 +379,8 @@ tg_sessions_totals (TgSessions *sessions, guint64 *in, guint64 *out,
         TgSession *session = l->data;
         TgSessionDoor door = g_atomic_int_get (&session->door);
 
-        in[door] += load (&session->in);
-        out[door] += load (&session->out);
+        in[door] += bytes_in (session);
+        out[door] += bytes_out (session);
         if (session->type == TG_TOKEN_TYPE_PLAY)
           viewers[door]++;
       }

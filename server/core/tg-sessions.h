@@ -47,8 +47,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgSessions, tg_sessions_free)
 /* A client admitted (peer: its address; tag: the tag (tg_session_tag) of
  * the token or JWT that admitted it, or NULL). cut and cut_data must stay
  * usable until tg_sessions_close has returned. The session is the
- * registry's until the door closes it; whoever counts its bytes after that
- * (another thread of the door) holds a reference of its own. */
+ * registry's: the door keeps the pointer until it closes it. */
 TgSession *tg_sessions_open (TgSessions *sessions, TgSessionDoor door,
                              TgTokenType type, const char *app,
                              const char *stream_id, const char *peer,
@@ -57,13 +56,17 @@ TgSession *tg_sessions_open (TgSessions *sessions, TgSessionDoor door,
 /* A credential's tag (tg_token_hash), or NULL for none. */
 char *tg_session_tag (const char *credential);
 /* The client has left: the session is forgotten (its audit line says
- * whether it was cut) and the registry's reference dropped. NULL does
- * nothing. */
+ * whether it was cut) and freed. NULL does nothing. */
 void tg_sessions_close (TgSessions *sessions, TgSession *session);
 
-TgSession *tg_session_ref (TgSession *session);
-void tg_session_unref (TgSession *session);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgSession, tg_session_unref)
+/* Where the registry reads a session's bytes, for a door that counts them
+ * elsewhere (a stream, a WebRTC viewer): in and out (either may be NULL)
+ * give the totals so far of data, called with the registry's lock held;
+ * data must stay usable until the session is closed. */
+typedef guint64 (*TgSessionBytes) (gpointer data);
+void tg_sessions_count_with (TgSessions *sessions, TgSession *session,
+                             TgSessionBytes in, TgSessionBytes out,
+                             gpointer data);
 
 /* Bytes received from and sent to the client since the last call (NULL
  * does nothing). Any thread, no lock. */

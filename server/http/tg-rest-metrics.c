@@ -58,12 +58,10 @@ set_gauges (TgServer *server)
                         "playback sessions seen lately).",
                         viewers[d], "door", label, NULL);
       tg_metrics_set_total (server->metrics, "tollgate_received_bytes_total",
-                            "Bytes received from admitted clients, by door "
-                            "(RTMP and SRT publishers).",
-                            in[d], "door", label, NULL);
+                            "Bytes publishers sent, by door.", in[d], "door",
+                            label, NULL);
       tg_metrics_set_total (server->metrics, "tollgate_sent_bytes_total",
-                            "Bytes sent to admitted clients, by door (RTMP "
-                            "and SRT viewers, HLS and DASH sessions).",
+                            "Bytes sent to viewers, by door (not RTSP's).",
                             out[d], "door", label, NULL);
     }
 }

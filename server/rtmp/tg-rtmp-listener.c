@@ -631,9 +631,6 @@ conn_run (gpointer data)
                                : "the publisher's connection broke");
           break;
         }
-      if (conn->publication)
-        tg_session_add_bytes (
-            g_atomic_pointer_get (&conn->publication->session), n, 0);
       if (!tg_rtmp_session_feed (conn->session, buffer, n, &error))
         {
           g_info ("RTMP %s: closing: %s", conn->peer, error->message);

@@ -403,16 +403,11 @@ receive (gpointer data)
   g_autofree char *who = g_strdup_printf ("%s %s", publish->peer, publish->key);
   TgSrtReceive receive;
   gint64 idle = 0;
-  guint64 counted = 0;
 
   tg_srt_receive_init (&receive, publish->socket, publish->publication->stream,
                        who);
   while (tg_srt_receive_drain (&receive, &idle))
     {
-      tg_session_add_bytes (
-          g_atomic_pointer_get (&publish->publication->session),
-          receive.received - counted, 0);
-      counted = receive.received;
       if (idle >= IDLE_TIMEOUT_S * G_TIME_SPAN_SECOND)
         {
           g_info ("SRT %s: closing: nothing received for %d s", publish->peer,

@@ -59,7 +59,6 @@ tg_srt_receive_drain (TgSrtReceive *receive, gint64 *idle_us)
       if (n > 0)
         {
           receive->last_data = g_get_monotonic_time ();
-          receive->received += n;
           fill += n;
         }
       if (fill > 0 && (n <= 0 || fill >= BATCH_BYTES))

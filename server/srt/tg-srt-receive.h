@@ -22,7 +22,6 @@ typedef struct
   const char *who; /* for logs: the peer and stream */
   char *batch;     /* the batch buffer, from tg_srt_receive_init */
   gint64 last_data;
-  guint64 received; /* bytes, in all */
 } TgSrtReceive;
 
 void tg_srt_receive_init (TgSrtReceive *receive, SRTSOCKET socket,

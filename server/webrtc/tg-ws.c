@@ -500,6 +500,9 @@ play (TgWsClient *client, TgSignalRequest *request)
   session->session = tg_sessions_open (
       server->sessions, TG_SESSION_WEBRTC, TG_TOKEN_TYPE_PLAY, client->app,
       request->stream_id, client->peer, tag, cut_session, session);
+  tg_sessions_count_with (server->sessions, session->session, NULL,
+                          (TgSessionBytes) tg_viewer_get_bytes_sent,
+                          session->viewer);
   if (request->height >= 0)
     give_quality (client, session, request->height);
 }

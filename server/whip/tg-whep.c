@@ -210,6 +210,9 @@ tg_whep_play (struct _TgWhip *whip, const TgWhipRequest *request)
       = tg_sessions_open (server->sessions, TG_SESSION_WHEP, TG_TOKEN_TYPE_PLAY,
                           request->app, request->stream_id, request->peer, tag,
                           (TgSessionCut) tg_whip_end_later, session);
+  tg_sessions_count_with (server->sessions, session->admitted, NULL,
+                          (TgSessionBytes) tg_viewer_get_bytes_sent,
+                          session->viewer);
   tg_whip_session_wait (session, request->msg);
   tg_whip_session_unref (session);
 }

@@ -294,6 +294,13 @@ class WebRtcRtspSessionsTest(WebRtcTestCase):
             "RTSP", "WHEP", "WebRTC"]), self.sessions(s))
         by_door = {x["door"]: x for x in self.sessions(s)}
         self.assertEqual(by_door["RTSP"]["credential"], tag_of(token))
+        # What the WebRTC viewers are sent, what the publisher sends.
+        for door in ("WebRTC", "WHEP"):
+            self.assertTrue(wait_for(lambda: [
+                x for x in self.sessions(s) if x["door"] == door][0][
+                    "bytesOut"] > 1000), self.sessions(s))
+        [pub] = [x for x in self.sessions(s) if x["type"] == "publish"]
+        self.assertGreater(pub["bytesIn"], 1000)
         b = self.server.get("/%s/rest/v2/broadcasts/%s" % (APP, s)).json()
         self.assertEqual((b["webRTCViewerCount"], b["rtspViewerCount"]),
                          (2, 1))
