@@ -21,18 +21,12 @@ static const struct
 void
 tg_pages_serve (SoupServerMessage *msg, const char *resource, const char *type)
 {
-  const char *method = soup_server_message_get_method (msg);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   g_autofree char *path = g_strconcat ("/tollgate/pages/", resource, NULL);
   g_autoptr (GBytes) body = NULL;
 
-  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
-    {
-      soup_message_headers_replace (headers, "Allow", "GET, HEAD");
-      tg_reply_result (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
-                       "Method not allowed");
-      return;
-    }
+  if (!tg_reply_only_get (msg))
+    return;
   body = g_resource_lookup_data (tg_pages_get_resource (), path,
                                  G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   g_assert (body != NULL); /* built in */

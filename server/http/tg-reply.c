@@ -102,3 +102,17 @@ tg_reply_empty (SoupServerMessage *msg, guint status)
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, NULL, SOUP_MEMORY_STATIC, NULL, 0);
 }
+
+gboolean
+tg_reply_only_get (SoupServerMessage *msg)
+{
+  const char *method = soup_server_message_get_method (msg);
+
+  if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
+    return TRUE;
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Allow", "GET, HEAD");
+  tg_reply_result (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
+                   "Method not allowed");
+  return FALSE;
+}

@@ -25,5 +25,8 @@ void tg_reply_error (SoupServerMessage *msg, const GError *error);
  * naming it; a server's stays tg_reply_error's 500. */
 void tg_reply_refusal (SoupServerMessage *msg, const GError *error);
 
+/* Whether the request is a GET or a HEAD; if not, the reply is set: 405
+ * with "Allow: GET, HEAD". */
+gboolean tg_reply_only_get (SoupServerMessage *msg);
 /* A status with an empty body. */
 void tg_reply_empty (SoupServerMessage *msg, guint status);

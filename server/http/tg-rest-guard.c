@@ -28,16 +28,8 @@ gboolean
 tg_rest_open_to_all (TgServer *server, SoupServerMessage *msg,
                      const char *refusal)
 {
-  const char *method = soup_server_message_get_method (msg);
-
-  if (!g_str_equal (method, "GET") && !g_str_equal (method, "HEAD"))
-    {
-      soup_message_headers_replace (
-          soup_server_message_get_response_headers (msg), "Allow", "GET, HEAD");
-      tg_reply_result (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
-                       "Method not allowed");
-      return FALSE;
-    }
+  if (!tg_reply_only_get (msg))
+    return FALSE;
   if (!every_app_allows (server, msg))
     {
       tg_reply_result (msg, SOUP_STATUS_FORBIDDEN, FALSE, refusal);

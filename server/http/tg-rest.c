@@ -173,16 +173,8 @@ handle_health (TgServer *server, SoupServerMessage *msg)
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) node = NULL;
   gboolean ready = g_atomic_int_get (&server->ready);
-  const char *method = soup_server_message_get_method (msg);
-
-  if (!g_str_equal (method, "GET") && !g_str_equal (method, "HEAD"))
-    {
-      soup_message_headers_replace (
-          soup_server_message_get_response_headers (msg), "Allow", "GET, HEAD");
-      tg_reply_result (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
-                       "Method not allowed");
-      return;
-    }
+  if (!tg_reply_only_get (msg))
+    return;
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "status");
   json_builder_add_string_value (builder, ready ? "ok" : "starting");
