@@ -26,17 +26,10 @@ serve (SoupServerMessage *msg, const char *name, const char *type)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   g_autofree char *path = g_strconcat ("/tollgate/console/", name, NULL);
-  g_autoptr (GBytes) body = g_resource_lookup_data (
-      tg_console_get_resource (), path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
 
-  g_assert (body != NULL); /* built in */
   soup_message_headers_replace (headers, "Content-Security-Policy", CSP);
   soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
-  soup_message_headers_replace (headers, "Cache-Control", "no-cache");
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY,
-                                    g_bytes_get_data (body, NULL),
-                                    g_bytes_get_size (body));
+  tg_reply_built_in (msg, tg_console_get_resource (), path, type);
 }
 
 void

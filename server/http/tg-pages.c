@@ -21,20 +21,10 @@ static const struct
 void
 tg_pages_serve (SoupServerMessage *msg, const char *resource, const char *type)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   g_autofree char *path = g_strconcat ("/tollgate/pages/", resource, NULL);
-  g_autoptr (GBytes) body = NULL;
 
-  if (!tg_reply_only_get (msg))
-    return;
-  body = g_resource_lookup_data (tg_pages_get_resource (), path,
-                                 G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-  g_assert (body != NULL); /* built in */
-  soup_message_headers_replace (headers, "Cache-Control", "no-cache");
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY,
-                                    g_bytes_get_data (body, NULL),
-                                    g_bytes_get_size (body));
+  if (tg_reply_only_get (msg))
+    tg_reply_built_in (msg, tg_pages_get_resource (), path, type);
 }
 
 gboolean

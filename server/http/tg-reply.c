@@ -110,9 +110,31 @@ tg_reply_only_get (SoupServerMessage *msg)
 
   if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
     return TRUE;
+  tg_reply_not_allowed (msg, "GET, HEAD");
+  return FALSE;
+}
+
+void
+tg_reply_not_allowed (SoupServerMessage *msg, const char *allow)
+{
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "Allow", "GET, HEAD");
+                                "Allow", allow);
   tg_reply_result (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
                    "Method not allowed");
-  return FALSE;
+}
+
+void
+tg_reply_built_in (SoupServerMessage *msg, GResource *resource,
+                   const char *path, const char *type)
+{
+  g_autoptr (GBytes) body = g_resource_lookup_data (
+      resource, path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+
+  g_assert (body != NULL); /* built in */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Cache-Control", "no-cache");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (body, NULL),
+                                    g_bytes_get_size (body));
 }

@@ -25,6 +25,12 @@ void tg_reply_error (SoupServerMessage *msg, const GError *error);
  * naming it; a server's stays tg_reply_error's 500. */
 void tg_reply_refusal (SoupServerMessage *msg, const GError *error);
 
+/* 200 with a file built into the binary (path in resource), as type, not
+ * to be used again unchecked (Cache-Control: no-cache). */
+void tg_reply_built_in (SoupServerMessage *msg, GResource *resource,
+                        const char *path, const char *type);
+/* 405, a Result, with Allow: the methods the path takes ("GET, DELETE"). */
+void tg_reply_not_allowed (SoupServerMessage *msg, const char *allow);
 /* Whether the request is a GET or a HEAD; if not, the reply is set: 405
  * with "Allow: GET, HEAD". */
 gboolean tg_reply_only_get (SoupServerMessage *msg);

@@ -109,13 +109,7 @@ dispatch (TgRequest *request, const TgRoute *routes, char **segments)
       return;
     }
   if (path_known)
-    {
-      soup_message_headers_replace (
-          soup_server_message_get_response_headers (request->msg), "Allow",
-          allow->str);
-      tg_reply_result (request->msg, SOUP_STATUS_METHOD_NOT_ALLOWED, FALSE,
-                       "Method not allowed");
-    }
+    tg_reply_not_allowed (request->msg, allow->str);
   else
     tg_reply_result (request->msg, SOUP_STATUS_NOT_FOUND, FALSE,
                      "No such resource");

@@ -11,7 +11,7 @@ import os
 import subprocess
 import urllib.parse
 
-from test_rtmp import wait_for
+from test_rtmp import USER_AUDIO, USER_TONE, USER_VIDEO, wait_for
 from test_srt import SrtTestCase
 from test_webrtc import WebRtcTestCase
 from tollgate_fixture import APP, unique_id
@@ -276,7 +276,8 @@ class WebRtcRtspSessionsTest(WebRtcTestCase):
 
     def test_each_door_cut(self):
         s = unique_id()
-        self.publish(s)
+        # As users publish: H.264 High with B-frames, AAC at 48 kHz.
+        self.publish_with(s, USER_VIDEO, USER_TONE, USER_AUDIO)
         webrtc = self.viewer(s, self.play_token(s))
         self.assertPlays(webrtc)
         whep = WhepViewer(self.server.http_port, APP, s, self.play_token(s))
